@@ -1,0 +1,159 @@
+# mxgate - email security gateway appliance.
+#
+#   make            build mxsh and mxgated into build/
+#   make run        install missing Debian packages (as root), build, start
+#                   the daemon on ./var and open the shell
+#   make test       install test packages, build plain and ASan+UBSan, run
+#                   every test; ends with "N passed, N failed"
+#   make fuzz       build and run the libFuzzer harnesses (FUZZ_SECONDS each)
+#   make bench      side-by-side benchmarks (see tests/bench/)
+#   make install    binaries and man pages under $(DESTDIR)$(PREFIX)
+#   make checksrc   refuse banned C functions
+
+PREFIX ?= /usr/local
+DESTDIR ?=
+BUILD ?= build
+CC ?= cc
+SAN ?=
+FUZZ_SECONDS ?= 60
+
+PKGS := libedit sqlite3 openssl libcurl libcjson libevent libevent_openssl \
+	libevent_pthreads libpcre2-8 libcares
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+
+CFLAGS ?= -O2 -g
+WARN := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+	-Wno-unused-parameter -Wformat=2 -Wno-format-nonliteral
+ifeq ($(SAN),1)
+SANFLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+endif
+ALL_CFLAGS := -std=c11 -D_GNU_SOURCE $(WARN) $(CFLAGS) $(SANFLAGS) -I. $(PKG_CFLAGS) -MMD -MP
+LDLIBS := $(PKG_LIBS) -lpthread -lm
+
+LIB_SRC := $(wildcard util/*.c store/*.c mail/*.c net/*.c)
+CLI_SRC := $(wildcard commands/*.c) $(filter-out shell/main.c,$(wildcard shell/*.c))
+DAEMON_SRC := $(filter-out daemon/main.c,$(wildcard daemon/*.c))
+UNIT_SRC := $(wildcard tests/unit/test_*.c)
+HELPER_SRC := $(wildcard tests/helpers/*.c)
+
+obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
+LIB_OBJ := $(call obj,$(LIB_SRC))
+CLI_OBJ := $(call obj,$(CLI_SRC))
+DAEMON_OBJ := $(call obj,$(DAEMON_SRC))
+UNIT_BIN := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
+HELPER_BIN := $(patsubst tests/helpers/%.c,$(BUILD)/tests/%,$(HELPER_SRC))
+
+MXSH := $(BUILD)/mxsh
+MXGATED := $(BUILD)/mxgated
+PROGS := $(MXSH) $(if $(wildcard daemon/main.c),$(MXGATED))
+
+.PHONY: all run test fuzz fuzz-build bench install clean checksrc deps test-deps \
+	unit-bins asan
+
+all: $(PROGS) $(UNIT_BIN) $(HELPER_BIN)
+
+$(BUILD)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	@echo "  CC      $<"
+	@$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+$(BUILD)/libmx.a: $(LIB_OBJ)
+	@rm -f $@
+	@ar rcs $@ $^
+
+$(BUILD)/libcli.a: $(CLI_OBJ)
+	@rm -f $@
+	@ar rcs $@ $^
+
+$(MXSH): $(call obj,shell/main.c) $(BUILD)/libcli.a $(BUILD)/libmx.a
+	@echo "  LD      $@"
+	@$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDLIBS)
+
+$(MXGATED): $(call obj,daemon/main.c) $(DAEMON_OBJ) $(BUILD)/libmx.a
+	@echo "  LD      $@"
+	@$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDLIBS)
+
+# Unit tests link every layer; each file is its own program.
+$(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libcli.a $(DAEMON_OBJ) $(BUILD)/libmx.a
+	@mkdir -p $(dir $@)
+	@echo "  LD      $@"
+	@$(CC) $(ALL_CFLAGS) -o $@ $< $(BUILD)/libcli.a $(DAEMON_OBJ) $(BUILD)/libmx.a $(LDLIBS)
+
+$(BUILD)/tests/%: tests/helpers/%.c $(BUILD)/libmx.a
+	@mkdir -p $(dir $@)
+	@echo "  LD      $@"
+	@$(CC) $(ALL_CFLAGS) -o $@ $< $(BUILD)/libmx.a $(LDLIBS)
+
+asan:
+	$(MAKE) BUILD=build/asan SAN=1 all
+
+# ---------------------------------------------------------------- set-up
+
+BUILD_PKGS := gcc make pkg-config libedit-dev libsqlite3-dev libssl-dev \
+	libcurl4-openssl-dev libcjson-dev libevent-dev libpcre2-dev libc-ares-dev
+TEST_PKGS := $(BUILD_PKGS) clang libclang-rt-14-dev sqlite3 tmux openssl postfix swaks \
+	python3 python3-aiosmtpd dnsmasq-base procps psmisc
+
+deps:
+	@sh .ci/deps $(BUILD_PKGS)
+
+test-deps:
+	@sh .ci/deps $(TEST_PKGS)
+
+DATA ?= ./var
+
+run: deps
+	@$(MAKE) --no-print-directory all
+	@mkdir -p $(DATA) && chmod 700 $(DATA)
+	@$(MXSH) -D $(DATA)
+
+# ---------------------------------------------------------------- tests
+
+test: test-deps
+	@$(MAKE) --no-print-directory checksrc
+	@$(MAKE) --no-print-directory all
+	@$(MAKE) --no-print-directory BUILD=build/asan SAN=1 all
+	@sh tests/run.sh build build/asan
+
+checksrc:
+	@bad=$$(grep -nE '(^|[^_a-z])(strcpy|strcat|sprintf|vsprintf|gets|atoi|atol)[[:space:]]*\(' \
+		$$(git ls-files '*.c' '*.h' 2>/dev/null || find . -name '*.c' -o -name '*.h') \
+		| grep -v '^tests/unit/unit.h' || true); \
+	if [ -n "$$bad" ]; then echo "checksrc: banned functions:"; echo "$$bad"; exit 1; fi; \
+	echo "checksrc: ok"
+
+FUZZ_SRC := $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_BIN := $(patsubst tests/fuzz/%.c,build/fuzz/%,$(FUZZ_SRC))
+FUZZ_LIB_SRC := $(LIB_SRC) $(CLI_SRC)
+
+build/fuzz/%: tests/fuzz/%.c $(FUZZ_LIB_SRC)
+	@mkdir -p build/fuzz
+	clang -std=c11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined -I. \
+		$(PKG_CFLAGS) -o $@ $< $(FUZZ_LIB_SRC) $(LDLIBS)
+
+fuzz-build: $(FUZZ_BIN)
+
+fuzz: test-deps fuzz-build
+	@sh tests/fuzz/run.sh $(FUZZ_SECONDS) $(FUZZ_BIN)
+
+bench: test-deps
+	@$(MAKE) --no-print-directory all
+	@sh tests/bench/run.sh $(BUILD)
+
+# ---------------------------------------------------------------- install
+
+MANPAGES := $(wildcard man/man1/*.1 man/man8/*.8)
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/sbin \
+		$(DESTDIR)$(PREFIX)/share/man/man1 $(DESTDIR)$(PREFIX)/share/man/man8
+	install -m 0755 $(MXSH) $(DESTDIR)$(PREFIX)/bin/mxsh
+	$(if $(wildcard $(MXGATED)),install -m 0755 $(MXGATED) $(DESTDIR)$(PREFIX)/sbin/mxgated)
+	$(if $(wildcard man/man1/*.1),install -m 0644 man/man1/*.1 $(DESTDIR)$(PREFIX)/share/man/man1)
+	$(if $(wildcard man/man8/*.8),install -m 0644 man/man8/*.8 $(DESTDIR)$(PREFIX)/share/man/man8)
+
+clean:
+	rm -rf build
+
+-include $(shell find build -name '*.d' 2>/dev/null)

@@ -1,0 +1,94 @@
+/*
+ * cli.h - what a command sees of the shell: output, questions, the store.
+ *
+ * Commands never printf (FRR vty_out, tmux cmdq_print): they write through
+ * cli_printf/cli_error, and ask through cli_ask*. The shell provides the
+ * I/O underneath (a terminal with libedit and a pager, or a batch stream),
+ * so the same command code serves interactive use, scripts and tests.
+ *
+ * AsyncOS dialogue conventions: a question is printed on its own line and
+ * the answer is read at "[default]> "; an empty answer takes the default;
+ * at a menu an empty answer goes back one level.
+ */
+#ifndef COMMANDS_CLI_H
+#define COMMANDS_CLI_H
+
+#include <signal.h>
+#include <stddef.h>
+
+#include "store/store.h"
+
+struct logfile;
+
+/* The shell's side: reading answers and writing output. */
+struct cli_io {
+	/*
+	 * readline - read one line for prompt; malloc'd, without newline.
+	 * NULL at end of input; *interrupted set if Ctrl-C ended the read.
+	 */
+	char *(*readline)(void *arg, const char *prompt, int *interrupted);
+	/* write - output text; returns -1 when the user stopped the output (pager 'q') */
+	int (*write)(void *arg, const char *s, size_t n, int is_error);
+};
+
+struct cli {
+	struct store *st;		/* the session's store (candidate overlay) */
+	const struct cli_io *io;	/* the shell's I/O */
+	void *io_arg;			/* passed to io functions */
+	int interactive;		/* a person at a terminal */
+	char user[64];			/* who is running commands */
+	volatile sig_atomic_t *intr;	/* set by Ctrl-C */
+	int stopped;			/* output stopped by the user for this command */
+	int eof;			/* answers ran out */
+	struct logfile *clilog;		/* cli_logs, or NULL */
+};
+
+enum cmd_ret {
+	CMD_OK = 0,		/* done */
+	CMD_ERROR,		/* failed; an error line was printed */
+	CMD_ABORTED,		/* Ctrl-C or end of input in a dialogue: nothing changed */
+};
+
+enum ask_ret {
+	ASK_OK = 0,		/* an answer (possibly the default) */
+	ASK_BACK,		/* empty answer at a question without default: go back */
+	ASK_ABORT,		/* Ctrl-C or end of input */
+};
+
+struct cli_choice {
+	const char *name;	/* "NEW" */
+	const char *help;	/* "Create a new route." */
+};
+
+/* cli_printf - command output */
+void cli_printf(struct cli *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* cli_error - one error line (a newline is added) */
+void cli_error(struct cli *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* cli_interrupted - has Ctrl-C been pressed during this command? */
+int cli_interrupted(struct cli *c);
+
+/* cli_ask - free-text question; def NULL or "" shows "[]> " */
+enum ask_ret cli_ask(struct cli *c, const char *question, const char *def, char *out,
+    size_t size);
+
+/* cli_ask_required - like cli_ask, but an empty answer without default goes back */
+enum ask_ret cli_ask_required(struct cli *c, const char *question, char *out, size_t size);
+
+/* cli_ask_yesno - Y/N question; *out 1 for yes */
+enum ask_ret cli_ask_yesno(struct cli *c, const char *question, int def, int *out);
+
+/* cli_ask_menu - "- NAME - help" lines; *out index; ASK_BACK on empty answer */
+enum ask_ret cli_ask_menu(struct cli *c, const char *heading, const struct cli_choice *items,
+    int n, int *out);
+
+/* cli_ask_list - numbered list "1. item"; def 0 = none; accepts number or unique text */
+enum ask_ret cli_ask_list(struct cli *c, const char *question, const char *const *items, int n,
+    int def, int *out);
+
+/* cli_ask_number - decimal within [min, max] */
+enum ask_ret cli_ask_number(struct cli *c, const char *question, long def, long min, long max,
+    long *out);
+
+#endif

@@ -1,0 +1,20 @@
+/*
+ * cmd_util.h - helpers shared by command files: key=value arguments and
+ * the readable form of configuration changes.
+ */
+#ifndef COMMANDS_CMD_UTIL_H
+#define COMMANDS_CMD_UTIL_H
+
+#include "commands/cli.h"
+
+/* cmd_kv_split - split "key=value"; 0, or -1 if the word has no '=' */
+int cmd_kv_split(char *word, char **key, char **value);
+
+/* cmd_show_change - print one change as "+|-|~ section key = value (was: old)" */
+void cmd_show_change(struct cli *c, const char *indent, const char *section, const char *key,
+    const char *oldv, const char *newv);
+
+/* cmd_pending_count_text - "N pending change(s)" helper for warnings */
+int cmd_pending(struct cli *c);
+
+#endif

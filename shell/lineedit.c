@@ -1,0 +1,307 @@
+/*
+ * lineedit.c - the interactive terminal on top of libedit.
+ *
+ * Ctrl-C: our SIGINT handler (installed without SA_RESTART) sets the
+ * session's interrupt flag; libedit's read then fails with EINTR, el_gets
+ * returns NULL, and the caller sees *interrupted. The shell never exits on
+ * Ctrl-C. TAB and `?` are libedit functions bound to those keys; both walk
+ * the command table through complete.c.
+ *
+ * DIAGNOSTICS: a history file that cannot be written is ignored.
+ */
+#include <errno.h>
+#include <histedit.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include "shell/complete.h"
+#include "shell/lineedit.h"
+#include "util/str.h"
+
+struct lineedit {
+	EditLine *el;			/* libedit state */
+	History *hist;			/* libedit history */
+	HistEvent ev;			/* scratch for history() */
+	char *histfile;			/* where history persists */
+	const char *prompt;		/* current prompt, for prompt_fn */
+	volatile sig_atomic_t *intr;	/* Ctrl-C flag shared with the session */
+	int lines;			/* lines written since the last pause */
+};
+
+static volatile sig_atomic_t *sigint_flag;
+
+/* on_sigint - remember Ctrl-C; the read in progress fails with EINTR */
+static void
+on_sigint(int sig)
+{
+	(void)sig;
+	if (sigint_flag)
+		*sigint_flag = 1;
+}
+
+/* prompt_fn - libedit asks for the prompt text */
+static char *
+prompt_fn(EditLine *el)
+{
+	struct lineedit *le;
+
+	el_get(el, EL_CLIENTDATA, &le);
+	return (char *)(le->prompt ? le->prompt : "");
+}
+
+/* before_cursor - the text of the line up to the cursor (malloc'd) */
+static char *
+before_cursor(EditLine *el)
+{
+	const LineInfo *li = el_line(el);
+
+	return str_ndup(li->buffer, (size_t)(li->cursor - li->buffer));
+}
+
+/* complete_fn - TAB: complete the word, or list the candidates */
+static unsigned char
+complete_fn(EditLine *el, int ch)
+{
+	struct complete_result r;
+	char *text = before_cursor(el), *common;
+	int nlit = 0, last = -1;
+	unsigned char ret = CC_ERROR;
+	size_t plen;
+
+	(void)ch;
+	complete_line(text, &r);
+	free(text);
+	plen = strlen(r.partial);
+	for (int i = 0; i < r.n; i++)
+		if (r.items[i].literal) {
+			nlit++;
+			last = i;
+		}
+	if (nlit == 1) {
+		const char *w = r.items[last].word;
+		char *ins = str_printf("%s%s", w + plen, w[strlen(w) - 1] == '=' ? "" : " ");
+
+		el_insertstr(el, ins);
+		free(ins);
+		ret = CC_REFRESH;
+	} else if (nlit > 1) {
+		common = complete_common(&r);
+		if (common && strlen(common) > plen) {
+			el_insertstr(el, common + plen);
+			ret = CC_REFRESH;
+		} else {
+			int col = 0;
+
+			fputs("\n", stdout);
+			for (int i = 0; i < r.n; i++) {
+				if (!r.items[i].literal)
+					continue;
+				if (col + 20 > 78) {
+					fputs("\n", stdout);
+					col = 0;
+				}
+				printf("%-19s ", r.items[i].word);
+				col += 20;
+			}
+			fputs("\n", stdout);
+			fflush(stdout);
+			ret = CC_REDISPLAY;
+		}
+		free(common);
+	}
+	complete_free(&r);
+	return ret;
+}
+
+/* help_fn - `?`: list what may come next with one-line help */
+static unsigned char
+help_fn(EditLine *el, int ch)
+{
+	struct complete_result r;
+	char *text = before_cursor(el);
+	int quotes = 0;
+
+	(void)ch;
+	for (const char *p = text; *p; p++)
+		if (*p == '"')
+			quotes++;
+	if (quotes % 2) {
+		/* inside a quoted word a '?' is just a character (a regex, say) */
+		free(text);
+		el_insertstr(el, "?");
+		return CC_REFRESH;
+	}
+	complete_line(text, &r);
+	free(text);
+	fputs("\n", stdout);
+	if (r.n == 0)
+		fputs("  (no further words; press Enter to run the command)\n", stdout);
+	for (int i = 0; i < r.n; i++)
+		printf("  %-22s %s\n", r.items[i].word, r.items[i].help ? r.items[i].help : "");
+	fflush(stdout);
+	complete_free(&r);
+	return CC_REDISPLAY;
+}
+
+struct lineedit *
+lineedit_open(const char *progname, const char *histfile, int histsize,
+    volatile sig_atomic_t *intr)
+{
+	struct lineedit *le = xcalloc(1, sizeof(*le));
+	struct sigaction sa;
+
+	le->intr = intr;
+	sigint_flag = intr;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_sigint;
+	sigemptyset(&sa.sa_mask);
+	sa.sa_flags = 0;	/* no SA_RESTART: the read must fail with EINTR */
+	sigaction(SIGINT, &sa, NULL);
+
+	le->hist = history_init();
+	history(le->hist, &le->ev, H_SETSIZE, histsize > 0 ? histsize : 500);
+	history(le->hist, &le->ev, H_SETUNIQUE, 1);
+	if (histfile) {
+		le->histfile = str_dup(histfile);
+		history(le->hist, &le->ev, H_LOAD, le->histfile);
+	}
+	le->el = el_init(progname, stdin, stdout, stderr);
+	el_set(le->el, EL_CLIENTDATA, le);
+	el_set(le->el, EL_EDITOR, "emacs");
+	el_set(le->el, EL_PROMPT, prompt_fn);
+	el_set(le->el, EL_HIST, history, le->hist);
+	el_set(le->el, EL_ADDFN, "mx-complete", "Complete the word", complete_fn);
+	el_set(le->el, EL_ADDFN, "mx-help", "List what may come next", help_fn);
+	el_set(le->el, EL_BIND, "^I", "mx-complete", NULL);
+	el_set(le->el, EL_BIND, "?", "mx-help", NULL);
+	el_source(le->el, NULL);	/* ~/.editrc, as every libedit program */
+	return le;
+}
+
+void
+lineedit_close(struct lineedit *le)
+{
+	if (le == NULL)
+		return;
+	if (le->histfile)
+		history(le->hist, &le->ev, H_SAVE, le->histfile);
+	el_end(le->el);
+	history_end(le->hist);
+	free(le->histfile);
+	free(le);
+}
+
+char *
+lineedit_read(struct lineedit *le, const char *prompt, int *interrupted)
+{
+	const char *line;
+	int count = 0;
+	size_t n;
+
+	*interrupted = 0;
+	*le->intr = 0;
+	le->prompt = prompt;
+	le->lines = 0;
+	line = el_gets(le->el, &count);
+	if (*le->intr) {
+		/* Ctrl-C: abandon the line, start afresh on a new one */
+		*interrupted = 1;
+		fputs("^C\n", stdout);
+		fflush(stdout);
+		el_reset(le->el);
+		return NULL;
+	}
+	if (line == NULL || count <= 0)
+		return NULL;
+	n = strlen(line);
+	while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
+		n--;
+	return str_ndup(line, n);
+}
+
+void
+lineedit_history_add(struct lineedit *le, const char *line)
+{
+	history(le->hist, &le->ev, H_ENTER, line);
+	if (le->histfile)
+		history(le->hist, &le->ev, H_SAVE, le->histfile);
+}
+
+void
+lineedit_page_reset(struct lineedit *le)
+{
+	le->lines = 0;
+}
+
+/* term_rows - the terminal's height */
+static int
+term_rows(void)
+{
+	struct winsize ws;
+
+	if (ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_row > 2)
+		return ws.ws_row;
+	return 24;
+}
+
+/* pause_more - "-Press Any Key For More-"; 0 to go on, -1 for q or Ctrl-C */
+static int
+pause_more(struct lineedit *le)
+{
+	struct termios old, raw;
+	char ch = 0;
+	ssize_t r;
+
+	fputs("-Press Any Key For More-", stdout);
+	fflush(stdout);
+	if (tcgetattr(STDIN_FILENO, &old) < 0)
+		return 0;
+	raw = old;
+	raw.c_lflag &= ~(tcflag_t)(ICANON | ECHO);
+	raw.c_cc[VMIN] = 1;
+	raw.c_cc[VTIME] = 0;
+	tcsetattr(STDIN_FILENO, TCSANOW, &raw);
+	r = read(STDIN_FILENO, &ch, 1);
+	tcsetattr(STDIN_FILENO, TCSANOW, &old);
+	fputs("\r                        \r", stdout);
+	fflush(stdout);
+	if (r <= 0 || ch == 'q' || ch == 'Q' || *le->intr)
+		return -1;
+	return 0;
+}
+
+int
+lineedit_write(struct lineedit *le, const char *s, size_t n, int is_error)
+{
+	int rows = term_rows();
+
+	if (is_error) {
+		fflush(stdout);
+		fwrite(s, 1, n, stderr);
+		fflush(stderr);
+		return 0;
+	}
+	while (n > 0) {
+		const char *nl = memchr(s, '\n', n);
+		size_t len = nl ? (size_t)(nl - s) + 1 : n;
+
+		if (*le->intr)
+			return -1;
+		if (nl && le->lines >= rows - 1) {
+			if (pause_more(le) < 0)
+				return -1;
+			le->lines = 0;
+		}
+		fwrite(s, 1, len, stdout);
+		if (nl)
+			le->lines++;
+		s += len;
+		n -= len;
+	}
+	fflush(stdout);
+	return 0;
+}

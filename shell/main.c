@@ -1,0 +1,298 @@
+/*
+ * main.c - mxsh, the operator shell.
+ *
+ *   mxsh [-D DIR] [-e] [-c LINE]...
+ *
+ * Interactive when standard input is a terminal and no -c is given;
+ * otherwise batch: each -c LINE, or each line of standard input, is one
+ * command, and answers to questions come from the same stream. Batch mode
+ * has no prompt, colour or pager. -e stops at the first failing command.
+ *
+ * Exit status: 0 every command succeeded, 1 some command failed, 2 usage.
+ */
+#include <errno.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "commands/cmd.h"
+#include "shell/lineedit.h"
+#include "store/config.h"
+#include "store/settings.h"
+#include "util/logfile.h"
+#include "util/str.h"
+
+#define MXSH_DEFAULT_DIR "/var/lib/mxgate"
+
+static volatile sig_atomic_t interrupted;
+
+struct shell {
+	struct cli cli;			/* what commands see */
+	struct lineedit *le;		/* interactive terminal, or NULL in batch */
+	FILE *in;			/* batch input */
+	int prompt_answers;		/* batch on a terminal (-c): show question prompts */
+};
+
+static void
+usage(void)
+{
+	fprintf(stderr, "usage: mxsh [-D DIR] [-e] [-c LINE]...\n"
+			"  -D DIR   data directory (default $MXGATE_HOME, else %s)\n"
+			"  -c LINE  run LINE as a command (repeatable); no prompt\n"
+			"  -e       stop at the first command that fails\n",
+	    MXSH_DEFAULT_DIR);
+	exit(2);
+}
+
+/* batch_readline - cli_io.readline for scripts: one line of the input stream */
+static char *
+batch_readline(void *arg, const char *prompt, int *intr)
+{
+	struct shell *sh = arg;
+	char *line = NULL;
+	size_t cap = 0;
+	ssize_t n;
+
+	*intr = 0;
+	if (sh->prompt_answers) {
+		fputs(prompt, stdout);
+		fflush(stdout);
+	}
+	fflush(stdout);
+	n = getline(&line, &cap, sh->in);
+	if (n < 0) {
+		free(line);
+		return NULL;
+	}
+	while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
+		line[--n] = '\0';
+	return line;
+}
+
+/* batch_write - cli_io.write for scripts: stdout, errors to stderr */
+static int
+batch_write(void *arg, const char *s, size_t n, int is_error)
+{
+	(void)arg;
+	if (is_error) {
+		fflush(stdout);
+		fwrite(s, 1, n, stderr);
+		fflush(stderr);
+	} else {
+		fwrite(s, 1, n, stdout);
+	}
+	return 0;
+}
+
+/* tty_readline - cli_io.readline at a terminal */
+static char *
+tty_readline(void *arg, const char *prompt, int *intr)
+{
+	struct shell *sh = arg;
+
+	return lineedit_read(sh->le, prompt, intr);
+}
+
+/* tty_write - cli_io.write at a terminal (paged) */
+static int
+tty_write(void *arg, const char *s, size_t n, int is_error)
+{
+	struct shell *sh = arg;
+
+	return lineedit_write(sh->le, s, n, is_error);
+}
+
+static const struct cli_io batch_io = { batch_readline, batch_write };
+static const struct cli_io tty_io = { tty_readline, tty_write };
+
+/* find_user - who runs the shell */
+static void
+find_user(char *out, size_t size)
+{
+	struct passwd *pw = getpwuid(geteuid());
+	const char *u = pw ? pw->pw_name : getenv("USER");
+
+	str_copy(out, u && *u ? u : "admin", size);
+}
+
+/* make_prompt - "hostname> " from the committed hostname, else the machine's */
+static char *
+make_prompt(struct store *st)
+{
+	char *v = NULL, *cause = NULL, host[256];
+
+	if (config_get_running(st, SETTINGS_SECTION, "system.hostname", &v, &cause) < 0)
+		free(cause);
+	if (v && *v) {
+		char *p = str_printf("%s> ", v);
+
+		free(v);
+		return p;
+	}
+	free(v);
+	if (gethostname(host, sizeof(host)) < 0)
+		str_copy(host, "mxgate", sizeof(host));
+	host[sizeof(host) - 1] = '\0';
+	return str_printf("%s> ", host);
+}
+
+/* is_quit - did this line ask to leave? */
+static int
+is_quit(const char *line)
+{
+	char word[32];
+	const struct cmd_entry *e;
+	int amb;
+
+	if (sscanf(line, " %31s", word) != 1)
+		return 0;
+	e = cmd_find(word, &amb);
+	return e && strcmp(e->name, "quit") == 0;
+}
+
+/* run_interactive - the prompt loop; returns the exit status */
+static int
+run_interactive(struct shell *sh)
+{
+	struct cli *c = &sh->cli;
+
+	printf("\nmxgate shell. Type 'help' for commands, '?' at any point for what may come "
+	       "next.\n\n");
+	for (;;) {
+		char *prompt = make_prompt(c->st), *line;
+		int intr = 0;
+
+		line = lineedit_read(sh->le, prompt, &intr);
+		free(prompt);
+		if (line == NULL) {
+			if (intr)
+				continue;	/* Ctrl-C at the prompt: a fresh line */
+			/* Ctrl-D leaves, as quit does */
+			printf("\n");
+			c->eof = 0;
+			if (cmd_run_line(c, "quit") == CMD_OK)
+				break;
+			continue;
+		}
+		if (*str_trim(line) != '\0')
+			lineedit_history_add(sh->le, line);
+		c->eof = 0;
+		*c->intr = 0;
+		if (cmd_run_line(c, line) == CMD_OK && is_quit(line)) {
+			free(line);
+			break;
+		}
+		free(line);
+	}
+	return 0;
+}
+
+/* run_line - one batch command; updates *failed */
+static int
+run_line(struct shell *sh, const char *line, int stop_on_error, int *failed)
+{
+	enum cmd_ret r = cmd_run_line(&sh->cli, line);
+
+	if (r != CMD_OK) {
+		*failed = 1;
+		if (stop_on_error)
+			return -1;
+	} else if (is_quit(line)) {
+		return -1;
+	}
+	return 0;
+}
+
+int
+main(int argc, char **argv)
+{
+	struct shell sh;
+	const char *dir = getenv("MXGATE_HOME");
+	char **lines = NULL, *cause = NULL, *histfile, *logdir;
+	int nlines = 0, stop_on_error = 0, failed = 0, opt, n;
+
+	memset(&sh, 0, sizeof(sh));
+	if (dir == NULL || *dir == '\0')
+		dir = MXSH_DEFAULT_DIR;
+	while ((opt = getopt(argc, argv, "D:c:eh")) != -1) {
+		switch (opt) {
+		case 'D':
+			dir = optarg;
+			break;
+		case 'c':
+			lines = xrealloc(lines, sizeof(char *) * (size_t)(nlines + 1));
+			lines[nlines++] = optarg;
+			break;
+		case 'e':
+			stop_on_error = 1;
+			break;
+		default:
+			usage();
+		}
+	}
+	if (optind != argc)
+		usage();
+	umask(077);
+
+	if (store_open(dir, STORE_SESSION, &sh.cli.st, &cause) < 0) {
+		fprintf(stderr, "mxsh: %s\n", cause);
+		free(cause);
+		free(lines);
+		return 1;
+	}
+	logdir = str_printf("%s/logs/cli_logs", dir);
+	sh.cli.clilog = logfile_open(logdir, "cli", &cause);
+	if (sh.cli.clilog == NULL) {
+		fprintf(stderr, "mxsh: warning: %s; commands are not logged\n", cause);
+		free(cause);
+	}
+	free(logdir);
+	find_user(sh.cli.user, sizeof(sh.cli.user));
+	sh.cli.intr = &interrupted;
+	sh.in = stdin;
+
+	if (nlines == 0 && isatty(STDIN_FILENO) && isatty(STDOUT_FILENO)) {
+		histfile = str_printf("%s/.mxsh_history.%s", dir, sh.cli.user);
+		sh.le = lineedit_open("mxsh", histfile,
+		    (int)settings_get_int(sh.cli.st, "cli.history_size"), &interrupted);
+		free(histfile);
+		sh.cli.io = &tty_io;
+		sh.cli.io_arg = &sh;
+		sh.cli.interactive = 1;
+		run_interactive(&sh);
+		lineedit_close(sh.le);
+	} else {
+		sh.cli.io = &batch_io;
+		sh.cli.io_arg = &sh;
+		sh.prompt_answers = isatty(STDIN_FILENO) && nlines > 0;
+		if (nlines > 0) {
+			for (int i = 0; i < nlines; i++)
+				if (run_line(&sh, lines[i], stop_on_error, &failed) < 0)
+					break;
+		} else {
+			char *line;
+			int intr;
+
+			while ((line = batch_readline(&sh, "", &intr)) != NULL) {
+				int stop = run_line(&sh, line, stop_on_error, &failed);
+
+				free(line);
+				if (stop < 0)
+					break;
+			}
+		}
+		n = config_pending(sh.cli.st);
+		if (n > 0)
+			fprintf(stderr, "Warning: %d uncommitted change%s discarded.\n", n,
+			    n == 1 ? "" : "s");
+		fflush(stdout);
+	}
+	free(lines);
+	logfile_close(sh.cli.clilog);
+	store_close(sh.cli.st);
+	return failed ? 1 : 0;
+}

@@ -1,0 +1,259 @@
+/*
+ * db.c - open the data directory and DIR/config.db, and migrate its schema.
+ *
+ * Schema changes are numbered migrations; migration N brings the database
+ * from PRAGMA user_version N-1 to N in one transaction. A database newer
+ * than this build is refused rather than guessed at.
+ *
+ * DIAGNOSTICS: every failure returns -1 with a malloc'd cause that names
+ * the file and the SQLite message.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "store/store_int.h"
+#include "util/buf.h"
+#include "util/fsutil.h"
+#include "util/str.h"
+
+/* How long a writer waits for another process's transaction. */
+#define STORE_BUSY_TIMEOUT_MS 10000
+
+/*
+ * migrations[i] takes user_version i to i+1. Never edit a released entry:
+ * add a new one.
+ */
+static const char *const migrations[] = {
+	/* 1: configuration items and commit history */
+	"CREATE TABLE config ("
+	"  section TEXT NOT NULL,"
+	"  key TEXT NOT NULL,"
+	"  value TEXT NOT NULL,"
+	"  rev INTEGER NOT NULL,"		/* commit that last wrote it */
+	"  PRIMARY KEY (section, key)) WITHOUT ROWID;"
+	"CREATE TABLE commits ("
+	"  id INTEGER PRIMARY KEY,"
+	"  time INTEGER NOT NULL,"
+	"  user TEXT NOT NULL,"
+	"  comment TEXT NOT NULL);"
+	"CREATE TABLE commit_changes ("
+	"  commit_id INTEGER NOT NULL REFERENCES commits(id),"
+	"  section TEXT NOT NULL,"
+	"  key TEXT NOT NULL,"
+	"  old TEXT,"				/* NULL: item was created */
+	"  new TEXT,"				/* NULL: item was deleted */
+	"  PRIMARY KEY (commit_id, section, key));"
+	"CREATE INDEX commit_changes_item ON commit_changes(section, key, commit_id);"
+	"PRAGMA user_version = 1;",
+};
+
+#define NMIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
+
+int
+store_err(struct store *st, char **cause, const char *what)
+{
+	if (cause)
+		*cause = str_printf("%s: %s", what, sqlite3_errmsg(st->db));
+	return -1;
+}
+
+sqlite3_stmt *
+store_prepare(struct store *st, const char *sql, char **cause)
+{
+	sqlite3_stmt *s = NULL;
+
+	if (sqlite3_prepare_v2(st->db, sql, -1, &s, NULL) != SQLITE_OK) {
+		store_err(st, cause, "cannot prepare statement");
+		return NULL;
+	}
+	return s;
+}
+
+int
+store_exec(struct store *st, const char *sql, char **cause)
+{
+	char *err = NULL;
+
+	if (sqlite3_exec(st->db, sql, NULL, NULL, &err) != SQLITE_OK) {
+		if (cause)
+			*cause = str_printf("database error: %s", err ? err : "unknown");
+		sqlite3_free(err);
+		return -1;
+	}
+	return 0;
+}
+
+void
+store_bind_text(sqlite3_stmt *s, int i, const char *v)
+{
+	if (v)
+		sqlite3_bind_text(s, i, v, -1, SQLITE_TRANSIENT);
+	else
+		sqlite3_bind_null(s, i);
+}
+
+const char *
+store_col_text(sqlite3_stmt *s, int i)
+{
+	const unsigned char *t = sqlite3_column_text(s, i);
+
+	return t ? (const char *)t : "";
+}
+
+int
+store_schema_version(struct store *st)
+{
+	sqlite3_stmt *s = store_prepare(st, "PRAGMA user_version", NULL);
+	int v = -1;
+
+	if (s && sqlite3_step(s) == SQLITE_ROW)
+		v = sqlite3_column_int(s, 0);
+	sqlite3_finalize(s);
+	return v;
+}
+
+int
+store_migrate_to(struct store *st, int version, char **cause)
+{
+	int cur;
+
+	if (version > NMIGRATIONS)
+		version = NMIGRATIONS;
+	/* IMMEDIATE: two processes opening a fresh store must not both migrate */
+	if (store_exec(st, "BEGIN IMMEDIATE", cause) < 0)
+		return -1;
+	cur = store_schema_version(st);
+	if (cur < 0) {
+		store_exec(st, "ROLLBACK", NULL);
+		return store_err(st, cause, "cannot read schema version");
+	}
+	if (cur > NMIGRATIONS) {
+		store_exec(st, "ROLLBACK", NULL);
+		*cause = str_printf("%s/config.db has schema version %d, newer than this "
+				    "mxgate understands (%d); refusing to open it",
+		    st->dir, cur, NMIGRATIONS);
+		return -1;
+	}
+	for (; cur < version; cur++) {
+		if (store_exec(st, migrations[cur], cause) < 0) {
+			char *c = *cause;
+
+			store_exec(st, "ROLLBACK", NULL);
+			*cause = str_printf("migration %d failed: %s", cur + 1, c);
+			free(c);
+			return -1;
+		}
+	}
+	return store_exec(st, "COMMIT", cause);
+}
+
+/* create_file - make sure path exists with mode 0600 before SQLite opens it */
+static int
+create_file(const char *path)
+{
+	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+
+	if (fd < 0)
+		return -1;
+	close(fd);
+	return 0;
+}
+
+int
+store_open(const char *dir, enum store_mode mode, struct store **out, char **cause)
+{
+	struct store *st;
+	char *path;
+
+	*out = NULL;
+	if (fs_mkdirs(dir, 0700) < 0) {
+		*cause = str_printf("cannot create data directory %s: %s", dir, strerror(errno));
+		return -1;
+	}
+	path = str_printf("%s/config.db", dir);
+	if (create_file(path) < 0) {
+		*cause = str_printf("cannot create %s: %s", path, strerror(errno));
+		free(path);
+		return -1;
+	}
+	st = xcalloc(1, sizeof(*st));
+	st->dir = str_dup(dir);
+	st->mode = mode;
+	if (sqlite3_open_v2(path, &st->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL) !=
+	    SQLITE_OK) {
+		*cause = str_printf("cannot open %s: %s", path,
+		    st->db ? sqlite3_errmsg(st->db) : "out of memory");
+		free(path);
+		store_close(st);
+		return -1;
+	}
+	free(path);
+	sqlite3_busy_timeout(st->db, STORE_BUSY_TIMEOUT_MS);
+	if (store_exec(st, "PRAGMA journal_mode=WAL", cause) < 0 ||
+	    store_exec(st, "PRAGMA synchronous=FULL", cause) < 0 ||
+	    store_exec(st, "PRAGMA foreign_keys=ON", cause) < 0 ||
+	    store_migrate_to(st, NMIGRATIONS, cause) < 0) {
+		store_close(st);
+		return -1;
+	}
+	if (mode == STORE_SESSION &&
+	    store_exec(st,
+		"CREATE TEMP TABLE candidate ("
+		"  section TEXT NOT NULL,"
+		"  key TEXT NOT NULL,"
+		"  value TEXT,"			/* NULL: delete */
+		"  base_rev INTEGER NOT NULL,"	/* running rev when first edited; 0 absent */
+		"  PRIMARY KEY (section, key))",
+		cause) < 0) {
+		store_close(st);
+		return -1;
+	}
+	*out = st;
+	return 0;
+}
+
+void
+store_close(struct store *st)
+{
+	if (st == NULL)
+		return;
+	if (st->db)
+		sqlite3_close(st->db);
+	free(st->dir);
+	free(st);
+}
+
+const char *
+store_dir(const struct store *st)
+{
+	return st->dir;
+}
+
+char *
+store_dump(struct store *st)
+{
+	static const char *const queries[] = {
+		"SELECT 'config', section, key, value, rev FROM config ORDER BY 2, 3",
+		"SELECT 'commits', id, time, user, comment FROM commits ORDER BY 2",
+		"SELECT 'change', commit_id, section, key, ifnull(old, '<null>') || ' -> ' || "
+		"ifnull(new, '<null>') FROM commit_changes ORDER BY 2, 3, 4",
+	};
+	struct buf b;
+
+	buf_init(&b, 0);
+	for (size_t i = 0; i < sizeof(queries) / sizeof(queries[0]); i++) {
+		sqlite3_stmt *s = store_prepare(st, queries[i], NULL);
+
+		while (s && sqlite3_step(s) == SQLITE_ROW) {
+			for (int c = 0; c < sqlite3_column_count(s); c++)
+				buf_printf(&b, "%s%s", c ? "|" : "", store_col_text(s, c));
+			buf_addch(&b, '\n');
+		}
+		sqlite3_finalize(s);
+	}
+	return buf_steal(&b);
+}

@@ -1,0 +1,63 @@
+/*
+ * settings.h - scalar settings, declared once in settings_table.c.
+ *
+ * Every write is validated against the table (type, range, choices);
+ * SECRET values are never printed back nor logged. Settings are
+ * configuration items in section "setting", so they share the candidate,
+ * commit and rollback of every other item.
+ */
+#ifndef STORE_SETTINGS_H
+#define STORE_SETTINGS_H
+
+#include "store/store.h"
+
+#define SETTINGS_SECTION "setting"
+#define SETTINGS_MASK "*****"
+
+enum setting_type {
+	SETTING_STRING,		/* free text, max = longest length */
+	SETTING_INT,		/* decimal within [min, max] */
+	SETTING_BOOL,		/* yes / no */
+	SETTING_HOSTNAME,	/* RFC 1123 host name, or empty when min = 0 */
+	SETTING_EMAIL,		/* local@domain, or empty when min = 0 */
+	SETTING_ENUM,		/* one of the '|'-separated choices */
+};
+
+#define SETTING_SECRET 0x01	/* never shown nor logged */
+#define SETTING_HIDDEN 0x02	/* not listed; for tests and support */
+
+struct setting_def {
+	const char *name;	/* "tdc.intake_address" */
+	enum setting_type type;
+	const char *def;	/* default value as text */
+	long min, max;		/* INT range; STRING max length; min 1 = required */
+	int flags;		/* SETTING_* */
+	const char *choices;	/* ENUM: "us|de|au" */
+	const char *help;	/* one line */
+};
+
+/* settings_table - all settings, ended by a row with name NULL */
+extern const struct setting_def settings_table[];
+
+/* settings_find - the declaration of a setting, or NULL */
+const struct setting_def *settings_find(const char *name);
+
+/* settings_validate - check (and normalise in place, e.g. bool case) a value */
+int settings_validate(const struct setting_def *d, char *value, size_t size, char **cause);
+
+/* settings_get - current value as this session sees it (default if unset); malloc'd */
+char *settings_get(struct store *st, const char *name);
+
+/* settings_get_int - INT or BOOL value as a number */
+long settings_get_int(struct store *st, const char *name);
+
+/* settings_set - validate and stage a value */
+int settings_set(struct store *st, const char *name, const char *value, char **cause);
+
+/* settings_is_secret - is this configuration item a SECRET setting? */
+int settings_is_secret(const char *section, const char *key);
+
+/* settings_is_secret_word - is NAME (e.g. from "client_secret=x") a secret key? */
+int settings_is_secret_word(const char *name, size_t len);
+
+#endif

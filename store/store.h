@@ -1,0 +1,46 @@
+/*
+ * store.h - the data directory and its SQLite configuration store.
+ *
+ * DIR/config.db holds the running configuration as items (section, key,
+ * value), the commit history, and nothing else. A shell session edits a
+ * candidate kept in a TEMP table of its own connection, so other sessions
+ * and the daemon see only committed items. store/ is the only place that
+ * speaks SQL; every statement is prepared with bound parameters.
+ *
+ * Lower layers never exit: failures return -1 with a malloc'd *cause.
+ */
+#ifndef STORE_STORE_H
+#define STORE_STORE_H
+
+#include <stdint.h>
+#include <time.h>
+
+struct store;
+
+/* Schema version written by this build; newer databases are refused. */
+#define STORE_SCHEMA_VERSION 1
+
+enum store_mode {
+	STORE_SESSION = 0,	/* a shell: reads overlay its own candidate */
+	STORE_RUNNING,		/* the daemon: running configuration only */
+};
+
+/* store_open - create DIR (0700) and open/migrate DIR/config.db (0600) */
+int store_open(const char *dir, enum store_mode mode, struct store **out, char **cause);
+
+/* store_close - close the database; pending candidate changes are lost */
+void store_close(struct store *st);
+
+/* store_dir - the data directory */
+const char *store_dir(const struct store *st);
+
+/* store_schema_version - PRAGMA user_version of the open database */
+int store_schema_version(struct store *st);
+
+/* store_migrate_to - run migrations up to version (tests); see store_open */
+int store_migrate_to(struct store *st, int version, char **cause);
+
+/* store_dump - every row of the persistent tables as text, for comparisons */
+char *store_dump(struct store *st);
+
+#endif
