@@ -12,6 +12,7 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -151,16 +152,57 @@ store_migrate_to(struct store *st, int version, char **cause)
 	return store_exec(st, "COMMIT", cause);
 }
 
-/* create_file - make sure path exists with mode 0600 before SQLite opens it */
-static int
-create_file(const char *path)
+/*
+ * store_file_open - see store_int.h.
+ *
+ * The file is created only when it does not exist: closing any descriptor
+ * of a database file drops every POSIX lock this process holds on it
+ * (fcntl semantics), so opening and closing an existing database behind
+ * SQLite's back would let another process delete its live WAL. A file that
+ * does not exist cannot be open in this process. The lock is flock(2) on
+ * the directory itself, which SQLite's fcntl locks never see.
+ */
+int
+store_file_open(const char *dir, const char *name, char **path, int *lockfd, char **cause)
 {
-	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	int fd;
 
-	if (fd < 0)
+	*path = NULL;
+	*lockfd = -1;
+	if (fs_mkdirs(dir, 0700) < 0) {
+		*cause = str_printf("cannot create data directory %s: %s", dir, strerror(errno));
 		return -1;
-	close(fd);
+	}
+	*lockfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (*lockfd < 0 || flock(*lockfd, LOCK_EX) < 0) {
+		*cause = str_printf("cannot lock data directory %s: %s", dir, strerror(errno));
+		store_file_unlock(*lockfd);
+		*lockfd = -1;
+		return -1;
+	}
+	*path = str_printf("%s/%s", dir, name);
+	if (access(*path, F_OK) != 0) {
+		fd = open(*path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+		if (fd < 0 && errno != EEXIST) {
+			*cause = str_printf("cannot create %s: %s", *path, strerror(errno));
+			free(*path);
+			*path = NULL;
+			store_file_unlock(*lockfd);
+			*lockfd = -1;
+			return -1;
+		}
+		if (fd >= 0)
+			close(fd);
+	}
 	return 0;
+}
+
+/* store_file_unlock - see store_int.h */
+void
+store_file_unlock(int lockfd)
+{
+	if (lockfd >= 0)
+		close(lockfd);
 }
 
 int
@@ -168,18 +210,11 @@ store_open(const char *dir, enum store_mode mode, struct store **out, char **cau
 {
 	struct store *st;
 	char *path;
+	int lockfd;
 
 	*out = NULL;
-	if (fs_mkdirs(dir, 0700) < 0) {
-		*cause = str_printf("cannot create data directory %s: %s", dir, strerror(errno));
+	if (store_file_open(dir, "config.db", &path, &lockfd, cause) < 0)
 		return -1;
-	}
-	path = str_printf("%s/config.db", dir);
-	if (create_file(path) < 0) {
-		*cause = str_printf("cannot create %s: %s", path, strerror(errno));
-		free(path);
-		return -1;
-	}
 	st = xcalloc(1, sizeof(*st));
 	st->dir = str_dup(dir);
 	st->mode = mode;
@@ -188,6 +223,7 @@ store_open(const char *dir, enum store_mode mode, struct store **out, char **cau
 		*cause = str_printf("cannot open %s: %s", path,
 		    st->db ? sqlite3_errmsg(st->db) : "out of memory");
 		free(path);
+		store_file_unlock(lockfd);
 		store_close(st);
 		return -1;
 	}
@@ -197,9 +233,11 @@ store_open(const char *dir, enum store_mode mode, struct store **out, char **cau
 	    store_exec(st, "PRAGMA synchronous=FULL", cause) < 0 ||
 	    store_exec(st, "PRAGMA foreign_keys=ON", cause) < 0 ||
 	    store_migrate_to(st, NMIGRATIONS, cause) < 0) {
+		store_file_unlock(lockfd);
 		store_close(st);
 		return -1;
 	}
+	store_file_unlock(lockfd);
 	if (mode == STORE_SESSION &&
 	    store_exec(st,
 		"CREATE TEMP TABLE candidate ("

@@ -14,5 +14,48 @@ const struct setting_def settings_table[] = {
 	    "the appliance's fully-qualified host name (empty: the machine's)" },
 	{ "cli.history_size", SETTING_INT, "500", 0, 100000, SETTING_HIDDEN, NULL,
 	    "lines of command history kept per data directory" },
+
+	/* dnsconfig: empty means the servers of /etc/resolv.conf */
+	{ "dns.servers", SETTING_STRING, "", 0, 2000, 0, NULL,
+	    "DNS servers IP[:port],... (empty: those of /etc/resolv.conf)" },
+	{ "dns.timeout", SETTING_INT, "5", 1, 60, 0, NULL,
+	    "seconds to wait for one DNS answer" },
+
+	/* certconfig: PEM text imported from files */
+	{ "tls.server_cert", SETTING_STRING, "", 0, 65536, SETTING_HIDDEN, NULL,
+	    "listener certificate chain (PEM)" },
+	{ "tls.server_key", SETTING_STRING, "", 0, 65536, SETTING_SECRET | SETTING_HIDDEN, NULL,
+	    "listener private key (PEM)" },
+	{ "tls.cafile", SETTING_STRING, "", 0, 4096, 0, NULL,
+	    "CA bundle used to verify peers (empty: the system bundle)" },
+
+	/* deliveryconfig */
+	{ "delivery.max_conns", SETTING_INT, "500", 1, 10000, 0, NULL,
+	    "maximum concurrent outbound connections in total" },
+	{ "delivery.max_conns_per_dest", SETTING_INT, "50", 1, 1000, 0, NULL,
+	    "maximum concurrent outbound connections per destination" },
+	{ "delivery.retry_initial", SETTING_INT, "60", 1, 86400, 0, NULL,
+	    "seconds before the first retry of a soft-bounced recipient" },
+	{ "delivery.retry_max", SETTING_INT, "3600", 1, 86400, 0, NULL,
+	    "longest interval between retries, in seconds" },
+	{ "delivery.max_queue_time", SETTING_INT, "259200", 60, 2592000, 0, NULL,
+	    "seconds a message may stay in the queue before it bounces" },
+	{ "delivery.bounces", SETTING_BOOL, "yes", 0, 0, 0, NULL,
+	    "send delivery status notifications for hard bounces and expired messages" },
+
+	/* log subscriptions: rollover (logconfig edits these) */
+	{ "log.mail_logs.max_size", SETTING_INT, "10485760", 0, 2147483647L, 0, NULL,
+	    "roll mail_logs over past this many bytes (0: never)" },
+	{ "log.mail_logs.max_age", SETTING_INT, "0", 0, 31536000, 0, NULL,
+	    "roll mail_logs over after this many seconds (0: never)" },
+	{ "log.mail_logs.keep", SETTING_INT, "10", 0, 10000, 0, NULL,
+	    "rolled mail_logs files kept (0: all)" },
+	{ "log.cli_logs.max_size", SETTING_INT, "10485760", 0, 2147483647L, 0, NULL,
+	    "roll cli_logs over past this many bytes (0: never)" },
+	{ "log.cli_logs.max_age", SETTING_INT, "0", 0, 31536000, 0, NULL,
+	    "roll cli_logs over after this many seconds (0: never)" },
+	{ "log.cli_logs.keep", SETTING_INT, "10", 0, 10000, 0, NULL,
+	    "rolled cli_logs files kept (0: all)" },
+
 	{ NULL, SETTING_STRING, NULL, 0, 0, 0, NULL, NULL },
 };

@@ -29,4 +29,18 @@ void store_bind_text(sqlite3_stmt *s, int i, const char *v);
 /* store_col_text - column as C string ("" for NULL); valid until next step */
 const char *store_col_text(sqlite3_stmt *s, int i);
 
+/*
+ * store_file_open - create DIR (0700) and DIR/NAME (0600) if absent and
+ * return *path; with the data directory flocked in *lockfd, so that the
+ * caller's first open, journal-mode switch and migrations run one process
+ * at a time. SQLite gives up at once, without its busy handler, when two
+ * connections race to switch a new file to WAL, which a busy timeout
+ * cannot cure. Release with store_file_unlock after the migrations.
+ */
+int store_file_open(const char *dir, const char *name, char **path, int *lockfd,
+    char **cause);
+
+/* store_file_unlock - release the lock store_file_open took */
+void store_file_unlock(int lockfd);
+
 #endif

@@ -18,7 +18,7 @@ split(const char *line, struct argv *out, int partial, char **cause)
 	struct buf w;
 	int inword = 0, cap = 8;
 	char quote = 0;
-	const char *p;
+	const char *p, *blank = NULL;	/* blank: the last separator outside quotes */
 
 	memset(out, 0, sizeof(*out));
 	if (strlen(line) > ARGV_LINE_MAX) {
@@ -57,6 +57,7 @@ split(const char *line, struct argv *out, int partial, char **cause)
 			}
 			if (c == '\0')
 				break;
+			blank = p;
 			continue;
 		}
 		inword = 1;
@@ -77,7 +78,8 @@ split(const char *line, struct argv *out, int partial, char **cause)
 		}
 	}
 	buf_free(&w);
-	out->trailing = p > line && !quote && (p[-1] == ' ' || p[-1] == '\t');
+	/* an escaped or quoted blank at the end belongs to the last word */
+	out->trailing = blank != NULL && blank == p - 1 && (*blank == ' ' || *blank == '\t');
 	return 0;
 fail:
 	buf_free(&w);
@@ -114,8 +116,9 @@ argv_quote(const char *word)
 	struct buf b;
 	int plain = *word != '\0';
 
+	/* every byte split() treats as a separator or escape forces quotes */
 	for (const char *p = word; *p; p++)
-		if (strchr(" \t\"'\\", *p))
+		if (strchr(" \t\r\n\"'\\", *p))
 			plain = 0;
 	if (plain)
 		return str_dup(word);

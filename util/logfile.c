@@ -4,6 +4,7 @@
  * DIAGNOSTICS: open failures return NULL with a malloc'd cause; a failed
  * write returns -1 and is otherwise ignored (logging must never stop mail).
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -24,8 +25,15 @@
 
 struct logfile {
 	char *path;			/* DIR/NAME.current */
+	char *dir, *name;		/* where rolled files go, and their prefix */
 	int fd;				/* O_APPEND descriptor */
 	enum logfile_level level;	/* highest level written */
+	long long max_bytes;		/* roll over past this size (0: never) */
+	long long max_age;		/* roll over past this age in seconds (0: never) */
+	int keep;			/* rolled files kept (0: all) */
+	time_t opened;			/* when the current file was started */
+	time_t checked;			/* last check for rotation by another process */
+	long long size;			/* bytes in the current file (as we know it) */
 };
 
 static const char *const level_names[] = {
@@ -40,6 +48,8 @@ logfile_level_name(enum logfile_level level)
 	return level_names[level];
 }
 
+static void give_to_dir_owner(const struct logfile *lf, int fd);
+
 struct logfile *
 logfile_open(const char *dir, const char *name, char **cause)
 {
@@ -51,13 +61,28 @@ logfile_open(const char *dir, const char *name, char **cause)
 	}
 	lf = xcalloc(1, sizeof(*lf));
 	lf->path = str_printf("%s/%s.current", dir, name);
+	lf->dir = str_dup(dir);
+	lf->name = str_dup(name);
 	lf->level = LOGFILE_INFO;
+	lf->opened = time(NULL);
 	lf->fd = open(lf->path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
 	if (lf->fd < 0) {
 		*cause = str_printf("cannot open %s: %s", lf->path, strerror(errno));
 		free(lf->path);
+		free(lf->dir);
+		free(lf->name);
 		free(lf);
 		return NULL;
+	}
+	give_to_dir_owner(lf, lf->fd);
+	{
+		struct stat sb;
+
+		if (fstat(lf->fd, &sb) == 0) {
+			lf->size = (long long)sb.st_size;
+			if (sb.st_size > 0)
+				lf->opened = sb.st_mtime < sb.st_ctime ? sb.st_mtime : sb.st_ctime;
+		}
 	}
 	return lf;
 }
@@ -69,7 +94,108 @@ logfile_close(struct logfile *lf)
 		return;
 	close(lf->fd);
 	free(lf->path);
+	free(lf->dir);
+	free(lf->name);
 	free(lf);
+}
+
+void
+logfile_set_rollover(struct logfile *lf, long long max_bytes, long long max_age, int keep)
+{
+	lf->max_bytes = max_bytes;
+	lf->max_age = max_age;
+	lf->keep = keep;
+}
+
+/* prune - remove the oldest rolled files beyond lf->keep */
+static void
+prune(struct logfile *lf)
+{
+	DIR *d;
+	struct dirent *e;
+	char **names = NULL, *prefix;
+	int n = 0;
+
+	if (lf->keep <= 0 || (d = opendir(lf->dir)) == NULL)
+		return;
+	prefix = str_printf("%s.@", lf->name);
+	while ((e = readdir(d)) != NULL)
+		if (strncmp(e->d_name, prefix, strlen(prefix)) == 0) {
+			names = xrealloc(names, sizeof(char *) * (size_t)(n + 1));
+			names[n++] = str_dup(e->d_name);
+		}
+	closedir(d);
+	/* the time stamp in the name sorts them oldest first */
+	for (int i = 1; i < n; i++)
+		for (int j = i; j > 0 && strcmp(names[j - 1], names[j]) > 0; j--) {
+			char *t = names[j];
+
+			names[j] = names[j - 1];
+			names[j - 1] = t;
+		}
+	for (int i = 0; i < n; i++) {
+		if (i < n - lf->keep) {
+			char *p = str_printf("%s/%s", lf->dir, names[i]);
+
+			unlink(p);
+			free(p);
+		}
+		free(names[i]);
+	}
+	free(names);
+	free(prefix);
+}
+
+int
+logfile_rollover(struct logfile *lf)
+{
+	char stamp[32], *rolled;
+	struct stat sb;
+	time_t now = time(NULL);
+
+	if (fstat(lf->fd, &sb) == 0 && sb.st_size == 0)
+		return 0;	/* nothing to roll */
+	timefmt_stamp(now, stamp, sizeof(stamp));
+	rolled = str_printf("%s/%s.@%s.s", lf->dir, lf->name, stamp);
+	for (int i = 1; access(rolled, F_OK) == 0 && i < 100; i++) {
+		free(rolled);
+		rolled = str_printf("%s/%s.@%s.%02d.s", lf->dir, lf->name, stamp, i);
+	}
+	if (rename(lf->path, rolled) < 0) {
+		free(rolled);
+		return -1;
+	}
+	free(rolled);
+	if (logfile_reopen(lf) < 0)
+		return -1;
+	lf->size = 0;
+	lf->opened = now;
+	prune(lf);
+	return 0;
+}
+
+/* maybe_roll - size/age limits, and a rotation done by another process */
+static void
+maybe_roll(struct logfile *lf, size_t adding)
+{
+	time_t now = time(NULL);
+
+	if (now != lf->checked) {
+		struct stat a, b;
+
+		/* another process may have rolled the file: follow it */
+		lf->checked = now;
+		if (stat(lf->path, &a) < 0 || fstat(lf->fd, &b) < 0 || a.st_ino != b.st_ino) {
+			logfile_reopen(lf);
+			lf->opened = now;
+			lf->size = 0;
+		} else {
+			lf->size = (long long)b.st_size;
+		}
+	}
+	if ((lf->max_bytes > 0 && lf->size + (long long)adding > lf->max_bytes && lf->size > 0) ||
+	    (lf->max_age > 0 && now - lf->opened >= lf->max_age && lf->size > 0))
+		logfile_rollover(lf);
 }
 
 void
@@ -84,6 +210,21 @@ logfile_path(const struct logfile *lf)
 	return lf->path;
 }
 
+/*
+ * give_to_dir_owner - a file root creates in a log directory belongs to
+ * the directory's owner, so that the unprivileged daemon can still write
+ * a log that `rollovernow` (run as root) started anew.
+ */
+static void
+give_to_dir_owner(const struct logfile *lf, int fd)
+{
+	struct stat d;
+
+	if (geteuid() == 0 && stat(lf->dir, &d) == 0 && d.st_uid != 0)
+		if (fchown(fd, d.st_uid, d.st_gid) < 0)
+			return;
+}
+
 int
 logfile_reopen(struct logfile *lf)
 {
@@ -91,6 +232,7 @@ logfile_reopen(struct logfile *lf)
 
 	if (fd < 0)
 		return -1;
+	give_to_dir_owner(lf, fd);
 	close(lf->fd);
 	lf->fd = fd;
 	return 0;
@@ -121,7 +263,11 @@ logfile_vwrite(struct logfile *lf, enum logfile_level level, const char *fmt, va
 		if (line[i] == '\n' || line[i] == '\r')
 			line[i] = ' ';
 	line[n++] = '\n';
-	return write(lf->fd, line, n) == (ssize_t)n ? 0 : -1;
+	maybe_roll(lf, n);
+	if (write(lf->fd, line, n) != (ssize_t)n)
+		return -1;
+	lf->size += (long long)n;
+	return 0;
 }
 
 int

@@ -40,6 +40,16 @@ int logfile_vwrite(struct logfile *lf, enum logfile_level level, const char *fmt
 /* logfile_reopen - reopen the current file (after rotation by another process) */
 int logfile_reopen(struct logfile *lf);
 
+/*
+ * logfile_set_rollover - roll the current file over when it passes
+ * max_bytes or max_age seconds (0: no limit), keeping at most keep rolled
+ * files (0: keep all). Rolled files are NAME.@YYYYMMDDTHHMMSS.s beside it.
+ */
+void logfile_set_rollover(struct logfile *lf, long long max_bytes, long long max_age, int keep);
+
+/* logfile_rollover - roll over now; returns 0 or -1 */
+int logfile_rollover(struct logfile *lf);
+
 /* logfile_level_name - "Info" etc. */
 const char *logfile_level_name(enum logfile_level level);
 

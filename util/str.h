@@ -3,7 +3,7 @@
  *
  * Every function here takes the destination size and reports truncation
  * instead of overflowing; numbers are parsed with range checks instead of
- * atoi (which the build bans).
+ * the C library's unchecked conversions (which the build bans).
  */
 #ifndef UTIL_STR_H
 #define UTIL_STR_H

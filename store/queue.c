@@ -1,0 +1,754 @@
+/*
+ * queue.c - DIR/queue.db: the mail queue, counters, IDs, state, requests.
+ *
+ * Messages are rows with the body as a BLOB; a message is durable once
+ * the transaction that inserted it has committed with synchronous=FULL
+ * (WAL: the commit fsyncs the log). Recipients are rows of their own;
+ * when the last recipient of a message is done, the message goes too.
+ * Hot statements are prepared once and kept.
+ *
+ * DIAGNOSTICS: -1 with a malloc'd cause naming the operation and the
+ * SQLite message.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <sqlite3.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "store/queue.h"
+#include "store/store_int.h"
+#include "util/fsutil.h"
+#include "util/str.h"
+
+#define QUEUE_BUSY_TIMEOUT_MS 10000
+
+static const char *const migrations[] = {
+	/* 1: queue, counters, ids, state, requests */
+	"CREATE TABLE ids (name TEXT PRIMARY KEY, next INTEGER NOT NULL) WITHOUT ROWID;"
+	"INSERT INTO ids VALUES ('icid', 1), ('mid', 1), ('dcid', 1);"
+	"CREATE TABLE messages ("
+	"  mid INTEGER PRIMARY KEY,"
+	"  parent_mid INTEGER NOT NULL,"
+	"  icid INTEGER NOT NULL,"
+	"  kind INTEGER NOT NULL,"
+	"  received INTEGER NOT NULL,"
+	"  sender TEXT NOT NULL,"
+	"  policy TEXT NOT NULL,"
+	"  direction INTEGER NOT NULL,"
+	"  client_ip TEXT NOT NULL,"
+	"  listener TEXT NOT NULL,"
+	"  message_id TEXT NOT NULL,"
+	"  body BLOB NOT NULL);"
+	"CREATE TABLE recipients ("
+	"  mid INTEGER NOT NULL,"
+	"  rid INTEGER NOT NULL,"
+	"  addr TEXT NOT NULL,"
+	"  dest TEXT NOT NULL,"
+	"  attempts INTEGER NOT NULL,"
+	"  next_try INTEGER NOT NULL,"
+	"  last_error TEXT,"
+	"  PRIMARY KEY (mid, rid)) WITHOUT ROWID;"
+	"CREATE INDEX recipients_dest ON recipients(dest);"
+	"CREATE TABLE hosts ("
+	"  host TEXT PRIMARY KEY,"
+	"  deliv INTEGER NOT NULL DEFAULT 0, soft INTEGER NOT NULL DEFAULT 0,"
+	"  hard INTEGER NOT NULL DEFAULT 0,"
+	"  l_deliv INTEGER NOT NULL DEFAULT 0, l_soft INTEGER NOT NULL DEFAULT 0,"
+	"  l_hard INTEGER NOT NULL DEFAULT 0,"
+	"  down INTEGER NOT NULL DEFAULT 0,"
+	"  conn_out INTEGER NOT NULL DEFAULT 0,"
+	"  last_activity INTEGER NOT NULL DEFAULT 0,"
+	"  last_error TEXT NOT NULL DEFAULT '') WITHOUT ROWID;"
+	"CREATE TABLE counters ("
+	"  name TEXT PRIMARY KEY,"
+	"  reset INTEGER NOT NULL DEFAULT 0,"
+	"  lifetime INTEGER NOT NULL DEFAULT 0) WITHOUT ROWID;"
+	"CREATE TABLE state (name TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;"
+	"CREATE TABLE requests ("
+	"  id INTEGER PRIMARY KEY,"
+	"  verb TEXT NOT NULL,"
+	"  arg TEXT NOT NULL,"
+	"  created INTEGER NOT NULL);"
+	"PRAGMA user_version = 1;",
+};
+
+#define NMIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
+
+enum stmt {
+	S_INS_MSG,
+	S_INS_RCPT,
+	S_DEL_RCPT,
+	S_LEFT_RCPT,
+	S_DEL_MSG,
+	S_DEFER,
+	S_HOST_COUNT,
+	S_HOST_STATUS,
+	S_HOST_STATUS_KEEP,
+	S_HOST_CONNS,
+	S_GLOBAL_ADD,
+	S_COUNT
+};
+
+static const char *const stmt_sql[S_COUNT] = {
+	[S_INS_MSG] = "INSERT INTO messages (mid, parent_mid, icid, kind, received, sender, "
+		      "policy, direction, client_ip, listener, message_id, body) "
+		      "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+	[S_INS_RCPT] = "INSERT INTO recipients (mid, rid, addr, dest, attempts, next_try, "
+		       "last_error) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+	[S_DEL_RCPT] = "DELETE FROM recipients WHERE mid = ?1 AND rid = ?2",
+	[S_LEFT_RCPT] = "SELECT 1 FROM recipients WHERE mid = ?1 LIMIT 1",
+	[S_DEL_MSG] = "DELETE FROM messages WHERE mid = ?1",
+	[S_DEFER] = "UPDATE recipients SET attempts = ?3, next_try = ?4, last_error = ?5 "
+		    "WHERE mid = ?1 AND rid = ?2",
+	[S_HOST_COUNT] = "INSERT INTO hosts (host, deliv, soft, hard, l_deliv, l_soft, l_hard) "
+			 "VALUES (?1, ?2, ?3, ?4, ?2, ?3, ?4) ON CONFLICT (host) DO UPDATE SET "
+			 "deliv = deliv + ?2, soft = soft + ?3, hard = hard + ?4, "
+			 "l_deliv = l_deliv + ?2, l_soft = l_soft + ?3, l_hard = l_hard + ?4",
+	[S_HOST_STATUS] = "INSERT INTO hosts (host, down, last_activity, last_error) "
+			  "VALUES (?1, ?2, ?3, ?4) ON CONFLICT (host) DO UPDATE SET "
+			  "down = ?2, last_activity = ?3, last_error = ?4",
+	[S_HOST_STATUS_KEEP] = "INSERT INTO hosts (host, down, last_activity) VALUES (?1, ?2, ?3) "
+			       "ON CONFLICT (host) DO UPDATE SET down = ?2, last_activity = ?3",
+	[S_HOST_CONNS] = "INSERT INTO hosts (host, conn_out) VALUES (?1, ?2) "
+			 "ON CONFLICT (host) DO UPDATE SET conn_out = ?2",
+	[S_GLOBAL_ADD] = "INSERT INTO counters (name, reset, lifetime) VALUES (?1, ?2, ?2) "
+			 "ON CONFLICT (name) DO UPDATE SET reset = reset + ?2, "
+			 "lifetime = lifetime + ?2",
+};
+
+struct queue {
+	sqlite3 *db;			/* DIR/queue.db */
+	sqlite3_stmt *stmt[S_COUNT];	/* prepared hot statements */
+	int in_batch;			/* between queue_begin and queue_commit */
+};
+
+/* err - cause from the connection */
+static int
+err(struct queue *q, char **cause, const char *what)
+{
+	if (cause)
+		*cause = str_printf("queue: %s: %s", what, sqlite3_errmsg(q->db));
+	return -1;
+}
+
+/* exec - fixed SQL text without results */
+static int
+exec(struct queue *q, const char *sql, char **cause)
+{
+	char *e = NULL;
+
+	if (sqlite3_exec(q->db, sql, NULL, NULL, &e) != SQLITE_OK) {
+		if (cause)
+			*cause = str_printf("queue: %s", e ? e : "error");
+		sqlite3_free(e);
+		return -1;
+	}
+	return 0;
+}
+
+/* get - a kept statement, reset and unbound */
+static sqlite3_stmt *
+get(struct queue *q, enum stmt s)
+{
+	sqlite3_reset(q->stmt[s]);
+	sqlite3_clear_bindings(q->stmt[s]);
+	return q->stmt[s];
+}
+
+/* text - bind a C string or NULL */
+static void
+text(sqlite3_stmt *s, int i, const char *v)
+{
+	if (v)
+		sqlite3_bind_text(s, i, v, -1, SQLITE_STATIC);
+	else
+		sqlite3_bind_null(s, i);
+}
+
+/* col - column as C string */
+static const char *
+col(sqlite3_stmt *s, int i)
+{
+	const unsigned char *t = sqlite3_column_text(s, i);
+
+	return t ? (const char *)t : "";
+}
+
+/* done - step a write statement to completion */
+static int
+done(struct queue *q, sqlite3_stmt *s, char **cause, const char *what)
+{
+	int rc = sqlite3_step(s);
+
+	sqlite3_reset(s);
+	if (rc != SQLITE_DONE)
+		return err(q, cause, what);
+	return 0;
+}
+
+/* migrate - bring the schema up to date */
+static int
+migrate(struct queue *q, char **cause)
+{
+	sqlite3_stmt *s;
+	int cur = -1;
+
+	if (exec(q, "BEGIN IMMEDIATE", cause) < 0)
+		return -1;
+	if (sqlite3_prepare_v2(q->db, "PRAGMA user_version", -1, &s, NULL) == SQLITE_OK &&
+	    sqlite3_step(s) == SQLITE_ROW)
+		cur = sqlite3_column_int(s, 0);
+	sqlite3_finalize(s);
+	if (cur < 0 || cur > NMIGRATIONS) {
+		exec(q, "ROLLBACK", NULL);
+		if (cur > NMIGRATIONS)
+			*cause = str_printf("queue.db has schema version %d, newer than this mxgate "
+					    "understands (%d); refusing to open it",
+			    cur, NMIGRATIONS);
+		else
+			err(q, cause, "cannot read schema version");
+		return -1;
+	}
+	for (; cur < NMIGRATIONS; cur++)
+		if (exec(q, migrations[cur], cause) < 0) {
+			exec(q, "ROLLBACK", NULL);
+			return -1;
+		}
+	return exec(q, "COMMIT", cause);
+}
+
+int
+queue_open(const char *dir, struct queue **out, char **cause)
+{
+	struct queue *q;
+	char *path;
+	int lockfd;
+
+	*out = NULL;
+	if (store_file_open(dir, "queue.db", &path, &lockfd, cause) < 0)
+		return -1;
+	q = xcalloc(1, sizeof(*q));
+	if (sqlite3_open_v2(path, &q->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL) !=
+	    SQLITE_OK) {
+		*cause = str_printf("cannot open %s: %s", path,
+		    q->db ? sqlite3_errmsg(q->db) : "out of memory");
+		free(path);
+		store_file_unlock(lockfd);
+		queue_close(q);
+		return -1;
+	}
+	free(path);
+	sqlite3_busy_timeout(q->db, QUEUE_BUSY_TIMEOUT_MS);
+	if (exec(q, "PRAGMA journal_mode=WAL", cause) < 0 ||
+	    exec(q, "PRAGMA synchronous=FULL", cause) < 0 ||
+	    exec(q, "PRAGMA wal_autocheckpoint=4000", cause) < 0 || migrate(q, cause) < 0) {
+		store_file_unlock(lockfd);
+		queue_close(q);
+		return -1;
+	}
+	store_file_unlock(lockfd);
+	for (int i = 0; i < S_COUNT; i++)
+		if (sqlite3_prepare_v3(q->db, stmt_sql[i], -1, SQLITE_PREPARE_PERSISTENT,
+			&q->stmt[i], NULL) != SQLITE_OK) {
+			err(q, cause, "cannot prepare statement");
+			queue_close(q);
+			return -1;
+		}
+	*out = q;
+	return 0;
+}
+
+void
+queue_close(struct queue *q)
+{
+	if (q == NULL)
+		return;
+	for (int i = 0; i < S_COUNT; i++)
+		sqlite3_finalize(q->stmt[i]);
+	if (q->db)
+		sqlite3_close(q->db);
+	free(q);
+}
+
+int
+queue_id_reserve(struct queue *q, const char *name, int64_t count, int64_t *first,
+    char **cause)
+{
+	sqlite3_stmt *s;
+	int rc;
+
+	if (sqlite3_prepare_v2(q->db,
+		"UPDATE ids SET next = next + ?2 WHERE name = ?1 RETURNING next - ?2", -1, &s,
+		NULL) != SQLITE_OK)
+		return err(q, cause, "cannot reserve IDs");
+	text(s, 1, name);
+	sqlite3_bind_int64(s, 2, count);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW)
+		*first = sqlite3_column_int64(s, 0);
+	sqlite3_finalize(s);
+	if (rc != SQLITE_ROW)
+		return err(q, cause, "cannot reserve IDs");
+	return 0;
+}
+
+int64_t
+queue_id_current(struct queue *q, const char *name)
+{
+	sqlite3_stmt *s;
+	int64_t v = -1;
+
+	if (sqlite3_prepare_v2(q->db, "SELECT next - 1 FROM ids WHERE name = ?1", -1, &s, NULL) !=
+	    SQLITE_OK)
+		return -1;
+	text(s, 1, name);
+	if (sqlite3_step(s) == SQLITE_ROW)
+		v = sqlite3_column_int64(s, 0);
+	sqlite3_finalize(s);
+	return v;
+}
+
+int
+queue_begin(struct queue *q, int durable, char **cause)
+{
+	/* synchronous is per connection and may change between transactions */
+	if (exec(q, durable ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL", cause) < 0)
+		return -1;
+	if (exec(q, "BEGIN IMMEDIATE", cause) < 0)
+		return -1;
+	q->in_batch = 1;
+	return 0;
+}
+
+int
+queue_commit(struct queue *q, char **cause)
+{
+	q->in_batch = 0;
+	if (exec(q, "COMMIT", cause) < 0) {
+		exec(q, "ROLLBACK", NULL);
+		return -1;
+	}
+	return 0;
+}
+
+void
+queue_rollback(struct queue *q)
+{
+	q->in_batch = 0;
+	exec(q, "ROLLBACK", NULL);
+}
+
+int
+queue_insert_msg(struct queue *q, const struct queue_msg *m, char **cause)
+{
+	sqlite3_stmt *s = get(q, S_INS_MSG);
+
+	sqlite3_bind_int64(s, 1, m->mid);
+	sqlite3_bind_int64(s, 2, m->parent_mid);
+	sqlite3_bind_int64(s, 3, m->icid);
+	sqlite3_bind_int(s, 4, (int)m->kind);
+	sqlite3_bind_int64(s, 5, (sqlite3_int64)m->received);
+	text(s, 6, m->sender ? m->sender : "");
+	text(s, 7, m->policy ? m->policy : "");
+	sqlite3_bind_int(s, 8, m->direction);
+	text(s, 9, m->client_ip ? m->client_ip : "");
+	text(s, 10, m->listener ? m->listener : "");
+	text(s, 11, m->message_id ? m->message_id : "");
+	sqlite3_bind_blob64(s, 12, m->body, m->body_len, SQLITE_STATIC);
+	return done(q, s, cause, "cannot store message");
+}
+
+int
+queue_insert_rcpt(struct queue *q, const struct queue_rcpt *r, char **cause)
+{
+	sqlite3_stmt *s = get(q, S_INS_RCPT);
+
+	sqlite3_bind_int64(s, 1, r->mid);
+	sqlite3_bind_int(s, 2, r->rid);
+	text(s, 3, r->addr);
+	text(s, 4, r->dest);
+	sqlite3_bind_int(s, 5, r->attempts);
+	sqlite3_bind_int64(s, 6, (sqlite3_int64)r->next_try);
+	text(s, 7, r->last_error);
+	return done(q, s, cause, "cannot store recipient");
+}
+
+int
+queue_rcpt_done(struct queue *q, int64_t mid, int rid, char **cause)
+{
+	sqlite3_stmt *s = get(q, S_DEL_RCPT);
+	int rc;
+
+	sqlite3_bind_int64(s, 1, mid);
+	sqlite3_bind_int(s, 2, rid);
+	if (done(q, s, cause, "cannot remove recipient") < 0)
+		return -1;
+	s = get(q, S_LEFT_RCPT);
+	sqlite3_bind_int64(s, 1, mid);
+	rc = sqlite3_step(s);
+	sqlite3_reset(s);
+	if (rc == SQLITE_ROW)
+		return 0;
+	if (rc != SQLITE_DONE)
+		return err(q, cause, "cannot check recipients");
+	s = get(q, S_DEL_MSG);
+	sqlite3_bind_int64(s, 1, mid);
+	return done(q, s, cause, "cannot remove message");
+}
+
+int
+queue_rcpt_defer(struct queue *q, int64_t mid, int rid, int attempts, time_t next_try,
+    const char *error, char **cause)
+{
+	sqlite3_stmt *s = get(q, S_DEFER);
+
+	sqlite3_bind_int64(s, 1, mid);
+	sqlite3_bind_int(s, 2, rid);
+	sqlite3_bind_int(s, 3, attempts);
+	sqlite3_bind_int64(s, 4, (sqlite3_int64)next_try);
+	text(s, 5, error);
+	return done(q, s, cause, "cannot defer recipient");
+}
+
+int
+queue_host_count(struct queue *q, const char *host, int deliv, int soft, int hard,
+    char **cause)
+{
+	sqlite3_stmt *s = get(q, S_HOST_COUNT);
+
+	text(s, 1, host);
+	sqlite3_bind_int(s, 2, deliv);
+	sqlite3_bind_int(s, 3, soft);
+	sqlite3_bind_int(s, 4, hard);
+	return done(q, s, cause, "cannot count delivery");
+}
+
+int
+queue_host_status(struct queue *q, const char *host, int down, time_t when, const char *error,
+    char **cause)
+{
+	sqlite3_stmt *s = get(q, error ? S_HOST_STATUS : S_HOST_STATUS_KEEP);
+
+	text(s, 1, host);
+	sqlite3_bind_int(s, 2, down);
+	sqlite3_bind_int64(s, 3, (sqlite3_int64)when);
+	if (error)
+		text(s, 4, error);
+	return done(q, s, cause, "cannot record host status");
+}
+
+int
+queue_host_conns(struct queue *q, const char *host, int conns, char **cause)
+{
+	sqlite3_stmt *s = get(q, S_HOST_CONNS);
+
+	text(s, 1, host);
+	sqlite3_bind_int(s, 2, conns);
+	return done(q, s, cause, "cannot record connections");
+}
+
+int
+queue_reset_conns(struct queue *q, char **cause)
+{
+	return exec(q, "UPDATE hosts SET conn_out = 0 WHERE conn_out != 0", cause);
+}
+
+int
+queue_global_add(struct queue *q, const char *name, int64_t n, char **cause)
+{
+	sqlite3_stmt *s = get(q, S_GLOBAL_ADD);
+
+	text(s, 1, name);
+	sqlite3_bind_int64(s, 2, n);
+	return done(q, s, cause, "cannot count");
+}
+
+int
+queue_state_set(struct queue *q, const char *name, const char *value, char **cause)
+{
+	sqlite3_stmt *s;
+
+	if (sqlite3_prepare_v2(q->db,
+		"INSERT INTO state (name, value) VALUES (?1, ?2) "
+		"ON CONFLICT (name) DO UPDATE SET value = ?2", -1, &s, NULL) != SQLITE_OK)
+		return err(q, cause, "cannot set state");
+	text(s, 1, name);
+	text(s, 2, value);
+	if (sqlite3_step(s) != SQLITE_DONE) {
+		sqlite3_finalize(s);
+		return err(q, cause, "cannot set state");
+	}
+	sqlite3_finalize(s);
+	return 0;
+}
+
+char *
+queue_state_get(struct queue *q, const char *name)
+{
+	sqlite3_stmt *s;
+	char *v = NULL;
+
+	if (sqlite3_prepare_v2(q->db, "SELECT value FROM state WHERE name = ?1", -1, &s, NULL) !=
+	    SQLITE_OK)
+		return NULL;
+	text(s, 1, name);
+	if (sqlite3_step(s) == SQLITE_ROW)
+		v = str_dup(col(s, 0));
+	sqlite3_finalize(s);
+	return v;
+}
+
+int
+queue_load_msgs(struct queue *q, queue_msg_cb cb, void *arg, char **cause)
+{
+	sqlite3_stmt *s;
+	int rc;
+
+	if (sqlite3_prepare_v2(q->db,
+		"SELECT mid, parent_mid, icid, kind, received, sender, policy, direction, "
+		"client_ip, listener, message_id, length(body) FROM messages ORDER BY mid",
+		-1, &s, NULL) != SQLITE_OK)
+		return err(q, cause, "cannot load messages");
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		struct queue_msg m = {
+			.mid = sqlite3_column_int64(s, 0),
+			.parent_mid = sqlite3_column_int64(s, 1),
+			.icid = sqlite3_column_int64(s, 2),
+			.kind = (enum queue_kind)sqlite3_column_int(s, 3),
+			.received = (time_t)sqlite3_column_int64(s, 4),
+			.sender = col(s, 5),
+			.policy = col(s, 6),
+			.direction = sqlite3_column_int(s, 7),
+			.client_ip = col(s, 8),
+			.listener = col(s, 9),
+			.message_id = col(s, 10),
+			.body_len = (size_t)sqlite3_column_int64(s, 11),
+		};
+		if (cb(&m, arg) != 0)
+			break;
+	}
+	sqlite3_finalize(s);
+	if (rc != SQLITE_DONE && rc != SQLITE_ROW)
+		return err(q, cause, "cannot load messages");
+	return 0;
+}
+
+int
+queue_load_rcpts(struct queue *q, queue_rcpt_cb cb, void *arg, char **cause)
+{
+	sqlite3_stmt *s;
+	int rc;
+
+	if (sqlite3_prepare_v2(q->db,
+		"SELECT mid, rid, addr, dest, attempts, next_try, last_error FROM recipients "
+		"ORDER BY mid, rid", -1, &s, NULL) != SQLITE_OK)
+		return err(q, cause, "cannot load recipients");
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		struct queue_rcpt r = {
+			.mid = sqlite3_column_int64(s, 0),
+			.rid = sqlite3_column_int(s, 1),
+			.addr = col(s, 2),
+			.dest = col(s, 3),
+			.attempts = sqlite3_column_int(s, 4),
+			.next_try = (time_t)sqlite3_column_int64(s, 5),
+			.last_error = sqlite3_column_type(s, 6) == SQLITE_NULL ? NULL : col(s, 6),
+		};
+		if (cb(&r, arg) != 0)
+			break;
+	}
+	sqlite3_finalize(s);
+	if (rc != SQLITE_DONE && rc != SQLITE_ROW)
+		return err(q, cause, "cannot load recipients");
+	return 0;
+}
+
+int
+queue_load_body(struct queue *q, int64_t mid, char **body, size_t *len, char **cause)
+{
+	sqlite3_stmt *s;
+	int rc;
+
+	*body = NULL;
+	if (sqlite3_prepare_v2(q->db, "SELECT body FROM messages WHERE mid = ?1", -1, &s, NULL) !=
+	    SQLITE_OK)
+		return err(q, cause, "cannot read message");
+	sqlite3_bind_int64(s, 1, mid);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		*len = (size_t)sqlite3_column_bytes(s, 0);
+		*body = xmalloc(*len + 1);
+		if (*len)
+			memcpy(*body, sqlite3_column_blob(s, 0), *len);
+		(*body)[*len] = '\0';
+	}
+	sqlite3_finalize(s);
+	if (rc == SQLITE_ROW)
+		return 0;
+	if (rc == SQLITE_DONE) {
+		*cause = str_printf("queue: message %lld is not in the queue", (long long)mid);
+		return -1;
+	}
+	return err(q, cause, "cannot read message");
+}
+
+/* host_row - fill a queue_host from the hosts query */
+static void
+host_row(sqlite3_stmt *s, struct queue_host *h)
+{
+	str_copy(h->host, col(s, 0), sizeof(h->host));
+	h->active = sqlite3_column_int64(s, 1);
+	h->conn_out = sqlite3_column_int64(s, 2);
+	h->deliv = sqlite3_column_int64(s, 3);
+	h->soft = sqlite3_column_int64(s, 4);
+	h->hard = sqlite3_column_int64(s, 5);
+	h->l_deliv = sqlite3_column_int64(s, 6);
+	h->l_soft = sqlite3_column_int64(s, 7);
+	h->l_hard = sqlite3_column_int64(s, 8);
+	h->down = sqlite3_column_int(s, 9);
+	h->last_activity = (time_t)sqlite3_column_int64(s, 10);
+	str_copy(h->last_error, col(s, 11), sizeof(h->last_error));
+}
+
+/* Every destination that has counters or queued recipients. */
+#define SQL_HOSTS \
+	"WITH a AS (SELECT dest, count(*) AS n FROM recipients GROUP BY dest), " \
+	"k AS (SELECT host FROM hosts UNION SELECT dest FROM a) " \
+	"SELECT k.host, ifnull(a.n, 0), ifnull(h.conn_out, 0), ifnull(h.deliv, 0), " \
+	"ifnull(h.soft, 0), ifnull(h.hard, 0), ifnull(h.l_deliv, 0), ifnull(h.l_soft, 0), " \
+	"ifnull(h.l_hard, 0), ifnull(h.down, 0), ifnull(h.last_activity, 0), " \
+	"ifnull(h.last_error, '') FROM k LEFT JOIN a ON a.dest = k.host " \
+	"LEFT JOIN hosts h ON h.host = k.host "
+
+int
+queue_hosts(struct queue *q, queue_host_cb cb, void *arg, char **cause)
+{
+	sqlite3_stmt *s;
+	struct queue_host h;
+	int rc;
+
+	if (sqlite3_prepare_v2(q->db, SQL_HOSTS "ORDER BY k.host", -1, &s, NULL) != SQLITE_OK)
+		return err(q, cause, "cannot read hosts");
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		host_row(s, &h);
+		if (cb(&h, arg) != 0)
+			break;
+	}
+	sqlite3_finalize(s);
+	if (rc != SQLITE_DONE && rc != SQLITE_ROW)
+		return err(q, cause, "cannot read hosts");
+	return 0;
+}
+
+int
+queue_host_get(struct queue *q, const char *host, struct queue_host *h, char **cause)
+{
+	sqlite3_stmt *s;
+	int rc;
+
+	if (sqlite3_prepare_v2(q->db, SQL_HOSTS "WHERE k.host = ?1", -1, &s, NULL) != SQLITE_OK)
+		return err(q, cause, "cannot read host");
+	text(s, 1, host);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW)
+		host_row(s, h);
+	sqlite3_finalize(s);
+	if (rc == SQLITE_ROW)
+		return 0;
+	if (rc == SQLITE_DONE)
+		return 1;
+	return err(q, cause, "cannot read host");
+}
+
+int
+queue_global_get(struct queue *q, const char *name, int64_t *reset, int64_t *lifetime)
+{
+	sqlite3_stmt *s;
+
+	*reset = *lifetime = 0;
+	if (sqlite3_prepare_v2(q->db, "SELECT reset, lifetime FROM counters WHERE name = ?1", -1,
+		&s, NULL) != SQLITE_OK)
+		return -1;
+	text(s, 1, name);
+	if (sqlite3_step(s) == SQLITE_ROW) {
+		*reset = sqlite3_column_int64(s, 0);
+		*lifetime = sqlite3_column_int64(s, 1);
+	}
+	sqlite3_finalize(s);
+	return 0;
+}
+
+int
+queue_reset_counters(struct queue *q, char **cause)
+{
+	char now[32];
+
+	str_fmt(now, sizeof(now), "%lld", (long long)time(NULL));
+	if (exec(q, "BEGIN IMMEDIATE", cause) < 0)
+		return -1;
+	if (exec(q, "UPDATE hosts SET deliv = 0, soft = 0, hard = 0;"
+		    "UPDATE counters SET reset = 0", cause) < 0 ||
+	    queue_state_set(q, "counters_reset", now, cause) < 0) {
+		exec(q, "ROLLBACK", NULL);
+		return -1;
+	}
+	return exec(q, "COMMIT", cause);
+}
+
+int
+queue_stats(struct queue *q, int64_t *msgs, int64_t *rcpts, time_t *oldest)
+{
+	sqlite3_stmt *s;
+
+	*msgs = *rcpts = 0;
+	*oldest = 0;
+	if (sqlite3_prepare_v2(q->db,
+		"SELECT (SELECT count(*) FROM messages), (SELECT count(*) FROM recipients), "
+		"(SELECT ifnull(min(received), 0) FROM messages)", -1, &s, NULL) != SQLITE_OK)
+		return -1;
+	if (sqlite3_step(s) == SQLITE_ROW) {
+		*msgs = sqlite3_column_int64(s, 0);
+		*rcpts = sqlite3_column_int64(s, 1);
+		*oldest = (time_t)sqlite3_column_int64(s, 2);
+	}
+	sqlite3_finalize(s);
+	return 0;
+}
+
+int
+queue_request_add(struct queue *q, const char *verb, const char *arg, char **cause)
+{
+	sqlite3_stmt *s;
+	int rc;
+
+	if (sqlite3_prepare_v2(q->db,
+		"INSERT INTO requests (verb, arg, created) VALUES (?1, ?2, ?3)", -1, &s, NULL) !=
+	    SQLITE_OK)
+		return err(q, cause, "cannot queue request");
+	text(s, 1, verb);
+	text(s, 2, arg ? arg : "");
+	sqlite3_bind_int64(s, 3, (sqlite3_int64)time(NULL));
+	rc = sqlite3_step(s);
+	sqlite3_finalize(s);
+	if (rc != SQLITE_DONE)
+		return err(q, cause, "cannot queue request");
+	return 0;
+}
+
+int
+queue_request_take(struct queue *q, queue_request_cb cb, void *ctx, char **cause)
+{
+	sqlite3_stmt *s;
+	int rc;
+
+	if (sqlite3_prepare_v2(q->db, "DELETE FROM requests RETURNING verb, arg", -1, &s, NULL) !=
+	    SQLITE_OK)
+		return err(q, cause, "cannot read requests");
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW)
+		cb(col(s, 0), col(s, 1), ctx);
+	sqlite3_finalize(s);
+	if (rc != SQLITE_DONE)
+		return err(q, cause, "cannot read requests");
+	return 0;
+}
