@@ -19,7 +19,7 @@ route_parse_domain(const char *in, char *out, size_t size, char **cause)
 {
 	const char *d = in;
 
-	if (strcasecmp(in, ROUTE_DEFAULT) == 0)
+	if (strcasecmp(in, ROUTE_DEFAULT) == 0 && strlen(in) < size)
 		return str_copy(out, ROUTE_DEFAULT, size);
 	if (*d == '.')
 		d++;

@@ -1,0 +1,131 @@
+/*
+ * dns.h - asynchronous DNS for mail delivery: MX and address lookups on a
+ * libevent loop, through c-ares.
+ *
+ * One struct dns serves one event loop. Every lookup reports through its
+ * callback exactly once, always from the event loop and never from
+ * inside the call that started it, so callers need no re-entrancy guard.
+ * Names are queried as given (no search domains, no HOSTALIASES, no
+ * /etc/hosts): a mail domain must never grow a local suffix.
+ *
+ * Lifetimes: arg belongs to the caller and must stay valid until its
+ * callback has run; hops and addrs passed to a callback are ours and
+ * valid only during it (copy what you keep). There is no per-lookup
+ * cancel: a caller that loses interest ignores the answer (keep arg
+ * alive, or point it at something that outlives the lookup). Free the
+ * struct dns before its event base. One thread only.
+ *
+ * /etc/resolv.conf is read when a channel is made (dns_new, and
+ * dns_set_servers to ""), so a daemon that chroots must either make the
+ * struct dns before chrooting and not switch back to "" afterwards, or
+ * configure servers explicitly.
+ *
+ * Retries: each lookup asks every configured server in order, giving
+ * each timeout_ms, and does that at most `tries` times (c-ares's own
+ * exponential back-off is not used). So one DNS question takes at most
+ * tries x servers x timeout_ms; dns_resolve_mail asks its questions in
+ * two rounds (MX, then the hosts' A/AAAA in parallel), so at most twice
+ * that.
+ *
+ * DIAGNOSTICS: dns_new, dns_set_servers and dns_parse_servers return -1
+ * (or NULL) with a malloc'd one-line *cause; lookups report an enum
+ * dns_status. Allocation failure aborts (util/str.h).
+ */
+#ifndef NET_DNS_H
+#define NET_DNS_H
+
+#include <stddef.h>
+#include <sys/socket.h>
+
+#include <event2/event.h>
+
+#define DNS_MAX_ADDRS 16	/* addresses kept per host (IPv6 gets at least half when both) */
+#define DNS_MAX_HOPS 16		/* MX hosts kept per domain, best preference first */
+#define DNS_MAX_SERVERS 8	/* servers in a configured list */
+#define DNS_SERVERS_MAX 1024	/* longest server list text we accept */
+
+struct dns;
+
+enum dns_status {
+	DNS_OK = 0,	/* an answer with at least one address */
+	DNS_NXDOMAIN,	/* the name does not exist (permanent) */
+	DNS_NODATA,	/* the name exists but has no usable records (permanent) */
+	DNS_TEMPFAIL,	/* timeout, SERVFAIL, REFUSED, network error, shutdown */
+	DNS_NULLMX,	/* RFC 7505 null MX: the domain accepts no mail (permanent) */
+	DNS_BADNAME,	/* the name given is not a valid domain (permanent) */
+};
+
+/* one next hop for mail: an MX host (or the domain itself) and its addresses */
+struct dns_hop {
+	char host[256];		/* lower case, no trailing dot */
+	int pref;		/* MX preference; 0 for the implicit MX */
+	int naddr;		/* entries used in addr, >= 1 */
+	struct sockaddr_storage addr[DNS_MAX_ADDRS];	/* IPv4 first, then IPv6; port 0 */
+};
+
+typedef void (*dns_mail_cb)(enum dns_status st, const struct dns_hop *hops, int nhops,
+    void *arg);
+typedef void (*dns_addr_cb)(enum dns_status st, const struct sockaddr_storage *addrs,
+    int naddr, void *arg);
+
+/* dns_status_str - a short English phrase for a status, for logs and bounces */
+const char *dns_status_str(enum dns_status s);
+
+/*
+ * dns_parse_servers - validate "IP[:port],..." (IPv4, or IPv6 in brackets:
+ * "[::1]:5353"; port 1-65535, default 53; at most DNS_MAX_SERVERS). NULL,
+ * "" or blanks mean "the servers of /etc/resolv.conf" and give "". The
+ * normal form (normalised may be NULL) drops ":53" and spaces:
+ * "192.0.2.1,[2001:db8::1]:5353".
+ */
+int dns_parse_servers(const char *servers, char *normalised, size_t size, char **cause);
+
+/*
+ * dns_new - a resolver on base using servers (dns_parse_servers syntax),
+ * giving each server timeout_ms (1-600000) per try, for tries (1-10)
+ * rounds. NULL with *cause on bad arguments.
+ */
+struct dns *dns_new(struct event_base *base, const char *servers, int timeout_ms, int tries,
+    char **cause);
+
+/*
+ * dns_set_servers - switch to other servers while running. Lookups
+ * already asked finish on the old servers (a retry goes to the new
+ * ones); an unchanged list is a no-op, so calling it on every config
+ * reload is cheap (but then /etc/resolv.conf is not re-read). On error
+ * the old servers stay.
+ */
+int dns_set_servers(struct dns *d, const char *servers, char **cause);
+
+/*
+ * dns_free - cancel everything and free d: the callback of every lookup
+ * not yet reported is called once, with DNS_TEMPFAIL, before dns_free
+ * returns, and never after (even a lookup that had its answer but was
+ * still waiting for the loop). It may be called from a dns callback;
+ * lookups started by callbacks it runs get DNS_TEMPFAIL too, and calling
+ * dns_free again from those callbacks does nothing.
+ */
+void dns_free(struct dns *d);
+
+/*
+ * dns_resolve_mail - the next hops for mail to domain (RFC 5321 5.1): MX
+ * hosts in preference order (equal preferences shuffled), each with its
+ * A then AAAA addresses; hosts that do not resolve are left out (all
+ * out: DNS_TEMPFAIL if any failure was temporary, else DNS_NODATA). No
+ * MX records: the domain's own addresses as one hop of preference 0.
+ * NXDOMAIN is DNS_NXDOMAIN; the lone MX "0 ." is DNS_NULLMX (RFC 7505);
+ * MX records naming "." otherwise, or an address literal, are ignored.
+ * An address literal domain ("[192.0.2.1]") is DNS_BADNAME: connect to
+ * it directly. hops is valid only during the callback.
+ */
+void dns_resolve_mail(struct dns *d, const char *domain, dns_mail_cb cb, void *arg);
+
+/*
+ * dns_resolve_addr - A then AAAA addresses of host (for smtproutes
+ * destinations given by name). An IP address ("192.0.2.1", "::1",
+ * "[2001:db8::1]", "[IPv6:2001:db8::1]") is answered without DNS, still
+ * from the loop. addrs is valid only during the callback.
+ */
+void dns_resolve_addr(struct dns *d, const char *host, dns_addr_cb cb, void *arg);
+
+#endif
