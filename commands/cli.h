@@ -19,6 +19,7 @@
 #include "store/store.h"
 
 struct logfile;
+struct queue;
 
 /* The shell's side: reading answers and writing output. */
 struct cli_io {
@@ -41,6 +42,7 @@ struct cli {
 	int stopped;			/* output stopped by the user for this command */
 	int eof;			/* answers ran out */
 	struct logfile *clilog;		/* cli_logs, or NULL */
+	struct queue *q;		/* DIR/queue.db, opened on first use */
 };
 
 enum cmd_ret {

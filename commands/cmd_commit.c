@@ -24,14 +24,7 @@ commit_exec(struct cli *c, int argc, char **argv)
 	int64_t id;
 	int n = cmd_pending(c);
 
-	if (n < 0) {
-		cli_error(c, "Cannot read pending changes.");
-		return CMD_ERROR;
-	}
-	if (n == 0) {
-		cli_printf(c, "There is no data to commit.\n");
-		return CMD_OK;
-	}
+	/* arguments first: a malformed command fails whether or not changes are pending */
 	if (argc > 0) {
 		buf_init(&b, sizeof(comment) - 1);
 		for (int i = 0; i < argc; i++)
@@ -43,7 +36,16 @@ commit_exec(struct cli *c, int argc, char **argv)
 			}
 		snprintf(comment, sizeof(comment), "%s", b.data);
 		buf_free(&b);
-	} else {
+	}
+	if (n < 0) {
+		cli_error(c, "Cannot read pending changes.");
+		return CMD_ERROR;
+	}
+	if (n == 0) {
+		cli_printf(c, "There is no data to commit.\n");
+		return CMD_OK;
+	}
+	if (argc == 0) {
 		switch (cli_ask(c, "Please enter some comments describing your changes:", "",
 		    comment, sizeof(comment))) {
 		case ASK_ABORT:

@@ -142,7 +142,8 @@ const struct cmd_entry cmd_rollbackconfig_entry = {
 	.name = "rollbackconfig",
 	.usage = "rollbackconfig [N [COMMENT...]]",
 	.help = "Roll back to a previously committed configuration.",
-	.flags = CMD_F_CONFIG | CMD_F_ADMIN | CMD_F_NOABBREV,
+	/* not CMD_F_CONFIG: the rollback is committed at once, never left pending */
+	.flags = CMD_F_ADMIN | CMD_F_NOABBREV,
 	.words = rollback_words,
 	.exec = rollbackconfig_exec,
 };

@@ -19,6 +19,12 @@ sethostname_exec(struct cli *c, int argc, char **argv)
 	if (argc > 1)
 		return cmd_usage_error(c, &cmd_sethostname_entry, "sethostname");
 	if (argc == 1) {
+		if (argv[0][0] == '\0') {
+			/* the setting may be empty (the machine's name), the command's NAME not */
+			cli_error(c, "A hostname must not be empty: enter a name such as "
+				     "gw1.example.com.");
+			return CMD_ERROR;
+		}
 		if (str_copy(name, argv[0], sizeof(name)) < 0) {
 			cli_error(c, "A hostname must be at most 253 characters long.");
 			return CMD_ERROR;

@@ -147,6 +147,19 @@ not_found(struct cli *c, const char *domain)
 	return CMD_ERROR;
 }
 
+/* check_absent - refuse a domain that already has a route; error printed */
+static int
+check_absent(struct cli *c, const struct routes *r, const char *domain)
+{
+	if (routes_find(r, domain) < 0)
+		return 0;
+	if (strcmp(domain, ROUTE_DEFAULT) == 0)
+		cli_error(c, "There is already a default route set.");
+	else
+		cli_error(c, "The value %s is already in the routing table.", domain);
+	return -1;
+}
+
 /* ---------------------------------------------------------- operations */
 
 /* route_new - add a route for a domain that has none */
@@ -162,11 +175,8 @@ route_new(struct cli *c, const char *domain_in, const char *dests_in)
 		return CMD_ERROR;
 	if (routes_load(c, &r) < 0)
 		return CMD_ERROR;
-	if (routes_find(&r, domain) >= 0) {
-		if (strcmp(domain, ROUTE_DEFAULT) == 0)
-			cli_error(c, "There is already a default route set.");
-		else
-			cli_error(c, "The value %s is already in the routing table.", domain);
+	if (check_absent(c, &r, domain) < 0) {
+		/* error printed */
 	} else if (r.n >= ROUTE_MAX_ROUTES) {
 		cli_error(c, "There is a maximum of %d routes.", ROUTE_MAX_ROUTES);
 	} else if (stage(c, domain, dests) == 0) {
@@ -325,9 +335,9 @@ ask_dests(struct cli *c, const char *domain, const char *def, char *out, size_t 
 	return a;
 }
 
-/* dialog_new - NEW */
+/* dialog_new - NEW; a domain that already has a route is refused at once */
 static enum ask_ret
-dialog_new(struct cli *c)
+dialog_new(struct cli *c, const struct routes *r)
 {
 	char in[256], domain[256], dests[4096];
 	enum ask_ret a;
@@ -339,7 +349,8 @@ dialog_new(struct cli *c)
 		    in, sizeof(in));
 		if (a != ASK_OK)
 			return a;
-		if (check_domain(c, in, domain, sizeof(domain)) == 0)
+		if (check_domain(c, in, domain, sizeof(domain)) == 0 &&
+		    check_absent(c, r, domain) == 0)
 			break;
 	}
 	a = ask_dests(c, domain, NULL, dests, sizeof(dests));
@@ -477,7 +488,7 @@ dialog(struct cli *c)
 		if (a == ASK_OK) {
 			switch (op) {
 			case 0:
-				a = dialog_new(c);
+				a = dialog_new(c, &r);
 				break;
 			case 1:
 				a = dialog_edit(c, &r);

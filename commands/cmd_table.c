@@ -21,29 +21,55 @@
 #include "util/logfile.h"
 #include "util/str.h"
 
+extern const struct cmd_entry cmd_certconfig_entry;
 extern const struct cmd_entry cmd_clear_entry;
 extern const struct cmd_entry cmd_commit_entry;
 extern const struct cmd_entry cmd_commitdetail_entry;
+extern const struct cmd_entry cmd_deliveryconfig_entry;
+extern const struct cmd_entry cmd_deliverynow_entry;
+extern const struct cmd_entry cmd_destconfig_entry;
+extern const struct cmd_entry cmd_dnsconfig_entry;
 extern const struct cmd_entry cmd_help_entry;
+extern const struct cmd_entry cmd_hoststatus_entry;
+extern const struct cmd_entry cmd_listenerconfig_entry;
+extern const struct cmd_entry cmd_policyconfig_entry;
 extern const struct cmd_entry cmd_quit_entry;
+extern const struct cmd_entry cmd_resetcounters_entry;
 extern const struct cmd_entry cmd_rollbackconfig_entry;
+extern const struct cmd_entry cmd_rollovernow_entry;
 extern const struct cmd_entry cmd_sethostname_entry;
 extern const struct cmd_entry cmd_showchanges_entry;
 extern const struct cmd_entry cmd_smtproutes_entry;
+extern const struct cmd_entry cmd_status_entry;
+extern const struct cmd_entry cmd_tophosts_entry;
 extern const struct cmd_entry cmd_version_entry;
+extern const struct cmd_entry cmd_workqueue_entry;
 
 /* Alphabetical: help lists them in this order. */
 const struct cmd_entry *const cmd_table[] = {
+	&cmd_certconfig_entry,
 	&cmd_clear_entry,
 	&cmd_commit_entry,
 	&cmd_commitdetail_entry,
+	&cmd_deliveryconfig_entry,
+	&cmd_deliverynow_entry,
+	&cmd_destconfig_entry,
+	&cmd_dnsconfig_entry,
 	&cmd_help_entry,
+	&cmd_hoststatus_entry,
+	&cmd_listenerconfig_entry,
+	&cmd_policyconfig_entry,
 	&cmd_quit_entry,
+	&cmd_resetcounters_entry,
 	&cmd_rollbackconfig_entry,
+	&cmd_rollovernow_entry,
 	&cmd_sethostname_entry,
 	&cmd_showchanges_entry,
 	&cmd_smtproutes_entry,
+	&cmd_status_entry,
+	&cmd_tophosts_entry,
 	&cmd_version_entry,
+	&cmd_workqueue_entry,
 	NULL,
 };
 
@@ -100,58 +126,71 @@ cmd_word_match(const struct cmd_word *list, const char *t)
 	return n == 1 ? found : NULL;
 }
 
+/* mask_blank - a byte that separates words (as util/argv.c split() sees it) */
+static int
+mask_blank(char c)
+{
+	return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+}
+
+/*
+ * cmd_mask_line walks each word with the tokenizer's own rules (quotes,
+ * backslashes, blanks), so the key it judges is the key the command will
+ * see: "password"=x, pass"word=x", password\=x and 'password=a b' are all
+ * password=... once split. From a secret key's '=' to the end of the word
+ * everything is replaced by the mask, and a quote open at the '=' is
+ * closed again so the logged line still splits into the same words.
+ */
 char *
 cmd_mask_line(const char *line)
 {
-	struct buf b;
+	struct buf b, key;
 	const char *p = line;
 
 	buf_init(&b, 0);
+	buf_init(&key, 0);
 	while (*p) {
-		const char *w = p;
-		size_t len;
+		const char *start = p, *eq = NULL;
+		char quote = 0, eq_quote = 0;
 
-		/* at the start of a word: a key= whose key is secret? */
-		if (*w == '"' || *w == '\'')
-			w++;
-		len = 0;
-		while (isalnum((unsigned char)w[len]) || w[len] == '_' || w[len] == '-' ||
-		    w[len] == '.')
-			len++;
-		if (len > 0 && w[len] == '=' && settings_is_secret_word(w, len)) {
-			char quote = 0;
+		if (mask_blank(*p)) {
+			buf_addch(&b, *p++);
+			continue;
+		}
+		buf_reset(&key);
+		for (; *p && (quote || !mask_blank(*p)); p++) {
+			char c = *p;
 
-			buf_add(&b, p, (size_t)(w - p) + len + 1);
-			buf_addstr(&b, SETTINGS_MASK);
-			for (p = w + len + 1; *p; p++) {
-				if (quote) {
-					if (*p == quote)
-						quote = 0;
-				} else if (*p == '"' || *p == '\'') {
-					quote = *p;
-				} else if (*p == ' ' || *p == '\t') {
-					break;
-				}
+			if (quote && c == quote) {
+				quote = 0;
+				continue;
 			}
-		} else {
-			/* copy the word through, then the blanks after it */
-			char quote = 0;
-
-			for (; *p; p++) {
-				if (quote) {
-					if (*p == quote)
-						quote = 0;
-				} else if (*p == '"' || *p == '\'') {
-					quote = *p;
-				} else if (*p == ' ' || *p == '\t') {
-					break;
-				}
-				buf_addch(&b, *p);
+			if (!quote && (c == '"' || c == '\'')) {
+				quote = c;
+				continue;
+			}
+			if (c == '\\' && ((quote == '"' && (p[1] == '"' || p[1] == '\\')) ||
+			    (!quote && p[1] != '\0')))
+				c = *++p;
+			if (eq)
+				continue;
+			if (c == '=') {
+				eq = p + 1;
+				eq_quote = quote;
+			} else {
+				buf_addch(&key, c);
 			}
 		}
-		while (*p == ' ' || *p == '\t')
-			buf_addch(&b, *p++);
+		if (eq && key.len > 0 && settings_is_secret_word(key.data, key.len)) {
+			buf_add(&b, start, (size_t)(eq - start));
+			buf_addstr(&b, SETTINGS_MASK);
+			if (eq_quote)
+				buf_addch(&b, eq_quote);
+		} else {
+			buf_add(&b, start, (size_t)(p - start));
+		}
 	}
+	buf_free(&key);
 	return buf_steal(&b);
 }
 
@@ -195,6 +234,9 @@ cmd_run_line(struct cli *c, const char *line)
 	int amb;
 
 	c->stopped = 0;
+	/* a comment is skipped before tokenizing: its text may hold a lone quote */
+	if (line[strspn(line, " \t")] == '#')
+		return CMD_OK;
 	if (argv_split(line, &a, &cause) < 0) {
 		log_line(c, line);
 		cli_error(c, "%s", cause);

@@ -17,4 +17,16 @@ void cmd_show_change(struct cli *c, const char *indent, const char *section, con
 /* cmd_pending_count_text - "N pending change(s)" helper for warnings */
 int cmd_pending(struct cli *c);
 
+/* cmd_queue - the queue database, opened on first use; NULL (error printed) on failure */
+struct queue *cmd_queue(struct cli *c);
+
+/* cmd_daemon_running - is mxgated running on this data directory? (its pid file is locked) */
+int cmd_daemon_running(struct cli *c);
+
+/* cmd_num - "182,000": a number with thousands separators, into buf */
+const char *cmd_num(long long v, char *buf, size_t size);
+
+/* cmd_duration - "1h 15m 2s" */
+const char *cmd_duration(long long secs, char *buf, size_t size);
+
 #endif

@@ -174,8 +174,14 @@ lineedit_open(const char *progname, const char *histfile, int histsize,
 	el_set(le->el, EL_EDITOR, "emacs");
 	el_set(le->el, EL_PROMPT, prompt_fn);
 	el_set(le->el, EL_HIST, history, le->hist);
-	el_set(le->el, EL_ADDFN, "mx-complete", "Complete the word", complete_fn);
-	el_set(le->el, EL_ADDFN, "mx-help", "List what may come next", help_fn);
+	/*
+	 * el_set(EL_ADDFN) wcsdup()s the name and the help text and never
+	 * frees them (libedit eln.c: "XXX: The two strdup's leak"), which
+	 * LeakSanitizer reports at every exit; el_wset keeps our static
+	 * wide strings as they are.
+	 */
+	el_wset(le->el, EL_ADDFN, L"mx-complete", L"Complete the word", complete_fn);
+	el_wset(le->el, EL_ADDFN, L"mx-help", L"List what may come next", help_fn);
 	el_set(le->el, EL_BIND, "^I", "mx-complete", NULL);
 	el_set(le->el, EL_BIND, "?", "mx-help", NULL);
 	el_source(le->el, NULL);	/* ~/.editrc, as every libedit program */

@@ -22,6 +22,7 @@
 #include "commands/cmd.h"
 #include "shell/lineedit.h"
 #include "store/config.h"
+#include "store/queue.h"
 #include "store/settings.h"
 #include "util/logfile.h"
 #include "util/str.h"
@@ -251,6 +252,10 @@ main(int argc, char **argv)
 		free(cause);
 	}
 	free(logdir);
+	if (sh.cli.clilog)
+		logfile_set_rollover(sh.cli.clilog, settings_get_int(sh.cli.st, "log.cli_logs.max_size"),
+		    settings_get_int(sh.cli.st, "log.cli_logs.max_age"),
+		    (int)settings_get_int(sh.cli.st, "log.cli_logs.keep"));
 	find_user(sh.cli.user, sizeof(sh.cli.user));
 	sh.cli.intr = &interrupted;
 	sh.in = stdin;
@@ -286,12 +291,14 @@ main(int argc, char **argv)
 			}
 		}
 		n = config_pending(sh.cli.st);
+		/* the last command's output first: with -c nothing flushed it yet */
+		fflush(stdout);
 		if (n > 0)
 			fprintf(stderr, "Warning: %d uncommitted change%s discarded.\n", n,
 			    n == 1 ? "" : "s");
-		fflush(stdout);
 	}
 	free(lines);
+	queue_close(sh.cli.q);
 	logfile_close(sh.cli.clilog);
 	store_close(sh.cli.st);
 	return failed ? 1 : 0;

@@ -1,0 +1,961 @@
+/*
+ * cmd_policyconfig.c - `policyconfig`: incoming and outgoing mail policies.
+ *
+ * The two front ends of one set of operations (policyconfig.c): the
+ * AsyncOS dialogue (NEW, EDIT, DELETE, PRINT, SEARCH, MOVE, CLEAR; an
+ * empty answer goes back) and the batch forms, so both validate the same
+ * way and print the same errors. A dialogue operation gathers all its
+ * answers before it calls the operation, which stages everything or
+ * nothing: Ctrl-C in the middle of a dialogue changes nothing.
+ *
+ *   policyconfig [incoming|outgoing]                  the dialogue
+ *   policyconfig DIR new NAME recipients=M[,M...] [senders=M,...]
+ *   policyconfig DIR edit NAME key=value...           name= recipients= senders=
+ *   policyconfig DIR delete NAME
+ *   policyconfig DIR move NAME POSITION
+ *   policyconfig DIR print [NAME]
+ *   policyconfig DIR search ADDRESS [sender=A | recipient=A]
+ *   policyconfig DIR clear
+ *
+ * Adding a per-policy setting (issue 4 adds the Threat Defense Connector
+ * to incoming policies): its key word in in_edit_keys[] here (batch edit,
+ * TAB completion, the "Unknown key" list) and a row in edit_ops[] (the
+ * EDIT submenu); policyconfig.c says what the key does and prints it.
+ *
+ * DIAGNOSTICS: one error line per refusal (see policyconfig.c); a batch
+ * form then fails, and so does a dialogue in which an operation was
+ * refused (batch exit status 1).
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "commands/cmd.h"
+#include "commands/cmd_util.h"
+#include "commands/policyconfig.h"
+#include "util/buf.h"
+#include "util/str.h"
+
+extern const struct cmd_entry cmd_policyconfig_entry;
+
+/* Longest address answer (an RFC 5321 path is at most 256 octets). */
+#define ADDRESS_MAX 320
+/* Longest answer in the dialogue: one line of member entries. */
+#define ANSWER_MAX 8192
+/* Invalid picks before a dialogue gives up. */
+#define PICK_RETRIES 20
+
+/* ---------------------------------------------------------- batch arguments */
+
+/* key_list - "a=, b= or c=" from a word list (malloc'd) */
+static char *
+key_list(const struct cmd_word *words)
+{
+	struct buf b;
+	int n = 0, k = 0;
+
+	for (const struct cmd_word *w = words; w->word; w++)
+		n++;
+	buf_init(&b, 0);
+	for (const struct cmd_word *w = words; w->word; w++, k++)
+		buf_printf(&b, "%s%s", k == 0 ? "" : k == n - 1 ? " or " : ", ", w->word);
+	return buf_steal(&b);
+}
+
+/* key_allowed - is key (without '=') in the word list? */
+static int
+key_allowed(const struct cmd_word *words, const char *key)
+{
+	size_t n = strlen(key);
+
+	for (const struct cmd_word *w = words; w->word; w++)
+		if (strncasecmp(w->word, key, n) == 0 && w->word[n] == '=' &&
+		    w->word[n + 1] == '\0')
+			return 1;
+	return 0;
+}
+
+/* bad_key - "Unknown key" error listing the allowed keys */
+static void
+bad_key(struct cli *c, const char *what, const char *key, const struct cmd_word *words)
+{
+	char *keys = key_list(words);
+
+	cli_error(c, "Unknown key '%.40s=' for %s: use %s.", key, what, keys);
+	free(keys);
+}
+
+/* Batch key=value arguments. */
+struct kvs {
+	int n;		/* pairs */
+	char **key;	/* pointers into argv */
+	char **val;	/* malloc'd (continuations joined) */
+};
+
+/* kvs_free - release gathered key=value arguments */
+static void
+kvs_free(struct kvs *kv)
+{
+	for (int i = 0; i < kv->n; i++)
+		free(kv->val[i]);
+	free(kv->key);
+	free(kv->val);
+	memset(kv, 0, sizeof(*kv));
+}
+
+/*
+ * gather_kv - key=value words checked against the allowed words, each key
+ * at most once. A word without '=' after a value ending in ',' (or
+ * starting with ',') continues it, so "recipients=a@x.test, b@x.test"
+ * works unquoted. Error printed.
+ */
+static int
+gather_kv(struct cli *c, const char *what, int argc, char **argv, const struct cmd_word *words,
+    struct kvs *kv)
+{
+	memset(kv, 0, sizeof(*kv));
+	kv->key = xcalloc((size_t)argc + 1, sizeof(char *));
+	kv->val = xcalloc((size_t)argc + 1, sizeof(char *));
+	for (int i = 0; i < argc; i++) {
+		char *k, *v;
+
+		if (kv->n > 0 && strchr(argv[i], '=') == NULL) {
+			char *prev = kv->val[kv->n - 1];
+			size_t len = strlen(prev);
+
+			if ((len > 0 && prev[len - 1] == ',') || argv[i][0] == ',') {
+				kv->val[kv->n - 1] = str_printf("%s%s", prev, argv[i]);
+				free(prev);
+				continue;
+			}
+		}
+		if (cmd_kv_split(argv[i], &k, &v) < 0) {
+			char *keys = key_list(words);
+
+			cli_error(c, "Expected key=value for %s, not '%.100s': use %s.", what,
+			    argv[i], keys);
+			free(keys);
+			goto fail;
+		}
+		if (!key_allowed(words, k)) {
+			bad_key(c, what, k, words);
+			goto fail;
+		}
+		for (int j = 0; j < kv->n; j++) {
+			if (strcasecmp(kv->key[j], k) == 0) {
+				cli_error(c, "The key %s= is given twice.", k);
+				goto fail;
+			}
+		}
+		kv->key[kv->n] = k;
+		kv->val[kv->n] = str_dup(v);
+		kv->n++;
+	}
+	return 0;
+fail:
+	kvs_free(kv);
+	return -1;
+}
+
+/* ---------------------------------------------------------- dialogue */
+
+/* A dialogue in progress. */
+struct dlg {
+	struct cli *c;
+	enum policy_dir dir;
+	int failed;		/* an operation was refused */
+};
+
+/* note - remember a refused operation (the command then fails) */
+static void
+note(struct dlg *d, enum cmd_ret r)
+{
+	if (r != CMD_OK)
+		d->failed = 1;
+}
+
+/* dlg_find - the policy being edited, in a fresh table; refused if it is gone */
+static int
+dlg_find(struct dlg *d, const struct policy_table *t, const char *name)
+{
+	int i = policy_find(t, name);
+
+	if (i < 0) {
+		cli_error(d->c, "There is no %s mail policy named '%.64s'.",
+		    policy_dir_name(d->dir), name);
+		d->failed = 1;
+	}
+	return i;
+}
+
+/*
+ * pick_policy - the first count policies as a numbered list; accepts the
+ * number, the name, or a unique beginning of a name.
+ */
+static enum ask_ret
+pick_policy(struct cli *c, const struct policy_table *t, int count, const char *question,
+    int *idx)
+{
+	char ans[128];
+
+	for (int tries = 0; tries < PICK_RETRIES; tries++) {
+		enum ask_ret a;
+		long v;
+		int match = -1, n = 0;
+
+		cli_printf(c, "\n%s\n", question);
+		for (int i = 0; i < count; i++)
+			cli_printf(c, "%d. %s\n", i + 1, t->p[i].name);
+		a = cli_ask(c, NULL, NULL, ans, sizeof(ans));
+		if (a != ASK_OK)
+			return a;
+		if (str_to_long(ans, 1, count, &v) == 0) {
+			*idx = (int)v - 1;
+			return ASK_OK;
+		}
+		for (int i = 0; i < count; i++) {
+			if (strcasecmp(t->p[i].name, ans) == 0) {
+				*idx = i;
+				return ASK_OK;
+			}
+			if (str_casecmp_prefix(ans, t->p[i].name)) {
+				match = i;
+				n++;
+			}
+		}
+		if (n == 1) {
+			*idx = match;
+			return ASK_OK;
+		}
+		cli_error(c, "That value is not valid. Enter a number between 1 and %d or a policy "
+			     "name.",
+		    count);
+	}
+	return ASK_ABORT;
+}
+
+/* ask_name - a new policy name, free in t (except == the policy being renamed) */
+static enum ask_ret
+ask_name(struct cli *c, const struct policy_table *t, const char *question, int except,
+    char *out, size_t size)
+{
+	for (;;) {
+		enum ask_ret a = cli_ask_required(c, question, out, size);
+		char *cause = NULL;
+		int j;
+
+		if (a != ASK_OK)
+			return a;
+		if (policy_name_valid(out, &cause) < 0) {
+			cli_error(c, "%s", cause);
+			free(cause);
+			continue;
+		}
+		j = policy_find(t, out);
+		if (j >= 0 && j != except) {
+			cli_error(c, "There is already a policy with the new name %s.", out);
+			continue;
+		}
+		return ASK_OK;
+	}
+}
+
+static const char MEMBER_FORMS[] =
+    "A member is user@example.com, user@ (that user at any domain), @example.com or "
+    "@.example.com (its subdomains).";
+
+/* ask_members - a comma-separated member list, asked again until valid */
+static enum ask_ret
+ask_members(struct cli *c, const char *question, char *out, size_t size)
+{
+	char *q = str_printf("%s, separated by commas.\n%s", question, MEMBER_FORMS);
+	enum ask_ret a;
+
+	for (;;) {
+		a = cli_ask_required(c, q, out, size);
+		if (a != ASK_OK || policyconfig_check_members(c, out) == 0)
+			break;
+	}
+	free(q);
+	return a;
+}
+
+/* enter_question - "Enter the receivers for this policy" (AsyncOS words) */
+static const char *
+enter_question(enum policyconfig_side s)
+{
+	return s == POLICYCONFIG_RCPT ? "Enter the receivers for this policy" :
+				"Enter the senders for this policy";
+}
+
+/* dlg_new - NEW: name, primary members, optionally the other side */
+static enum ask_ret
+dlg_new(struct dlg *d, const struct policy_table *t)
+{
+	enum policyconfig_side ps = policyconfig_primary(d->dir);
+	char name[128], *first = xmalloc(ANSWER_MAX), *second = xmalloc(ANSWER_MAX);
+	enum ask_ret a;
+	int more = 0;
+
+	second[0] = '\0';
+	a = ask_name(d->c, t, "Enter the name for this policy:", -1, name, sizeof(name));
+	if (a == ASK_OK)
+		a = ask_members(d->c, enter_question(ps), first, ANSWER_MAX);
+	if (a == ASK_OK)
+		a = cli_ask_yesno(d->c, ps == POLICYCONFIG_RCPT ? "Add senders for this policy?" :
+							  "Add receivers for this policy?",
+		    0, &more);
+	if (a == ASK_OK && more)
+		a = ask_members(d->c, enter_question(!ps), second, ANSWER_MAX);
+	if (a == ASK_OK && ps == POLICYCONFIG_RCPT)
+		note(d, policyconfig_new(d->c, d->dir, name, first, second));
+	else if (a == ASK_OK)
+		note(d, policyconfig_new(d->c, d->dir, name, second, first));
+	free(first);
+	free(second);
+	return a;
+}
+
+/* eop_name - EDIT > NAME */
+static enum ask_ret
+eop_name(struct dlg *d, char *name, size_t size)
+{
+	struct policy_table t;
+	char *keys[] = { "name" }, newname[128], *vals[] = { newname };
+	enum ask_ret a;
+	enum cmd_ret r;
+
+	if (policyconfig_load(d->c, d->dir, &t) < 0) {
+		d->failed = 1;
+		return ASK_BACK;
+	}
+	a = ask_name(d->c, &t, "Enter the new name for this policy:", policy_find(&t, name),
+	    newname, sizeof(newname));
+	policy_table_free(&t);
+	if (a != ASK_OK)
+		return a;
+	r = policyconfig_edit(d->c, d->dir, name, 1, keys, vals);
+	note(d, r);
+	if (r == CMD_OK)
+		str_copy(name, newname, size);
+	return ASK_OK;
+}
+
+/* eop_new - EDIT > NEW: add members to either side */
+static enum ask_ret
+eop_new(struct dlg *d, char *name, size_t size)
+{
+	enum policyconfig_side ps = policyconfig_primary(d->dir), s;
+	const char *items[2];
+	char q[128], *text;
+	enum ask_ret a;
+	int k;
+
+	(void)size;
+	items[0] = ps == POLICYCONFIG_RCPT ? "Recipients" : "Senders";
+	items[1] = ps == POLICYCONFIG_RCPT ? "Senders" : "Recipients";
+	a = cli_ask_list(d->c, "Which members do you want to add?", items, 2, 1, &k);
+	if (a != ASK_OK)
+		return a;
+	s = k == 0 ? ps : !ps;
+	str_fmt(q, sizeof(q), "Enter the %s to add to this policy", policyconfig_side_key(s));
+	text = xmalloc(ANSWER_MAX);
+	a = ask_members(d->c, q, text, ANSWER_MAX);
+	if (a == ASK_OK)
+		note(d, policyconfig_add_members(d->c, d->dir, name, s, text));
+	free(text);
+	return a;
+}
+
+/* eop_delete - EDIT > DELETE: remove one member */
+static enum ask_ret
+eop_delete(struct dlg *d, char *name, size_t size)
+{
+	struct policy_table t;
+	enum policyconfig_side side[POLICY_MAX_MEMBERS], ps = policyconfig_primary(d->dir);
+	char **items, member[ADDRESS_MAX + 1];
+	int i, n = 0, k;
+	enum ask_ret a;
+
+	(void)size;
+	if (policyconfig_load(d->c, d->dir, &t) < 0) {
+		d->failed = 1;
+		return ASK_BACK;
+	}
+	if ((i = dlg_find(d, &t, name)) < 0) {
+		policy_table_free(&t);
+		return ASK_BACK;
+	}
+	items = xcalloc(POLICY_MAX_MEMBERS + 1, sizeof(char *));
+	for (int s = 0; s < 2; s++) {
+		enum policyconfig_side sd = s == 0 ? ps : !ps;
+		int m;
+		char *const *v = policyconfig_members(&t.p[i], sd, &m);
+
+		for (int j = 0; j < m && n < POLICY_MAX_MEMBERS; j++) {
+			side[n] = sd;
+			items[n++] = str_printf("%s %s", policyconfig_side_one(sd), v[j]);
+		}
+	}
+	if (n <= 1) {
+		cli_error(d->c, "There is only one member in the policy: delete the policy "
+				"instead.");
+		d->failed = 1;
+		a = ASK_BACK;
+	} else {
+		a = cli_ask_list(d->c, "Enter the number of the member you wish to delete.",
+		    (const char *const *)items, n, 0, &k);
+		if (a == ASK_OK) {
+			str_copy(member, strchr(items[k], ' ') + 1, sizeof(member));
+			note(d, policyconfig_remove_member(d->c, d->dir, name, side[k], member));
+		}
+	}
+	for (int j = 0; j < n; j++)
+		free(items[j]);
+	free(items);
+	policy_table_free(&t);
+	return a;
+}
+
+/* eop_print - EDIT > PRINT */
+static enum ask_ret
+eop_print(struct dlg *d, char *name, size_t size)
+{
+	(void)size;
+	note(d, policyconfig_print(d->c, d->dir, name));
+	return ASK_OK;
+}
+
+#define DIR_IN	0x1
+#define DIR_OUT	0x2
+
+/* The EDIT submenu: rows shown for a direction, and for DEFAULT only when default_ok. */
+static const struct edit_op {
+	const char *name;	/* menu word */
+	const char *help;	/* menu line */
+	int dirs;		/* DIR_IN | DIR_OUT */
+	int default_ok;		/* offered for DEFAULT */
+	enum ask_ret (*run)(struct dlg *d, char *name, size_t size);
+} edit_ops[] = {
+	{ "NAME", "Change the name of this policy.", DIR_IN | DIR_OUT, 0, eop_name },
+	{ "NEW", "Add new members.", DIR_IN | DIR_OUT, 0, eop_new },
+	{ "DELETE", "Remove a member.", DIR_IN | DIR_OUT, 0, eop_delete },
+	{ "PRINT", "Print the members of this policy.", DIR_IN | DIR_OUT, 1, eop_print },
+	/* issue 4: { "TDC", "Threat Defense Connector settings.", DIR_IN, 1, eop_tdc }, */
+};
+#define NEDIT_OPS (int)(sizeof(edit_ops) / sizeof(edit_ops[0]))
+
+/* dlg_edit - EDIT: pick a policy, then its submenu until an empty answer */
+static enum ask_ret
+dlg_edit(struct dlg *d, const struct policy_table *t0)
+{
+	char name[POLICY_NAME_MAX + 1];
+	enum ask_ret a;
+	int idx;
+
+	a = pick_policy(d->c, t0, t0->n, "Enter the name or number of the policy you wish to edit.",
+	    &idx);
+	if (a != ASK_OK)
+		return a;
+	str_copy(name, t0->p[idx].name, sizeof(name));
+	for (int show = 1;;) {
+		struct policy_table t;
+		struct cli_choice ch[NEDIT_OPS];
+		const struct edit_op *op[NEDIT_OPS];
+		int i, n = 0, k;
+
+		if (policyconfig_load(d->c, d->dir, &t) < 0) {
+			d->failed = 1;
+			return ASK_BACK;
+		}
+		if ((i = dlg_find(d, &t, name)) < 0) {
+			policy_table_free(&t);
+			return ASK_BACK;
+		}
+		/* the policy as it now is, unless PRINT has just shown it */
+		if (show)
+			policyconfig_print_details(d->c, &t, i);
+		for (int j = 0; j < NEDIT_OPS; j++) {
+			if (!(edit_ops[j].dirs & (d->dir == POLICY_INCOMING ? DIR_IN : DIR_OUT)) ||
+			    (i == t.n - 1 && !edit_ops[j].default_ok))
+				continue;
+			ch[n].name = edit_ops[j].name;
+			ch[n].help = edit_ops[j].help;
+			op[n++] = &edit_ops[j];
+		}
+		policy_table_free(&t);
+		a = cli_ask_menu(d->c, NULL, ch, n, &k);
+		if (a == ASK_BACK)
+			return ASK_OK;	/* back to the policy table */
+		if (a == ASK_OK)
+			a = op[k]->run(d, name, sizeof(name));
+		/* an empty answer inside an operation returns to this submenu */
+		if (a == ASK_ABORT)
+			return a;
+		show = op[k]->run != eop_print;
+	}
+}
+
+/* dlg_delete - DELETE with confirmation */
+static enum ask_ret
+dlg_delete(struct dlg *d, const struct policy_table *t)
+{
+	char *q;
+	enum ask_ret a;
+	int idx, yes = 0;
+
+	if (t->n == 1) {
+		cli_printf(d->c, "There are no policies to delete; DEFAULT cannot be deleted.\n");
+		return ASK_BACK;
+	}
+	a = pick_policy(d->c, t, t->n - 1,
+	    "Enter the name or number of the policy you wish to delete.", &idx);
+	if (a != ASK_OK)
+		return a;
+	q = str_printf("Are you sure you want to delete the policy %s?", t->p[idx].name);
+	a = cli_ask_yesno(d->c, q, 0, &yes);
+	free(q);
+	if (a == ASK_OK && yes)
+		note(d, policyconfig_delete(d->c, d->dir, t->p[idx].name));
+	return a;
+}
+
+/* dlg_print - PRINT one policy */
+static enum ask_ret
+dlg_print(struct dlg *d, const struct policy_table *t)
+{
+	enum ask_ret a;
+	int idx;
+
+	a = pick_policy(d->c, t, t->n, "Enter the name or number of the policy you wish to print.",
+	    &idx);
+	if (a == ASK_OK)
+		policyconfig_print_details(d->c, t, idx);
+	return a;
+}
+
+/* dlg_search - SEARCH by address */
+static enum ask_ret
+dlg_search(struct dlg *d)
+{
+	char addr[ADDRESS_MAX + 1];
+	enum ask_ret a;
+
+	for (;;) {
+		a = cli_ask_required(d->c, "Enter the email address to search for:", addr,
+		    sizeof(addr));
+		if (a != ASK_OK)
+			return a;
+		if (policyconfig_check_address(d->c, addr) == 0)
+			break;
+	}
+	note(d, policyconfig_search(d->c, d->dir, addr, NULL));
+	return ASK_OK;
+}
+
+/* dlg_move - MOVE: pick a policy and its new position */
+static enum ask_ret
+dlg_move(struct dlg *d, const struct policy_table *t)
+{
+	char q[128], pos[32];
+	enum ask_ret a;
+	long v;
+	int idx;
+
+	if (t->n < 3) {
+		cli_printf(d->c, "There is nothing to move: DEFAULT is always last and there is "
+				 "at most one other policy.\n");
+		return ASK_BACK;
+	}
+	a = pick_policy(d->c, t, t->n - 1,
+	    "Enter the name or number of the policy you wish to move.", &idx);
+	if (a != ASK_OK)
+		return a;
+	str_fmt(q, sizeof(q), "Enter the new position of the policy (1 to %d):", t->n - 1);
+	a = cli_ask_number(d->c, q, idx + 1, 1, t->n - 1, &v);
+	if (a != ASK_OK)
+		return a;
+	str_fmt(pos, sizeof(pos), "%ld", v);
+	note(d, policyconfig_move(d->c, d->dir, t->p[idx].name, pos));
+	return ASK_OK;
+}
+
+/* dlg_clear - CLEAR with confirmation */
+static enum ask_ret
+dlg_clear(struct dlg *d, const struct policy_table *t)
+{
+	char *q;
+	enum ask_ret a;
+	int yes = 0;
+
+	if (t->n == 1) {
+		cli_printf(d->c, "There are no policies to clear; DEFAULT always remains.\n");
+		return ASK_BACK;
+	}
+	q = str_printf("Are you sure you want to remove all %s mail policies except DEFAULT?",
+	    policy_dir_name(d->dir));
+	a = cli_ask_yesno(d->c, q, 0, &yes);
+	free(q);
+	if (a == ASK_OK && yes)
+		note(d, policyconfig_clear(d->c, d->dir));
+	return a;
+}
+
+/* dialog - the summary table and top menu of one direction, until an empty answer */
+static enum cmd_ret
+dialog(struct cli *c, enum policy_dir dir)
+{
+	static const struct cli_choice ops[] = {
+		{ "NEW", "Create a new policy." },
+		{ "EDIT", "Edit an existing policy." },
+		{ "DELETE", "Remove a policy." },
+		{ "PRINT", "Print a policy." },
+		{ "SEARCH", "Search for a policy by member." },
+		{ "MOVE", "Move the position of a policy." },
+		{ "CLEAR", "Remove all policies except DEFAULT." },
+	};
+	struct dlg d = { c, dir, 0 };
+	struct policy_table t;
+	enum ask_ret a;
+	int op;
+
+	for (;;) {
+		if (policyconfig_load(c, dir, &t) < 0)
+			return CMD_ERROR;
+		policyconfig_print_table(c, &t);
+		a = cli_ask_menu(c, NULL, ops, 7, &op);
+		if (a == ASK_OK) {
+			switch (op) {
+			case 0:
+				a = dlg_new(&d, &t);
+				break;
+			case 1:
+				a = dlg_edit(&d, &t);
+				break;
+			case 2:
+				a = dlg_delete(&d, &t);
+				break;
+			case 3:
+				a = dlg_print(&d, &t);
+				break;
+			case 4:
+				a = dlg_search(&d);
+				break;
+			case 5:
+				a = dlg_move(&d, &t);
+				break;
+			case 6:
+				a = dlg_clear(&d, &t);
+				break;
+			}
+			/* an empty answer inside an operation returns to this menu */
+			if (a == ASK_BACK)
+				a = ASK_OK;
+		}
+		policy_table_free(&t);
+		if (a == ASK_ABORT)
+			return CMD_ABORTED;
+		if (a == ASK_BACK)
+			return d.failed ? CMD_ERROR : CMD_OK;
+	}
+}
+
+/* top_dialog - which table, then its dialogue */
+static enum cmd_ret
+top_dialog(struct cli *c)
+{
+	static const char *const dirs[] = { "Incoming", "Outgoing" };
+	int k;
+
+	switch (cli_ask_list(c, "Would you like to configure Incoming Mail Policy or Outgoing "
+				"Mail Policies?",
+	    dirs, 2, 1, &k)) {
+	case ASK_ABORT:
+		return CMD_ABORTED;
+	case ASK_BACK:
+		return CMD_OK;
+	case ASK_OK:
+		break;
+	}
+	return dialog(c, k == 0 ? POLICY_INCOMING : POLICY_OUTGOING);
+}
+
+/* ---------------------------------------------------------- words and batch */
+
+static const struct cmd_word in_new_keys[] = {
+	{ "recipients=", "the recipients, required: user@example.com, user@, @example.com or "
+			 "@.example.com, separated by commas", in_new_keys },
+	{ "senders=", "also require one of these senders (optional; same forms)", in_new_keys },
+	{ NULL, NULL, NULL },
+};
+
+static const struct cmd_word out_new_keys[] = {
+	{ "senders=", "the senders, required: user@example.com, user@, @example.com or "
+		      "@.example.com, separated by commas", out_new_keys },
+	{ "recipients=", "also require one of these recipients (optional; same forms)",
+	    out_new_keys },
+	{ NULL, NULL, NULL },
+};
+
+/* edit keys for incoming policies; each has a row in edit_keys[] (policyconfig.c) */
+static const struct cmd_word in_edit_keys[] = {
+	{ "name=", "rename the policy", in_edit_keys },
+	{ "recipients=", "replace the recipients (at least one)", in_edit_keys },
+	{ "senders=", "replace the senders (empty: any sender)", in_edit_keys },
+	{ NULL, NULL, NULL },
+};
+
+/* edit keys for outgoing policies; each has a row in edit_keys[] (policyconfig.c) */
+static const struct cmd_word out_edit_keys[] = {
+	{ "name=", "rename the policy", out_edit_keys },
+	{ "senders=", "replace the senders (at least one)", out_edit_keys },
+	{ "recipients=", "replace the recipients (empty: any recipient)", out_edit_keys },
+	{ NULL, NULL, NULL },
+};
+
+static const struct cmd_word in_search_keys[] = {
+	{ "sender=", "the message's sender, for the first match", NULL },
+	{ NULL, NULL, NULL },
+};
+
+static const struct cmd_word out_search_keys[] = {
+	{ "recipient=", "the message's recipient, for the first match", NULL },
+	{ NULL, NULL, NULL },
+};
+
+static const struct cmd_word in_new_name[] = {
+	{ "<NAME>", "the new policy's name: letters, digits, '_', '-', '.'", in_new_keys },
+	{ NULL, NULL, NULL },
+};
+
+static const struct cmd_word out_new_name[] = {
+	{ "<NAME>", "the new policy's name: letters, digits, '_', '-', '.'", out_new_keys },
+	{ NULL, NULL, NULL },
+};
+
+static const struct cmd_word in_edit_name[] = {
+	{ "<NAME>", "the policy to change (DEFAULT included)", in_edit_keys },
+	{ NULL, NULL, NULL },
+};
+
+static const struct cmd_word out_edit_name[] = {
+	{ "<NAME>", "the policy to change (DEFAULT included)", out_edit_keys },
+	{ NULL, NULL, NULL },
+};
+
+static const struct cmd_word in_search_addr[] = {
+	{ "<ADDRESS>", "a recipient address, e.g. user@example.com", in_search_keys },
+	{ NULL, NULL, NULL },
+};
+
+static const struct cmd_word out_search_addr[] = {
+	{ "<ADDRESS>", "a sender address, e.g. user@example.com", out_search_keys },
+	{ NULL, NULL, NULL },
+};
+
+static const struct cmd_word name_word[] = {
+	{ "<NAME>", "a policy's name", NULL },
+	{ NULL, NULL, NULL },
+};
+
+static const struct cmd_word position_word[] = {
+	{ "<POSITION>", "1 is first; DEFAULT always stays last", NULL },
+	{ NULL, NULL, NULL },
+};
+
+static const struct cmd_word move_name[] = {
+	{ "<NAME>", "the policy to move", position_word },
+	{ NULL, NULL, NULL },
+};
+
+static const struct cmd_word in_ops[] = {
+	{ "new", "Create a new policy.", in_new_name },
+	{ "edit", "Change a policy: name=, recipients=, senders=.", in_edit_name },
+	{ "delete", "Remove a policy.", name_word },
+	{ "print", "Print all policies, or one.", name_word },
+	{ "search", "Find the policies matching an address.", in_search_addr },
+	{ "move", "Move a policy to another position.", move_name },
+	{ "clear", "Remove all policies except DEFAULT.", NULL },
+	{ NULL, NULL, NULL },
+};
+
+static const struct cmd_word out_ops[] = {
+	{ "new", "Create a new policy.", out_new_name },
+	{ "edit", "Change a policy: name=, senders=, recipients=.", out_edit_name },
+	{ "delete", "Remove a policy.", name_word },
+	{ "print", "Print all policies, or one.", name_word },
+	{ "search", "Find the policies matching an address.", out_search_addr },
+	{ "move", "Move a policy to another position.", move_name },
+	{ "clear", "Remove all policies except DEFAULT.", NULL },
+	{ NULL, NULL, NULL },
+};
+
+static const struct cmd_word policyconfig_words[] = {
+	{ "incoming", "Incoming mail policies (chosen by recipient).", in_ops },
+	{ "outgoing", "Outgoing mail policies (chosen by sender).", out_ops },
+	{ NULL, NULL, NULL },
+};
+
+/*
+ * op_usage - "Invalid arguments when processing: ..." with the usage of
+ * this one operation (the whole list would bury it)
+ */
+static enum cmd_ret
+op_usage(struct cli *c, enum policy_dir dir, const char *op)
+{
+	const char *d = policy_dir_name(dir);
+	int in = dir == POLICY_INCOMING;
+	char *keys = key_list(in ? in_edit_keys : out_edit_keys), *u;
+
+	if (strcmp(op, "new") == 0)
+		u = str_printf("policyconfig %s new NAME %s=MEMBER[,MEMBER...] [%s=MEMBER,...]", d,
+		    in ? "recipients" : "senders", in ? "senders" : "recipients");
+	else if (strcmp(op, "edit") == 0)
+		u = str_printf("policyconfig %s edit NAME key=value... (keys: %s)", d, keys);
+	else if (strcmp(op, "search") == 0)
+		u = str_printf("policyconfig %s search ADDRESS [%s=ADDRESS]", d,
+		    in ? "sender" : "recipient");
+	else if (strcmp(op, "move") == 0)
+		u = str_printf("policyconfig %s move NAME POSITION", d);
+	else if (strcmp(op, "print") == 0)
+		u = str_printf("policyconfig %s print [NAME]", d);
+	else if (strcmp(op, "delete") == 0)
+		u = str_printf("policyconfig %s delete NAME", d);
+	else
+		u = str_printf("policyconfig %s clear", d);
+	cli_error(c, "Invalid arguments when processing: policyconfig %s %s. Usage: %s", d, op, u);
+	free(u);
+	free(keys);
+	return CMD_ERROR;
+}
+
+/* batch_new - DIR new NAME key=value... */
+static enum cmd_ret
+batch_new(struct cli *c, enum policy_dir dir, const char *what, int argc, char **argv)
+{
+	struct kvs kv;
+	const char *r = NULL, *s = NULL;
+	enum cmd_ret ret;
+
+	if (argc < 1 || strchr(argv[0], '='))
+		return op_usage(c, dir, "new");
+	if (gather_kv(c, what, argc - 1, argv + 1,
+	    dir == POLICY_INCOMING ? in_new_keys : out_new_keys, &kv) < 0)
+		return CMD_ERROR;
+	for (int i = 0; i < kv.n; i++) {
+		if (strcasecmp(kv.key[i], "recipients") == 0)
+			r = kv.val[i];
+		else
+			s = kv.val[i];
+	}
+	ret = policyconfig_new(c, dir, argv[0], r, s);
+	kvs_free(&kv);
+	return ret;
+}
+
+/* batch_edit - DIR edit NAME key=value... */
+static enum cmd_ret
+batch_edit(struct cli *c, enum policy_dir dir, const char *what, int argc, char **argv)
+{
+	struct kvs kv;
+	enum cmd_ret ret;
+
+	if (argc < 2 || strchr(argv[0], '='))
+		return op_usage(c, dir, "edit");
+	if (gather_kv(c, what, argc - 1, argv + 1,
+	    dir == POLICY_INCOMING ? in_edit_keys : out_edit_keys, &kv) < 0)
+		return CMD_ERROR;
+	ret = policyconfig_edit(c, dir, argv[0], kv.n, kv.key, kv.val);
+	kvs_free(&kv);
+	return ret;
+}
+
+/* batch_search - DIR search ADDRESS [sender=|recipient=ADDRESS] */
+static enum cmd_ret
+batch_search(struct cli *c, enum policy_dir dir, const char *what, int argc, char **argv)
+{
+	struct kvs kv;
+	enum cmd_ret ret;
+
+	if (argc < 1 || argc > 2 || strchr(argv[0], '='))
+		return op_usage(c, dir, "search");
+	if (gather_kv(c, what, argc - 1, argv + 1,
+	    dir == POLICY_INCOMING ? in_search_keys : out_search_keys, &kv) < 0)
+		return CMD_ERROR;
+	ret = policyconfig_search(c, dir, argv[0], kv.n ? kv.val[0] : NULL);
+	kvs_free(&kv);
+	return ret;
+}
+
+/* policyconfig_exec - the dialogue, or one batch operation */
+static enum cmd_ret
+policyconfig_exec(struct cli *c, int argc, char **argv)
+{
+	const char *d, *op;
+	enum policy_dir dir;
+	char what[64];
+	enum cmd_ret r;
+
+	if (argc == 0)
+		return top_dialog(c);
+	d = cmd_word_match(policyconfig_words, argv[0]);
+	if (d == NULL) {
+		cli_error(c, "Unknown option '%.40s' for policyconfig: use incoming or outgoing.",
+		    argv[0]);
+		return CMD_ERROR;
+	}
+	dir = strcmp(d, "incoming") == 0 ? POLICY_INCOMING : POLICY_OUTGOING;
+	if (argc == 1)
+		return dialog(c, dir);
+	op = cmd_word_match(dir == POLICY_INCOMING ? in_ops : out_ops, argv[1]);
+	if (op == NULL) {
+		cli_error(c, "Unknown option '%.40s' for policyconfig %s: use new, edit, delete, "
+			     "print, search, move or clear.",
+		    argv[1], d);
+		return CMD_ERROR;
+	}
+	str_fmt(what, sizeof(what), "policyconfig %s %s", d, op);
+	argc -= 2;
+	argv += 2;
+	if (strcmp(op, "new") == 0)
+		r = batch_new(c, dir, what, argc, argv);
+	else if (strcmp(op, "edit") == 0)
+		r = batch_edit(c, dir, what, argc, argv);
+	else if (strcmp(op, "search") == 0)
+		r = batch_search(c, dir, what, argc, argv);
+	else if (strcmp(op, "delete") == 0)
+		r = argc == 1 ? policyconfig_delete(c, dir, argv[0]) :
+				op_usage(c, dir, op);
+	else if (strcmp(op, "move") == 0)
+		r = argc == 2 ? policyconfig_move(c, dir, argv[0], argv[1]) :
+				op_usage(c, dir, op);
+	else if (strcmp(op, "print") == 0)
+		r = argc <= 1 ? policyconfig_print(c, dir, argc ? argv[0] : NULL) :
+				op_usage(c, dir, op);
+	else
+		r = argc == 0 ? policyconfig_clear(c, dir) :
+				op_usage(c, dir, op);
+	return r;
+}
+
+const struct cmd_entry cmd_policyconfig_entry = {
+	.name = "policyconfig",
+	.usage = "policyconfig [incoming|outgoing]\n"
+		 "policyconfig incoming new NAME recipients=MEMBER[,MEMBER...] "
+		 "[senders=MEMBER,...]\n"
+		 "policyconfig outgoing new NAME senders=MEMBER[,MEMBER...] "
+		 "[recipients=MEMBER,...]\n"
+		 "policyconfig incoming|outgoing edit NAME key=value... "
+		 "(name=, recipients=, senders=)\n"
+		 "policyconfig incoming|outgoing delete NAME\n"
+		 "policyconfig incoming|outgoing move NAME POSITION\n"
+		 "policyconfig incoming|outgoing print [NAME]\n"
+		 "policyconfig incoming search ADDRESS [sender=ADDRESS]\n"
+		 "policyconfig outgoing search ADDRESS [recipient=ADDRESS]\n"
+		 "policyconfig incoming|outgoing clear",
+	.help = "Configure the incoming and outgoing mail policies.",
+	.flags = CMD_F_CONFIG,
+	.words = policyconfig_words,
+	.exec = policyconfig_exec,
+};
+
