@@ -7,7 +7,7 @@
 #                   every test; ends with "N passed, N failed"
 #   make fuzz       build and run the libFuzzer harnesses (FUZZ_SECONDS each)
 #   make bench      side-by-side benchmarks (see tests/bench/)
-#   make install    binaries and man pages under $(DESTDIR)$(PREFIX)
+#   make install    binaries, man pages and the systemd unit under $(DESTDIR)$(PREFIX)
 #   make checksrc   refuse banned C functions
 
 PREFIX ?= /usr/local
@@ -103,9 +103,18 @@ test-deps:
 
 DATA ?= ./var
 
+# run: a first start gets a public listener on 127.0.0.1:2525 (for
+# @localhost.localdomain; change it with listenerconfig), then mxgated
+# starts in the background unless it already runs, then the shell opens.
 run: deps
 	@$(MAKE) --no-print-directory all
 	@mkdir -p $(DATA) && chmod 700 $(DATA)
+	@$(MXSH) -D $(DATA) -c 'listenerconfig print' 2>/dev/null | grep -q 'SMTP TCP Port' || \
+		$(MXSH) -D $(DATA) -e -c 'listenerconfig new IncomingMail ip=127.0.0.1 port=2525 type=public domains=@localhost.localdomain' \
+			-c 'commit make run: default listener on 127.0.0.1:2525' >/dev/null
+	@if $(MXSH) -D $(DATA) -c status 2>/dev/null | grep -q 'not running'; then \
+		$(MXGATED) -D $(DATA) && echo "mxgated started on $(DATA) (listener 127.0.0.1:2525)"; \
+	else echo "mxgated already running on $(DATA)"; fi
 	@$(MXSH) -D $(DATA)
 
 # ---------------------------------------------------------------- tests
@@ -123,23 +132,39 @@ checksrc:
 	if [ -n "$$bad" ]; then echo "checksrc: banned functions:"; echo "$$bad"; exit 1; fi; \
 	echo "checksrc: ok"
 
+# libFuzzer harnesses: tests/fuzz/fuzz_NAME.c -> build/fuzz/fuzz_NAME. The
+# library and CLI sources (not shell/main.c: libFuzzer has main) are built
+# once, instrumented, into build/fuzz/libfuzz.a. UBSan does not recover, so
+# undefined behaviour is a crash with an artifact like any other.
 FUZZ_SRC := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_BIN := $(patsubst tests/fuzz/%.c,build/fuzz/%,$(FUZZ_SRC))
 FUZZ_LIB_SRC := $(LIB_SRC) $(CLI_SRC)
+FUZZ_OBJ := $(patsubst %.c,build/fuzz/obj/%.o,$(FUZZ_LIB_SRC))
+FUZZ_CFLAGS := -std=c11 -D_GNU_SOURCE -g -O1 -fno-omit-frame-pointer \
+	-fsanitize=address,undefined -fno-sanitize-recover=undefined -I. $(PKG_CFLAGS) -MMD -MP
 
-build/fuzz/%: tests/fuzz/%.c $(FUZZ_LIB_SRC)
-	@mkdir -p build/fuzz
-	clang -std=c11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined -I. \
-		$(PKG_CFLAGS) -o $@ $< $(FUZZ_LIB_SRC) $(LDLIBS)
+build/fuzz/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	@echo "  FUZZCC  $<"
+	@clang $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c -o $@ $<
+
+build/fuzz/libfuzz.a: $(FUZZ_OBJ)
+	@rm -f $@
+	@ar rcs $@ $^
+
+build/fuzz/%: tests/fuzz/%.c build/fuzz/libfuzz.a
+	@echo "  FUZZLD  $@"
+	@clang $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $< build/fuzz/libfuzz.a $(LDLIBS)
 
 fuzz-build: $(FUZZ_BIN)
 
-fuzz: test-deps fuzz-build
-	@sh tests/fuzz/run.sh $(FUZZ_SECONDS) $(FUZZ_BIN)
+# run.sh builds the harnesses (fuzz-build) and runs each FUZZ_SECONDS seconds.
+fuzz: test-deps
+	@sh tests/fuzz/run.sh $(FUZZ_SECONDS)
 
 bench: test-deps
 	@$(MAKE) --no-print-directory all
-	@sh tests/bench/run.sh $(BUILD)
+	@bash tests/bench/run.sh $(BUILD)
 
 # ---------------------------------------------------------------- install
 
@@ -152,6 +177,10 @@ install: all
 	$(if $(wildcard $(MXGATED)),install -m 0755 $(MXGATED) $(DESTDIR)$(PREFIX)/sbin/mxgated)
 	$(if $(wildcard man/man1/*.1),install -m 0644 man/man1/*.1 $(DESTDIR)$(PREFIX)/share/man/man1)
 	$(if $(wildcard man/man8/*.8),install -m 0644 man/man8/*.8 $(DESTDIR)$(PREFIX)/share/man/man8)
+	install -d $(DESTDIR)$(PREFIX)/lib/systemd/system
+	sed 's|/usr/local/sbin/mxgated|$(PREFIX)/sbin/mxgated|' daemon/mxgated.service \
+		>$(DESTDIR)$(PREFIX)/lib/systemd/system/mxgated.service
+	chmod 0644 $(DESTDIR)$(PREFIX)/lib/systemd/system/mxgated.service
 
 clean:
 	rm -rf build

@@ -1,0 +1,193 @@
+/*
+ * gw.c - what every part of mxgated uses: persistent IDs, mail_logs lines,
+ * shared message bodies and the TLS contexts.
+ *
+ * DIAGNOSTICS: failures to reserve IDs or load TLS material are logged to
+ * mail_logs; none of these functions exits.
+ */
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/err.h>
+#include <openssl/pem.h>
+#include <openssl/ssl.h>
+
+#include "daemon/gw.h"
+#include "store/queue.h"
+#include "util/printable.h"
+#include "util/str.h"
+
+#define ID_BLOCK 100		/* IDs reserved per trip to the queue */
+
+static const char *const id_names[] = { "icid", "mid", "dcid" };
+
+int64_t
+gw_id(struct gw *gw, enum gw_id which)
+{
+	char *cause = NULL;
+	int64_t first;
+
+	if (gw->id_next[which] >= gw->id_end[which]) {
+		/* a crash skips the rest of a block: IDs stay unique and increasing */
+		if (queue_id_reserve(gw->q, id_names[which], ID_BLOCK, &first, &cause) < 0) {
+			gw_logl(gw, LOGFILE_CRITICAL, "cannot reserve IDs: %s", cause);
+			free(cause);
+			return ++gw->id_next[which];
+		}
+		gw->id_next[which] = first;
+		gw->id_end[which] = first + ID_BLOCK;
+	}
+	return gw->id_next[which]++;
+}
+
+void
+gw_logl(struct gw *gw, enum logfile_level level, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	logfile_vwrite(gw->maillog, level, fmt, ap);
+	va_end(ap);
+}
+
+void
+gw_log(struct gw *gw, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	logfile_vwrite(gw->maillog, LOGFILE_INFO, fmt, ap);
+	va_end(ap);
+}
+
+const char *
+gw_safe(const char *s, char *buf, size_t size)
+{
+	printable_copy(buf, size, s ? s : "", s ? strlen(s) : 0, 200);
+	return buf;
+}
+
+struct body *
+body_new(char *data, size_t len)
+{
+	struct body *b = xcalloc(1, sizeof(*b));
+
+	b->refs = 1;
+	b->data = data;
+	b->len = len;
+	return b;
+}
+
+struct body *
+body_ref(struct body *b)
+{
+	if (b)
+		b->refs++;
+	return b;
+}
+
+void
+body_unref(struct body *b)
+{
+	if (b && --b->refs == 0) {
+		free(b->data);
+		free(b);
+	}
+}
+
+/* ---------------------------------------------------------- TLS contexts */
+
+/* new_ctx - an SSL_CTX with our floor: TLS 1.2 */
+static SSL_CTX *
+new_ctx(const SSL_METHOD *m)
+{
+	SSL_CTX *ctx = SSL_CTX_new(m);
+
+	if (ctx) {
+		SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
+		SSL_CTX_set_options(ctx, SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION);
+	}
+	return ctx;
+}
+
+/* load_pem_server - certificate chain and key from PEM text */
+static int
+load_pem_server(SSL_CTX *ctx, const char *cert, const char *key, char **cause)
+{
+	BIO *b = BIO_new_mem_buf(cert, -1);
+	X509 *x = b ? PEM_read_bio_X509(b, NULL, NULL, NULL) : NULL;
+	EVP_PKEY *pk;
+	int ok = 0;
+
+	if (x && SSL_CTX_use_certificate(ctx, x) == 1) {
+		X509 *extra;
+
+		while ((extra = PEM_read_bio_X509(b, NULL, NULL, NULL)) != NULL)
+			if (SSL_CTX_add_extra_chain_cert(ctx, extra) != 1)
+				X509_free(extra);
+		ERR_clear_error();
+		ok = 1;
+	}
+	X509_free(x);
+	BIO_free(b);
+	if (!ok) {
+		*cause = str_dup("the listener certificate cannot be loaded");
+		return -1;
+	}
+	b = BIO_new_mem_buf(key, -1);
+	pk = b ? PEM_read_bio_PrivateKey(b, NULL, NULL, NULL) : NULL;
+	BIO_free(b);
+	if (pk == NULL || SSL_CTX_use_PrivateKey(ctx, pk) != 1 ||
+	    SSL_CTX_check_private_key(ctx) != 1) {
+		EVP_PKEY_free(pk);
+		*cause = str_dup("the listener private key cannot be loaded or does not match");
+		return -1;
+	}
+	EVP_PKEY_free(pk);
+	return 0;
+}
+
+int
+gw_tls_reload(struct gw *gw, char **cause)
+{
+	SSL_CTX *server = NULL, *client, *verify;
+	const struct conf *c = gw->conf;
+
+	if (c->server_cert[0] && c->server_key[0]) {
+		server = new_ctx(TLS_server_method());
+		if (server == NULL || load_pem_server(server, c->server_cert, c->server_key,
+					  cause) < 0) {
+			SSL_CTX_free(server);
+			return -1;
+		}
+	}
+	client = new_ctx(TLS_client_method());
+	verify = new_ctx(TLS_client_method());
+	if (client == NULL || verify == NULL) {
+		SSL_CTX_free(server);
+		SSL_CTX_free(client);
+		SSL_CTX_free(verify);
+		*cause = str_dup("cannot create TLS contexts");
+		return -1;
+	}
+	SSL_CTX_set_verify(client, SSL_VERIFY_NONE, NULL);
+	SSL_CTX_set_verify(verify, SSL_VERIFY_PEER, NULL);
+	if (c->cafile[0] ? SSL_CTX_load_verify_locations(verify, c->cafile, NULL) != 1 :
+			   SSL_CTX_set_default_verify_paths(verify) != 1) {
+		SSL_CTX_free(server);
+		SSL_CTX_free(client);
+		SSL_CTX_free(verify);
+		*cause = str_printf("cannot load the CA bundle %s",
+		    c->cafile[0] ? c->cafile : "(system)");
+		return -1;
+	}
+	SSL_CTX_free(gw->server_ctx);
+	SSL_CTX_free(gw->client_ctx);
+	SSL_CTX_free(gw->client_ctx_verify);
+	gw->server_ctx = server;
+	gw->client_ctx = client;
+	gw->client_ctx_verify = verify;
+	return 0;
+}
+

@@ -1,0 +1,160 @@
+/*
+ * gw.h - what the parts of mxgated share: the gateway state, the running
+ * configuration snapshot, messages and recipients in memory.
+ *
+ * One thread runs the libevent loop (listeners, SMTP sessions, delivery,
+ * DNS, timers); a writer thread (qwriter.c) makes queue changes durable in
+ * batches. Everything here belongs to the loop thread unless noted.
+ */
+#ifndef DAEMON_GW_H
+#define DAEMON_GW_H
+
+#include <openssl/ssl.h>
+#include <stdint.h>
+#include <sys/queue.h>
+#include <time.h>
+
+#include <event2/event.h>
+
+#include "mail/destconf.h"
+#include "mail/listener.h"
+#include "mail/policy.h"
+#include "util/logfile.h"
+
+struct store;
+struct queue;
+struct qwriter;
+struct dns;
+struct smtpd;
+struct delivery;
+
+/* The running configuration, rebuilt whenever a commit lands. */
+struct conf {
+	int64_t version;		/* commit number it was built from */
+	char hostname[256];		/* committed, else the machine's */
+	int nlisteners;
+	struct listener_conf *listeners;
+	int nroutes;
+	char **route_keys;		/* smtproutes domains */
+	char **route_vals;		/* their destination lists */
+	struct policy_table in, out;	/* mail policies */
+	int ndest;
+	struct destconf *dest;		/* destconfig rows; [0] is the default */
+	char dns_servers[2048];
+	int dns_timeout;
+	char *server_cert, *server_key;	/* PEM text, or empty */
+	char cafile[4096];
+	int max_conns, max_conns_per_dest;
+	int retry_initial, retry_max, max_queue_time, bounces;
+	long long log_max_size, log_max_age;	/* mail_logs rollover */
+	int log_keep;
+};
+
+/* conf_load - build a snapshot from the store's running configuration */
+struct conf *conf_load(struct store *st, char **cause);
+
+/* conf_free - release a snapshot */
+void conf_free(struct conf *c);
+
+/* conf_route - the destination list for a domain, or NULL (use DNS) */
+const char *conf_route(const struct conf *c, const char *domain);
+
+/* conf_dest - the destconfig row for a domain */
+const struct destconf *conf_dest(const struct conf *c, const char *domain);
+
+/* A message body shared by the split copies of a message. */
+struct body {
+	int refs;
+	size_t len;
+	char *data;			/* CRLF lines, not dot-stuffed */
+};
+
+struct body *body_new(char *data, size_t len);
+struct body *body_ref(struct body *b);
+void body_unref(struct body *b);
+
+/* A queued message in memory. */
+struct msg {
+	int64_t mid;
+	int64_t parent_mid;
+	int64_t icid;
+	int kind;			/* enum queue_kind */
+	int direction;			/* 0 incoming, 1 outgoing */
+	time_t received;
+	char *sender;			/* "" for <> */
+	char *policy;
+	char *message_id;
+	char client_ip[64];
+	char *listener;
+	struct body *body;		/* NULL until loaded (after a restart) */
+	size_t body_len;		/* known even before the body is loaded */
+	int nrcpts;			/* recipients not yet done */
+	int refs;			/* recipients + in-flight users */
+	int ndone;			/* recipients finished, for the DSN decision */
+	struct bounce_rec *bounces;	/* hard-bounced recipients, for the DSN */
+	int nbounces;
+};
+
+/* A hard-bounced recipient, remembered until its message is finished. */
+struct bounce_rec {
+	int rid;
+	char *addr;
+	char status[16];		/* "5.1.1" */
+	char *diag;			/* "smtp; 550 5.1.1 <x>: unknown" */
+};
+
+/* A recipient waiting for delivery. */
+struct rcpt {
+	struct msg *msg;
+	int rid;
+	char *addr;
+	char *dest;			/* destination queue name */
+	int attempts;
+	time_t next_try;
+	char *last_error;
+	int dsn_bounce;			/* hard-bounced: a DSN is wanted */
+	TAILQ_ENTRY(rcpt) link;		/* in its destination's list */
+};
+TAILQ_HEAD(rcpt_list, rcpt);
+
+struct gw {
+	struct event_base *base;
+	char *dir;			/* data directory */
+	struct store *st;		/* config.db, running configuration */
+	struct queue *q;		/* queue.db for the loop thread (reads, IDs) */
+	struct qwriter *qw;		/* writer thread */
+	struct logfile *maillog;	/* mail_logs */
+	struct dns *dns;
+	struct conf *conf;		/* current configuration */
+	struct smtpd *smtpd;		/* listeners and sessions */
+	struct delivery *dl;		/* delivery engine */
+	SSL_CTX *server_ctx;		/* listeners' STARTTLS, NULL without a certificate */
+	SSL_CTX *client_ctx;		/* outbound, not verifying */
+	SSL_CTX *client_ctx_verify;	/* outbound, verifying against the CA bundle */
+	int64_t id_next[3], id_end[3];	/* reserved blocks of ICID, MID, DCID */
+	int paused;			/* workqueue paused */
+	int stopping;			/* SIGTERM received */
+	time_t stop_time;		/* when */
+	struct event *drain;		/* waits for work in progress before exiting */
+	time_t started;
+};
+
+enum gw_id { GW_ICID = 0, GW_MID, GW_DCID };
+
+/* gw_id - the next persistent, increasing ID of a sequence */
+int64_t gw_id(struct gw *gw, enum gw_id which);
+
+/* gw_log - one mail_logs line at Info */
+void gw_log(struct gw *gw, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* gw_logl - one mail_logs line at a level */
+void gw_logl(struct gw *gw, enum logfile_level level, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* gw_tls_reload - rebuild the SSL contexts from the configuration */
+int gw_tls_reload(struct gw *gw, char **cause);
+
+/* gw_safe - attacker text made printable and cut, into buf */
+const char *gw_safe(const char *s, char *buf, size_t size);
+
+#endif

@@ -1,0 +1,344 @@
+/*
+ * main.c - mxgated, the appliance daemon.
+ *
+ *   mxgated [-D DIR] [-f]
+ *
+ * Daemonizes (pid file DIR/mxgated.pid) unless -f. SIGTERM finishes or
+ * aborts open SMTP transactions and exits; SIGHUP reopens the logs. It
+ * follows committed configuration by itself: the commit number is polled
+ * every second and a new snapshot replaces the old between events.
+ *
+ * DIAGNOSTICS: start-up failures go to stderr and exit 1; later problems
+ * go to mail_logs.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+#include <openssl/err.h>
+#include <openssl/pem.h>
+
+#include "daemon/delivery.h"
+#include "daemon/gw.h"
+#include "daemon/privs.h"
+#include "daemon/qwriter.h"
+#include "daemon/smtpd.h"
+#include "net/dns.h"
+#include "store/config.h"
+#include "store/queue.h"
+#include "util/printable.h"
+#include "util/str.h"
+#include "util/version.h"
+
+#define MXGATED_DEFAULT_DIR "/var/lib/mxgate"
+/* ---------------------------------------------------------- configuration */
+
+/* apply_conf - make a new snapshot current */
+static void
+apply_conf(struct gw *gw, struct conf *c)
+{
+	struct conf *old = gw->conf;
+	char *cause = NULL;
+
+	gw->conf = c;
+	logfile_set_rollover(gw->maillog, c->log_max_size, c->log_max_age, c->log_keep);
+	if (gw_tls_reload(gw, &cause) < 0) {
+		gw_logl(gw, LOGFILE_WARNING, "TLS configuration not applied: %s", cause);
+		free(cause);
+	}
+	if (gw->dns && (old == NULL || strcmp(old->dns_servers, c->dns_servers) != 0)) {
+		if (dns_set_servers(gw->dns, c->dns_servers, &cause) < 0) {
+			gw_logl(gw, LOGFILE_WARNING, "DNS servers not applied: %s", cause);
+			free(cause);
+		}
+	}
+	if (gw->smtpd)
+		smtpd_reconfigure(gw->smtpd);
+	if (gw->dl)
+		delivery_reconfigure(gw->dl);
+	if (old)
+		gw_log(gw, "Configuration changed: now commit %lld", (long long)c->version);
+	conf_free(old);
+}
+
+/* publish_gauges - what status shows while the daemon runs */
+static void
+publish_gauges(struct gw *gw)
+{
+	static char last[256];
+	char now[256];
+	int conns, workq, dests;
+	int64_t batches, fsyncs;
+
+	delivery_gauges(gw->dl, &conns, &workq, &dests);
+	qwriter_stats(gw->qw, &batches, &fsyncs);
+	str_fmt(now, sizeof(now), "inbound=%d outbound=%d workq=%d paused=%d dests=%d "
+				  "batches=%lld fsyncs=%lld",
+	    smtpd_sessions(gw->smtpd), conns, workq, gw->paused, dests, (long long)batches,
+	    (long long)fsyncs);
+	if (strcmp(now, last) != 0) {
+		qwriter_state(gw->qw, "gauges", now);
+		str_copy(last, now, sizeof(last));
+	}
+}
+
+/* on_tick - once a second: follow commits, take shell requests */
+static void
+on_tick(evutil_socket_t fd, short what, void *arg)
+{
+	struct gw *gw = arg;
+	int64_t v = config_version(gw->st);
+	char *cause = NULL;
+
+	(void)fd;
+	(void)what;
+	if (v >= 0 && v != gw->conf->version) {
+		struct conf *c = conf_load(gw->st, &cause);
+
+		if (c == NULL) {
+			gw_logl(gw, LOGFILE_WARNING, "cannot load configuration commit %lld: %s",
+			    (long long)v, cause);
+			free(cause);
+		} else {
+			apply_conf(gw, c);
+		}
+	}
+	delivery_tick(gw->dl);
+	publish_gauges(gw);
+}
+
+/* on_drain - stopping: exit once no message is half-accepted or in flight */
+static void
+on_drain(evutil_socket_t fd, short what, void *arg)
+{
+	struct gw *gw = arg;
+	int conns, workq, dests;
+
+	(void)fd;
+	(void)what;
+	delivery_gauges(gw->dl, &conns, &workq, &dests);
+	if ((smtpd_busy(gw->smtpd) == 0 && conns == 0) || time(NULL) - gw->stop_time >= 10)
+		event_base_loopexit(gw->base, NULL);
+}
+
+/* on_signal - SIGTERM/SIGINT stop, SIGHUP reopens logs */
+static void
+on_signal(evutil_socket_t sig, short what, void *arg)
+{
+	struct gw *gw = arg;
+
+	(void)what;
+	if (sig == SIGHUP) {
+		logfile_reopen(gw->maillog);
+		gw_log(gw, "Log file reopened on SIGHUP");
+		return;
+	}
+	if (gw->stopping)
+		return;
+	gw->stopping = 1;
+	gw->stop_time = time(NULL);
+	gw_log(gw, "mxgated stopping on signal %d", (int)sig);
+	smtpd_shutdown(gw->smtpd);
+	delivery_shutdown(gw->dl);
+	gw->drain = event_new(gw->base, -1, EV_PERSIST, on_drain, gw);
+	event_add(gw->drain, &(struct timeval){ 0, 50000 });
+}
+
+/* write_pidfile - DIR/mxgated.pid, refusing if another daemon holds it */
+static int
+write_pidfile(const char *dir, char **cause)
+{
+	char *path = str_printf("%s/mxgated.pid", dir), buf[32];
+	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	struct flock fl = { .l_type = F_WRLCK, .l_whence = SEEK_SET };
+
+	if (fd < 0) {
+		*cause = str_printf("cannot open %s: %s", path, strerror(errno));
+		free(path);
+		return -1;
+	}
+	if (fcntl(fd, F_SETLK, &fl) < 0) {
+		*cause = str_printf("another mxgated is running on %s (%s is locked)", dir, path);
+		free(path);
+		close(fd);
+		return -1;
+	}
+	free(path);
+	if (ftruncate(fd, 0) < 0) {
+		*cause = str_printf("cannot truncate pid file: %s", strerror(errno));
+		close(fd);
+		return -1;
+	}
+	str_fmt(buf, sizeof(buf), "%ld\n", (long)getpid());
+	if (write(fd, buf, strlen(buf)) < 0) {
+		*cause = str_printf("cannot write pid file: %s", strerror(errno));
+		close(fd);
+		return -1;
+	}
+	return fd;	/* kept open: the lock lives as long as the daemon */
+}
+
+static void
+usage(void)
+{
+	fprintf(stderr, "usage: mxgated [-D DIR] [-f]\n");
+	exit(2);
+}
+
+int
+main(int argc, char **argv)
+{
+	struct gw gw;
+	const char *dir = getenv("MXGATE_HOME");
+	char *cause = NULL, *logdir;
+	int foreground = 0, opt, pidfd;
+	struct event *tick, *sigs[4];
+	struct timeval one = { 1, 0 };
+	static const int signums[] = { SIGTERM, SIGINT, SIGHUP };
+
+	memset(&gw, 0, sizeof(gw));
+	if (dir == NULL || *dir == '\0')
+		dir = MXGATED_DEFAULT_DIR;
+	while ((opt = getopt(argc, argv, "D:f")) != -1) {
+		switch (opt) {
+		case 'D':
+			dir = optarg;
+			break;
+		case 'f':
+			foreground = 1;
+			break;
+		default:
+			usage();
+		}
+	}
+	if (optind != argc)
+		usage();
+	umask(077);
+	signal(SIGPIPE, SIG_IGN);
+	{
+		/* every SMTP session is a descriptor: take all the system allows */
+		struct rlimit rl;
+
+		if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+			rl.rlim_cur = rl.rlim_max;
+			setrlimit(RLIMIT_NOFILE, &rl);
+		}
+	}
+	gw.dir = str_dup(dir);
+
+	/* fork first: SQLite connections and their locks must not cross a fork */
+	if (!foreground && daemon(1, 1) < 0) {
+		fprintf(stderr, "mxgated: cannot daemonize: %s\n", strerror(errno));
+		return 1;
+	}
+	if (store_open(dir, STORE_RUNNING, &gw.st, &cause) < 0 ||
+	    queue_open(dir, &gw.q, &cause) < 0) {
+		fprintf(stderr, "mxgated: %s\n", cause);
+		return 1;
+	}
+	if ((pidfd = write_pidfile(dir, &cause)) < 0) {
+		fprintf(stderr, "mxgated: %s\n", cause);
+		return 1;
+	}
+	logdir = str_printf("%s/logs/mail_logs", dir);
+	gw.maillog = logfile_open(logdir, "mail", &cause);
+	free(logdir);
+	if (gw.maillog == NULL) {
+		fprintf(stderr, "mxgated: %s\n", cause);
+		return 1;
+	}
+	gw.base = event_base_new();
+	gw.conf = conf_load(gw.st, &cause);
+	if (gw.base == NULL || gw.conf == NULL) {
+		fprintf(stderr, "mxgated: cannot load configuration: %s\n", cause ? cause : "?");
+		return 1;
+	}
+	gw.started = time(NULL);
+	{
+		char started[32];
+
+		str_fmt(started, sizeof(started), "%lld", (long long)gw.started);
+		if (queue_state_set(gw.q, "started", started, &cause) < 0 ||
+		    queue_reset_conns(gw.q, &cause) < 0) {
+			fprintf(stderr, "mxgated: %s\n", cause);
+			return 1;
+		}
+	}
+	logfile_set_rollover(gw.maillog, gw.conf->log_max_size, gw.conf->log_max_age,
+	    gw.conf->log_keep);
+	gw_log(&gw, "mxgated %s starting on %s (configuration commit %lld)", MXGATE_VERSION, dir,
+	    (long long)gw.conf->version);
+	if (gw_tls_reload(&gw, &cause) < 0) {
+		gw_logl(&gw, LOGFILE_WARNING, "TLS configuration not applied: %s", cause);
+		free(cause);
+		cause = NULL;
+	}
+	gw.dns = dns_new(gw.base, gw.conf->dns_servers, gw.conf->dns_timeout * 1000, 2, &cause);
+	if (gw.dns == NULL) {
+		gw_logl(&gw, LOGFILE_WARNING, "DNS servers '%s' not usable (%s); using resolv.conf",
+		    gw.conf->dns_servers, cause);
+		free(cause);
+		cause = NULL;
+		gw.dns = dns_new(gw.base, "", gw.conf->dns_timeout * 1000, 2, &cause);
+		if (gw.dns == NULL) {
+			fprintf(stderr, "mxgated: DNS: %s\n", cause);
+			return 1;
+		}
+	}
+	gw.qw = qwriter_start(gw.base, dir, &cause);
+	if (gw.qw == NULL) {
+		fprintf(stderr, "mxgated: %s\n", cause);
+		return 1;
+	}
+	gw.dl = delivery_new(&gw, &cause);
+	if (gw.dl == NULL) {
+		fprintf(stderr, "mxgated: %s\n", cause);
+		return 1;
+	}
+	gw.smtpd = smtpd_new(&gw);
+	smtpd_reconfigure(gw.smtpd);	/* binds the listeners */
+	if (privs_drop(dir, &cause) < 0) {
+		fprintf(stderr, "mxgated: %s\n", cause);
+		return 1;
+	}
+
+	tick = event_new(gw.base, -1, EV_PERSIST, on_tick, &gw);
+	event_add(tick, &one);
+	for (int i = 0; i < 3; i++) {
+		sigs[i] = evsignal_new(gw.base, signums[i], on_signal, &gw);
+		event_add(sigs[i], NULL);
+	}
+	event_base_dispatch(gw.base);
+
+	/* the writer first: its last callbacks still reach live sessions */
+	qwriter_stop(gw.qw);
+	smtpd_free(gw.smtpd);
+	/* DNS before delivery: cancelled lookups call back into the engine */
+	dns_free(gw.dns);
+	delivery_free(gw.dl);
+	if (gw.drain)
+		event_free(gw.drain);
+	event_free(tick);
+	for (int i = 0; i < 3; i++)
+		event_free(sigs[i]);
+	gw_log(&gw, "mxgated stopped");
+	conf_free(gw.conf);
+	SSL_CTX_free(gw.server_ctx);
+	SSL_CTX_free(gw.client_ctx);
+	SSL_CTX_free(gw.client_ctx_verify);
+	queue_close(gw.q);
+	store_close(gw.st);
+	logfile_close(gw.maillog);
+	event_base_free(gw.base);
+	close(pidfd);
+	free(gw.dir);
+	return 0;
+}

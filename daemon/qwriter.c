@@ -1,0 +1,422 @@
+/*
+ * qwriter.c - the queue writer thread (group commit).
+ *
+ * Operations gather in a list under a mutex; the thread takes the whole
+ * list, applies it in one transaction (durable when it holds an accepted
+ * message), and moves the accepted-message operations to a done list. An
+ * eventfd wakes the loop thread, which runs their callbacks: that is where
+ * a session finally answers 250. A failed batch fails every accept in it
+ * (the sessions answer 451) and drops the status updates, which are
+ * replayed from the queue at the next start at worst.
+ *
+ * Every operation copies what it needs (an accept copies its messages'
+ * strings and bodies), so callers may free their data at once; the copy
+ * is cheap next to the fsync it waits for.
+ *
+ * DIAGNOSTICS: a failed batch is logged on stderr with the SQLite cause.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include "daemon/qwriter.h"
+#include "util/str.h"
+
+enum qop_type { QOP_ACCEPT, QOP_DONE, QOP_DEFER, QOP_COUNT, QOP_HOST, QOP_CONNS, QOP_GLOBAL, QOP_STATE };
+
+struct qop {
+	enum qop_type type;
+	struct qop *next;
+	/* QOP_ACCEPT */
+	struct queue_msg *msgs;
+	int nmsgs;
+	struct queue_rcpt *rcpts;
+	int nrcpts;
+	qwriter_accept_cb cb;
+	void *arg;
+	int ok;
+	/* others */
+	int64_t mid;
+	int rid, attempts, a, b, c;
+	time_t when;
+	char *host, *text;		/* copies */
+	int64_t n;
+};
+
+struct qwriter {
+	struct queue *q;		/* the thread's own connection */
+	pthread_t thread;
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	struct qop *head, **tail;	/* pending, in order */
+	struct qop *done;		/* applied accepts, for the loop thread */
+	int stop;
+	int efd;			/* eventfd: accepts are done */
+	struct event *ev;		/* loop-thread side of efd */
+	int64_t batches, durable;
+};
+
+/* push - hand an operation to the thread */
+static void
+push(struct qwriter *qw, struct qop *op)
+{
+	pthread_mutex_lock(&qw->lock);
+	op->next = NULL;
+	*qw->tail = op;
+	qw->tail = &op->next;
+	pthread_cond_signal(&qw->cond);
+	pthread_mutex_unlock(&qw->lock);
+}
+
+/* apply - one operation inside the batch */
+static int
+apply(struct queue *q, struct qop *op, char **cause)
+{
+	switch (op->type) {
+	case QOP_ACCEPT:
+		for (int i = 0; i < op->nmsgs; i++)
+			if (queue_insert_msg(q, &op->msgs[i], cause) < 0)
+				return -1;
+		for (int i = 0; i < op->nrcpts; i++)
+			if (queue_insert_rcpt(q, &op->rcpts[i], cause) < 0)
+				return -1;
+		return 0;
+	case QOP_DONE:
+		return queue_rcpt_done(q, op->mid, op->rid, cause);
+	case QOP_DEFER:
+		return queue_rcpt_defer(q, op->mid, op->rid, op->attempts, op->when, op->text, cause);
+	case QOP_COUNT:
+		return queue_host_count(q, op->host, op->a, op->b, op->c, cause);
+	case QOP_HOST:
+		return queue_host_status(q, op->host, op->a, op->when, op->text, cause);
+	case QOP_CONNS:
+		return queue_host_conns(q, op->host, op->a, cause);
+	case QOP_GLOBAL:
+		return queue_global_add(q, op->host, op->n, cause);
+	case QOP_STATE:
+		return queue_state_set(q, op->host, op->text, cause);
+	}
+	return 0;
+}
+
+/* free_op - release an operation and its copies */
+static void
+free_op(struct qop *op)
+{
+	for (int i = 0; i < op->nmsgs; i++) {
+		free((char *)op->msgs[i].sender);
+		free((char *)op->msgs[i].policy);
+		free((char *)op->msgs[i].client_ip);
+		free((char *)op->msgs[i].listener);
+		free((char *)op->msgs[i].message_id);
+		free((void *)op->msgs[i].body);
+	}
+	for (int i = 0; i < op->nrcpts; i++) {
+		free((char *)op->rcpts[i].addr);
+		free((char *)op->rcpts[i].dest);
+		free((char *)op->rcpts[i].last_error);
+	}
+	free(op->msgs);
+	free(op->rcpts);
+	free(op->host);
+	free(op->text);
+	free(op);
+}
+
+/* run_batch - apply a list of operations in one transaction */
+static void
+run_batch(struct qwriter *qw, struct qop *list)
+{
+	char *cause = NULL;
+	int durable = 0, ok;
+	struct qop *op, *next, *accepted = NULL, **atail = &accepted;
+	uint64_t one = 1;
+
+	for (op = list; op; op = op->next)
+		if (op->type == QOP_ACCEPT)
+			durable = 1;
+	ok = queue_begin(qw->q, durable, &cause) == 0;
+	for (op = list; ok && op; op = op->next)
+		if (apply(qw->q, op, &cause) < 0)
+			ok = 0;
+	if (ok)
+		ok = queue_commit(qw->q, &cause) == 0;
+	else
+		queue_rollback(qw->q);
+	if (!ok) {
+		fprintf(stderr, "mxgated: queue batch failed: %s\n", cause ? cause : "?");
+		free(cause);
+	}
+	for (op = list; op; op = next) {
+		next = op->next;
+		if (op->type == QOP_ACCEPT) {
+			op->ok = ok;
+			op->next = NULL;
+			*atail = op;
+			atail = &op->next;
+		} else {
+			free_op(op);
+		}
+	}
+	pthread_mutex_lock(&qw->lock);
+	qw->batches++;
+	if (durable)
+		qw->durable++;
+	if (accepted) {
+		struct qop **t = &qw->done;
+
+		while (*t)
+			t = &(*t)->next;
+		*t = accepted;
+	}
+	pthread_mutex_unlock(&qw->lock);
+	if (accepted && write(qw->efd, &one, sizeof(one)) < 0 && errno != EAGAIN)
+		fprintf(stderr, "mxgated: eventfd write: %s\n", strerror(errno));
+}
+
+/* thread_main - take whatever has gathered, apply it, repeat */
+static void *
+thread_main(void *arg)
+{
+	struct qwriter *qw = arg;
+
+	for (;;) {
+		struct qop *list;
+		int stop;
+
+		pthread_mutex_lock(&qw->lock);
+		while (qw->head == NULL && !qw->stop)
+			pthread_cond_wait(&qw->cond, &qw->lock);
+		list = qw->head;
+		qw->head = NULL;
+		qw->tail = &qw->head;
+		stop = qw->stop;
+		pthread_mutex_unlock(&qw->lock);
+		if (list)
+			run_batch(qw, list);
+		if (stop && list == NULL)
+			break;
+	}
+	return NULL;
+}
+
+/* on_done - loop thread: run the callbacks of applied accepts */
+static void
+on_done(evutil_socket_t fd, short what, void *arg)
+{
+	struct qwriter *qw = arg;
+	struct qop *list, *next;
+	uint64_t v;
+
+	(void)what;
+	if (read(fd, &v, sizeof(v)) < 0 && errno != EAGAIN)
+		return;
+	pthread_mutex_lock(&qw->lock);
+	list = qw->done;
+	qw->done = NULL;
+	pthread_mutex_unlock(&qw->lock);
+	for (; list; list = next) {
+		next = list->next;
+		if (list->cb)
+			list->cb(list->arg, list->ok);
+		free_op(list);
+	}
+}
+
+struct qwriter *
+qwriter_start(struct event_base *base, const char *dir, char **cause)
+{
+	struct qwriter *qw = xcalloc(1, sizeof(*qw));
+
+	if (queue_open(dir, &qw->q, cause) < 0) {
+		free(qw);
+		return NULL;
+	}
+	qw->tail = &qw->head;
+	pthread_mutex_init(&qw->lock, NULL);
+	pthread_cond_init(&qw->cond, NULL);
+	qw->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	if (qw->efd < 0) {
+		*cause = str_printf("eventfd: %s", strerror(errno));
+		queue_close(qw->q);
+		free(qw);
+		return NULL;
+	}
+	qw->ev = event_new(base, qw->efd, EV_READ | EV_PERSIST, on_done, qw);
+	event_add(qw->ev, NULL);
+	if (pthread_create(&qw->thread, NULL, thread_main, qw) != 0) {
+		*cause = str_dup("cannot start the queue writer thread");
+		event_free(qw->ev);
+		close(qw->efd);
+		queue_close(qw->q);
+		free(qw);
+		return NULL;
+	}
+	return qw;
+}
+
+void
+qwriter_stop(struct qwriter *qw)
+{
+	uint64_t v;
+
+	if (qw == NULL)
+		return;
+	pthread_mutex_lock(&qw->lock);
+	qw->stop = 1;
+	pthread_cond_signal(&qw->cond);
+	pthread_mutex_unlock(&qw->lock);
+	pthread_join(qw->thread, NULL);
+	/* run the callbacks of anything that completed after the loop stopped */
+	if (read(qw->efd, &v, sizeof(v)) >= 0 || qw->done)
+		on_done(qw->efd, EV_READ, qw);
+	/* operations pushed by those callbacks have no thread left to apply them */
+	while (qw->head) {
+		struct qop *op = qw->head;
+
+		qw->head = op->next;
+		free_op(op);
+	}
+	event_free(qw->ev);
+	close(qw->efd);
+	queue_close(qw->q);
+	pthread_mutex_destroy(&qw->lock);
+	pthread_cond_destroy(&qw->cond);
+	free(qw);
+}
+
+/* dup0 - copy a string, NULL as "" */
+static char *
+dup0(const char *s)
+{
+	return str_dup(s ? s : "");
+}
+
+void
+qwriter_accept(struct qwriter *qw, const struct queue_msg *msgs, int nmsgs,
+    const struct queue_rcpt *rcpts, int nrcpts, qwriter_accept_cb cb, void *arg)
+{
+	struct qop *op = xcalloc(1, sizeof(*op));
+
+	op->type = QOP_ACCEPT;
+	op->msgs = xcalloc((size_t)nmsgs, sizeof(*msgs));
+	op->nmsgs = nmsgs;
+	for (int i = 0; i < nmsgs; i++) {
+		struct queue_msg *m = &op->msgs[i];
+		char *body = xmalloc(msgs[i].body_len + 1);
+
+		*m = msgs[i];
+		m->sender = dup0(msgs[i].sender);
+		m->policy = dup0(msgs[i].policy);
+		m->client_ip = dup0(msgs[i].client_ip);
+		m->listener = dup0(msgs[i].listener);
+		m->message_id = dup0(msgs[i].message_id);
+		if (msgs[i].body_len)
+			memcpy(body, msgs[i].body, msgs[i].body_len);
+		m->body = body;
+	}
+	op->rcpts = xcalloc((size_t)nrcpts, sizeof(*rcpts));
+	op->nrcpts = nrcpts;
+	for (int i = 0; i < nrcpts; i++) {
+		op->rcpts[i] = rcpts[i];
+		op->rcpts[i].addr = dup0(rcpts[i].addr);
+		op->rcpts[i].dest = dup0(rcpts[i].dest);
+		op->rcpts[i].last_error = rcpts[i].last_error ? str_dup(rcpts[i].last_error) : NULL;
+	}
+	op->cb = cb;
+	op->arg = arg;
+	push(qw, op);
+}
+
+/* simple - a status operation with copies of its strings */
+static struct qop *
+simple(enum qop_type type, const char *host, const char *text)
+{
+	struct qop *op = xcalloc(1, sizeof(*op));
+
+	op->type = type;
+	op->host = host ? str_dup(host) : NULL;
+	op->text = text ? str_dup(text) : NULL;
+	return op;
+}
+
+void
+qwriter_done(struct qwriter *qw, int64_t mid, int rid)
+{
+	struct qop *op = simple(QOP_DONE, NULL, NULL);
+
+	op->mid = mid;
+	op->rid = rid;
+	push(qw, op);
+}
+
+void
+qwriter_defer(struct qwriter *qw, int64_t mid, int rid, int attempts, time_t next_try,
+    const char *error)
+{
+	struct qop *op = simple(QOP_DEFER, NULL, error);
+
+	op->mid = mid;
+	op->rid = rid;
+	op->attempts = attempts;
+	op->when = next_try;
+	push(qw, op);
+}
+
+void
+qwriter_count(struct qwriter *qw, const char *host, int deliv, int soft, int hard)
+{
+	struct qop *op = simple(QOP_COUNT, host, NULL);
+
+	op->a = deliv;
+	op->b = soft;
+	op->c = hard;
+	push(qw, op);
+}
+
+void
+qwriter_host(struct qwriter *qw, const char *host, int down, time_t when, const char *error)
+{
+	struct qop *op = simple(QOP_HOST, host, error);
+
+	op->a = down;
+	op->when = when;
+	push(qw, op);
+}
+
+void
+qwriter_conns(struct qwriter *qw, const char *host, int conns)
+{
+	struct qop *op = simple(QOP_CONNS, host, NULL);
+
+	op->a = conns;
+	push(qw, op);
+}
+
+void
+qwriter_global(struct qwriter *qw, const char *name, int64_t n)
+{
+	struct qop *op = simple(QOP_GLOBAL, name, NULL);
+
+	op->n = n;
+	push(qw, op);
+}
+
+void
+qwriter_state(struct qwriter *qw, const char *name, const char *value)
+{
+	push(qw, simple(QOP_STATE, name, value));
+}
+
+void
+qwriter_stats(struct qwriter *qw, int64_t *batches, int64_t *durable)
+{
+	pthread_mutex_lock(&qw->lock);
+	*batches = qw->batches;
+	*durable = qw->durable;
+	pthread_mutex_unlock(&qw->lock);
+}

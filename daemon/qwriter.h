@@ -1,0 +1,62 @@
+/*
+ * qwriter.h - the queue writer thread: group commit for the mail queue.
+ *
+ * The loop thread hands operations over with qwriter_* calls (they copy
+ * what they need and return at once). The writer applies everything that
+ * has gathered in one transaction — fsynced if it contains an accepted
+ * message — and then runs the completion callbacks of the accepted
+ * messages back on the loop thread. One fsync thus covers every message
+ * that finished DATA while the previous fsync ran.
+ */
+#ifndef DAEMON_QWRITER_H
+#define DAEMON_QWRITER_H
+
+#include <stdint.h>
+#include <time.h>
+
+#include <event2/event.h>
+
+#include "store/queue.h"
+
+struct qwriter;
+
+/* qwriter_accept_cb - on the loop thread once the batch is durable (ok) or failed */
+typedef void (*qwriter_accept_cb)(void *arg, int ok);
+
+/* qwriter_start - open DIR/queue.db on a thread of its own */
+struct qwriter *qwriter_start(struct event_base *base, const char *dir, char **cause);
+
+/* qwriter_stop - apply what is pending, join the thread */
+void qwriter_stop(struct qwriter *qw);
+
+/* qwriter_accept - messages and their recipients (copied); cb, if not NULL, when durable */
+void qwriter_accept(struct qwriter *qw, const struct queue_msg *msgs, int nmsgs,
+    const struct queue_rcpt *rcpts, int nrcpts, qwriter_accept_cb cb, void *arg);
+
+/* qwriter_done - a recipient finished (delivered or hard-bounced) */
+void qwriter_done(struct qwriter *qw, int64_t mid, int rid);
+
+/* qwriter_defer - a recipient soft-bounced */
+void qwriter_defer(struct qwriter *qw, int64_t mid, int rid, int attempts, time_t next_try,
+    const char *error);
+
+/* qwriter_count - destination counters */
+void qwriter_count(struct qwriter *qw, const char *host, int deliv, int soft, int hard);
+
+/* qwriter_host - destination status; error NULL keeps the last error */
+void qwriter_host(struct qwriter *qw, const char *host, int down, time_t when,
+    const char *error);
+
+/* qwriter_conns - publish a destination's open connections */
+void qwriter_conns(struct qwriter *qw, const char *host, int conns);
+
+/* qwriter_global - add to a global counter */
+void qwriter_global(struct qwriter *qw, const char *name, int64_t n);
+
+/* qwriter_state - runtime state and gauges for the shell ("gauges", "paused", ...) */
+void qwriter_state(struct qwriter *qw, const char *name, const char *value);
+
+/* qwriter_stats - batches and fsyncs so far (for status and benchmarks) */
+void qwriter_stats(struct qwriter *qw, int64_t *batches, int64_t *durable);
+
+#endif

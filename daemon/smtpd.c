@@ -1,0 +1,1032 @@
+/*
+ * smtpd.c - SMTP listeners and inbound sessions (RFC 5321, 3207, 1870,
+ * 6152, 2920, 2034).
+ *
+ * Each listener is an evconnlistener; each session a bufferevent with an
+ * explicit state. Input is processed command by command, so pipelined
+ * commands (RFC 2920) are answered in order; while a message is being
+ * made durable the session stops reading input and resumes once the
+ * writer thread has committed it — the 250 after the final dot is sent
+ * only then.
+ *
+ * Limits keep a session in sync and bounded: command lines over
+ * SMTPD_LINE_MAX are answered 500 and skipped to the next line end;
+ * DATA lines may be long but the message is bounded by the listener's
+ * max_size (the rest is read and thrown away, then 552); twenty errors
+ * end the session (Postfix hard_error_limit); idle time is bounded.
+ *
+ * DATA is ended only by <CRLF>.<CRLF>: a "." line with a bare LF on
+ * either side is content, so a message cannot be smuggled past a
+ * downstream server that reads line ends differently.
+ *
+ * DIAGNOSTICS: everything goes to mail_logs; peer text is escaped and cut.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/queue.h>
+#include <time.h>
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/bufferevent_ssl.h>
+#include <event2/listener.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+
+#include "daemon/delivery.h"
+#include "daemon/gw.h"
+#include "daemon/qwriter.h"
+#include "daemon/smtpd.h"
+#include "mail/header.h"
+#include "net/smtp_parse.h"
+#include "store/queue.h"
+#include "util/buf.h"
+#include "util/str.h"
+
+#define SMTPD_LINE_MAX 2048		/* command line, lenient (RFC: 512) */
+#define SMTPD_DATA_CHUNK 65536		/* a DATA line longer than this is taken in pieces */
+#define SMTPD_ERROR_LIMIT 20		/* errors before the session is dropped */
+#define SMTPD_TIMEOUT 300		/* seconds of silence allowed (RFC 5321 4.5.3.2.7) */
+
+enum sstate {
+	SS_HELO = 0,	/* greeting sent; HELO/EHLO needed */
+	SS_READY,	/* no transaction */
+	SS_MAIL,	/* MAIL accepted */
+	SS_RCPT,	/* at least one recipient */
+	SS_DATA,	/* reading the message */
+	SS_COMMIT,	/* waiting for the message to be durable */
+	SS_CLOSE,	/* closing once output drains */
+};
+
+struct slistener {
+	struct smtpd *sd;
+	struct listener_conf conf;	/* as configured */
+	struct evconnlistener *evl;	/* NULL once closed */
+	int nconns;			/* sessions open */
+	int refs;			/* sessions + the table */
+	TAILQ_ENTRY(slistener) link;
+};
+TAILQ_HEAD(slistener_list, slistener);
+
+struct srcpt {
+	char *addr;
+	char *domain;
+};
+
+struct session {
+	struct smtpd *sd;
+	struct slistener *l;
+	struct bufferevent *bev;
+	enum sstate state;
+	int64_t icid;
+	char ip[64];			/* client address */
+	char local_ip[64];		/* our address */
+	char helo[256];			/* escaped HELO/EHLO argument */
+	int esmtp, tls, skipping, errors;
+	int gone;			/* the peer left while we were committing */
+	int prev_cr;			/* DATA: the previous line ended with CRLF */
+	int at_bol;			/* DATA: at the start of a line */
+	/* transaction */
+	int64_t mid;
+	char sender[SMTP_PATH_MAX + 1];
+	int nrcpts;
+	struct srcpt *rcpts;
+	struct buf data;		/* message received so far */
+	int too_big;
+	/* while committing */
+	int nmsgs;
+	struct msg **msgs;		/* the split messages */
+	struct rcpt ***mrcpts;		/* their recipients */
+	int *mnrcpts;
+	struct queue_msg *qm;		/* what the writer stores */
+	struct queue_rcpt *qr;
+	TAILQ_ENTRY(session) link;
+};
+TAILQ_HEAD(session_list, session);
+
+struct smtpd {
+	struct gw *gw;
+	struct slistener_list listeners;
+	struct session_list sessions;
+	int nsessions, committing, shutting_down;
+};
+
+static void session_read(struct bufferevent *bev, void *arg);
+static void session_event(struct bufferevent *bev, short what, void *arg);
+static void session_write(struct bufferevent *bev, void *arg);
+static void process(struct session *s);
+
+/* ---------------------------------------------------------- helpers */
+
+/* reply - send one reply line; 4xx and 5xx count as errors */
+static void
+reply(struct session *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void
+reply(struct session *s, const char *fmt, ...)
+{
+	struct evbuffer *out = bufferevent_get_output(s->bev);
+	va_list ap;
+
+	va_start(ap, fmt);
+	evbuffer_add_vprintf(out, fmt, ap);
+	va_end(ap);
+	evbuffer_add(out, "\r\n", 2);
+	if (fmt[0] == '4' || fmt[0] == '5')
+		s->errors++;
+}
+
+/* safe - escape peer text for a log line */
+static const char *
+safe(const char *t, char *buf, size_t size)
+{
+	return gw_safe(t, buf, size);
+}
+
+/* txn_reset - forget the transaction (logs an abort when one had started) */
+static void
+txn_reset(struct session *s, const char *why)
+{
+	if (s->mid && why)
+		gw_log(s->sd->gw, "Message aborted MID %lld %s", (long long)s->mid, why);
+	for (int i = 0; i < s->nrcpts; i++) {
+		free(s->rcpts[i].addr);
+		free(s->rcpts[i].domain);
+	}
+	free(s->rcpts);
+	s->rcpts = NULL;
+	s->nrcpts = 0;
+	s->mid = 0;
+	s->sender[0] = '\0';
+	buf_free(&s->data);
+	s->too_big = 0;
+	if (s->state >= SS_MAIL && s->state <= SS_DATA)
+		s->state = SS_READY;
+}
+
+/* session_free - close and release a session */
+static void
+session_free(struct session *s)
+{
+	struct smtpd *sd = s->sd;
+
+	txn_reset(s, s->state == SS_DATA ? "Receiving aborted by connection close" :
+					   "Receiving aborted by connection close");
+	gw_log(sd->gw, "ICID %lld close", (long long)s->icid);
+	if (s->bev)
+		bufferevent_free(s->bev);
+	TAILQ_REMOVE(&sd->sessions, s, link);
+	sd->nsessions--;
+	s->l->nconns--;
+	if (--s->l->refs == 0)
+		free(s->l);
+	free(s);
+}
+
+/* close_after_output - send what is queued, then close */
+static void
+close_after_output(struct session *s)
+{
+	s->state = SS_CLOSE;
+	bufferevent_disable(s->bev, EV_READ);
+	if (evbuffer_get_length(bufferevent_get_output(s->bev)) == 0)
+		session_free(s);
+}
+
+/* rfc5322_date - "Sun, 22 Nov 2026 10:15:02 +0000" */
+static void
+rfc5322_date(char *buf, size_t size)
+{
+	time_t now = time(NULL);
+	struct tm tm;
+
+	localtime_r(&now, &tm);
+	strftime(buf, size, "%a, %d %b %Y %H:%M:%S %z", &tm);
+}
+
+/* ---------------------------------------------------------- acceptance */
+
+/* committed - the writer made the messages durable (or failed) */
+static void
+committed(void *arg, int ok)
+{
+	struct session *s = arg;
+	struct smtpd *sd = s->sd;
+	struct gw *gw = sd->gw;
+	int64_t mid = s->mid;
+
+	sd->committing--;
+	if (ok && s->gone)
+		gw_log(gw, "MID %lld accepted, but the client left before the reply",
+		    (long long)mid);
+	if (ok) {
+		for (int i = 0; i < s->nmsgs; i++) {
+			gw_log(gw, "MID %lld queued for delivery", (long long)s->msgs[i]->mid);
+			delivery_enqueue(gw->dl, s->msgs[i], s->mrcpts[i], s->mnrcpts[i]);
+			free(s->mrcpts[i]);
+			msg_unref(s->msgs[i]);	/* the session's reference */
+		}
+		qwriter_global(gw->qw, "rcvd_msgs", 1);
+		qwriter_global(gw->qw, "rcvd_rcpts", s->nrcpts);
+		reply(s, "250 2.0.0 Ok: Message %lld accepted", (long long)mid);
+	} else {
+		for (int i = 0; i < s->nmsgs; i++) {
+			for (int j = 0; j < s->mnrcpts[i]; j++)
+				rcpt_free(s->mrcpts[i][j]);
+			free(s->mrcpts[i]);
+			msg_unref(s->msgs[i]);
+		}
+		gw_logl(gw, LOGFILE_WARNING, "MID %lld not queued: the queue could not be written",
+		    (long long)mid);
+		reply(s, "451 4.3.0 Error: queue write failed; try again later");
+	}
+	free(s->msgs);
+	free(s->mrcpts);
+	free(s->mnrcpts);
+	free(s->qm);
+	free(s->qr);
+	s->msgs = NULL;
+	s->mrcpts = NULL;
+	s->mnrcpts = NULL;
+	s->qm = NULL;
+	s->qr = NULL;
+	s->nmsgs = 0;
+	s->mid = 0;		/* accepted: nothing to abort */
+	txn_reset(s, NULL);
+	s->state = SS_READY;
+	if (s->gone) {
+		session_free(s);
+		return;
+	}
+	if (sd->shutting_down) {
+		reply(s, "421 4.3.2 %s Service shutting down", gw->conf->hostname);
+		close_after_output(s);
+		return;
+	}
+	bufferevent_enable(s->bev, EV_READ);
+	process(s);	/* pipelined input that arrived meanwhile */
+}
+
+/* finish_data - the final dot: log, split by policy, hand to the writer */
+static void
+finish_data(struct session *s)
+{
+	struct gw *gw = s->sd->gw;
+	const struct conf *c = gw->conf;
+	const struct policy_table *pt = s->l->conf.type == LISTENER_PUBLIC ? &c->in : &c->out;
+	struct header_info hi;
+	char date[64], t[400], *hdr, *all;
+	int *group, *order, ngroups = 0, q = 0;
+	size_t hlen, total;
+	struct body *body;
+
+	if (s->too_big) {
+		gw_log(gw, "MID %lld ICID %lld message size exceeds the listener limit of %lld bytes",
+		    (long long)s->mid, (long long)s->icid, (long long)s->l->conf.max_size);
+		reply(s, "552 5.3.4 Message size exceeds fixed maximum message size");
+		txn_reset(s, "Receiving aborted: message too big");
+		return;
+	}
+	header_scan(s->data.data ? s->data.data : "", s->data.len, &hi);
+	if (hi.has_message_id)
+		gw_log(gw, "MID %lld Message-ID '%s'", (long long)s->mid,
+		    safe(hi.message_id, t, sizeof(t)));
+	safe(hi.subject, t, sizeof(t));
+	/* AsyncOS quotes with ' unless the subject holds one */
+	if (strchr(t, '\''))
+		gw_log(gw, "MID %lld Subject \"%s\"", (long long)s->mid, t);
+	else
+		gw_log(gw, "MID %lld Subject '%s'", (long long)s->mid, t);
+
+	/* our trace header first (RFC 5321 4.4) */
+	rfc5322_date(date, sizeof(date));
+	hdr = str_printf("Received: from %s ([%s])\r\n by %s with ESMTP%s id %lld%s%s%s;\r\n %s\r\n",
+	    s->helo, s->ip, c->hostname, s->tls ? "S" : "", (long long)s->mid,
+	    s->nrcpts == 1 ? "\r\n for <" : "", s->nrcpts == 1 ? s->rcpts[0].addr : "",
+	    s->nrcpts == 1 ? ">" : "", date);
+	hlen = strlen(hdr);
+	total = hlen + s->data.len;
+	all = xmalloc(total + 1);
+	memcpy(all, hdr, hlen);
+	if (s->data.len)
+		memcpy(all + hlen, s->data.data, s->data.len);
+	all[total] = '\0';
+	free(hdr);
+	buf_free(&s->data);
+	body = body_new(all, total);
+	gw_log(gw, "MID %lld ready %zu bytes from <%s>", (long long)s->mid, total,
+	    safe(s->sender, t, sizeof(t)));
+
+	/* one message per policy, in order of first appearance */
+	group = xcalloc((size_t)s->nrcpts, sizeof(int));
+	order = xcalloc((size_t)s->nrcpts, sizeof(int));
+	for (int i = 0; i < s->nrcpts; i++) {
+		int p = policy_match(pt, s->rcpts[i].addr, s->sender), g;
+
+		for (g = 0; g < ngroups; g++)
+			if (order[g] == p)
+				break;
+		if (g == ngroups)
+			order[ngroups++] = p;
+		group[i] = g;
+	}
+	s->nmsgs = ngroups;
+	s->msgs = xcalloc((size_t)ngroups, sizeof(*s->msgs));
+	s->mrcpts = xcalloc((size_t)ngroups, sizeof(*s->mrcpts));
+	s->mnrcpts = xcalloc((size_t)ngroups, sizeof(int));
+	s->qm = xcalloc((size_t)ngroups, sizeof(*s->qm));
+	s->qr = xcalloc((size_t)s->nrcpts, sizeof(*s->qr));
+	for (int g = 0; g < ngroups; g++) {
+		struct msg *m = msg_new();
+		const char *pname = pt->p[order[g]].name;
+
+		m->mid = g == 0 ? s->mid : gw_id(gw, GW_MID);
+		m->parent_mid = g == 0 ? 0 : s->mid;
+		m->icid = s->icid;
+		m->kind = QUEUE_KIND_NORMAL;
+		m->direction = s->l->conf.type == LISTENER_PUBLIC ? 0 : 1;
+		m->received = time(NULL);
+		m->sender = str_dup(s->sender);
+		m->policy = str_dup(pname);
+		m->message_id = str_dup(hi.message_id);
+		str_copy(m->client_ip, s->ip, sizeof(m->client_ip));
+		m->listener = str_dup(s->l->conf.name);
+		m->body = body_ref(body);
+		m->body_len = total;
+		s->msgs[g] = m;
+		if (g > 0)
+			gw_log(gw, "MID %lld was split creating MID %lld due to a per-recipient "
+				   "policy %s in the %s table",
+			    (long long)s->mid, (long long)m->mid, pname,
+			    policy_table_name(pt->dir));
+		s->mrcpts[g] = xcalloc((size_t)s->nrcpts, sizeof(struct rcpt *));
+		for (int i = 0; i < s->nrcpts; i++) {
+			struct rcpt *r;
+
+			if (group[i] != g)
+				continue;
+			r = rcpt_new(m, s->mnrcpts[g], s->rcpts[i].addr, s->rcpts[i].domain);
+			s->mrcpts[g][s->mnrcpts[g]++] = r;
+			s->qr[q++] = (struct queue_rcpt){ .mid = m->mid, .rid = r->rid,
+				.addr = r->addr, .dest = r->dest };
+		}
+		gw_log(gw, "MID %lld matched all recipients for per-recipient policy %s in the %s "
+			   "table",
+		    (long long)m->mid, pname, policy_table_name(pt->dir));
+		s->qm[g] = (struct queue_msg){ .mid = m->mid, .parent_mid = m->parent_mid,
+			.icid = m->icid, .kind = QUEUE_KIND_NORMAL, .received = m->received,
+			.sender = m->sender, .policy = m->policy, .direction = m->direction,
+			.client_ip = m->client_ip, .listener = m->listener,
+			.message_id = m->message_id, .body = body->data, .body_len = total };
+	}
+	body_unref(body);
+	free(group);
+	free(order);
+	s->state = SS_COMMIT;
+	s->sd->committing++;
+	bufferevent_disable(s->bev, EV_READ);
+	qwriter_accept(gw->qw, s->qm, ngroups, s->qr, q, committed, s);
+}
+
+/* ---------------------------------------------------------- commands */
+
+/* want_tls - does this listener offer STARTTLS now? */
+static int
+offer_tls(const struct session *s)
+{
+	return !s->tls && s->l->conf.tls != LISTENER_TLS_NO && s->sd->gw->server_ctx != NULL;
+}
+
+static void
+do_helo(struct session *s, const struct smtp_cmd *cmd, int esmtp)
+{
+	const struct conf *c = s->sd->gw->conf;
+	char arg[256];
+
+	str_copy(arg, cmd->arg, sizeof(arg));
+	str_trim(arg);
+	if (arg[0] == '\0') {
+		reply(s, "501 5.5.4 Syntax: %s hostname", esmtp ? "EHLO" : "HELO");
+		return;
+	}
+	txn_reset(s, "Receiving aborted by HELO");
+	safe(arg, s->helo, sizeof(s->helo));
+	s->esmtp = esmtp;
+	s->state = SS_READY;
+	if (!esmtp) {
+		reply(s, "250 %s", c->hostname);
+		return;
+	}
+	reply(s, "250-%s", c->hostname);
+	reply(s, "250-PIPELINING");
+	reply(s, "250-SIZE %lld", s->l->conf.max_size);
+	reply(s, "250-8BITMIME");
+	if (offer_tls(s))
+		reply(s, "250-STARTTLS");
+	reply(s, "250 ENHANCEDSTATUSCODES");
+}
+
+static void
+do_mail(struct session *s, const struct smtp_cmd *cmd)
+{
+	struct gw *gw = s->sd->gw;
+	struct smtp_path path;
+	struct smtp_params params;
+	const char *err = NULL;
+	char t[400];
+
+	if (s->state == SS_HELO) {
+		reply(s, "503 5.5.1 Error: send HELO/EHLO first");
+		return;
+	}
+	if (s->state != SS_READY) {
+		reply(s, "503 5.5.1 Error: nested MAIL command");
+		return;
+	}
+	if (s->l->conf.tls == LISTENER_TLS_REQUIRED && !s->tls) {
+		reply(s, "530 5.7.0 Must issue a STARTTLS command first");
+		return;
+	}
+	if (smtp_parse_mail(cmd->arg, &path, &params, &err) < 0) {
+		reply(s, "%s", err);
+		return;
+	}
+	if (params.have_size && s->l->conf.max_size > 0 &&
+	    params.size > (unsigned long long)s->l->conf.max_size) {
+		reply(s, "552 5.3.4 Message size exceeds fixed maximum message size");
+		return;
+	}
+	s->mid = gw_id(gw, GW_MID);
+	str_copy(s->sender, path.null_path ? "" : path.addr, sizeof(s->sender));
+	buf_init(&s->data, 0);
+	gw_log(gw, "Start MID %lld ICID %lld", (long long)s->mid, (long long)s->icid);
+	gw_log(gw, "MID %lld ICID %lld From: <%s>", (long long)s->mid, (long long)s->icid,
+	    safe(s->sender, t, sizeof(t)));
+	s->state = SS_MAIL;
+	reply(s, "250 2.1.0 Sender ok");
+}
+
+static void
+do_rcpt(struct session *s, const struct smtp_cmd *cmd)
+{
+	struct gw *gw = s->sd->gw;
+	struct smtp_path path;
+	struct smtp_params params;
+	const char *err = NULL;
+	char t[400];
+
+	if (s->state != SS_MAIL && s->state != SS_RCPT) {
+		reply(s, "503 5.5.1 Error: need MAIL command");
+		return;
+	}
+	if (smtp_parse_rcpt(cmd->arg, &path, &params, &err) < 0) {
+		reply(s, "%s", err);
+		return;
+	}
+	if (s->nrcpts >= s->l->conf.max_rcpts) {
+		reply(s, "452 4.5.3 Error: too many recipients");
+		return;
+	}
+	if (s->l->conf.type == LISTENER_PUBLIC && !listener_accepts_domain(&s->l->conf, path.domain)) {
+		gw_log(gw, "MID %lld ICID %lld To: <%s> Rejected by RAT", (long long)s->mid,
+		    (long long)s->icid, safe(path.addr, t, sizeof(t)));
+		reply(s, "550 5.7.1 <%s>: Relaying denied", safe(path.addr, t, sizeof(t)));
+		return;
+	}
+	s->rcpts = xrealloc(s->rcpts, sizeof(*s->rcpts) * (size_t)(s->nrcpts + 1));
+	s->rcpts[s->nrcpts].addr = str_dup(path.addr);
+	s->rcpts[s->nrcpts].domain = str_dup(path.domain);
+	gw_log(gw, "MID %lld ICID %lld RID %d To: <%s>", (long long)s->mid, (long long)s->icid,
+	    s->nrcpts, safe(path.addr, t, sizeof(t)));
+	s->nrcpts++;
+	s->state = SS_RCPT;
+	reply(s, "250 2.1.5 Recipient ok");
+}
+
+static void
+do_data(struct session *s, const struct smtp_cmd *cmd)
+{
+	if (s->state == SS_MAIL) {
+		reply(s, "554 5.5.1 Error: no valid recipients");
+		return;
+	}
+	if (s->state != SS_RCPT) {
+		reply(s, "503 5.5.1 Error: need RCPT command");
+		return;
+	}
+	if (cmd->arg[0] != '\0') {
+		reply(s, "501 5.5.4 Syntax: DATA");
+		return;
+	}
+	s->state = SS_DATA;
+	s->prev_cr = 1;
+	s->at_bol = 1;
+	buf_reset(&s->data);
+	reply(s, "354 End data with <CR><LF>.<CR><LF>");
+}
+
+/* start_tls - wrap the connection after "220 Ready to start TLS" */
+static void
+do_starttls(struct session *s, const struct smtp_cmd *cmd)
+{
+	struct gw *gw = s->sd->gw;
+	struct bufferevent *tb;
+	SSL *ssl;
+
+	if (cmd->arg[0] != '\0') {
+		reply(s, "501 5.5.4 Syntax: STARTTLS");
+		return;
+	}
+	if (s->tls) {
+		reply(s, "503 5.5.1 Error: TLS already active");
+		return;
+	}
+	if (!offer_tls(s)) {
+		reply(s, "502 5.5.1 Error: command not implemented");
+		return;
+	}
+	if (s->state > SS_READY) {
+		reply(s, "503 5.5.1 Error: STARTTLS inside a transaction");
+		return;
+	}
+	reply(s, "220 2.0.0 Ready to start TLS");
+	/* plaintext pipelined after STARTTLS must not be trusted (CVE-2011-0411) */
+	evbuffer_drain(bufferevent_get_input(s->bev),
+	    evbuffer_get_length(bufferevent_get_input(s->bev)));
+	ssl = SSL_new(gw->server_ctx);
+	tb = ssl ? bufferevent_openssl_filter_new(gw->base, s->bev, ssl,
+		       BUFFEREVENT_SSL_ACCEPTING, BEV_OPT_CLOSE_ON_FREE) : NULL;
+	if (tb == NULL) {
+		if (ssl)
+			SSL_free(ssl);
+		gw_logl(gw, LOGFILE_WARNING, "ICID %lld TLS failed: cannot set up TLS",
+		    (long long)s->icid);
+		close_after_output(s);
+		return;
+	}
+	s->bev = tb;
+	s->tls = 1;
+	s->state = SS_HELO;	/* RFC 3207 4.2: forget everything, expect EHLO */
+	s->esmtp = 0;
+	bufferevent_setcb(tb, session_read, session_write, session_event, s);
+	bufferevent_set_timeouts(tb, &(struct timeval){ SMTPD_TIMEOUT, 0 },
+	    &(struct timeval){ SMTPD_TIMEOUT, 0 });
+	bufferevent_enable(tb, EV_READ | EV_WRITE);
+}
+
+/* command - one command line */
+static void
+command(struct session *s, const char *line, size_t len)
+{
+	const struct conf *c = s->sd->gw->conf;
+	struct smtp_cmd cmd;
+
+	if (smtp_parse_command(line, len, &cmd) < 0 || cmd.verb == SMTP_V_UNKNOWN) {
+		reply(s, "500 5.5.2 Error: command not recognized");
+		return;
+	}
+	switch (cmd.verb) {
+	case SMTP_V_HELO:
+		do_helo(s, &cmd, 0);
+		break;
+	case SMTP_V_EHLO:
+		do_helo(s, &cmd, 1);
+		break;
+	case SMTP_V_MAIL:
+		do_mail(s, &cmd);
+		break;
+	case SMTP_V_RCPT:
+		do_rcpt(s, &cmd);
+		break;
+	case SMTP_V_DATA:
+		do_data(s, &cmd);
+		break;
+	case SMTP_V_RSET:
+		txn_reset(s, "Receiving aborted by RSET");
+		reply(s, "250 2.0.0 Ok");
+		break;
+	case SMTP_V_NOOP:
+		reply(s, "250 2.0.0 Ok");
+		break;
+	case SMTP_V_QUIT:
+		reply(s, "221 2.0.0 %s closing connection", c->hostname);
+		close_after_output(s);
+		break;
+	case SMTP_V_VRFY:
+		reply(s, "252 2.5.2 Cannot VRFY user; try RCPT to attempt delivery");
+		break;
+	case SMTP_V_EXPN:
+		reply(s, "502 5.5.1 Error: EXPN not available");
+		break;
+	case SMTP_V_HELP:
+		reply(s, "214 2.0.0 Commands: HELO EHLO MAIL RCPT DATA RSET NOOP QUIT VRFY STARTTLS");
+		break;
+	case SMTP_V_STARTTLS:
+		do_starttls(s, &cmd);
+		break;
+	case SMTP_V_AUTH:
+		reply(s, "503 5.5.1 Error: authentication not enabled");
+		break;
+	case SMTP_V_BDAT:
+		reply(s, "502 5.5.1 Error: BDAT not supported");
+		break;
+	default:
+		reply(s, "500 5.5.2 Error: command not recognized");
+		break;
+	}
+}
+
+/* data_line - one line of DATA (without its line end); cr: it ended with CRLF */
+static void
+data_line(struct session *s, const char *p, size_t n, int cr, int complete)
+{
+	size_t max = (size_t)s->l->conf.max_size;
+
+	if (s->at_bol && n == 1 && p[0] == '.' && complete && cr && s->prev_cr) {
+		finish_data(s);
+		return;
+	}
+	if (s->at_bol && n > 0 && p[0] == '.') {
+		p++;	/* RFC 5321 4.5.2: remove the stuffed dot */
+		n--;
+	}
+	if (!s->too_big && max > 0 && s->data.len + n + 2 > max) {
+		s->too_big = 1;
+		buf_free(&s->data);
+	}
+	if (!s->too_big) {
+		buf_add(&s->data, p, n);
+		if (complete)
+			buf_add(&s->data, "\r\n", 2);	/* normalise to CRLF */
+	}
+	s->at_bol = complete;
+	if (complete)
+		s->prev_cr = cr;
+}
+
+/* process - handle as much buffered input as the state allows */
+static void
+process(struct session *s)
+{
+	struct evbuffer *in;
+	char small[SMTPD_LINE_MAX + 2];
+
+	while (s->state != SS_COMMIT && s->state != SS_CLOSE) {
+		struct evbuffer_ptr eol;
+		size_t eol_len = 0, avail, n;
+
+		in = bufferevent_get_input(s->bev);
+		avail = evbuffer_get_length(in);
+		if (avail == 0)
+			break;
+		eol = evbuffer_search_eol(in, NULL, &eol_len, EVBUFFER_EOL_LF);
+		if (s->state == SS_DATA) {
+			char *line;
+			int cr = 0, complete = eol.pos >= 0;
+
+			n = complete ? (size_t)eol.pos : avail;
+			if (!complete && n < SMTPD_DATA_CHUNK)
+				break;	/* wait for the rest of the line */
+			if (!complete)
+				n = SMTPD_DATA_CHUNK;
+			line = xmalloc(n + 1);
+			evbuffer_remove(in, line, n);
+			if (complete)
+				evbuffer_drain(in, 1);
+			if (complete && n > 0 && line[n - 1] == '\r') {
+				cr = 1;
+				n--;
+			}
+			data_line(s, line, n, cr, complete);
+			free(line);
+			continue;
+		}
+		if (eol.pos < 0) {
+			if (avail > SMTPD_LINE_MAX) {
+				/* too long: answer once, then skip to the next line end */
+				if (!s->skipping)
+					reply(s, "500 5.5.2 Error: line too long");
+				s->skipping = 1;
+				evbuffer_drain(in, avail);
+			}
+			break;
+		}
+		n = (size_t)eol.pos;
+		if (s->skipping || n > SMTPD_LINE_MAX) {
+			if (!s->skipping)
+				reply(s, "500 5.5.2 Error: line too long");
+			s->skipping = 0;
+			evbuffer_drain(in, n + 1);
+			continue;
+		}
+		evbuffer_remove(in, small, n + 1);
+		if (n > 0 && small[n - 1] == '\r')
+			n--;
+		small[n] = '\0';
+		command(s, small, n);
+		if (s->errors >= SMTPD_ERROR_LIMIT && s->state != SS_CLOSE) {
+			reply(s, "421 4.7.0 %s Error: too many errors", s->sd->gw->conf->hostname);
+			gw_log(s->sd->gw, "ICID %lld dropped: too many errors", (long long)s->icid);
+			close_after_output(s);
+		}
+	}
+}
+
+/* ---------------------------------------------------------- events */
+
+static void
+session_read(struct bufferevent *bev, void *arg)
+{
+	(void)bev;
+	process(arg);
+}
+
+static void
+session_write(struct bufferevent *bev, void *arg)
+{
+	struct session *s = arg;
+
+	(void)bev;
+	if (s->state == SS_CLOSE && evbuffer_get_length(bufferevent_get_output(s->bev)) == 0)
+		session_free(s);
+}
+
+/* log_tls - "ICID n TLS success protocol ... cipher ..." once the handshake is done */
+static void
+log_tls(struct session *s)
+{
+	SSL *ssl = bufferevent_openssl_get_ssl(s->bev);
+
+	if (ssl)
+		gw_log(s->sd->gw, "ICID %lld TLS success protocol %s cipher %s", (long long)s->icid,
+		    SSL_get_version(ssl), SSL_get_cipher_name(ssl));
+}
+
+static void
+session_event(struct bufferevent *bev, short what, void *arg)
+{
+	struct session *s = arg;
+	struct gw *gw = s->sd->gw;
+
+	(void)bev;
+	if (what & BEV_EVENT_CONNECTED) {
+		log_tls(s);
+		return;
+	}
+	if (what & BEV_EVENT_TIMEOUT) {
+		gw_log(gw, "ICID %lld timed out", (long long)s->icid);
+		if (s->state == SS_COMMIT)
+			return;	/* the callback still holds the session */
+		reply(s, "421 4.4.2 %s Error: timeout exceeded", gw->conf->hostname);
+		close_after_output(s);
+		return;
+	}
+	if (what & BEV_EVENT_ERROR) {
+		unsigned long e = bufferevent_get_openssl_error(s->bev);
+
+		if (e && s->tls) {
+			char msg[256];
+
+			ERR_error_string_n(e, msg, sizeof(msg));
+			gw_log(gw, "ICID %lld TLS failed: %s", (long long)s->icid, msg);
+		}
+	}
+	if (s->state == SS_COMMIT) {
+		/* the peer went away while we commit: close when the callback runs */
+		bufferevent_disable(s->bev, EV_READ | EV_WRITE);
+		s->gone = 1;
+		return;
+	}
+	session_free(s);
+}
+
+/* on_accept - a new inbound connection */
+static void
+on_accept(struct evconnlistener *evl, evutil_socket_t fd, struct sockaddr *sa, int salen,
+    void *arg)
+{
+	struct slistener *l = arg;
+	struct smtpd *sd = l->sd;
+	struct gw *gw = sd->gw;
+	struct session *s;
+	struct sockaddr_storage local;
+	socklen_t llen = sizeof(local);
+
+	(void)evl;
+	(void)salen;
+	s = xcalloc(1, sizeof(*s));
+	s->sd = sd;
+	s->l = l;
+	l->refs++;
+	l->nconns++;
+	sd->nsessions++;
+	TAILQ_INSERT_TAIL(&sd->sessions, s, link);
+	s->icid = gw_id(gw, GW_ICID);
+	buf_init(&s->data, 0);
+	if (sa->sa_family == AF_INET6)
+		inet_ntop(AF_INET6, &((struct sockaddr_in6 *)sa)->sin6_addr, s->ip, sizeof(s->ip));
+	else
+		inet_ntop(AF_INET, &((struct sockaddr_in *)sa)->sin_addr, s->ip, sizeof(s->ip));
+	if (getsockname(fd, (struct sockaddr *)&local, &llen) == 0) {
+		if (local.ss_family == AF_INET6)
+			inet_ntop(AF_INET6, &((struct sockaddr_in6 *)&local)->sin6_addr, s->local_ip,
+			    sizeof(s->local_ip));
+		else
+			inet_ntop(AF_INET, &((struct sockaddr_in *)&local)->sin_addr, s->local_ip,
+			    sizeof(s->local_ip));
+	}
+	s->bev = bufferevent_socket_new(gw->base, fd, BEV_OPT_CLOSE_ON_FREE);
+	bufferevent_setcb(s->bev, session_read, session_write, session_event, s);
+	bufferevent_set_timeouts(s->bev, &(struct timeval){ SMTPD_TIMEOUT, 0 },
+	    &(struct timeval){ SMTPD_TIMEOUT, 0 });
+	gw_log(gw, "New SMTP ICID %lld interface %s (%s) address %s reverse dns host unknown "
+		   "verified no",
+	    (long long)s->icid, l->conf.name, s->local_ip, s->ip);
+	if (l->nconns > l->conf.max_conns) {
+		gw_log(gw, "ICID %lld TCPREFUSE: listener %s has %d connections", (long long)s->icid,
+		    l->conf.name, l->conf.max_conns);
+		reply(s, "421 4.7.0 %s Error: too many connections", gw->conf->hostname);
+		close_after_output(s);
+		bufferevent_enable(s->bev, EV_WRITE);
+		return;
+	}
+	if (l->conf.type == LISTENER_PRIVATE) {
+		if (!listener_relay_allowed(&l->conf, sa)) {
+			gw_log(gw, "ICID %lld REJECT SG None match ALL SBRS not enabled",
+			    (long long)s->icid);
+			reply(s, "554 5.7.1 %s Access denied", gw->conf->hostname);
+			close_after_output(s);
+			bufferevent_enable(s->bev, EV_WRITE);
+			return;
+		}
+		gw_log(gw, "ICID %lld RELAY SG RELAYLIST match %s SBRS not enabled",
+		    (long long)s->icid, s->ip);
+	} else {
+		gw_log(gw, "ICID %lld ACCEPT SG UNKNOWNLIST match ALL SBRS not enabled",
+		    (long long)s->icid);
+	}
+	reply(s, "220 %s ESMTP mxgate", gw->conf->hostname);
+	bufferevent_enable(s->bev, EV_READ | EV_WRITE);
+}
+
+/* ---------------------------------------------------------- listeners */
+
+/* same_socket - would these two configurations bind the same socket? */
+static int
+same_socket(const struct listener_conf *a, const struct listener_conf *b)
+{
+	return strcmp(a->ip, b->ip) == 0 && a->port == b->port;
+}
+
+/* close_listener - stop accepting; sessions keep the structure alive */
+static void
+close_listener(struct smtpd *sd, struct slistener *l)
+{
+	if (l->evl) {
+		evconnlistener_free(l->evl);
+		l->evl = NULL;
+		gw_log(sd->gw, "Listener %s closed on %s port %d", l->conf.name, l->conf.ip,
+		    l->conf.port);
+	}
+	TAILQ_REMOVE(&sd->listeners, l, link);
+	if (--l->refs == 0)
+		free(l);
+}
+
+/* open_listener - bind and listen */
+static void
+open_listener(struct smtpd *sd, const struct listener_conf *conf)
+{
+	struct gw *gw = sd->gw;
+	struct slistener *l = xcalloc(1, sizeof(*l));
+	struct sockaddr_storage ss;
+	int sslen;
+
+	l->sd = sd;
+	l->conf = *conf;
+	l->refs = 1;
+	memset(&ss, 0, sizeof(ss));
+	if (strchr(conf->ip, ':')) {
+		struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&ss;
+
+		s6->sin6_family = AF_INET6;
+		s6->sin6_port = htons((uint16_t)conf->port);
+		inet_pton(AF_INET6, conf->ip, &s6->sin6_addr);
+		sslen = sizeof(*s6);
+	} else {
+		struct sockaddr_in *s4 = (struct sockaddr_in *)&ss;
+
+		s4->sin_family = AF_INET;
+		s4->sin_port = htons((uint16_t)conf->port);
+		inet_pton(AF_INET, conf->ip, &s4->sin_addr);
+		sslen = sizeof(*s4);
+	}
+	l->evl = evconnlistener_new_bind(gw->base, on_accept, l,
+	    LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE | LEV_OPT_CLOSE_ON_EXEC, 1024,
+	    (struct sockaddr *)&ss, sslen);
+	if (l->evl == NULL) {
+		gw_logl(gw, LOGFILE_CRITICAL, "Listener %s cannot listen on %s port %d: %s",
+		    conf->name, conf->ip, conf->port, strerror(errno));
+		free(l);
+		return;
+	}
+	TAILQ_INSERT_TAIL(&sd->listeners, l, link);
+	gw_log(gw, "Listener %s listening on %s port %d (%s)", conf->name, conf->ip, conf->port,
+	    listener_type_name(conf->type));
+}
+
+struct smtpd *
+smtpd_new(struct gw *gw)
+{
+	struct smtpd *sd = xcalloc(1, sizeof(*sd));
+
+	sd->gw = gw;
+	TAILQ_INIT(&sd->listeners);
+	TAILQ_INIT(&sd->sessions);
+	return sd;
+}
+
+void
+smtpd_reconfigure(struct smtpd *sd)
+{
+	const struct conf *c = sd->gw->conf;
+	struct slistener *l, *next;
+
+	if (sd->shutting_down)
+		return;
+	/* close listeners that are gone or moved; update the rest in place */
+	for (l = TAILQ_FIRST(&sd->listeners); l; l = next) {
+		int keep = 0;
+
+		next = TAILQ_NEXT(l, link);
+		for (int i = 0; i < c->nlisteners; i++)
+			if (strcmp(c->listeners[i].name, l->conf.name) == 0 &&
+			    same_socket(&c->listeners[i], &l->conf)) {
+				l->conf = c->listeners[i];
+				keep = 1;
+			}
+		if (!keep)
+			close_listener(sd, l);
+	}
+	for (int i = 0; i < c->nlisteners; i++) {
+		int have = 0;
+
+		TAILQ_FOREACH(l, &sd->listeners, link)
+			if (strcmp(c->listeners[i].name, l->conf.name) == 0)
+				have = 1;
+		if (!have)
+			open_listener(sd, &c->listeners[i]);
+	}
+}
+
+void
+smtpd_shutdown(struct smtpd *sd)
+{
+	struct session *s, *next;
+
+	sd->shutting_down = 1;
+	while (!TAILQ_EMPTY(&sd->listeners))
+		close_listener(sd, TAILQ_FIRST(&sd->listeners));
+	for (s = TAILQ_FIRST(&sd->sessions); s; s = next) {
+		next = TAILQ_NEXT(s, link);
+		if (s->state == SS_COMMIT || s->state == SS_CLOSE)
+			continue;	/* answered when durable / already closing */
+		reply(s, "421 4.3.2 %s Service shutting down", sd->gw->conf->hostname);
+		txn_reset(s, "Receiving aborted by shutdown");
+		close_after_output(s);
+	}
+}
+
+int
+smtpd_busy(const struct smtpd *sd)
+{
+	return sd->committing;
+}
+
+int
+smtpd_sessions(const struct smtpd *sd)
+{
+	return sd->nsessions;
+}
+
+void
+smtpd_free(struct smtpd *sd)
+{
+	if (sd == NULL)
+		return;
+	while (!TAILQ_EMPTY(&sd->listeners))
+		close_listener(sd, TAILQ_FIRST(&sd->listeners));
+	while (!TAILQ_EMPTY(&sd->sessions)) {
+		struct session *s = TAILQ_FIRST(&sd->sessions);
+
+		if (s->state == SS_COMMIT)
+			s->state = SS_READY;	/* the writer has stopped: nothing will call back */
+		session_free(s);
+	}
+	free(sd);
+}
