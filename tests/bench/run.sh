@@ -43,8 +43,9 @@ sys.exit(1)' "$1"
 now() { $PY -c 'import time; print("%.3f" % time.time())'; }
 hwm() { awk '/VmHWM/ {print $2}' "/proc/$1/status" 2>/dev/null || echo 0; }
 
-# sink_count FILE - the last running count smtp-sink -c printed
-sink_count() { tr '\r' '\n' <"$1" | grep -E '^[0-9]+$' | tail -1; }
+# sink_count FILE - messages counted so far: smtp-sink -c prints running
+# "sess=N quit=N mesg=N" lines separated by carriage returns
+sink_count() { tr '\r' '\n' <"$1" | sed -n 's/.*mesg=\([0-9]*\).*/\1/p' | tail -1; }
 
 # run_one NAME PORT SINKPORT N SIZE SESSIONS - prints elapsed seconds
 run_one() {
@@ -108,6 +109,7 @@ transport_maps = inline:{ bench.test=smtp:[127.0.0.1]:$PS }
 smtp_tls_security_level = none
 smtpd_tls_security_level = none
 maillog_file = $W/pf/maillog
+maillog_file_prefixes = $W
 default_process_limit = 100
 smtp_destination_concurrency_limit = 50
 default_destination_concurrency_limit = 50
@@ -140,9 +142,11 @@ scache    unix - - n - 1 scache
 postlog   unix-dgram n - n - 1 postlogd
 CF
 postfix -c "$W/pf/etc" set-permissions >/dev/null 2>&1
+chown postfix "$W/pf/data"	# master.lock; set-permissions leaves it to root
 postfix -c "$W/pf/etc" check >"$W/pf/check.out" 2>&1
 if ! postfix -c "$W/pf/etc" start >"$W/pf/start.out" 2>&1 || ! wait_port "$PP"; then
 	echo "bench: Postfix did not start:"; cat "$W/pf/check.out" "$W/pf/start.out"
+	tail -5 "$W/pf/maillog" 2>/dev/null
 	PF=0
 else
 	PF=1
