@@ -11,16 +11,19 @@
  *   policyconfig [incoming|outgoing]                  the dialogue
  *   policyconfig DIR new NAME recipients=M[,M...] [senders=M,...]
  *   policyconfig DIR edit NAME key=value...           name= recipients= senders=
+ *                                                     (incoming: tdc= tdc_polling=)
  *   policyconfig DIR delete NAME
  *   policyconfig DIR move NAME POSITION
  *   policyconfig DIR print [NAME]
  *   policyconfig DIR search ADDRESS [sender=A | recipient=A]
  *   policyconfig DIR clear
  *
- * Adding a per-policy setting (issue 4 adds the Threat Defense Connector
- * to incoming policies): its key word in in_edit_keys[] here (batch edit,
- * TAB completion, the "Unknown key" list) and a row in edit_ops[] (the
- * EDIT submenu); policyconfig.c says what the key does and prints it.
+ * Adding a per-policy setting: its key word in in_edit_keys[] here (batch
+ * edit, TAB completion, the "Unknown key" list) and a row in edit_ops[]
+ * (the EDIT submenu); policyconfig.c says what the key does and prints
+ * it. The Threat Defense Connector (incoming only) is tdc= and, on
+ * DEFAULT, tdc_polling=, and the EDIT submenu's TDC; on an outgoing
+ * policy they are refused by name rather than as unknown keys.
  *
  * DIAGNOSTICS: one error line per refusal (see policyconfig.c); a batch
  * form then fails, and so does a dialogue in which an operation was
@@ -33,6 +36,8 @@
 #include "commands/cmd.h"
 #include "commands/cmd_util.h"
 #include "commands/policyconfig.h"
+#include "commands/tdcconfig.h"
+#include "store/settings.h"
 #include "util/buf.h"
 #include "util/str.h"
 
@@ -426,6 +431,89 @@ eop_print(struct dlg *d, char *name, size_t size)
 	return ASK_OK;
 }
 
+/* eop_tdc - EDIT > TDC (incoming): the Threat Defense Connector, and polling on DEFAULT */
+static enum ask_ret
+eop_tdc(struct dlg *d, char *name, size_t size)
+{
+	static const char *const def_items[] = { "Use the global settings", "No" };
+	static const char *const items[] = { "Use the DEFAULT policy's setting",
+		"Use a custom message intake address", "No" };
+	struct policy_table t;
+	char tdc[sizeof(t.p[0].tdc)], val[sizeof(t.p[0].tdc) + 8], addr[ADDRESS_MAX + 1];
+	char dom[256], *keys[2], *vals[2], *api, *q;
+	int i, k, n = 0, is_def, poll;
+	enum ask_ret a;
+
+	(void)size;
+	if (policyconfig_load(d->c, d->dir, &t) < 0) {
+		d->failed = 1;
+		return ASK_BACK;
+	}
+	if ((i = dlg_find(d, &t, name)) < 0) {
+		policy_table_free(&t);
+		return ASK_BACK;
+	}
+	is_def = i == t.n - 1;
+	str_copy(tdc, t.p[i].tdc, sizeof(tdc));
+	policy_table_free(&t);
+	if (is_def) {
+		a = cli_ask_list(d->c, "Threat Defense Connector for this policy:", def_items, 2,
+		    strcasecmp(tdc, "global") == 0 ? 1 : 2, &k);
+		if (a != ASK_OK)
+			return a;
+		str_copy(val, k == 0 ? "global" : "no", sizeof(val));
+	} else {
+		int custom = strncasecmp(tdc, "custom:", 7) == 0;
+
+		a = cli_ask_list(d->c, "Threat Defense Connector for this policy:", items, 3,
+		    custom ? 2 : strcasecmp(tdc, "no") == 0 ? 3 : 1, &k);
+		if (a != ASK_OK)
+			return a;
+		if (k == 1) {
+			if (tdcconfig_need_global(d->c) < 0) {
+				d->failed = 1;
+				return ASK_OK;
+			}
+			tdcconfig_domain(d->c, dom, sizeof(dom));
+			q = str_printf("Enter the custom message intake address (in the domain "
+				       "%s).",
+			    dom);
+			for (;;) {
+				a = cli_ask(d->c, q, custom ? tdc + 7 : NULL, addr, sizeof(addr));
+				if (a != ASK_OK || tdcconfig_check_custom(d->c, addr) == 0)
+					break;
+			}
+			free(q);
+			if (a != ASK_OK)
+				return a;
+			str_fmt(val, sizeof(val), "custom:%s", addr);
+		} else {
+			str_copy(val, k == 0 ? "default" : "no", sizeof(val));
+		}
+	}
+	keys[n] = "tdc";
+	vals[n++] = val;
+	/* polling is a question only where it can be turned on: DEFAULT, with the API */
+	api = settings_get(d->c->st, "tdc.api");
+	if (is_def && strcmp(api, "yes") == 0) {
+		char *cur = settings_get(d->c->st, "tdc.polling");
+
+		a = cli_ask_yesno(d->c, "Would you like to enable Email Threat Defense API "
+					"polling?",
+		    strcmp(cur, "yes") == 0, &poll);
+		free(cur);
+		if (a != ASK_OK) {
+			free(api);
+			return a;
+		}
+		keys[n] = "tdc_polling";
+		vals[n++] = poll ? "yes" : "no";
+	}
+	free(api);
+	note(d, policyconfig_edit(d->c, d->dir, name, n, keys, vals));
+	return ASK_OK;
+}
+
 #define DIR_IN	0x1
 #define DIR_OUT	0x2
 
@@ -441,7 +529,7 @@ static const struct edit_op {
 	{ "NEW", "Add new members.", DIR_IN | DIR_OUT, 0, eop_new },
 	{ "DELETE", "Remove a member.", DIR_IN | DIR_OUT, 0, eop_delete },
 	{ "PRINT", "Print the members of this policy.", DIR_IN | DIR_OUT, 1, eop_print },
-	/* issue 4: { "TDC", "Threat Defense Connector settings.", DIR_IN, 1, eop_tdc }, */
+	{ "TDC", "Threat Defense Connector settings.", DIR_IN, 1, eop_tdc },
 };
 #define NEDIT_OPS (int)(sizeof(edit_ops) / sizeof(edit_ops[0]))
 
@@ -702,6 +790,10 @@ static const struct cmd_word in_edit_keys[] = {
 	{ "name=", "rename the policy", in_edit_keys },
 	{ "recipients=", "replace the recipients (at least one)", in_edit_keys },
 	{ "senders=", "replace the senders (empty: any sender)", in_edit_keys },
+	{ "tdc=", "Threat Defense Connector: DEFAULT global|no, others default|no|custom:ADDRESS",
+	    in_edit_keys },
+	{ "tdc_polling=", "DEFAULT only: Email Threat Defense API polling, yes or no",
+	    in_edit_keys },
 	{ NULL, NULL, NULL },
 };
 
@@ -770,7 +862,8 @@ static const struct cmd_word move_name[] = {
 
 static const struct cmd_word in_ops[] = {
 	{ "new", "Create a new policy.", in_new_name },
-	{ "edit", "Change a policy: name=, recipients=, senders=.", in_edit_name },
+	{ "edit", "Change a policy: name=, recipients=, senders=, tdc=, tdc_polling=.",
+	    in_edit_name },
 	{ "delete", "Remove a policy.", name_word },
 	{ "print", "Print all policies, or one.", name_word },
 	{ "search", "Find the policies matching an address.", in_search_addr },
@@ -862,6 +955,14 @@ batch_edit(struct cli *c, enum policy_dir dir, const char *what, int argc, char 
 
 	if (argc < 2 || strchr(argv[0], '='))
 		return op_usage(c, dir, "edit");
+	/* only incoming mail is journaled: say so rather than "unknown key" */
+	for (int i = 1; i < argc && dir == POLICY_OUTGOING; i++) {
+		if (strncasecmp(argv[i], "tdc=", 4) == 0 ||
+		    strncasecmp(argv[i], "tdc_polling=", 12) == 0) {
+			cli_error(c, "%s", POLICYCONFIG_NO_OUTGOING_TDC);
+			return CMD_ERROR;
+		}
+	}
 	if (gather_kv(c, what, argc - 1, argv + 1,
 	    dir == POLICY_INCOMING ? in_edit_keys : out_edit_keys, &kv) < 0)
 		return CMD_ERROR;
@@ -947,6 +1048,8 @@ const struct cmd_entry cmd_policyconfig_entry = {
 		 "[recipients=MEMBER,...]\n"
 		 "policyconfig incoming|outgoing edit NAME key=value... "
 		 "(name=, recipients=, senders=)\n"
+		 "policyconfig incoming edit NAME tdc=global|default|no|custom:ADDRESS "
+		 "[tdc_polling=yes|no]\n"
 		 "policyconfig incoming|outgoing delete NAME\n"
 		 "policyconfig incoming|outgoing move NAME POSITION\n"
 		 "policyconfig incoming|outgoing print [NAME]\n"

@@ -41,6 +41,9 @@ extern const struct cmd_entry cmd_sethostname_entry;
 extern const struct cmd_entry cmd_showchanges_entry;
 extern const struct cmd_entry cmd_smtproutes_entry;
 extern const struct cmd_entry cmd_status_entry;
+extern const struct cmd_entry cmd_supportconfig_entry;
+extern const struct cmd_entry cmd_tdcconfig_entry;
+extern const struct cmd_entry cmd_tdcstatus_entry;
 extern const struct cmd_entry cmd_tophosts_entry;
 extern const struct cmd_entry cmd_version_entry;
 extern const struct cmd_entry cmd_workqueue_entry;
@@ -67,6 +70,9 @@ const struct cmd_entry *const cmd_table[] = {
 	&cmd_showchanges_entry,
 	&cmd_smtproutes_entry,
 	&cmd_status_entry,
+	&cmd_supportconfig_entry,
+	&cmd_tdcconfig_entry,
+	&cmd_tdcstatus_entry,
 	&cmd_tophosts_entry,
 	&cmd_version_entry,
 	&cmd_workqueue_entry,

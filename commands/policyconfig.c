@@ -12,11 +12,14 @@
  * "primary" side, which a policy cannot be without); the other side is an
  * optional extra condition.
  *
- * Per-policy settings (issue 4 adds the Threat Defense Connector to
- * incoming policies) plug in here with a row in edit_keys[] (what a batch
- * key does), a row in columns[] (the summary table) and a line in
+ * Per-policy settings plug in here with a row in edit_keys[] (what a
+ * batch key does), a row in columns[] (the summary table) and a line in
  * policyconfig_print_details(); cmd_policyconfig.c adds the key word and
- * the EDIT submenu entry.
+ * the EDIT submenu entry. The one so far is the Threat Defense
+ * Connector of incoming policies: tdc= (checked by tdcconfig.c, stored
+ * in the policy's "tdc") and, on DEFAULT only, tdc_polling=, which stages
+ * the global setting tdc.polling in the same candidate group as the
+ * policy, so the line is staged all or nothing.
  *
  * DIAGNOSTICS: one error line per refusal, in AsyncOS wording where it
  * is known ("There is already a policy with the new name", "... is
@@ -28,6 +31,9 @@
 #include <strings.h>
 
 #include "commands/policyconfig.h"
+#include "commands/tdcconfig.h"
+#include "store/config.h"
+#include "store/settings.h"
 #include "util/buf.h"
 #include "util/str.h"
 #include "util/syntax.h"
@@ -320,6 +326,45 @@ col_other(const struct policy_table *t, int i, char *out, size_t size)
 	side_summary(t, i, !policyconfig_primary(t->dir), out, size);
 }
 
+/*
+ * tdc_kind - what an incoming policy's stored tdc value means: 'g' the
+ * global settings, 'd' DEFAULT's setting, 'c' a custom address, 'n' no.
+ * The default of each ("" for both) is no on DEFAULT, DEFAULT's setting on
+ * the others; values are compared without regard to case, as
+ * policy_tdc_address does.
+ */
+static int
+tdc_kind(const struct policy_table *t, int i)
+{
+	const char *v = t->p[i].tdc;
+
+	if (is_default(t, i))
+		return strcasecmp(v, "global") == 0 ? 'g' : 'n';
+	if (strncasecmp(v, "custom:", 7) == 0)
+		return 'c';
+	return strcasecmp(v, "no") == 0 ? 'n' : 'd';
+}
+
+/* col_tdc - summary column (incoming): the Threat Defense Connector setting */
+static void
+col_tdc(const struct policy_table *t, int i, char *out, size_t size)
+{
+	switch (tdc_kind(t, i)) {
+	case 'g':
+		str_copy(out, "Global", size);
+		break;
+	case 'd':
+		str_copy(out, "Default", size);
+		break;
+	case 'c':
+		str_fmt(out, size, "Custom (%s)", t->p[i].tdc + 7);
+		break;
+	default:
+		str_copy(out, "No", size);
+		break;
+	}
+}
+
 /* The summary table's columns; a NULL heading leaves the column out for that direction. */
 static const struct column {
 	const char *heading[2];	/* [POLICY_INCOMING], [POLICY_OUTGOING] */
@@ -328,7 +373,7 @@ static const struct column {
 	{ { "Name:", "Name:" }, col_name },
 	{ { "Recipients:", "Senders:" }, col_primary },
 	{ { "Senders:", "Recipients:" }, col_other },
-	/* issue 4: { { "Threat Defense:", NULL }, col_tdc }, */
+	{ { "Threat Defense:", NULL }, col_tdc },
 };
 #define NCOLUMNS (int)(sizeof(columns) / sizeof(columns[0]))
 
@@ -393,6 +438,47 @@ print_side(struct cli *c, const struct policy_table *t, int i, enum policyconfig
 		cli_printf(c, "    %s\n", v[k]);
 }
 
+/* print_tdc - an incoming policy's TDC setting and where its journal copies go */
+static void
+print_tdc(struct cli *c, const struct policy_table *t, int i)
+{
+	char *enabled = settings_get(c->st, "tdc.enabled");
+	char *global = settings_get(c->st, "tdc.intake_address");
+	char *polling = settings_get(c->st, "tdc.polling");
+	char addr[320];
+	const char *what;
+
+	switch (tdc_kind(t, i)) {
+	case 'g':
+		what = "Use the global settings";
+		break;
+	case 'd':
+		what = "Use the DEFAULT policy's setting";
+		break;
+	case 'c':
+		what = "Use a custom message intake address";
+		break;
+	default:
+		what = "No";
+		break;
+	}
+	cli_printf(c, "Threat Defense Connector: %s\n", what);
+	if (policy_tdc_address(t, i, strcmp(enabled, "yes") == 0, global, addr, sizeof(addr)))
+		cli_printf(c, "    Journal copies to: %s\n", addr);
+	else if (tdc_kind(t, i) != 'n' && strcmp(enabled, "yes") != 0)
+		cli_printf(c, "    No journal copies: the Threat Defense Connector is disabled\n");
+	else if (tdc_kind(t, i) != 'n' && global[0] == '\0')
+		cli_printf(c, "    No journal copies: no global message intake address is set\n");
+	else if (tdc_kind(t, i) == 'd')
+		cli_printf(c, "    No journal copies: DEFAULT's setting is No\n");
+	if (is_default(t, i))
+		cli_printf(c, "Email Threat Defense API polling: %s\n",
+		    strcmp(polling, "yes") == 0 ? "Enabled" : "Disabled");
+	free(enabled);
+	free(global);
+	free(polling);
+}
+
 /* policyconfig_print_details - one policy, as PRINT shows it */
 void
 policyconfig_print_details(struct cli *c, const struct policy_table *t, int i)
@@ -405,7 +491,8 @@ policyconfig_print_details(struct cli *c, const struct policy_table *t, int i)
 		    policy_dir_name(t->dir), i + 1, t->n - 1);
 	print_side(c, t, i, policyconfig_primary(t->dir));
 	print_side(c, t, i, !policyconfig_primary(t->dir));
-	/* issue 4: the incoming policy's Threat Defense Connector setting goes here */
+	if (t->dir == POLICY_INCOMING)
+		print_tdc(c, t, i);
 }
 
 /* ---------------------------------------------------------- operations */
@@ -458,13 +545,19 @@ policyconfig_new(struct cli *c, enum policy_dir dir, const char *name, const cha
 	return fail(&t);
 }
 
+/* What an edit changes besides the table (the global API polling setting). */
+struct edit_ctx {
+	int polling;		/* tdc_polling=: -1 not given, 0 no, 1 yes */
+};
+
 /* edit_name - name=: rename */
 static int
-edit_name(struct cli *c, struct policy_table *t, int i, const char *value)
+edit_name(struct cli *c, struct policy_table *t, int i, const char *value, struct edit_ctx *x)
 {
 	char *cause = NULL;
 	int j;
 
+	(void)x;
 	if (policy_name_valid(value, &cause) < 0) {
 		cli_error(c, "%s", cause);
 		free(cause);
@@ -500,16 +593,70 @@ edit_side(struct cli *c, struct policy_table *t, int i, enum policyconfig_side s
 
 /* edit_recipients - recipients=: replace the recipient members */
 static int
-edit_recipients(struct cli *c, struct policy_table *t, int i, const char *value)
+edit_recipients(struct cli *c, struct policy_table *t, int i, const char *value,
+    struct edit_ctx *x)
 {
+	(void)x;
 	return edit_side(c, t, i, POLICYCONFIG_RCPT, value);
 }
 
 /* edit_senders - senders=: replace the sender members */
 static int
-edit_senders(struct cli *c, struct policy_table *t, int i, const char *value)
+edit_senders(struct cli *c, struct policy_table *t, int i, const char *value, struct edit_ctx *x)
 {
+	(void)x;
 	return edit_side(c, t, i, POLICYCONFIG_SENDER, value);
+}
+
+/* edit_tdc - tdc=: the policy's Threat Defense Connector setting (incoming only) */
+static int
+edit_tdc(struct cli *c, struct policy_table *t, int i, const char *value, struct edit_ctx *x)
+{
+	char v[sizeof(t->p[i].tdc)];
+
+	(void)x;
+	if (t->dir != POLICY_INCOMING) {
+		cli_error(c, "%s", POLICYCONFIG_NO_OUTGOING_TDC);
+		return -1;
+	}
+	if (tdcconfig_policy_value(c, is_default(t, i), value, v, sizeof(v)) < 0)
+		return -1;
+	str_copy(t->p[i].tdc, v, sizeof(t->p[i].tdc));
+	return 0;
+}
+
+/*
+ * edit_tdc_polling - tdc_polling= (DEFAULT only): Email Threat Defense API
+ * polling, which is one global setting (tdc.polling): AsyncOS sets it
+ * globally or on the DEFAULT policy, never on another policy
+ */
+static int
+edit_tdc_polling(struct cli *c, struct policy_table *t, int i, const char *value,
+    struct edit_ctx *x)
+{
+	char v[8], *api;
+	int on;
+
+	if (t->dir != POLICY_INCOMING) {
+		cli_error(c, "%s", POLICYCONFIG_NO_OUTGOING_TDC);
+		return -1;
+	}
+	if (str_copy(v, value, sizeof(v)) < 0 || (strcasecmp(v, "yes") != 0 &&
+	    strcasecmp(v, "no") != 0)) {
+		cli_error(c, "Invalid tdc_polling '%.100s': the value must be yes or no.", value);
+		return -1;
+	}
+	on = strcasecmp(v, "yes") == 0;
+	api = settings_get(c->st, "tdc.api");
+	if (on && strcmp(api, "yes") != 0) {
+		cli_error(c, "Email Threat Defense API polling needs the Email Threat Defense API: "
+			     "set it up first with 'tdcconfig setup api=yes ...'.");
+		free(api);
+		return -1;
+	}
+	free(api);
+	x->polling = on;
+	return 0;
 }
 
 static const char NO_DEFAULT_MEMBERS[] =
@@ -524,14 +671,52 @@ static const char NO_DEFAULT_MEMBERS[] =
 static const struct edit_key {
 	const char *key;		/* without '=' */
 	const char *on_default;		/* refusal on DEFAULT; NULL: allowed there */
-	int (*apply)(struct cli *c, struct policy_table *t, int i, const char *value);
+	const char *off_default;	/* refusal on the others; NULL: allowed there */
+	int (*apply)(struct cli *c, struct policy_table *t, int i, const char *value,
+	    struct edit_ctx *x);
 } edit_keys[] = {
-	{ "name", "The DEFAULT policy cannot be renamed.", edit_name },
-	{ "recipients", NO_DEFAULT_MEMBERS, edit_recipients },
-	{ "senders", NO_DEFAULT_MEMBERS, edit_senders },
-	/* issue 4: { "tdc", NULL, edit_tdc }, with "tdc=" in in_edit_keys */
-	{ NULL, NULL, NULL },
+	{ "name", "The DEFAULT policy cannot be renamed.", NULL, edit_name },
+	{ "recipients", NO_DEFAULT_MEMBERS, NULL, edit_recipients },
+	{ "senders", NO_DEFAULT_MEMBERS, NULL, edit_senders },
+	{ "tdc", NULL, NULL, edit_tdc },
+	{ "tdc_polling", NULL,
+	    "API polling is set only globally or on the DEFAULT policy: use 'policyconfig "
+	    "incoming edit DEFAULT tdc_polling=yes' or 'tdcconfig setup polling=yes'.",
+	    edit_tdc_polling },
+	{ NULL, NULL, NULL, NULL },
 };
+
+/* save_edit - stage the table and the polling setting together; frees the table */
+static enum cmd_ret
+save_edit(struct cli *c, struct policy_table *t, const struct edit_ctx *x)
+{
+	struct tdcconfig_vals *v;
+	char *cause = NULL;
+	int ok;
+
+	if (x->polling < 0)
+		return save(c, t);
+	if (config_begin(c->st, &cause) < 0) {
+		cli_error(c, "Cannot stage the change: %s", cause);
+		free(cause);
+		return fail(t);
+	}
+	ok = save(c, t) == CMD_OK;
+	if (ok) {
+		v = xmalloc(sizeof(*v));
+		tdcconfig_load(c, v);
+		str_copy(v->v[TDCCONFIG_POLLING], x->polling ? "yes" : "no",
+		    sizeof(v->v[TDCCONFIG_POLLING]));
+		ok = tdcconfig_stage(c, v) == 0;
+		free(v);
+	}
+	if (config_end(c->st, ok, &cause) < 0) {
+		cli_error(c, "Cannot stage the change: %s", cause);
+		free(cause);
+		return CMD_ERROR;
+	}
+	return ok ? CMD_OK : CMD_ERROR;
+}
 
 /* policyconfig_edit - apply key=value changes to one policy, all or none */
 enum cmd_ret
@@ -539,6 +724,7 @@ policyconfig_edit(struct cli *c, enum policy_dir dir, const char *name, int n,
     char *const *keys, char *const *vals)
 {
 	struct policy_table t;
+	struct edit_ctx x = { -1 };
 	int i;
 
 	if (policyconfig_load(c, dir, &t) < 0)
@@ -558,10 +744,14 @@ policyconfig_edit(struct cli *c, enum policy_dir dir, const char *name, int n,
 			cli_error(c, "%s", e->on_default);
 			return fail(&t);
 		}
-		if (e->apply(c, &t, i, vals[k]) < 0)
+		if (!is_default(&t, i) && e->off_default) {
+			cli_error(c, "%s", e->off_default);
+			return fail(&t);
+		}
+		if (e->apply(c, &t, i, vals[k], &x) < 0)
 			return fail(&t);
 	}
-	return save(c, &t);
+	return save_edit(c, &t, &x);
 }
 
 /* policyconfig_add_members - append members to one side (EDIT, NEW) */

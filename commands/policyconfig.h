@@ -12,6 +12,11 @@
 #include "commands/cmd.h"
 #include "mail/policy.h"
 
+/* The refusal of tdc= and tdc_polling= on an outgoing policy. */
+#define POLICYCONFIG_NO_OUTGOING_TDC \
+	"Outgoing mail policies have no Threat Defense Connector setting: only incoming mail " \
+	"is journaled."
+
 /* The two member lists of a policy. */
 enum policyconfig_side { POLICYCONFIG_RCPT = 0, POLICYCONFIG_SENDER = 1 };
 
@@ -46,7 +51,10 @@ void policyconfig_print_details(struct cli *c, const struct policy_table *t, int
 enum cmd_ret policyconfig_new(struct cli *c, enum policy_dir dir, const char *name,
     const char *rcpts, const char *senders);
 
-/* policyconfig_edit - apply n key=value changes (name, recipients, senders) to one policy */
+/*
+ * policyconfig_edit - apply n key=value changes to one policy (name,
+ * recipients, senders; incoming also tdc, and on DEFAULT tdc_polling)
+ */
 enum cmd_ret policyconfig_edit(struct cli *c, enum policy_dir dir, const char *name, int n,
     char *const *keys, char *const *vals);
 

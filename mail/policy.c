@@ -283,6 +283,28 @@ policy_match(const struct policy_table *t, const char *rcpt, const char *sender)
 	return t->n - 1;
 }
 
+/* policy_tdc_address - see policy.h */
+int
+policy_tdc_address(const struct policy_table *t, int i, int enabled, const char *global,
+    char *out, size_t size)
+{
+	const char *v = t->p[i].tdc;
+
+	out[0] = '\0';
+	if (t->dir != POLICY_INCOMING || !enabled || global == NULL || global[0] == '\0')
+		return 0;
+	if (i != t->n - 1) {
+		if (strncasecmp(v, "custom:", 7) == 0)
+			return str_copy(out, v + 7, size) < 0 ? 0 : 1;
+		if (strcasecmp(v, "no") == 0)
+			return 0;
+		v = t->p[t->n - 1].tdc;		/* "" or "default": DEFAULT decides */
+	}
+	if (strcasecmp(v, "global") != 0)
+		return 0;
+	return str_copy(out, global, size) < 0 ? 0 : 1;
+}
+
 /* policy_find - index of a policy by name, ignoring case, or -1 */
 int
 policy_find(const struct policy_table *t, const char *name)

@@ -78,4 +78,15 @@ int policy_member_match(const char *member, const char *addr);
  */
 int policy_match(const struct policy_table *t, const char *rcpt, const char *sender);
 
+/*
+ * policy_tdc_address - the intake address a policy journals to, into out;
+ * 0 if it journals nothing. Only incoming policies journal, and only while
+ * the connector is enabled with a global address. DEFAULT: "global" uses
+ * the global address, anything else ("" or "no") journals nothing. Other
+ * policies: "" or "default" inherit DEFAULT's outcome, "custom:ADDR" uses
+ * ADDR, "no" journals nothing.
+ */
+int policy_tdc_address(const struct policy_table *t, int i, int enabled, const char *global,
+    char *out, size_t size);
+
 #endif

@@ -179,8 +179,13 @@ run_interactive(struct shell *sh)
 				break;
 			continue;
 		}
-		if (*str_trim(line) != '\0')
-			lineedit_history_add(sh->le, line);
+		if (*str_trim(line) != '\0') {
+			/* the history file is on disk too: secrets masked as in cli_logs */
+			char *masked = cmd_mask_line(line);
+
+			lineedit_history_add(sh->le, masked);
+			free(masked);
+		}
 		c->eof = 0;
 		*c->intr = 0;
 		if (cmd_run_line(c, line) == CMD_OK && is_quit(line)) {

@@ -210,6 +210,33 @@ config_delete(struct store *st, const char *section, const char *key, char **cau
 	return stage(st, section, key, NULL, cause);
 }
 
+/*
+ * The savepoint covers temp.candidate; it also holds a read snapshot of
+ * main.config until config_end, so the reads inside a group agree.
+ */
+int
+config_begin(struct store *st, char **cause)
+{
+	if (check_session(st, cause) < 0)
+		return -1;
+	return store_exec(st, "SAVEPOINT stage_group", cause);
+}
+
+int
+config_end(struct store *st, int keep, char **cause)
+{
+	if (check_session(st, cause) < 0)
+		return -1;
+	if (!keep && store_exec(st, "ROLLBACK TO stage_group", cause) < 0) {
+		char *ignored = NULL;
+
+		store_exec(st, "RELEASE stage_group", &ignored);
+		free(ignored);
+		return -1;
+	}
+	return store_exec(st, "RELEASE stage_group", cause);
+}
+
 int
 config_pending(struct store *st)
 {

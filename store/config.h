@@ -51,6 +51,16 @@ int config_set(struct store *st, const char *section, const char *key, const cha
 /* config_delete - stage the removal of an item */
 int config_delete(struct store *st, const char *section, const char *key, char **cause);
 
+/*
+ * config_begin, config_end - group edits so that they are staged all or
+ * none: config_end(st, 1) keeps the edits made since config_begin,
+ * config_end(st, 0) undoes them (a SAVEPOINT on the candidate). Groups do
+ * not nest; a command that stages several items calls them around its
+ * writes so that a store error half-way leaves nothing half-staged.
+ */
+int config_begin(struct store *st, char **cause);
+int config_end(struct store *st, int keep, char **cause);
+
 /* config_pending - number of staged changes (0 if none, -1 on error) */
 int config_pending(struct store *st);
 

@@ -42,6 +42,28 @@ in_choices(const char *choices, const char *v)
 	return 0;
 }
 
+/* choices_text - "a, b or c" from "a|b|c" (malloc'd) */
+static char *
+choices_text(const char *choices)
+{
+	const char *last = strrchr(choices, '|');
+	char *out = xmalloc(strlen(choices) * 2 + 8), *o = out;
+
+	for (const char *p = choices; *p; p++) {
+		if (*p != '|') {
+			*o++ = *p;
+		} else if (p == last) {
+			memcpy(o, " or ", 4);
+			o += 4;
+		} else {
+			memcpy(o, ", ", 2);
+			o += 2;
+		}
+	}
+	*o = '\0';
+	return out;
+}
+
 int
 settings_validate(const struct setting_def *d, char *value, size_t size, char **cause)
 {
@@ -88,14 +110,48 @@ settings_validate(const struct setting_def *d, char *value, size_t size, char **
 			    value);
 			return -1;
 		}
+		/* domains are case-insensitive: one spelling, so that comparisons are plain */
+		str_lower(strrchr(value, '@') + 1);
 		return 0;
 	case SETTING_ENUM:
 		if (!in_choices(d->choices, value)) {
-			*cause = str_printf("The value must be one of: %s.", d->choices);
+			char *names = choices_text(d->choices);
+
+			*cause = str_printf("The value must be %s.", names);
+			free(names);
 			return -1;
 		}
 		str_lower(value);
 		return 0;
+	case SETTING_FIELDNAME:
+		if (!syntax_field_name(value) || (d->max > 0 && strlen(value) > (size_t)d->max)) {
+			*cause = str_printf("A header name is 1 to %ld printable ASCII characters "
+					    "without blanks or ':', like X-IronPort-RemoteIP.",
+			    d->max > 0 && d->max < 76 ? d->max : 76);
+			return -1;
+		}
+		return 0;
+	case SETTING_ENDPOINT:
+		if (in_choices(d->choices, value)) {
+			str_lower(value);
+			return 0;
+		}
+		if (d->max > 0 && strlen(value) > (size_t)d->max) {
+			*cause = str_printf("The URL cannot be longer than %ld characters.",
+			    d->max);
+			return -1;
+		}
+		if (syntax_https_url(value))
+			return 0;
+		{
+			char *names = choices_text(d->choices);
+
+			*cause = str_printf("The value must be %s, or an https:// URL such as "
+					    "https://api.example.com/.",
+			    names);
+			free(names);
+		}
+		return -1;
 	case SETTING_STRING:
 		if (d->min > 0 && *value == '\0') {
 			*cause = str_dup("You must enter a value.");

@@ -21,6 +21,8 @@ enum setting_type {
 	SETTING_HOSTNAME,	/* RFC 1123 host name, or empty when min = 0 */
 	SETTING_EMAIL,		/* local@domain, or empty when min = 0 */
 	SETTING_ENUM,		/* one of the '|'-separated choices */
+	SETTING_FIELDNAME,	/* an RFC 5322 header field name (max = longest length) */
+	SETTING_ENDPOINT,	/* one of the choices (a region), or an https:// URL */
 };
 
 #define SETTING_SECRET 0x01	/* never shown nor logged */
@@ -32,7 +34,7 @@ struct setting_def {
 	const char *def;	/* default value as text */
 	long min, max;		/* INT range; STRING max length; min 1 = required */
 	int flags;		/* SETTING_* */
-	const char *choices;	/* ENUM: "us|de|au" */
+	const char *choices;	/* ENUM, ENDPOINT: "us|de|au" */
 	const char *help;	/* one line */
 };
 

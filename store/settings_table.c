@@ -57,5 +57,39 @@ const struct setting_def settings_table[] = {
 	{ "log.cli_logs.keep", SETTING_INT, "10", 0, 10000, 0, NULL,
 	    "rolled cli_logs files kept (0: all)" },
 
+	/*
+	 * tdcconfig: the Threat Defense Connector (issue 4). The rules that
+	 * tie them together (the API needs the connector, polling needs the
+	 * API, forward actions need forward_to) are tdcconfig's; the daemon
+	 * reads enabled, intake_address and remote_ip_header, and the two
+	 * hidden timings.
+	 */
+	{ "tdc.enabled", SETTING_BOOL, "no", 0, 0, 0, NULL,
+	    "journal incoming mail to the Threat Defense message intake address" },
+	{ "tdc.intake_address", SETTING_EMAIL, "", 0, 0, 0, NULL,
+	    "the global message intake address" },
+	{ "tdc.remote_ip_header", SETTING_FIELDNAME, "X-IronPort-RemoteIP", 1, 76, 0, NULL,
+	    "header carrying the connecting client's IP on the journal copy" },
+	{ "tdc.api", SETTING_BOOL, "no", 0, 0, 0, NULL,
+	    "use the Email Threat Defense API for on-premises mailboxes" },
+	{ "tdc.client_id", SETTING_STRING, "", 0, 256, 0, NULL,
+	    "Email Threat Defense API client ID" },
+	{ "tdc.client_secret", SETTING_STRING, "", 0, 512, SETTING_SECRET, NULL,
+	    "Email Threat Defense API client password" },
+	{ "tdc.api_key", SETTING_STRING, "", 0, 512, SETTING_SECRET, NULL,
+	    "Email Threat Defense API key" },
+	{ "tdc.api_region", SETTING_ENDPOINT, "us", 1, 512, 0, "us|de|au|in|ae",
+	    "API region (us, de, au, in, ae) or an https:// URL" },
+	{ "tdc.action", SETTING_ENUM, "delete", 0, 0, 0, "forward|delete|forward_delete",
+	    "action on messages in users' mailboxes" },
+	{ "tdc.forward_to", SETTING_EMAIL, "", 0, 0, 0, NULL,
+	    "address that forward actions send to" },
+	{ "tdc.polling", SETTING_BOOL, "no", 0, 0, 0, NULL,
+	    "poll the Email Threat Defense API for verdicts" },
+	{ "tdc.max_queue_time", SETTING_INT, "120", 1, 120, SETTING_HIDDEN, NULL,
+	    "seconds a journal copy may stay in the.tdc.queue" },
+	{ "tdc.retry_delay", SETTING_INT, "5", 0, 60, SETTING_HIDDEN, NULL,
+	    "seconds before the one retry of a journal copy" },
+
 	{ NULL, SETTING_STRING, NULL, 0, 0, 0, NULL, NULL },
 };

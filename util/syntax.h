@@ -21,4 +21,13 @@ int syntax_port(const char *s, int *port);
 /* syntax_email - local@domain with an RFC 5321 dot-atom local part and a host name domain */
 int syntax_email(const char *s);
 
+/* syntax_field_name - RFC 5322 3.6.8 header field name: 1-76 printable US-ASCII, no ':' */
+int syntax_field_name(const char *s);
+
+/*
+ * syntax_https_url - "https://HOST[:PORT][/PATH]": HOST a host name, an
+ * IPv4 address or [IPv6]; PATH printable US-ASCII without blanks
+ */
+int syntax_https_url(const char *s);
+
 #endif

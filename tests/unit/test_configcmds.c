@@ -1,9 +1,9 @@
 /*
  * test_configcmds.c - the configuration commands of the mail path
- * (listenerconfig, certconfig, dnsconfig, deliveryconfig, destconfig)
- * through a scripted terminal: TAB completion offers their key= names,
- * the dialogues that only run at a terminal work, and Ctrl-C in the
- * middle of a dialogue stages nothing. (Batch behaviour is covered by the
+ * (listenerconfig, certconfig, dnsconfig, deliveryconfig, destconfig,
+ * tdcconfig, policyconfig's tdc=) through a scripted terminal: TAB
+ * completion offers their key= names, the dialogues that only run at a
+ * terminal work, and Ctrl-C in the middle of a dialogue stages nothing. (Batch behaviour is covered by the
  * tests/cli transcripts.)
  */
 #include "commands/cmd.h"
@@ -118,6 +118,97 @@ test_completion(void)
 	CHECK(has("certconfig server ", "cert="));
 	CHECK(has("certconfig server cert=a.pem ", "key="));
 	CHECK(has("certconfig cafile ", "system"));
+	CHECK(has("tdcconfig ", "print"));
+	CHECK(has("tdcconfig ", "setup"));
+	CHECK(has("tdcconfig ", "disable"));
+	CHECK(has("tdcconfig disable ", "polling"));
+	CHECK(has("tdcconfig disable ", "api"));
+	CHECK(has("tdcconfig disable ", "connector"));
+	CHECK(has("tdcconfig disable con", "connector"));
+	CHECK(!has("tdcconfig disable api ", "connector"));
+	{
+		static const char *const tkeys[] = { "enable=", "intake_address=",
+			"remote_ip_header=", "api=", "client_id=", "client_secret=", "api_key=",
+			"api_region=", "action=", "forward_to=", "polling=", NULL };
+
+		for (int i = 0; tkeys[i]; i++) {
+			if (!has("tdcconfig setup ", tkeys[i]))
+				UNIT_FAIL("tdcconfig setup does not offer %s", tkeys[i]);
+			if (!has("tdcconfig setup api=yes ", tkeys[i]))
+				UNIT_FAIL("tdcconfig setup k=v does not offer %s", tkeys[i]);
+		}
+	}
+	CHECK(has("tdcconfig setup api=yes client_", "client_secret="));
+	CHECK(!has("tdcconfig setup api=yes client_", "api_key="));
+	CHECK(has("policyconfig incoming edit DEFAULT ", "tdc="));
+	CHECK(has("policyconfig incoming edit DEFAULT ", "tdc_polling="));
+	CHECK(has("policyconfig incoming edit sales tdc=no ", "name="));
+	CHECK(!has("policyconfig outgoing edit corp ", "tdc="));
+}
+
+/* test_tdcconfig_dialogue - API at a terminal: "[*****]> " keeps a stored secret */
+static void
+test_tdcconfig_dialogue(void)
+{
+	static const char *const answers[] = { "API", "", "", "new-key", "", "", "", "", "<END>" };
+	struct cli c;
+	struct script s;
+	char *v;
+
+	session(&c, &s, answers);
+	CHECK_INT(cmd_run_line(&c, "tdcconfig setup enable=yes intake_address=j@intake.test "
+				   "api=yes client_id=cid client_secret=old-secret api_key=old-key "
+				   "polling=yes"),
+	    CMD_OK);
+	CHECK_INT(cmd_run_line(&c, "tdcconfig"), CMD_OK);
+	/* the current values as the defaults, the secrets as the mask */
+	CHECK(strstr(s.out.data, "[cid]> ") != NULL);
+	CHECK(strstr(s.out.data, "(client secret).\n[*****]> ") != NULL);
+	CHECK(strstr(s.out.data, "Enter the API key.\n[*****]> ") != NULL);
+	CHECK(strstr(s.out.data, "[us]> ") != NULL);
+	CHECK(strstr(s.out.data, "3. Forward to an address and delete\n[2]> ") != NULL);
+	CHECK(strstr(s.out.data, "API polling?\n[Y]> ") != NULL);
+	/* neither secret is ever written out */
+	CHECK(strstr(s.out.data, "old-secret") == NULL);
+	CHECK(strstr(s.out.data, "old-key") == NULL);
+	CHECK(strstr(s.out.data, "new-key") != NULL);	/* echoed by the script only */
+	v = settings_get(c.st, "tdc.client_secret");
+	CHECK_STR(v, "old-secret");
+	free(v);
+	v = settings_get(c.st, "tdc.api_key");
+	CHECK_STR(v, "new-key");
+	free(v);
+	v = settings_get(c.st, "tdc.polling");
+	CHECK_STR(v, "yes");
+	free(v);
+	store_close(c.st);
+	buf_free(&s.out);
+}
+
+/* test_tdcconfig_mask_keeps - "*****" keeps a stored secret and is refused when none is stored */
+static void
+test_tdcconfig_mask_keeps(void)
+{
+	static const char *const answers[] = { "<END>" };
+	struct cli c;
+	struct script s;
+	char *v;
+
+	session(&c, &s, answers);
+	c.interactive = 0;
+	CHECK_INT(cmd_run_line(&c, "tdcconfig setup client_secret=*****"), CMD_ERROR);
+	CHECK_INT(config_pending(c.st), 0);
+	CHECK_INT(cmd_run_line(&c, "tdcconfig setup client_secret=s1 api_key=k1"), CMD_OK);
+	CHECK_INT(cmd_run_line(&c, "tdcconfig setup client_secret=***** api_key=k2"), CMD_OK);
+	v = settings_get(c.st, "tdc.client_secret");
+	CHECK_STR(v, "s1");
+	free(v);
+	v = settings_get(c.st, "tdc.api_key");
+	CHECK_STR(v, "k2");
+	free(v);
+	CHECK(strstr(s.out.data, "s1") == NULL);
+	store_close(c.st);
+	buf_free(&s.out);
 }
 
 /* test_dnsconfig_dialogue - SETUP at a terminal: re-asks, defaults, staging */
@@ -196,12 +287,31 @@ test_ctrl_c(void)
 		"<END>" };
 	static const char *const dns[] = { "SETUP", "192.0.2.1", NULL, "<END>" };
 	static const char *const cert[] = { "SETUP", "/dev/null", NULL, "<END>" };
+	static const char *const tdc_setup[] = { "SETUP", "j@intake.test", NULL, "<END>" };
+	static const char *const tdc_api[] = { "SETUP", "j@intake.test", "", "API", "cid",
+		"secret", "key", "us", "1", "soc@example.test", NULL, "<END>" };
+	static const char *const tdc_disable[] = { "DISABLE", NULL, "<END>" };
+	static const char *const pol_tdc[] = { "EDIT", "DEFAULT", "TDC", NULL, "<END>" };
 
 	ctrl_c("listenerconfig", lst);
 	ctrl_c("destconfig", dest);
 	ctrl_c("deliveryconfig", dlv);
 	ctrl_c("dnsconfig", dns);
 	ctrl_c("certconfig", cert);
+	ctrl_c("tdcconfig", tdc_setup);
+	ctrl_c("policyconfig incoming", pol_tdc);
+	ctrl_c("tdcconfig", tdc_disable);
+	{
+		/* Ctrl-C in API after a completed SETUP keeps only SETUP's changes */
+		struct cli c;
+		struct script s;
+
+		session(&c, &s, tdc_api);
+		CHECK_INT(cmd_run_line(&c, "tdcconfig"), CMD_ABORTED);
+		CHECK_INT(config_pending(c.st), 2);
+		store_close(c.st);
+		buf_free(&s.out);
+	}
 }
 
 /* test_listener_dialogue_defaults - EDIT offers the current values */
@@ -238,6 +348,8 @@ static const struct unit_case cases[] = {
 	{ "dnsconfig_dialogue", test_dnsconfig_dialogue },
 	{ "dnsconfig_batch_prints", test_dnsconfig_batch_prints },
 	{ "ctrl_c", test_ctrl_c },
+	{ "tdcconfig_dialogue", test_tdcconfig_dialogue },
+	{ "tdcconfig_mask_keeps", test_tdcconfig_mask_keeps },
 	{ "listener_dialogue_defaults", test_listener_dialogue_defaults },
 	{ NULL, NULL },
 };

@@ -618,6 +618,19 @@ test_settings_table(void)
 			free(cause);
 			cause = NULL;
 			break;
+		case SETTING_FIELDNAME:
+			CHECK(settings_set(st, d->name, "Bad: name", &cause) < 0);
+			free(cause);
+			cause = NULL;
+			CHECK(settings_set(st, d->name, "X-Test-Header", &cause) == 0);
+			break;
+		case SETTING_ENDPOINT:
+			CHECK(settings_set(st, d->name, "no-such-choice", &cause) < 0);
+			free(cause);
+			cause = NULL;
+			CHECK(settings_set(st, d->name, "https://api.example.test/v1", &cause) ==
+			    0);
+			break;
 		case SETTING_STRING:
 			CHECK(settings_set(st, d->name, "tab\there", &cause) < 0);
 			free(cause);
@@ -1578,6 +1591,109 @@ test_concurrent_open(void)
 	}
 }
 
+/*
+ * the Threat Defense Connector rows: header names (RFC 5322 ftext), the
+ * API region or an https:// URL, addresses with their domain lower-cased
+ */
+static void
+test_settings_tdc(void)
+{
+	static const struct {
+		const char *name, *value, *stored;	/* stored NULL: refused */
+	} cases[] = {
+		{ "tdc.remote_ip_header", "X-IronPort-RemoteIP", "X-IronPort-RemoteIP" },
+		{ "tdc.remote_ip_header", "x_client.ip!", "x_client.ip!" },
+		{ "tdc.remote_ip_header", "", NULL },
+		{ "tdc.remote_ip_header", "X-Remote IP", NULL },
+		{ "tdc.remote_ip_header", "X-Remote:IP", NULL },
+		{ "tdc.remote_ip_header", "X-Caf\xc3\xa9", NULL },
+		{ "tdc.remote_ip_header", "X-\x7f", NULL },
+		{ "tdc.remote_ip_header",
+		    "X-aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", NULL },
+		{ "tdc.api_region", "us", "us" },
+		{ "tdc.api_region", "DE", "de" },
+		{ "tdc.api_region", "ae", "ae" },
+		{ "tdc.api_region", "eu", NULL },
+		{ "tdc.api_region", "", NULL },
+		{ "tdc.api_region", "https://api.example.test", "https://api.example.test" },
+		{ "tdc.api_region", "https://api.example.test:8443/v2/x?y=1",
+		    "https://api.example.test:8443/v2/x?y=1" },
+		{ "tdc.api_region", "https://192.0.2.1/", "https://192.0.2.1/" },
+		{ "tdc.api_region", "https://[2001:db8::1]:443/", "https://[2001:db8::1]:443/" },
+		{ "tdc.api_region", "http://api.example.test", NULL },
+		{ "tdc.api_region", "https://", NULL },
+		{ "tdc.api_region", "https://bad..host/", NULL },
+		{ "tdc.api_region", "https://api.example.test:0/", NULL },
+		{ "tdc.api_region", "https://api.example.test:x/", NULL },
+		{ "tdc.api_region", "https://api.example.test/a b", NULL },
+		{ "tdc.api_region", "https://[::1/", NULL },
+		{ "tdc.api_region", "https://user@api.example.test/", NULL },
+		{ "tdc.intake_address", "Journal@Intake.EXAMPLE.test", "Journal@intake.example.test" },
+		{ "tdc.intake_address", "", "" },
+		{ "tdc.intake_address", "journal", NULL },
+		{ "tdc.intake_address", "journal@localhost", NULL },
+		{ "tdc.forward_to", "SOC@Example.COM", "SOC@example.com" },
+		{ "tdc.action", "Forward_Delete", "forward_delete" },
+		{ "tdc.action", "forward-delete", NULL },
+	};
+	char *dir = fresh_dir();
+	struct store *st = open_ok(dir, STORE_SESSION);
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char *cause = NULL, *v;
+		int rc = settings_set(st, cases[i].name, cases[i].value, &cause);
+
+		if (cases[i].stored == NULL) {
+			if (rc == 0)
+				UNIT_FAIL("%s='%s' accepted", cases[i].name, cases[i].value);
+			CHECK(cause != NULL && strchr(cause, '\n') == NULL);
+			free(cause);
+			continue;
+		}
+		if (rc < 0)
+			UNIT_FAIL("%s='%s' refused: %s", cases[i].name, cases[i].value, cause);
+		v = settings_get(st, cases[i].name);
+		CHECK_STR(v, cases[i].stored);
+		free(v);
+	}
+	store_close(st);
+	free(dir);
+}
+
+/* config_begin/config_end: a group of edits is kept or undone as a whole */
+static void
+test_stage_group(void)
+{
+	char *dir = fresh_dir(), *cause = NULL, *v;
+	struct store *st = open_ok(dir, STORE_SESSION);
+
+	set_ok(st, "s", "a", "1");
+	commit_ok(st, "t", "base");
+	set_ok(st, "s", "b", "pending");
+	CHECK(config_begin(st, &cause) == 0);
+	set_ok(st, "s", "a", "2");
+	set_ok(st, "s", "c", "3");
+	CHECK(config_delete(st, "s", "b", &cause) == 0);
+	CHECK(config_end(st, 0, &cause) == 0);
+	/* undone: the pending edit from before the group is still there */
+	CHECK_INT(config_pending(st), 1);
+	check_list(st, "s", "a=1;b=pending;");
+	CHECK(config_begin(st, &cause) == 0);
+	set_ok(st, "s", "a", "2");
+	set_ok(st, "s", "c", "3");
+	CHECK(config_end(st, 1, &cause) == 0);
+	CHECK_INT(config_pending(st), 3);
+	check_list(st, "s", "a=2;b=pending;c=3;");
+	/* and the candidate still commits */
+	commit_ok(st, "t", "group");
+	v = NULL;
+	CHECK(config_get_running(st, "s", "c", &v, &cause) == 0);
+	CHECK_STR(v, "3");
+	free(v);
+	store_close(st);
+	free(dir);
+}
+
 static const struct unit_case cases[] = {
 	{ "commit_roundtrip", test_commit_roundtrip },
 	{ "schema_fresh", test_schema_fresh },
@@ -1586,6 +1702,8 @@ static const struct unit_case cases[] = {
 	{ "open_modes", test_open_modes },
 	{ "settings_refused", test_settings_refused },
 	{ "settings_table", test_settings_table },
+	{ "settings_tdc", test_settings_tdc },
+	{ "stage_group", test_stage_group },
 	{ "candidate_isolation", test_candidate_isolation },
 	{ "clear_drops_pending", test_clear_drops_pending },
 	{ "edit_back_to_running", test_edit_back_to_running },
