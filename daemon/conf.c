@@ -134,6 +134,15 @@ conf_load(struct store *st, char **cause)
 	c->log_max_size = settings_get_int(st, "log.mail_logs.max_size");
 	c->log_max_age = settings_get_int(st, "log.mail_logs.max_age");
 	c->log_keep = setting_int(st, "log.mail_logs.keep");
+	c->tdc_enabled = setting_int(st, "tdc.enabled");
+	v = settings_get(st, "tdc.intake_address");
+	str_copy(c->tdc_intake, v, sizeof(c->tdc_intake));
+	free(v);
+	v = settings_get(st, "tdc.remote_ip_header");
+	str_copy(c->tdc_ip_header, v, sizeof(c->tdc_ip_header));
+	free(v);
+	c->tdc_max_queue_time = setting_int(st, "tdc.max_queue_time");
+	c->tdc_retry_delay = setting_int(st, "tdc.retry_delay");
 	return c;
 fail:
 	conf_free(c);

@@ -25,6 +25,8 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,9 +39,11 @@
 #include <event2/bufferevent_ssl.h>
 #include <openssl/err.h>
 #include <openssl/ssl.h>
+#include <openssl/x509v3.h>
 
 #include "daemon/delivery.h"
 #include "daemon/qwriter.h"
+#include "daemon/tdc.h"
 #include "mail/dsn.h"
 #include "mail/route.h"
 #include "net/dns.h"
@@ -81,6 +85,7 @@ struct dest {
 	int discard;			/* routed to /dev/null */
 	time_t tls_plain_until;		/* preferred TLS failed: plain for a while */
 	time_t activity_published;	/* last_activity written at most once a second */
+	int tdc;			/* the.tdc.queue: journal copies, TDC rules */
 	struct dest *hnext;		/* hash chain */
 	TAILQ_ENTRY(dest) link;
 };
@@ -220,6 +225,7 @@ dest_get(struct delivery *dl, const char *name)
 	d = xcalloc(1, sizeof(*d));
 	str_copy(d->name, name, sizeof(d->name));
 	str_copy(d->domain, name, sizeof(d->domain));
+	d->tdc = tdc_is_queue(name);
 	TAILQ_INIT(&d->ready);
 	TAILQ_INIT(&d->waiting);
 	TAILQ_INIT(&d->conns);
@@ -227,6 +233,26 @@ dest_get(struct delivery *dl, const char *name)
 	dl->hash[h] = d;
 	TAILQ_INSERT_TAIL(&dl->dests, d, link);
 	return d;
+}
+
+/*
+ * dest_tls - the TLS a destination requires: destconfig's, but for the
+ * journal copies always STARTTLS with a verified certificate (the intake
+ * takes TLS 1.2 at least, which every context here has as its floor).
+ */
+static enum destconf_tls
+dest_tls(const struct delivery *dl, const struct dest *d)
+{
+	if (d->tdc)
+		return DESTCONF_TLS_REQUIRED_VERIFY;
+	return conf_dest(dl->gw->conf, d->domain)->tls;
+}
+
+/* pfx - the log prefix of a destination's lines */
+static const char *
+pfx(const struct dest *d)
+{
+	return d->tdc ? "TDC: " : "";
 }
 
 /* ---------------------------------------------------------- outcomes */
@@ -335,6 +361,69 @@ rcpt_finish(struct delivery *dl, struct rcpt *r, int delivered)
 	rcpt_free(r);
 }
 
+/*
+ * tdc_failed - a journal copy failed. Seed 002's table decides: a
+ * retryable failure gets one more try after tdc.retry_delay seconds;
+ * anything else, a second failure, or a copy older than
+ * tdc.max_queue_time leaves the queue with a line saying why. No
+ * notification is ever sent (the copy's sender is <> anyway), and the
+ * original is not involved.
+ */
+static void
+tdc_failed(struct delivery *dl, struct rcpt *r, int64_t dcid, const char *status,
+    const char *what, const char *code, const char *text)
+{
+	struct gw *gw = dl->gw;
+	const struct conf *c = gw->conf;
+	enum tdc_class k = tdc_classify(status, code);
+	time_t now = time(NULL);
+	const char *counter;
+	char t[600], reason[96], last[700];
+
+	gw_safe(text, t, sizeof(t));
+	str_fmt(last, sizeof(last), "%lld MID %lld: %s %s %s", (long long)now,
+	    (long long)r->msg->mid, code, status, t);
+	qwriter_state(gw->qw, "tdc.last_error", last);
+	if (now - r->msg->received >= c->tdc_max_queue_time) {
+		str_fmt(reason, sizeof(reason), "Message expired after %d seconds in the queue.",
+		    c->tdc_max_queue_time);
+		counter = "tdc_failed_expired";
+	} else if (k == TDC_RETRY && r->attempts < TDC_RETRIES) {
+		struct dest *d = dest_get(dl, r->dest);
+
+		r->attempts++;
+		r->next_try = now + c->tdc_retry_delay;
+		free(r->last_error);
+		r->last_error = str_printf("%s %s", code, t);
+		gw_log(gw, "TDC: Delayed: DCID %lld MID %lld - %s - %s ('%s', ['%s']) - retry %d "
+			   "of %d in %d seconds",
+		    (long long)dcid, (long long)r->msg->mid, status, what, code, t, r->attempts,
+		    TDC_RETRIES, c->tdc_retry_delay);
+		qwriter_defer(gw->qw, r->msg->mid, r->rid, r->attempts, r->next_try, r->last_error);
+		qwriter_count(gw->qw, r->dest, 0, 1, 0);
+		TAILQ_INSERT_TAIL(&d->waiting, r, link);
+		d->nwaiting++;
+		return;
+	} else if (k == TDC_HARD) {
+		gw_log(gw, "TDC: Hard bounced - %s - %s ('%s', '%s')", status, what, code, t);
+		str_copy(reason, "Hard Bounced.", sizeof(reason));
+		counter = "tdc_failed_hard";
+	} else if (k == TDC_TLS) {
+		gw_log(gw, "TDC: TLS error - %s - %s ('%s', '%s')", status, what, code, t);
+		str_copy(reason, "TLS Error.", sizeof(reason));
+		counter = "tdc_failed_tls";
+	} else {
+		gw_log(gw, "TDC: Retries spent - %s - %s ('%s', '%s')", status, what, code, t);
+		str_copy(reason, "Retries Exhausted.", sizeof(reason));
+		counter = "tdc_failed_retries";
+	}
+	gw_log(gw, "TDC: MID %lld delivery failed to Email Threat Defense: %s",
+	    (long long)r->msg->mid, reason);
+	qwriter_count(gw->qw, r->dest, 0, 0, 1);
+	qwriter_global(gw->qw, counter, 1);
+	rcpt_finish(dl, r, 1);	/* forgotten: no notification for a copy */
+}
+
 /* bounce - hard failure of one recipient */
 static void
 bounce(struct delivery *dl, struct rcpt *r, int64_t dcid, const char *status,
@@ -344,6 +433,11 @@ bounce(struct delivery *dl, struct rcpt *r, int64_t dcid, const char *status,
 	struct msg *m = r->msg;
 	struct bounce_rec *b;
 	char t[600];
+
+	if (m->kind == QUEUE_KIND_JOURNAL) {
+		tdc_failed(dl, r, dcid, status, what, code, text);
+		return;
+	}
 
 	gw_log(gw, "Bounced: DCID %lld MID %lld to RID %d - %s - %s ('%s', ['%s']) []",
 	    (long long)dcid, (long long)m->mid, r->rid, status, what, code,
@@ -379,10 +473,15 @@ defer(struct delivery *dl, struct rcpt *r, int64_t dcid, const char *status, con
 {
 	struct gw *gw = dl->gw;
 	const struct conf *c = gw->conf;
-	struct dest *d = dest_get(dl, r->dest);
+	struct dest *d;
 	time_t now = time(NULL);
 	char t[600], when[64];
 
+	if (r->msg->kind == QUEUE_KIND_JOURNAL) {
+		tdc_failed(dl, r, dcid, status, what, code, text);
+		return;
+	}
+	d = dest_get(dl, r->dest);
 	gw_safe(text, t, sizeof(t));
 	if (now - r->msg->received >= c->max_queue_time) {
 		bounce(dl, r, dcid, "5.4.7", "Delivery expired (message too old)", code, t);
@@ -593,17 +692,47 @@ dest_resolve(struct delivery *dl, struct dest *d)
 /* send_line - a command to the server */
 static void
 send_line(struct conn *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
 static void
-send_line(struct conn *c, const char *fmt, ...)
+line_to(struct evbuffer *out, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* vline_to - one command line, CRLF included, appended with a single write */
+static void
+vline_to(struct evbuffer *out, const char *fmt, va_list ap)
 {
-	struct evbuffer *out = bufferevent_get_output(c->bev);
+	char line[SMTP_PATH_MAX + 64];
+	int n = vsnprintf(line, sizeof(line) - 2, fmt, ap);
+
+	if (n < 0)
+		n = 0;
+	if ((size_t)n > sizeof(line) - 3)
+		n = (int)sizeof(line) - 3;	/* cannot happen: paths are bounded */
+	memcpy(line + n, "\r\n", 2);
+	evbuffer_add(out, line, (size_t)n + 2);
+}
+
+/* line_to - a command line into a buffer being gathered */
+static void
+line_to(struct evbuffer *out, const char *fmt, ...)
+{
 	va_list ap;
 
 	va_start(ap, fmt);
-	evbuffer_add_vprintf(out, fmt, ap);
+	vline_to(out, fmt, ap);
 	va_end(ap);
-	evbuffer_add(out, "\r\n", 2);
+}
+
+/*
+ * send_line - one command to the server, in a single write: over TLS
+ * every evbuffer_add on the filter becomes a TLS record of its own
+ */
+static void
+send_line(struct conn *c, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vline_to(bufferevent_get_output(c->bev), fmt, ap);
+	va_end(ap);
 }
 
 /* addr_text - numeric address and port of a socket address */
@@ -661,7 +790,7 @@ conn_close(struct conn *c, const char *why)
 		txn_abort(c, "4.4.2", "Connection lost", "000",
 		    why ? why : "connection closed during the transaction");
 	if (c->logged_new)
-		gw_log(dl->gw, "DCID %lld close", (long long)c->dcid);
+		gw_log(dl->gw, "%sDCID %lld close", pfx(d), (long long)c->dcid);
 	if (c->alive)
 		*c->alive = 0;
 	if (c->idle)
@@ -689,8 +818,8 @@ conn_failed(struct conn *c, const char *details)
 	struct dest *d = c->d;
 	struct gw *gw = dl->gw;
 
-	gw_log(gw, "Connection Error: DCID %lld domain: %s IP: %s port: %d details: %s",
-	    (long long)c->dcid, d->name, c->peer, c->port, details);
+	gw_log(gw, "%sConnection Error: DCID %lld domain: %s IP: %s port: %d details: %s",
+	    pfx(d), (long long)c->dcid, d->name, c->peer, c->port, details);
 	if (c->bev) {
 		bufferevent_free(c->bev);
 		c->bev = NULL;
@@ -701,7 +830,7 @@ conn_failed(struct conn *c, const char *details)
 	}
 	/* every address failed: the host is down; retry on the schedule */
 	d->down = 1;
-	d->retry_at = time(NULL) + gw->conf->retry_initial;
+	d->retry_at = time(NULL) + (d->tdc ? gw->conf->tdc_retry_delay : gw->conf->retry_initial);
 	d->cands_expire = 0;	/* resolve again next time */
 	qwriter_host(gw->qw, d->name, 1, time(NULL), details);
 	defer_ready(dl, d, c->dcid, "4.4.1", "Connection error", "000", details);
@@ -791,8 +920,12 @@ start_txn(struct conn *c)
 	c->state = C_TXN;
 	d->nbusy++;
 	ridlist(c, 0, rids, sizeof(rids));
-	gw_log(gw, "Delivery start DCID %lld MID %lld to RID %s", (long long)c->dcid,
-	    (long long)m->mid, rids);
+	if (d->tdc)
+		gw_log(gw, "TDC: Delivery start DCID %lld MID %lld", (long long)c->dcid,
+		    (long long)m->mid);
+	else
+		gw_log(gw, "Delivery start DCID %lld MID %lld to RID %s", (long long)c->dcid,
+		    (long long)m->mid, rids);
 	c->nsent = 0;
 	c->next_cmd = 0;
 	(void)t;
@@ -807,33 +940,39 @@ start_txn(struct conn *c)
 static void
 send_cmds(struct conn *c)
 {
+	/* a pipelined group leaves in one piece: one TLS record, one segment */
+	struct evbuffer *group = evbuffer_new();
+
 	do {
 		int k = c->next_cmd;
 
 		if (k > c->nrc + 1 || (c->nrc == 0 && k > 0))
-			return;
+			break;
 		if (k == 0) {
 			if (c->caps.size)
-				send_line(c, "MAIL FROM:<%s> SIZE=%zu", c->m->sender, c->m->body->len);
+				line_to(group, "MAIL FROM:<%s> SIZE=%zu", c->m->sender, c->m->body->len);
 			else
-				send_line(c, "MAIL FROM:<%s>", c->m->sender);
+				line_to(group, "MAIL FROM:<%s>", c->m->sender);
 			c->xq[c->xtail++] = X_MAIL;
 		} else if (k <= c->nrc) {
-			send_line(c, "RCPT TO:<%s>", c->rc[k - 1]->addr);
+			line_to(group, "RCPT TO:<%s>", c->rc[k - 1]->addr);
 			c->xq[c->xtail++] = X_RCPT;
 		} else {
-			send_line(c, "DATA");
+			line_to(group, "DATA");
 			c->xq[c->xtail++] = X_DATA;
 		}
 		c->next_cmd++;
 	} while (c->caps.pipelining);
+	evbuffer_add_buffer(bufferevent_get_output(c->bev), group);
+	evbuffer_free(group);
 }
 
 /* send_body - the message, dot-stuffed, then the final dot */
 static void
 send_body(struct conn *c)
 {
-	struct evbuffer *out = bufferevent_get_output(c->bev);
+	/* gathered first, then handed over at once (see send_line) */
+	struct evbuffer *out = evbuffer_new();
 	const char *p = c->m->body->data, *end = p + c->m->body->len;
 
 	while (p < end) {
@@ -848,6 +987,8 @@ send_body(struct conn *c)
 	if (c->m->body->len && end[-1] != '\n')
 		evbuffer_add(out, "\r\n", 2);
 	evbuffer_add(out, ".\r\n", 3);
+	evbuffer_add_buffer(bufferevent_get_output(c->bev), out);
+	evbuffer_free(out);
 	c->state = C_DOT;
 }
 
@@ -892,10 +1033,18 @@ txn_reply(struct conn *c, const struct smtp_reply *rp)
 				c->d->activity_published = now;
 			}
 
-			gw_log(gw, "Message done DCID %lld MID %lld to RID %s", (long long)c->dcid,
-			    (long long)c->m->mid, rids);
-			gw_log(gw, "MID %lld RID %s Response '%s'", (long long)c->m->mid, rids,
-			    gw_safe(text, t, sizeof(t)));
+			if (c->d->tdc) {
+				gw_log(gw, "TDC: MID %lld successfully delivered for scanning with "
+					   "Email Threat Defense",
+				    (long long)c->m->mid);
+				str_fmt(t, sizeof(t), "%lld", (long long)now);
+				qwriter_state(gw->qw, "tdc.last_success", t);
+			} else {
+				gw_log(gw, "Message done DCID %lld MID %lld to RID %s",
+				    (long long)c->dcid, (long long)c->m->mid, rids);
+				gw_log(gw, "MID %lld RID %s Response '%s'", (long long)c->m->mid, rids,
+				    gw_safe(text, t, sizeof(t)));
+			}
 		}
 		for (int i = 0; i < c->nrc; i++) {
 			struct rcpt *r = c->rc[i];
@@ -1067,9 +1216,10 @@ static void
 start_tls(struct conn *c)
 {
 	struct gw *gw = c->dl->gw;
-	const struct destconf *dc = conf_dest(gw->conf, c->d->domain);
-	int verify = dc->tls == DESTCONF_TLS_REQUIRED_VERIFY;
+	int verify = dest_tls(c->dl, c->d) == DESTCONF_TLS_REQUIRED_VERIFY;
 	SSL *ssl = SSL_new(verify ? gw->client_ctx_verify : gw->client_ctx);
+	unsigned char ip[16];
+	int literal;
 	struct bufferevent *tb;
 	const char *host = c->d->cands[c->cand].host;
 
@@ -1077,9 +1227,13 @@ start_tls(struct conn *c)
 		conn_failed(c, "cannot create a TLS session");
 		return;
 	}
-	if (host[0] && !strchr(host, ':') && !(host[0] >= '0' && host[0] <= '9'))
+	/* a route may name the next hop by address: verify that, not a name */
+	literal = inet_pton(AF_INET, host, ip) == 1 || inet_pton(AF_INET6, host, ip) == 1;
+	if (host[0] && !literal)
 		SSL_set_tlsext_host_name(ssl, host);
-	if (verify)
+	if (verify && literal)
+		X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl), host);
+	else if (verify)
 		SSL_set1_host(ssl, host);
 	tb = bufferevent_openssl_filter_new(gw->base, c->bev, ssl, BUFFEREVENT_SSL_CONNECTING,
 	    BEV_OPT_CLOSE_ON_FREE);
@@ -1098,18 +1252,17 @@ start_tls(struct conn *c)
 static void
 after_ehlo(struct conn *c)
 {
-	struct gw *gw = c->dl->gw;
-	const struct destconf *dc = conf_dest(gw->conf, c->d->domain);
-	int want = dc->tls != DESTCONF_TLS_NO && !c->tls;
+	enum destconf_tls tls = dest_tls(c->dl, c->d);
+	int want = tls != DESTCONF_TLS_NO && !c->tls;
 
-	if (dc->tls == DESTCONF_TLS_PREFERRED && c->d->tls_plain_until > time(NULL))
+	if (tls == DESTCONF_TLS_PREFERRED && c->d->tls_plain_until > time(NULL))
 		want = 0;
 	if (want && c->caps.starttls) {
 		send_line(c, "STARTTLS");
 		c->state = C_STARTTLS;
 		return;
 	}
-	if (want && dc->tls >= DESTCONF_TLS_REQUIRED) {
+	if (want && tls >= DESTCONF_TLS_REQUIRED) {
 		defer_ready(c->dl, c->d, c->dcid, "4.7.4", "TLS required", "000",
 		    "TLS was required but the remote host did not offer STARTTLS");
 		send_line(c, "QUIT");
@@ -1164,9 +1317,7 @@ conn_reply(struct conn *c, const struct smtp_reply *rp)
 		return;
 	case C_STARTTLS:
 		if (rp->code != 220) {
-			const struct destconf *dc = conf_dest(gw->conf, c->d->domain);
-
-			if (dc->tls >= DESTCONF_TLS_REQUIRED) {
+			if (dest_tls(c->dl, c->d) >= DESTCONF_TLS_REQUIRED) {
 				defer_ready(c->dl, c->d, c->dcid, "4.7.4", "TLS required", code, text);
 				send_line(c, "QUIT");
 				c->state = C_QUIT;
@@ -1245,8 +1396,10 @@ on_connected(struct conn *c)
 		return;
 	if (getsockname(bufferevent_getfd(c->bev), (struct sockaddr *)&ss, &sl) == 0)
 		addr_text(&ss, c->local, sizeof(c->local), &lport);
-	gw_log(gw, "New SMTP DCID %lld interface %s address %s port %d", (long long)c->dcid,
-	    c->local, c->peer, c->port);
+	/* writes are whole command groups already: Nagle would only delay them */
+	setsockopt(bufferevent_getfd(c->bev), IPPROTO_TCP, TCP_NODELAY, &(int){ 1 }, sizeof(int));
+	gw_log(gw, "%sNew SMTP DCID %lld interface %s address %s port %d", pfx(d),
+	    (long long)c->dcid, c->local, c->peer, c->port);
 	c->logged_new = 1;
 	if (d->down) {
 		d->down = 0;
@@ -1292,12 +1445,11 @@ conn_event(struct bufferevent *bev, short what, void *arg)
 	if (c->state == C_TLS) {
 		unsigned long e = bufferevent_get_openssl_error(c->bev);
 		char msg[256] = "handshake failed";
-		const struct destconf *dc = conf_dest(gw->conf, d->domain);
 
 		if (e)
 			ERR_error_string_n(e, msg, sizeof(msg));
-		gw_log(gw, "DCID %lld TLS failed: %s", (long long)c->dcid, msg);
-		if (dc->tls == DESTCONF_TLS_PREFERRED)
+		gw_log(gw, "%sDCID %lld TLS failed: %s", pfx(d), (long long)c->dcid, msg);
+		if (dest_tls(dl, d) == DESTCONF_TLS_PREFERRED)
 			d->tls_plain_until = time(NULL) + 3600;	/* next attempt in plain text */
 		defer_ready(dl, d, c->dcid, "4.7.5", "TLS negotiation failed", "000", msg);
 		conn_close(c, "TLS negotiation failed");
@@ -1326,6 +1478,8 @@ dest_limit(struct delivery *dl, struct dest *d)
 	const struct conf *c = dl->gw->conf;
 	const struct destconf *dc = conf_dest(c, d->domain);
 
+	if (d->tdc)
+		return c->max_conns_per_dest;	/* deliveryconfig's, not the intake domain's row */
 	return dc->max_conns > 0 ? dc->max_conns : c->max_conns_per_dest;
 }
 
@@ -1366,9 +1520,13 @@ dest_kick(struct delivery *dl, struct dest *d)
 		}
 		return;
 	}
-	/* a new connection when every open one is busy and work is waiting */
-	while (d->nready > 0 && d->nconns - d->nbusy == 0 && d->nconns < dest_limit(dl, d) &&
-	    dl->nconns < gw->conf->max_conns)
+	/*
+	 * A new connection when every open one is busy and work is waiting;
+	 * the.tdc.queue keeps TDC_MIN_CONNS open while it has entries (seed 002).
+	 */
+	while (d->nready > 0 &&
+	    (d->nconns - d->nbusy == 0 || (d->tdc && d->nconns < TDC_MIN_CONNS)) &&
+	    d->nconns < dest_limit(dl, d) && dl->nconns < gw->conf->max_conns)
 		conn_open(dl, d);
 }
 
@@ -1378,6 +1536,15 @@ place(struct delivery *dl, struct rcpt *r)
 {
 	struct dest *d = dest_get(dl, r->dest);
 
+	if (d->tdc) {
+		/* routed and resolved as the intake's domain (custom ones share it) */
+		const char *at = strrchr(r->addr, '@');
+
+		if (at && strcasecmp(d->domain, at + 1) != 0) {
+			str_copy(d->domain, at + 1, sizeof(d->domain));
+			d->cands_expire = 0;
+		}
+	}
 	if (r->next_try > time(NULL)) {
 		TAILQ_INSERT_TAIL(&d->waiting, r, link);
 		d->nwaiting++;
@@ -1581,6 +1748,43 @@ on_request(const char *verb, const char *arg, void *ctx)
 	}
 }
 
+/*
+ * tdc_expire - the.tdc.queue's 120-second limit: copies waiting, ready or
+ * in flight past tdc.max_queue_time leave the queue; once it is empty,
+ * connections still short of taking work (a stalled greeting, say) close.
+ */
+static void
+tdc_expire(struct delivery *dl, struct dest *d, time_t now)
+{
+	int life = dl->gw->conf->tdc_max_queue_time;
+	struct rcpt_list *lists[2] = { &d->ready, &d->waiting };
+	int *counts[2] = { &d->nready, &d->nwaiting };
+	struct conn *c;
+	struct rcpt *r, *next;
+
+	for (int l = 0; l < 2; l++)
+		for (r = TAILQ_FIRST(lists[l]); r; r = next) {
+			next = TAILQ_NEXT(r, link);
+			if (now - r->msg->received < life)
+				continue;
+			TAILQ_REMOVE(lists[l], r, link);
+			(*counts[l])--;
+			tdc_failed(dl, r, 0, "4.4.7", "Message expired", "000",
+			    r->last_error ? r->last_error : "expired in the queue");
+		}
+again:
+	TAILQ_FOREACH(c, &d->conns, link) {
+		int idle = d->nready + d->nwaiting + d->ninflight == 0 && !c->worked &&
+		    c->state != C_QUIT;
+
+		if ((c->m && now - c->m->received >= life) || idle) {
+			/* in flight: txn_abort hands the copy to tdc_failed, which expires it */
+			conn_close(c, idle ? NULL : "the message expired in the queue");
+			goto again;	/* the list changed */
+		}
+	}
+}
+
 void
 delivery_tick(struct delivery *dl)
 {
@@ -1596,9 +1800,12 @@ delivery_tick(struct delivery *dl)
 	TAILQ_FOREACH(d, &dl->dests, link) {
 		struct rcpt *r, *next;
 
+		if (d->tdc)
+			tdc_expire(dl, d, now);
 		for (r = TAILQ_FIRST(&d->waiting); r; r = next) {
 			next = TAILQ_NEXT(r, link);
-			if (now - r->msg->received >= gw->conf->max_queue_time) {
+			if (r->msg->kind != QUEUE_KIND_JOURNAL &&
+			    now - r->msg->received >= gw->conf->max_queue_time) {
 				TAILQ_REMOVE(&d->waiting, r, link);
 				d->nwaiting--;
 				bounce(dl, r, 0, "5.4.7", "Delivery expired (message too old)", "000",

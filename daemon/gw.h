@@ -48,6 +48,11 @@ struct conf {
 	int retry_initial, retry_max, max_queue_time, bounces;
 	long long log_max_size, log_max_age;	/* mail_logs rollover */
 	int log_keep;
+	int tdc_enabled;		/* Threat Defense Connector on */
+	char tdc_intake[320];		/* global message intake address */
+	char tdc_ip_header[80];		/* remote-IP header name */
+	int tdc_max_queue_time;		/* seconds a journal copy may wait */
+	int tdc_retry_delay;		/* seconds before its one retry */
 };
 
 /* conf_load - build a snapshot from the store's running configuration */

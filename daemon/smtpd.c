@@ -42,7 +42,9 @@
 #include "daemon/gw.h"
 #include "daemon/qwriter.h"
 #include "daemon/smtpd.h"
+#include "daemon/tdc.h"
 #include "mail/header.h"
+#include "mail/mailfmt.h"
 #include "net/smtp_parse.h"
 #include "store/queue.h"
 #include "util/buf.h"
@@ -52,6 +54,7 @@
 #define SMTPD_DATA_CHUNK 65536		/* a DATA line longer than this is taken in pieces */
 #define SMTPD_ERROR_LIMIT 20		/* errors before the session is dropped */
 #define SMTPD_TIMEOUT 300		/* seconds of silence allowed (RFC 5321 4.5.3.2.7) */
+#define SMTPD_CLOSE_POLLS 250		/* 20 ms checks for the last reply to leave (5 s) */
 
 enum sstate {
 	SS_HELO = 0,	/* greeting sent; HELO/EHLO needed */
@@ -89,6 +92,8 @@ struct session {
 	char helo[256];			/* escaped HELO/EHLO argument */
 	int esmtp, tls, skipping, errors;
 	int gone;			/* the peer left while we were committing */
+	struct event *closer;		/* SS_CLOSE: waits for the output to drain */
+	int close_polls;		/* close_check runs so far */
 	int prev_cr;			/* DATA: the previous line ended with CRLF */
 	int at_bol;			/* DATA: at the start of a line */
 	/* transaction */
@@ -118,7 +123,6 @@ struct smtpd {
 
 static void session_read(struct bufferevent *bev, void *arg);
 static void session_event(struct bufferevent *bev, short what, void *arg);
-static void session_write(struct bufferevent *bev, void *arg);
 static void process(struct session *s);
 
 /* ---------------------------------------------------------- helpers */
@@ -178,6 +182,8 @@ session_free(struct session *s)
 	txn_reset(s, s->state == SS_DATA ? "Receiving aborted by connection close" :
 					   "Receiving aborted by connection close");
 	gw_log(sd->gw, "ICID %lld close", (long long)s->icid);
+	if (s->closer)
+		event_free(s->closer);
 	if (s->bev)
 		bufferevent_free(s->bev);
 	TAILQ_REMOVE(&sd->sessions, s, link);
@@ -188,25 +194,50 @@ session_free(struct session *s)
 	free(s);
 }
 
-/* close_after_output - send what is queued, then close */
+/* flushed - nothing left to send, in the TLS layer's buffer either */
+static int
+flushed(struct session *s)
+{
+	struct bufferevent *u = bufferevent_get_underlying(s->bev);
+
+	return evbuffer_get_length(bufferevent_get_output(s->bev)) == 0 &&
+	    (u == NULL || evbuffer_get_length(bufferevent_get_output(u)) == 0);
+}
+
+/* close_check - free a closing session once its last reply is out (5 s at most) */
+static void
+close_check(evutil_socket_t fd, short what, void *arg)
+{
+	struct session *s = arg;
+	struct timeval tv = { 0, 20000 };
+
+	(void)fd;
+	(void)what;
+	if (flushed(s) || ++s->close_polls > SMTPD_CLOSE_POLLS) {
+		session_free(s);
+		return;
+	}
+	evtimer_add(s->closer, &tv);
+}
+
+/*
+ * close_after_output - send what is queued, then close. Never frees the
+ * session here: callers (process() among them) go on using it, and a
+ * TLS filter's write callback can run inside reply() itself; the free
+ * happens on a timer of its own once the output, TLS layer included, has
+ * gone (freeing the filter earlier would drop the 221 it had encrypted).
+ */
 static void
 close_after_output(struct session *s)
 {
+	struct timeval now = { 0, 0 };
+
+	if (s->state == SS_CLOSE)
+		return;
 	s->state = SS_CLOSE;
 	bufferevent_disable(s->bev, EV_READ);
-	if (evbuffer_get_length(bufferevent_get_output(s->bev)) == 0)
-		session_free(s);
-}
-
-/* rfc5322_date - "Sun, 22 Nov 2026 10:15:02 +0000" */
-static void
-rfc5322_date(char *buf, size_t size)
-{
-	time_t now = time(NULL);
-	struct tm tm;
-
-	localtime_r(&now, &tm);
-	strftime(buf, size, "%a, %d %b %Y %H:%M:%S %z", &tm);
+	s->closer = evtimer_new(s->sd->gw->base, close_check, s);
+	evtimer_add(s->closer, &now);
 }
 
 /* ---------------------------------------------------------- acceptance */
@@ -226,7 +257,18 @@ committed(void *arg, int ok)
 		    (long long)mid);
 	if (ok) {
 		for (int i = 0; i < s->nmsgs; i++) {
-			gw_log(gw, "MID %lld queued for delivery", (long long)s->msgs[i]->mid);
+			const struct msg *m = s->msgs[i];
+			char t[400];
+
+			if (m->kind == QUEUE_KIND_JOURNAL) {
+				gw_log(gw, "TDC: MID %lld with Message-ID '%s' queued for delivery to "
+					   "Message Intake Address %s",
+				    (long long)m->mid, safe(m->message_id, t, sizeof(t)),
+				    s->mrcpts[i][0]->addr);
+				qwriter_global(gw->qw, "tdc_queued", 1);
+			} else {
+				gw_log(gw, "MID %lld queued for delivery", (long long)m->mid);
+			}
 			delivery_enqueue(gw->dl, s->msgs[i], s->mrcpts[i], s->mnrcpts[i]);
 			free(s->mrcpts[i]);
 			msg_unref(s->msgs[i]);	/* the session's reference */
@@ -304,7 +346,7 @@ finish_data(struct session *s)
 		gw_log(gw, "MID %lld Subject '%s'", (long long)s->mid, t);
 
 	/* our trace header first (RFC 5321 4.4) */
-	rfc5322_date(date, sizeof(date));
+	mailfmt_date(time(NULL), date, sizeof(date));
 	hdr = str_printf("Received: from %s ([%s])\r\n by %s with ESMTP%s id %lld%s%s%s;\r\n %s\r\n",
 	    s->helo, s->ip, c->hostname, s->tls ? "S" : "", (long long)s->mid,
 	    s->nrcpts == 1 ? "\r\n for <" : "", s->nrcpts == 1 ? s->rcpts[0].addr : "",
@@ -335,12 +377,13 @@ finish_data(struct session *s)
 			order[ngroups++] = p;
 		group[i] = g;
 	}
+	/* room for a journal copy of each part, with its one recipient */
 	s->nmsgs = ngroups;
-	s->msgs = xcalloc((size_t)ngroups, sizeof(*s->msgs));
-	s->mrcpts = xcalloc((size_t)ngroups, sizeof(*s->mrcpts));
-	s->mnrcpts = xcalloc((size_t)ngroups, sizeof(int));
-	s->qm = xcalloc((size_t)ngroups, sizeof(*s->qm));
-	s->qr = xcalloc((size_t)s->nrcpts, sizeof(*s->qr));
+	s->msgs = xcalloc((size_t)ngroups * 2, sizeof(*s->msgs));
+	s->mrcpts = xcalloc((size_t)ngroups * 2, sizeof(*s->mrcpts));
+	s->mnrcpts = xcalloc((size_t)ngroups * 2, sizeof(int));
+	s->qm = xcalloc((size_t)ngroups * 2, sizeof(*s->qm));
+	s->qr = xcalloc((size_t)(s->nrcpts + ngroups), sizeof(*s->qr));
 	for (int g = 0; g < ngroups; g++) {
 		struct msg *m = msg_new();
 		const char *pname = pt->p[order[g]].name;
@@ -385,12 +428,32 @@ finish_data(struct session *s)
 			.message_id = m->message_id, .body = body->data, .body_len = total };
 	}
 	body_unref(body);
+
+	/*
+	 * Every stage has passed and the parts are going to be delivered:
+	 * the Threat Defense Connector journals the incoming ones, in the
+	 * same durable batch.
+	 */
+	if (s->l->conf.type == LISTENER_PUBLIC)
+		for (int g = 0; g < ngroups; g++) {
+			char intake[320];
+			int k = s->nmsgs;
+
+			if (!policy_tdc_address(pt, order[g], c->tdc_enabled, c->tdc_intake, intake,
+				sizeof(intake)))
+				continue;
+			s->mrcpts[k] = xcalloc(1, sizeof(struct rcpt *));
+			s->mnrcpts[k] = 1;
+			s->msgs[k] = tdc_journal(gw, s->msgs[g], intake, s->mrcpts[g], s->mnrcpts[g],
+			    hi.subject, &s->qm[k], &s->qr[q++], &s->mrcpts[k][0]);
+			s->nmsgs++;
+		}
 	free(group);
 	free(order);
 	s->state = SS_COMMIT;
 	s->sd->committing++;
 	bufferevent_disable(s->bev, EV_READ);
-	qwriter_accept(gw->qw, s->qm, ngroups, s->qr, q, committed, s);
+	qwriter_accept(gw->qw, s->qm, s->nmsgs, s->qr, q, committed, s);
 }
 
 /* ---------------------------------------------------------- commands */
@@ -573,7 +636,7 @@ do_starttls(struct session *s, const struct smtp_cmd *cmd)
 	s->tls = 1;
 	s->state = SS_HELO;	/* RFC 3207 4.2: forget everything, expect EHLO */
 	s->esmtp = 0;
-	bufferevent_setcb(tb, session_read, session_write, session_event, s);
+	bufferevent_setcb(tb, session_read, NULL, session_event, s);
 	bufferevent_set_timeouts(tb, &(struct timeval){ SMTPD_TIMEOUT, 0 },
 	    &(struct timeval){ SMTPD_TIMEOUT, 0 });
 	bufferevent_enable(tb, EV_READ | EV_WRITE);
@@ -746,16 +809,6 @@ session_read(struct bufferevent *bev, void *arg)
 	process(arg);
 }
 
-static void
-session_write(struct bufferevent *bev, void *arg)
-{
-	struct session *s = arg;
-
-	(void)bev;
-	if (s->state == SS_CLOSE && evbuffer_get_length(bufferevent_get_output(s->bev)) == 0)
-		session_free(s);
-}
-
 /* log_tls - "ICID n TLS success protocol ... cipher ..." once the handshake is done */
 static void
 log_tls(struct session *s)
@@ -841,7 +894,7 @@ on_accept(struct evconnlistener *evl, evutil_socket_t fd, struct sockaddr *sa, i
 			    sizeof(s->local_ip));
 	}
 	s->bev = bufferevent_socket_new(gw->base, fd, BEV_OPT_CLOSE_ON_FREE);
-	bufferevent_setcb(s->bev, session_read, session_write, session_event, s);
+	bufferevent_setcb(s->bev, session_read, NULL, session_event, s);
 	bufferevent_set_timeouts(s->bev, &(struct timeval){ SMTPD_TIMEOUT, 0 },
 	    &(struct timeval){ SMTPD_TIMEOUT, 0 });
 	gw_log(gw, "New SMTP ICID %lld interface %s (%s) address %s reverse dns host unknown "

@@ -14,26 +14,9 @@
 
 #include "mail/dsn.h"
 #include "mail/header.h"
+#include "mail/mailfmt.h"
 #include "util/buf.h"
 #include "util/str.h"
-
-/* date822 - RFC 5322 date of t */
-static void
-date822(time_t t, char *buf, size_t size)
-{
-	struct tm tm;
-
-	localtime_r(&t, &tm);
-	strftime(buf, size, "%a, %d %b %Y %H:%M:%S %z", &tm);
-}
-
-/* clean - one-line text for a header field (no CR/LF, printable) */
-static void
-clean(struct buf *b, const char *s)
-{
-	for (; *s; s++)
-		buf_addch(b, (*s == '\r' || *s == '\n' || (unsigned char)*s < 0x20) ? ' ' : *s);
-}
 
 char *
 dsn_build(const char *hostname, const char *sender, long long mid, time_t arrival,
@@ -44,13 +27,13 @@ dsn_build(const char *hostname, const char *sender, long long mid, time_t arriva
 	time_t t = time(NULL);
 	size_t hdr_end = 0;
 
-	date822(t, now, sizeof(now));
-	date822(arrival, arr, sizeof(arr));
+	mailfmt_date(t, now, sizeof(now));
+	mailfmt_date(arrival, arr, sizeof(arr));
 	str_fmt(boundary, sizeof(boundary), "mxgate-dsn-%lld-%lld", mid, (long long)t);
 	buf_init(&b, 0);
 	buf_printf(&b, "From: Mail Delivery System <MAILER-DAEMON@%s>\r\n", hostname);
 	buf_addstr(&b, "To: <");
-	clean(&b, sender);
+	mailfmt_clean(&b, sender);
 	buf_addstr(&b, ">\r\n");
 	buf_addstr(&b, "Subject: Undelivered Mail Returned to Sender\r\n");
 	buf_printf(&b, "Date: %s\r\n", now);
@@ -66,9 +49,9 @@ dsn_build(const char *hostname, const char *sender, long long mid, time_t arriva
 		       "It is attached below.\r\n\r\n", hostname);
 	for (int i = 0; i < n; i++) {
 		buf_addstr(&b, "<");
-		clean(&b, r[i].addr);
+		mailfmt_clean(&b, r[i].addr);
 		buf_addstr(&b, ">: ");
-		clean(&b, r[i].diag);
+		mailfmt_clean(&b, r[i].diag);
 		buf_addstr(&b, "\r\n");
 	}
 	buf_addstr(&b, "\r\n");
@@ -77,9 +60,9 @@ dsn_build(const char *hostname, const char *sender, long long mid, time_t arriva
 	buf_printf(&b, "Reporting-MTA: dns; %s\r\nArrival-Date: %s\r\n", hostname, arr);
 	for (int i = 0; i < n; i++) {
 		buf_addstr(&b, "\r\nFinal-Recipient: rfc822; ");
-		clean(&b, r[i].addr);
+		mailfmt_clean(&b, r[i].addr);
 		buf_printf(&b, "\r\nAction: failed\r\nStatus: %s\r\nDiagnostic-Code: ", r[i].status);
-		clean(&b, r[i].diag);
+		mailfmt_clean(&b, r[i].diag);
 		buf_addstr(&b, "\r\n");
 	}
 	buf_addstr(&b, "\r\n");
