@@ -9,25 +9,35 @@
 # commit). The same workload runs against mxgated and against Debian's
 # Postfix configured under a private directory.
 #
+# Journaling: the 5 KB workload again, with every accepted message also
+# copied over STARTTLS (TLS 1.2 or later, certificate verified against a
+# test CA made here) to tests/helpers/tlssink at "intake.test": mxgated
+# with the Threat Defense Connector on, against a second private Postfix
+# with always_bcc and a "secure" TLS policy for that destination. The
+# clock stops when smtp-sink has N originals and tlssink N copies.
+#
 # Also: peak RSS of mxgated in each run, and its RSS with 1,000 idle
 # SMTP connections open.
 #
-# BENCH_QUICK=1 runs small workloads (a smoke test of the script).
+# BENCH_QUICK=1 runs small workloads (a smoke test of the script);
+# BENCH_KEEP=1 keeps the scratch directory (logs, configurations).
 set -u
 top=$(cd "$(dirname "$0")/../.." && pwd)
 B=${1:-build}
 case "$B" in /*) ;; *) B=$top/$B ;; esac
 MXSH=$B/mxsh
 MXGATED=$B/mxgated
+TLSSINK=$B/tests/tlssink
 PY=/usr/bin/python3
 W=$(mktemp -d /tmp/mxgate-bench.XXXXXX)
 chmod 755 "$W"
 PIDS=""
+PFDIRS=""
 cleanup() {
-	for p in $PIDS; do kill "$p" 2>/dev/null; done
-	[ -f "$W/pf/etc/main.cf" ] && postfix -c "$W/pf/etc" stop >/dev/null 2>&1
+	for p in $PIDS $(cat "$W"/pids.* 2>/dev/null); do kill "$p" 2>/dev/null; done
+	for d in $PFDIRS; do postfix -c "$d/etc" stop >/dev/null 2>&1; done
 	sleep 0.5
-	rm -rf "$W"
+	if [ -n "${BENCH_KEEP:-}" ]; then echo "bench: kept $W"; else rm -rf "$W"; fi
 }
 trap cleanup EXIT INT TERM
 
@@ -47,12 +57,14 @@ hwm() { awk '/VmHWM/ {print $2}' "/proc/$1/status" 2>/dev/null || echo 0; }
 # "sess=N quit=N mesg=N" lines separated by carriage returns
 sink_count() { tr '\r' '\n' <"$1" | sed -n 's/.*mesg=\([0-9]*\).*/\1/p' | tail -1; }
 
-# run_one NAME PORT SINKPORT N SIZE SESSIONS - prints elapsed seconds
+# run_one NAME PORT SINKPORT N SIZE SESSIONS - prints elapsed seconds, or
+# TIMEOUT(...) after 600 s
 run_one() {
 	name=$1 p=$2 sp=$3 n=$4 size=$5 sess=$6
 	out=$W/sink.$name.$size.out
 	/usr/sbin/smtp-sink -c -u "$(id -un)" 127.0.0.1:"$sp" 2000 >"$out" 2>&1 &
 	spid=$!
+	echo $spid >"$W/pids.$name.$size"	# run_one runs in $(...): cleanup finds it here
 	wait_port "$sp"
 	t0=$(now)
 	/usr/sbin/smtp-source -s "$sess" -m "$n" -l "$size" -f bench@source.test \
@@ -62,12 +74,60 @@ run_one() {
 	while :; do
 		c=$(sink_count "$out")
 		[ "${c:-0}" -ge "$n" ] && break
-		[ "$(date +%s)" -ge "$deadline" ] && { echo "TIMEOUT($c)"; kill $spid; return; }
+		[ "$(date +%s)" -ge "$deadline" ] && { echo "TIMEOUT(sink $c of $n)"; kill $spid; return; }
 		sleep 0.02
 	done
 	t1=$(now)
 	kill $spid 2>/dev/null
 	wait $spid 2>/dev/null
+	$PY -c "print('%.3f' % ($t1 - $t0))"
+}
+
+# tls_count FILE - messages tlssink has accepted (its -o file)
+tls_count() { tr -dc 0-9 <"$1" 2>/dev/null; }
+
+# run_journal NAME PORT SINKPORT TLSPORT N SIZE SESSIONS - like run_one,
+# but the clock stops only when smtp-sink has N messages and tlssink
+# (a fresh one on TLSPORT) N copies
+run_journal() {
+	name=$1 p=$2 sp=$3 tp=$4 n=$5 size=$6 sess=$7
+	out=$W/sink.$name.journal.out
+	cnt=$W/tlssink.$name.count
+	/usr/sbin/smtp-sink -c -u "$(id -un)" 127.0.0.1:"$sp" 2000 >"$out" 2>&1 &
+	spid=$!
+	"$TLSSINK" -p "$tp" -c "$K/intake.test.pem" -k "$K/intake.test.key" -o "$cnt" \
+		2>"$W/tlssink.$name.err" &
+	tpid=$!
+	echo $spid $tpid >"$W/pids.$name.journal"	# for cleanup: we run in $(...)
+	if ! wait_port "$sp" || ! wait_port "$tp"; then
+		echo "FAILED(sinks did not start: $(cat "$W/tlssink.$name.err"))"
+		kill $spid $tpid 2>/dev/null
+		return
+	fi
+	t0=$(now)
+	/usr/sbin/smtp-source -s "$sess" -m "$n" -l "$size" -f bench@source.test \
+		-t rcpt@bench.test 127.0.0.1:"$p" >"$W/source.$name.journal.out" 2>&1
+	# until both have every message; give up after 600 s, or after 120 s
+	# without progress (a copy that needs a retry has failed the run)
+	deadline=$(($(date +%s) + 600))
+	last= stall=$(($(date +%s) + 120))
+	while :; do
+		c=$(sink_count "$out")
+		j=$(tls_count "$cnt")
+		[ "${c:-0}" -ge "$n" ] && [ "${j:-0}" -ge "$n" ] && break
+		t=$(date +%s)
+		[ "$c/$j" != "$last" ] && { last=$c/$j; stall=$((t + 120)); }
+		if [ "$t" -ge "$deadline" ] || [ "$t" -ge "$stall" ]; then
+			echo "TIMEOUT(sink ${c:-0}, tlssink ${j:-0} of $n; $name's log has the reason)"
+			kill $spid $tpid 2>/dev/null
+			wait $spid $tpid 2>/dev/null
+			return
+		fi
+		sleep 0.02
+	done
+	t1=$(now)
+	kill $spid $tpid 2>/dev/null
+	wait $spid $tpid 2>/dev/null
 	$PY -c "print('%.3f' % ($t1 - $t0))"
 }
 
@@ -90,13 +150,17 @@ PIDS="$PIDS $GPID"
 wait_port "$GP" || { echo "bench: mxgated did not start"; cat "$W/gw.out"; exit 1; }
 
 # ------------------------------------------------------------ Postfix
-PP=$(port)
-PS=$(port)
-mkdir -p "$W/pf/etc" "$W/pf/spool" "$W/pf/data"
-cat >"$W/pf/etc/main.cf" <<CF
+# pf_instance DIR SMTPD-PORT TRANSPORTS [MAIN.CF LINES] - a private Postfix
+# under DIR relaying to TRANSPORTS (inline map entries); prints nothing,
+# returns 1 (after showing why) if it did not start
+pf_instance() {
+	d=$1 pp=$2 tr=$3 extra=${4:-}
+	mkdir -p "$d/etc" "$d/spool" "$d/data"
+	PFDIRS="$PFDIRS $d"
+	cat >"$d/etc/main.cf" <<CF
 compatibility_level = 3.6
-queue_directory = $W/pf/spool
-data_directory = $W/pf/data
+queue_directory = $d/spool
+data_directory = $d/data
 mail_owner = postfix
 setgid_group = postdrop
 myhostname = postfix.bench.test
@@ -105,23 +169,25 @@ inet_protocols = ipv4
 mydestination =
 mynetworks = 127.0.0.0/8
 relay_domains = bench.test
-transport_maps = inline:{ bench.test=smtp:[127.0.0.1]:$PS }
+transport_maps = inline:{ $tr }
 smtp_tls_security_level = none
 smtpd_tls_security_level = none
-maillog_file = $W/pf/maillog
+maillog_file = $d/maillog
 maillog_file_prefixes = $W
 default_process_limit = 100
 smtp_destination_concurrency_limit = 50
 default_destination_concurrency_limit = 50
 smtpd_client_connection_count_limit = 0
 biff = no
+$extra
 CF
-cat >"$W/pf/etc/master.cf" <<CF
-127.0.0.1:$PP inet n - n - - smtpd
+	cat >"$d/etc/master.cf" <<CF
+127.0.0.1:$pp inet n - n - - smtpd
 pickup    unix n - n 60 1 pickup
 cleanup   unix n - n - 0 cleanup
 qmgr      unix n - n 300 1 qmgr
 tlsmgr    unix - - n 1000? 1 tlsmgr
+tlsproxy  unix - - n - 0 tlsproxy
 rewrite   unix - - n - - trivial-rewrite
 bounce    unix - - n - 0 bounce
 defer     unix - - n - 0 bounce
@@ -141,35 +207,145 @@ anvil     unix - - n - 1 anvil
 scache    unix - - n - 1 scache
 postlog   unix-dgram n - n - 1 postlogd
 CF
-postfix -c "$W/pf/etc" set-permissions >/dev/null 2>&1
-chown postfix "$W/pf/data"	# master.lock; set-permissions leaves it to root
-postfix -c "$W/pf/etc" check >"$W/pf/check.out" 2>&1
-if ! postfix -c "$W/pf/etc" start >"$W/pf/start.out" 2>&1 || ! wait_port "$PP"; then
-	echo "bench: Postfix did not start:"; cat "$W/pf/check.out" "$W/pf/start.out"
-	tail -5 "$W/pf/maillog" 2>/dev/null
-	PF=0
-else
-	PF=1
-fi
+	postfix -c "$d/etc" set-permissions >/dev/null 2>&1
+	chown postfix "$d/data"	# master.lock; set-permissions leaves it to root
+	postfix -c "$d/etc" check >"$d/check.out" 2>&1
+	# script: postfix's start errors go to the terminal, not only syslog
+	if ! script -eqc "postfix -c $d/etc start" /dev/null >"$d/start.out" 2>&1 || ! wait_port "$pp"; then
+		echo "bench: Postfix ($d) did not start:"; cat "$d/check.out" "$d/start.out"
+		tail -5 "$d/maillog" 2>/dev/null
+		return 1
+	fi
+	return 0
+}
 
-ratio() { $PY -c "import sys; a,b=float(sys.argv[1]),float(sys.argv[2]); print('%.2f' % (a/b) if b>0 else 'n/a')" "$1" "$2"; }
-rate() { $PY -c "import sys; print('%.0f' % (float(sys.argv[1])/float(sys.argv[2])))" "$1" "$2"; }
+PP=$(port)
+PS=$(port)
+if pf_instance "$W/pf" "$PP" "bench.test=smtp:[127.0.0.1]:$PS"; then PF=1; else PF=0; fi
+
+ratio() { $PY -c "import sys
+try: a,b=float(sys.argv[1]),float(sys.argv[2])
+except ValueError: a=b=0
+print('%.2f' % (a/b) if b>0 else 'n/a')" "$1" "$2"; }
+# rate N SECONDS - messages per second; a run that failed (TIMEOUT(...),
+# FAILED(...)) prints "failed" and its reason goes to FAILS
+FAILS=""
+rate() {
+	case "$2" in
+	[0-9]*) $PY -c "import sys; print('%.0f' % (float(sys.argv[1])/float(sys.argv[2])))" "$1" "$2" ;;
+	*) echo failed ;;
+	esac
+}
+row() {	# LABEL MXGATED-SECONDS POSTFIX-SECONDS N
+	rg=$(rate "$4" "$2")
+	rp=$(rate "$4" "$3")
+	case "$2" in [0-9]*) ;; *) FAILS="$FAILS
+bench: $1: mxgated $2" ;; esac
+	case "$3" in [0-9]*|-) ;; *) FAILS="$FAILS
+bench: $1: Postfix $3" ;; esac
+	[ "$3" = - ] && rp=0
+	printf "%-38s %12s %12s %8s\n" "$1" "$rg" "$rp" "$(ratio "$rg" "$rp")"
+}
 
 echo "== mail path: smtp-source -> gateway -> smtp-sink, fsync before 250"
-printf "%-34s %12s %12s %8s\n" "workload" "mxgated msg/s" "Postfix msg/s" "ratio"
+printf "%-38s %12s %12s %8s\n" "workload" "mxgated msg/s" "Postfix msg/s" "ratio"
 for spec in "$N1 5120 20" "$N2 102400 20"; do
 	set -- $spec
 	tg=$(run_one mxgated "$GP" "$GS" "$1" "$2" "$3")
-	rg=$(rate "$1" "$tg")
-	if [ "$PF" = 1 ]; then
-		tp=$(run_one postfix "$PP" "$PS" "$1" "$2" "$3")
-		rp=$(rate "$1" "$tp")
-	else
-		rp=0
-	fi
-	printf "%-34s %12s %12s %8s\n" "$1 x $(($2 / 1024)) KB, $3 sessions" "$rg" "$rp" "$(ratio "$rg" "$rp")"
+	tp=-
+	[ "$PF" = 1 ] && tp=$(run_one postfix "$PP" "$PS" "$1" "$2" "$3")
+	row "$1 x $(($2 / 1024)) KB, $3 sessions" "$tg" "$tp" "$1"
 done
-echo "mxgated peak RSS: $(( $(hwm "$GPID") / 1024 )) MB"
+
+# ------------------------------------------------------------ journaling
+K=$W/keys
+mkdir -p "$K"
+# gen_cert NAME SAN - a key and a certificate signed by the test CA
+gen_cert() {
+	openssl req -newkey rsa:2048 -nodes -subj "/CN=$1" -keyout "$K/$1.key" \
+		-out "$K/$1.csr" >/dev/null 2>&1 &&
+	printf 'subjectAltName=%s\n' "$2" >"$K/$1.ext" &&
+	openssl x509 -req -in "$K/$1.csr" -CA "$K/ca.pem" -CAkey "$K/ca.key" \
+		-CAcreateserial -days 2 -extfile "$K/$1.ext" -out "$K/$1.pem" >/dev/null 2>&1
+}
+JOK=1
+if ! openssl req -x509 -newkey rsa:2048 -nodes -subj /CN=mxgate-bench-CA -days 2 \
+	-keyout "$K/ca.key" -out "$K/ca.pem" >/dev/null 2>&1 ||
+	! gen_cert intake.test "DNS:intake.test,IP:127.0.0.1"; then
+	echo "bench: journaling: openssl could not make the test CA"; JOK=0
+fi
+chmod 644 "$K"/*.pem	# Postfix's smtp reads the CA as user postfix
+[ -x "$TLSSINK" ] || { echo "bench: journaling: no $TLSSINK (make all)"; JOK=0; }
+TP=$(port)		# tlssink, "intake.test", for both gateways in turn
+
+JGP=$(port)
+JGS=$(port)
+GJ=$W/gwj
+GJPID=
+if [ "$JOK" = 1 ] && "$MXSH" -D "$GJ" -e \
+	-c "listenerconfig new bench ip=127.0.0.1 port=$JGP type=public domains=@bench.test max_conns=2000 max_size=20000000" \
+	-c "smtproutes new bench.test 127.0.0.1:$JGS" \
+	-c "smtproutes new intake.test 127.0.0.1:$TP" \
+	-c "destconfig edit default tls=no" \
+	-c "certconfig cafile $K/ca.pem" \
+	-c "tdcconfig setup enable=yes intake_address=journal@intake.test" \
+	-c "policyconfig incoming edit DEFAULT tdc=global" \
+	-c "commit bench journaling" >"$W/gwj.setup.out" 2>&1; then
+	"$MXGATED" -D "$GJ" -f >"$W/gwj.out" 2>&1 &
+	GJPID=$!
+	PIDS="$PIDS $GJPID"
+	wait_port "$JGP" || { echo "bench: journaling: mxgated did not start"; cat "$W/gwj.out"; JOK=0; }
+elif [ "$JOK" = 1 ]; then
+	echo "bench: journaling: mxsh setup failed:"; cat "$W/gwj.setup.out"; JOK=0
+fi
+
+JPP=$(port)
+JPS=$(port)
+JPF=0
+if [ "$JOK" = 1 ] && pf_instance "$W/pfj" "$JPP" \
+	"bench.test=smtp:[127.0.0.1]:$JPS, intake.test=smtp:[127.0.0.1]:$TP" \
+	"always_bcc = journal@intake.test
+smtp_tls_CAfile = $K/ca.pem
+smtp_tls_policy_maps = inline:{ {[127.0.0.1]:$TP = secure match=intake.test} }
+smtp_tls_mandatory_protocols = >=TLSv1.2
+smtp_tls_protocols = >=TLSv1.2
+smtp_tls_session_cache_database = btree:$W/pfj/data/smtp_scache
+smtp_tls_connection_reuse = yes
+smtp_tls_loglevel = 1"; then
+	JPF=1
+fi
+
+if [ "$JOK" = 1 ]; then
+	set -- "$N1" 5120 20
+	tg=$(run_journal mxgated "$JGP" "$JGS" "$TP" "$1" "$2" "$3")
+	tp=-
+	[ "$JPF" = 1 ] && tp=$(run_journal postfix "$JPP" "$JPS" "$TP" "$1" "$2" "$3")
+	row "journaling $1 x $(($2 / 1024)) KB, $3 sessions" "$tg" "$tp" "$1"
+	# what really went to the intake, from each gateway's own log (all
+	# of mxgated's: 20,000 messages roll mail.current over a few times)
+	cat "$GJ"/logs/mail_logs/mail.* >"$W/gwj.maillog" 2>/dev/null
+	L=$W/gwj.maillog
+	echo "  mxgated: $(grep -c 'TDC: MID [0-9]* successfully delivered' "$L") copies delivered," \
+		"$(grep -c 'TDC: New SMTP DCID' "$L") intake connections," \
+		"TLS: $(grep 'TLS success protocol' "$L" | sed 's/.* TLS success protocol \([^ ]*\).*/\1/' | sort | uniq -c | xargs)," \
+		"$(grep -Ec 'TDC: (Delayed|Hard bounced|Retries spent|MID [0-9]* delivery failed)' "$L") TDC failure lines"
+	echo "  tlssink for mxgated: $(sed -n 's/^tlssink: \([0-9]* messages,\)/\1/p' "$W/tlssink.mxgated.err")"
+	if [ "$JPF" = 1 ]; then
+		L=$W/pfj/maillog
+		# with smtp_tls_connection_reuse tlsproxy makes the connections
+		# (and smtp repeats its line): count one program's lines
+		who=smtp
+		grep -q 'postfix/tlsproxy.*TLS connection established' "$L" && who=tlsproxy
+		echo "  Postfix: $(grep -c 'to=<journal@intake.test>.*status=sent' "$L") copies delivered," \
+			"$(grep -c "postfix/$who.*Verified TLS connection established to 127.0.0.1" "$L") verified TLS connections" \
+			"($(sed -n "s/.*postfix\/$who.*Verified TLS connection established to [^ ]*: \([^ ]*\).*/\1/p" "$L" | sort | uniq -c | xargs))," \
+			"$(grep -Ec "postfix/$who.*(Untrusted|Anonymous|Trusted) TLS connection established" "$L") not verified," \
+			"$(grep -c 'to=<journal@intake.test>.*status=\(deferred\|bounced\)' "$L") copies deferred or bounced"
+		echo "  tlssink for Postfix: $(sed -n 's/^tlssink: \([0-9]* messages,\)/\1/p' "$W/tlssink.postfix.err")"
+	fi
+fi
+[ -n "$FAILS" ] && echo "${FAILS#?}"
+echo "mxgated peak RSS: $(( $(hwm "$GPID") / 1024 )) MB${GJPID:+, journaling gateway $(( $(hwm "$GJPID") / 1024 )) MB}"
 
 # ------------------------------------------------------------ idle connections
 $PY - "$GP" "$GPID" <<'PYEOF'
