@@ -4,7 +4,6 @@
  * DIAGNOSTICS: open failures return NULL with a malloc'd cause; a failed
  * write returns -1 and is otherwise ignored (logging must never stop mail).
  */
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -17,6 +16,7 @@
 #include "util/buf.h"
 #include "util/fsutil.h"
 #include "util/logfile.h"
+#include "util/logset.h"
 #include "util/str.h"
 #include "util/timefmt.h"
 
@@ -111,39 +111,18 @@ logfile_set_rollover(struct logfile *lf, long long max_bytes, long long max_age,
 static void
 prune(struct logfile *lf)
 {
-	DIR *d;
-	struct dirent *e;
-	char **names = NULL, *prefix;
-	int n = 0;
+	struct logset set;
+	char *cause = NULL;
+	int rolled;
 
-	if (lf->keep <= 0 || (d = opendir(lf->dir)) == NULL)
+	if (lf->keep <= 0 || logset_list(lf->dir, lf->name, "*", &set, &cause) < 0) {
+		free(cause);
 		return;
-	prefix = str_printf("%s.@", lf->name);
-	while ((e = readdir(d)) != NULL)
-		if (strncmp(e->d_name, prefix, strlen(prefix)) == 0) {
-			names = xrealloc(names, sizeof(char *) * (size_t)(n + 1));
-			names[n++] = str_dup(e->d_name);
-		}
-	closedir(d);
-	/* the time stamp in the name sorts them oldest first */
-	for (int i = 1; i < n; i++)
-		for (int j = i; j > 0 && strcmp(names[j - 1], names[j]) > 0; j--) {
-			char *t = names[j];
-
-			names[j] = names[j - 1];
-			names[j - 1] = t;
-		}
-	for (int i = 0; i < n; i++) {
-		if (i < n - lf->keep) {
-			char *p = str_printf("%s/%s", lf->dir, names[i]);
-
-			unlink(p);
-			free(p);
-		}
-		free(names[i]);
 	}
-	free(names);
-	free(prefix);
+	rolled = set.n > 0 && set.f[set.n - 1].current ? set.n - 1 : set.n;
+	for (int i = 0; i < rolled - lf->keep; i++)	/* oldest first */
+		unlink(set.f[i].path);
+	logset_free(&set);
 }
 
 int
