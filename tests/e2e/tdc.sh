@@ -313,6 +313,27 @@ t_check expired/connections_closed sh -c "[ \$(grep -c '\"ev\": *\"connect\"' '$
 "$MXSH" -D "$D" -c tdcstatus >"$D/tdcstatus2.out" 2>&1
 t_check tdcstatus_failed_reasons grep -Eq "^    Expired +1 +1$" "$D/tdcstatus2.out"
 
+# ---------------------------------------------------------------- crash
+# a copy is durable with its original: held by a paused work queue, the
+# daemon killed -9 and started again, it is still delivered
+mxsh_do "$D" "supportconfig tdc.max_queue_time=120" "commit long life" >/dev/null 2>&1
+sleep 2
+control '{"mode": "accept"}'
+reset_events
+mxsh_do "$D" "workqueue pause" >/dev/null 2>&1
+wait_for 5 sh -c "grep -c 'Work queue paused' '$LOG' | grep -q 2"
+n0=$(saved)
+m=$(send "crash@example.test")
+c=$(copy_of "$m")
+kill -9 "$(cat "$D/gw.pid")"
+wait "$(cat "$D/gw.pid")" 2>/dev/null
+rm -f "$D/gw.pid"
+gw_start "$D"
+wait_port "$P" 10 || t_fail crash/restart "mxgated did not start again"
+mxsh_do "$D" "workqueue resume" >/dev/null 2>&1
+if finished "$c" 20 && [ "$(saved)" -gt "$n0" ]; then t_pass crash/copy_survives_kill
+else t_fail crash/copy_survives_kill "copy $c of MID $m not delivered after kill -9 and restart"; fi
+
 # nothing the copies went through touched the originals: no DSN, no bounce
 t_check originals_never_bounced sh -c "! grep -q 'was generated for bounce' '$LOG'"
 # a clean exit (under ASan+UBSan: no leak, no undefined behaviour on the way)
