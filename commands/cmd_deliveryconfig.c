@@ -96,25 +96,6 @@ check_order(struct cli *c, const struct dvals *d)
 	return 0;
 }
 
-/*
- * stage_setting - settings_set, except that going back to the default of
- * a setting that is not stored drops the pending edit instead of storing
- * the default
- */
-static int
-stage_setting(struct store *st, const char *name, const char *value, char **cause)
-{
-	const struct setting_def *d = settings_find(name);
-	char *running = NULL;
-
-	if (config_get_running(st, SETTINGS_SECTION, name, &running, cause) < 0)
-		return -1;
-	if (running == NULL && d && d->def && strcmp(value, d->def) == 0)
-		return config_delete(st, SETTINGS_SECTION, name, cause);
-	free(running);
-	return settings_set(st, name, value, cause);
-}
-
 /* save - stage the values that differ from the current ones */
 static enum cmd_ret
 save(struct cli *c, const struct dvals *d)
@@ -126,7 +107,7 @@ save(struct cli *c, const struct dvals *d)
 	for (int i = 0; i < NKEYS; i++) {
 		if (strcmp(cur.v[i], d->v[i]) == 0)
 			continue;
-		if (stage_setting(c->st, dkeys[i].setting, d->v[i], &cause) < 0) {
+		if (settings_stage(c->st, dkeys[i].setting, d->v[i], &cause) < 0) {
 			cli_error(c, "Cannot stage %s: %s", dkeys[i].key, cause);
 			free(cause);
 			return CMD_ERROR;

@@ -66,25 +66,6 @@ parse_timeout(struct cli *c, const char *in, char *out, size_t size)
 	return 0;
 }
 
-/*
- * stage_setting - settings_set, except that going back to the default of
- * a setting that is not stored drops the pending edit instead of storing
- * the default
- */
-static int
-stage_setting(struct store *st, const char *name, const char *value, char **cause)
-{
-	const struct setting_def *d = settings_find(name);
-	char *running = NULL;
-
-	if (config_get_running(st, SETTINGS_SECTION, name, &running, cause) < 0)
-		return -1;
-	if (running == NULL && d && d->def && strcmp(value, d->def) == 0)
-		return config_delete(st, SETTINGS_SECTION, name, cause);
-	free(running);
-	return settings_set(st, name, value, cause);
-}
-
 /* save - stage the values that differ from the current ones */
 static enum cmd_ret
 save(struct cli *c, const char *servers, const char *timeout)
@@ -102,7 +83,7 @@ save(struct cli *c, const char *servers, const char *timeout)
 		cur = settings_get(c->st, names[i]);
 		same = strcmp(cur, vals[i]) == 0;
 		free(cur);
-		if (!same && stage_setting(c->st, names[i], vals[i], &cause) < 0) {
+		if (!same && settings_stage(c->st, names[i], vals[i], &cause) < 0) {
 			cli_error(c, "Cannot stage %s: %s", names[i], cause);
 			free(cause);
 			return CMD_ERROR;

@@ -75,7 +75,7 @@ supportconfig_exec(struct cli *c, int argc, char **argv)
 	for (int i = 0; i < argc; i++) {
 		str_copy(buf, argv[i], sizeof(buf));
 		cmd_kv_split(buf, &key, &value);
-		if (settings_set(c->st, key, value, &cause) < 0) {
+		if (settings_stage(c->st, key, value, &cause) < 0) {
 			cli_error(c, "Cannot stage %s: %s", key, cause);
 			free(cause);
 			return CMD_ERROR;

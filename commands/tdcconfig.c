@@ -279,25 +279,6 @@ tdcconfig_check(struct cli *c, const struct tdcconfig_vals *cur, const struct td
 	return check_policies(c, v);
 }
 
-/*
- * stage_setting - settings_set, except that going back to the default of
- * a setting that is not stored drops the pending edit instead of storing
- * the default
- */
-static int
-stage_setting(struct store *st, const char *name, const char *value, char **cause)
-{
-	const struct setting_def *d = settings_find(name);
-	char *running = NULL;
-
-	if (config_get_running(st, SETTINGS_SECTION, name, &running, cause) < 0)
-		return -1;
-	if (running == NULL && d && d->def && strcmp(value, d->def) == 0)
-		return config_delete(st, SETTINGS_SECTION, name, cause);
-	free(running);
-	return settings_set(st, name, value, cause);
-}
-
 /* tdcconfig_stage - stage what differs; error printed */
 int
 tdcconfig_stage(struct cli *c, const struct tdcconfig_vals *v)
@@ -310,7 +291,7 @@ tdcconfig_stage(struct cli *c, const struct tdcconfig_vals *v)
 	for (int k = 0; k < TDCCONFIG_NKEYS && ret == 0; k++) {
 		if (strcmp(cur->v[k], v->v[k]) == 0)
 			continue;
-		if (stage_setting(c->st, tkeys[k].setting, v->v[k], &cause) < 0) {
+		if (settings_stage(c->st, tkeys[k].setting, v->v[k], &cause) < 0) {
 			/* the store's cause names the item, never its value */
 			cli_error(c, "Cannot stage %s: %s", tkeys[k].key, cause);
 			free(cause);

@@ -248,3 +248,18 @@ settings_is_secret_word(const char *name, size_t len)
 			return 1;
 	return 0;
 }
+
+/* settings_stage - see settings.h */
+int
+settings_stage(struct store *st, const char *name, const char *value, char **cause)
+{
+	const struct setting_def *d = settings_find(name);
+	char *running = NULL;
+
+	if (config_get_running(st, SETTINGS_SECTION, name, &running, cause) < 0)
+		return -1;
+	if (running == NULL && d && d->def && strcmp(value, d->def) == 0)
+		return config_delete(st, SETTINGS_SECTION, name, cause);
+	free(running);
+	return settings_set(st, name, value, cause);
+}

@@ -56,6 +56,13 @@ long settings_get_int(struct store *st, const char *name);
 /* settings_set - validate and stage a value */
 int settings_set(struct store *st, const char *name, const char *value, char **cause);
 
+/*
+ * settings_stage - settings_set, except that going back to the default of
+ * a setting that is not stored drops the pending edit instead of storing
+ * the default (so "set it back" leaves nothing to commit)
+ */
+int settings_stage(struct store *st, const char *name, const char *value, char **cause);
+
 /* settings_is_secret - is this configuration item a SECRET setting? */
 int settings_is_secret(const char *section, const char *key);
 
