@@ -66,6 +66,15 @@ cli_interrupted(struct cli *c)
 	return c->intr && *c->intr;
 }
 
+/* cli_wait - pause while a command follows a log; 1 to stop */
+int
+cli_wait(struct cli *c, int ms)
+{
+	if (cli_interrupted(c) || c->io->wait == NULL)
+		return 1;
+	return c->io->wait(c->io_arg, ms) || cli_interrupted(c);
+}
+
 /* read_answer - print question, read at "[def]> "; NULL on abort */
 static char *
 read_answer(struct cli *c, const char *question, const char *def)

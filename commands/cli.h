@@ -19,6 +19,7 @@
 #include "store/store.h"
 
 struct logfile;
+struct logsub_out;
 struct queue;
 
 /* The shell's side: reading answers and writing output. */
@@ -30,6 +31,13 @@ struct cli_io {
 	char *(*readline)(void *arg, const char *prompt, int *interrupted);
 	/* write - output text; returns -1 when the user stopped the output (pager 'q') */
 	int (*write)(void *arg, const char *s, size_t n, int is_error);
+	/*
+	 * wait - pause up to ms milliseconds while a command follows a
+	 * growing log (grep -t); 1 when the user wants it to stop: Ctrl-C,
+	 * and in batch mode also a line or the end of the input stream, so
+	 * that a script never waits forever. NULL: stop at once.
+	 */
+	int (*wait)(void *arg, int ms);
 };
 
 struct cli {
@@ -40,8 +48,10 @@ struct cli {
 	char user[64];			/* who is running commands */
 	volatile sig_atomic_t *intr;	/* set by Ctrl-C */
 	int stopped;			/* output stopped by the user for this command */
+	int nopager;			/* this command's output is not paged (grep without -p) */
 	int eof;			/* answers ran out */
 	struct logfile *clilog;		/* cli_logs, or NULL */
+	struct logsub_out *clilogs;	/* every cli_logs-type log (clilog among them), or NULL */
 	struct queue *q;		/* DIR/queue.db, opened on first use */
 };
 
@@ -70,6 +80,9 @@ void cli_error(struct cli *c, const char *fmt, ...) __attribute__((format(printf
 
 /* cli_interrupted - has Ctrl-C been pressed during this command? */
 int cli_interrupted(struct cli *c);
+
+/* cli_wait - pause while following a log (cli_io.wait); 1 when the user wants it to stop */
+int cli_wait(struct cli *c, int ms);
 
 /* cli_ask - free-text question; def NULL or "" shows "[]> " */
 enum ask_ret cli_ask(struct cli *c, const char *question, const char *def, char *out,

@@ -2,8 +2,9 @@
  * cmd_table.c - the list of commands, lookup by name or unique prefix, and
  * running one command line.
  *
- * Every line run (interactive or batch) goes to cli_logs first, with the
- * values of secret keys masked, so the audit trail never holds a secret.
+ * Every line run (interactive or batch) goes to cli_logs first (and to
+ * every other cli_logs-type log, logconfig), with the values of secret
+ * keys masked, so the audit trail never holds a secret.
  *
  * DIAGNOSTICS: "Unknown command: 'x'. Type 'help' for a list of commands."
  * and "Ambiguous command: 'x' could be: a b" as one error line each.
@@ -15,6 +16,7 @@
 #include <unistd.h>
 
 #include "commands/cmd.h"
+#include "mail/logsub.h"
 #include "store/settings.h"
 #include "util/argv.h"
 #include "util/buf.h"
@@ -29,9 +31,12 @@ extern const struct cmd_entry cmd_deliveryconfig_entry;
 extern const struct cmd_entry cmd_deliverynow_entry;
 extern const struct cmd_entry cmd_destconfig_entry;
 extern const struct cmd_entry cmd_dnsconfig_entry;
+extern const struct cmd_entry cmd_findevent_entry;
+extern const struct cmd_entry cmd_grep_entry;
 extern const struct cmd_entry cmd_help_entry;
 extern const struct cmd_entry cmd_hoststatus_entry;
 extern const struct cmd_entry cmd_listenerconfig_entry;
+extern const struct cmd_entry cmd_logconfig_entry;
 extern const struct cmd_entry cmd_policyconfig_entry;
 extern const struct cmd_entry cmd_quit_entry;
 extern const struct cmd_entry cmd_resetcounters_entry;
@@ -42,6 +47,7 @@ extern const struct cmd_entry cmd_showchanges_entry;
 extern const struct cmd_entry cmd_smtproutes_entry;
 extern const struct cmd_entry cmd_status_entry;
 extern const struct cmd_entry cmd_supportconfig_entry;
+extern const struct cmd_entry cmd_tail_entry;
 extern const struct cmd_entry cmd_tdcconfig_entry;
 extern const struct cmd_entry cmd_tdcstatus_entry;
 extern const struct cmd_entry cmd_tophosts_entry;
@@ -58,9 +64,12 @@ const struct cmd_entry *const cmd_table[] = {
 	&cmd_deliverynow_entry,
 	&cmd_destconfig_entry,
 	&cmd_dnsconfig_entry,
+	&cmd_findevent_entry,
+	&cmd_grep_entry,
 	&cmd_help_entry,
 	&cmd_hoststatus_entry,
 	&cmd_listenerconfig_entry,
+	&cmd_logconfig_entry,
 	&cmd_policyconfig_entry,
 	&cmd_quit_entry,
 	&cmd_resetcounters_entry,
@@ -71,6 +80,7 @@ const struct cmd_entry *const cmd_table[] = {
 	&cmd_smtproutes_entry,
 	&cmd_status_entry,
 	&cmd_supportconfig_entry,
+	&cmd_tail_entry,
 	&cmd_tdcconfig_entry,
 	&cmd_tdcstatus_entry,
 	&cmd_tophosts_entry,
@@ -200,17 +210,21 @@ cmd_mask_line(const char *line)
 	return buf_steal(&b);
 }
 
-/* log_line - record the command line in cli_logs (AsyncOS cli_logs shape) */
+/* log_line - record the command line in every cli_logs-type log (AsyncOS cli_logs shape) */
 static void
 log_line(struct cli *c, const char *line)
 {
 	char *masked;
 
-	if (c->clilog == NULL)
+	if (c->clilog == NULL && c->clilogs == NULL)
 		return;
 	masked = cmd_mask_line(line);
-	logfile_write(c->clilog, LOGFILE_INFO, "PID %ld: User %s entered '%.2000s'",
-	    (long)getpid(), c->user, masked);
+	if (c->clilogs)
+		logsub_out_write(c->clilogs, LOGFILE_INFO, "PID %ld: User %s entered '%.2000s'",
+		    (long)getpid(), c->user, masked);
+	else
+		logfile_write(c->clilog, LOGFILE_INFO, "PID %ld: User %s entered '%.2000s'",
+		    (long)getpid(), c->user, masked);
 	free(masked);
 }
 

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "daemon/gw.h"
+#include "mail/logsub.h"
 #include "mail/route.h"
 #include "store/config.h"
 #include "store/settings.h"
@@ -131,9 +132,8 @@ conf_load(struct store *st, char **cause)
 	c->retry_max = setting_int(st, "delivery.retry_max");
 	c->max_queue_time = setting_int(st, "delivery.max_queue_time");
 	c->bounces = setting_int(st, "delivery.bounces");
-	c->log_max_size = settings_get_int(st, "log.mail_logs.max_size");
-	c->log_max_age = settings_get_int(st, "log.mail_logs.max_age");
-	c->log_keep = setting_int(st, "log.mail_logs.keep");
+	if (logsub_load(st, &c->logsubs, &c->nlogsubs, cause) < 0)
+		goto fail;
 	c->tdc_enabled = setting_int(st, "tdc.enabled");
 	v = settings_get(st, "tdc.intake_address");
 	str_copy(c->tdc_intake, v, sizeof(c->tdc_intake));
@@ -166,6 +166,7 @@ conf_free(struct conf *c)
 	free(c->dest);
 	free(c->server_cert);
 	free(c->server_key);
+	free(c->logsubs);
 	free(c);
 }
 

@@ -1,6 +1,7 @@
 /*
- * gw.c - what every part of mxgated uses: persistent IDs, mail_logs lines,
- * shared message bodies and the TLS contexts.
+ * gw.c - what every part of mxgated uses: persistent IDs, mail_logs lines
+ * (written to every subscription of type mail_logs whose level takes them,
+ * mail/logsub.c), shared message bodies and the TLS contexts.
  *
  * DIAGNOSTICS: failures to reserve IDs or load TLS material are logged to
  * mail_logs; none of these functions exits.
@@ -47,7 +48,7 @@ gw_logl(struct gw *gw, enum logfile_level level, const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	logfile_vwrite(gw->maillog, level, fmt, ap);
+	logsub_out_vwrite(gw->logs, level, fmt, ap);
 	va_end(ap);
 }
 
@@ -57,8 +58,15 @@ gw_log(struct gw *gw, const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	logfile_vwrite(gw->maillog, LOGFILE_INFO, fmt, ap);
+	logsub_out_vwrite(gw->logs, LOGFILE_INFO, fmt, ap);
 	va_end(ap);
+}
+
+/* gw_log_wants - does any mail_logs-type subscription take this level? */
+int
+gw_log_wants(struct gw *gw, enum logfile_level level)
+{
+	return logsub_out_wants(gw->logs, level);
 }
 
 const char *

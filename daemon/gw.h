@@ -18,6 +18,7 @@
 
 #include "mail/destconf.h"
 #include "mail/listener.h"
+#include "mail/logsub.h"
 #include "mail/policy.h"
 #include "util/logfile.h"
 
@@ -46,8 +47,8 @@ struct conf {
 	char cafile[4096];
 	int max_conns, max_conns_per_dest;
 	int retry_initial, retry_max, max_queue_time, bounces;
-	long long log_max_size, log_max_age;	/* mail_logs rollover */
-	int log_keep;
+	int nlogsubs;
+	struct logsub *logsubs;		/* log subscriptions (those of type mail_logs are ours) */
 	int tdc_enabled;		/* Threat Defense Connector on */
 	char tdc_intake[320];		/* global message intake address */
 	char tdc_ip_header[80];		/* remote-IP header name */
@@ -128,7 +129,8 @@ struct gw {
 	struct store *st;		/* config.db, running configuration */
 	struct queue *q;		/* queue.db for the loop thread (reads, IDs) */
 	struct qwriter *qw;		/* writer thread */
-	struct logfile *maillog;	/* mail_logs */
+	struct logsub_out *logs;	/* every mail_logs-type subscription's file */
+	struct logfile *maillog;	/* mail_logs itself, one of them (always open) */
 	struct dns *dns;
 	struct conf *conf;		/* current configuration */
 	struct smtpd *smtpd;		/* listeners and sessions */
@@ -149,12 +151,15 @@ enum gw_id { GW_ICID = 0, GW_MID, GW_DCID };
 /* gw_id - the next persistent, increasing ID of a sequence */
 int64_t gw_id(struct gw *gw, enum gw_id which);
 
-/* gw_log - one mail_logs line at Info */
+/* gw_log - one mail_logs line at Info (to every mail_logs-type subscription) */
 void gw_log(struct gw *gw, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
-/* gw_logl - one mail_logs line at a level */
+/* gw_logl - one mail_logs line at a level, to the subscriptions that take it */
 void gw_logl(struct gw *gw, enum logfile_level level, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+
+/* gw_log_wants - would a line at this level be written? (skip costly Debug text) */
+int gw_log_wants(struct gw *gw, enum logfile_level level);
 
 /* gw_tls_reload - rebuild the SSL contexts from the configuration */
 int gw_tls_reload(struct gw *gw, char **cause);

@@ -6,7 +6,9 @@
  * Daemonizes (pid file DIR/mxgated.pid) unless -f. SIGTERM finishes or
  * aborts open SMTP transactions and exits; SIGHUP reopens the logs. It
  * follows committed configuration by itself: the commit number is polled
- * every second and a new snapshot replaces the old between events.
+ * every second and a new snapshot replaces the old between events (the
+ * log subscriptions of type mail_logs included: apply_logs opens and
+ * closes their files).
  *
  * DIAGNOSTICS: start-up failures go to stderr and exit 1; later problems
  * go to mail_logs.
@@ -41,6 +43,23 @@
 #define MXGATED_DEFAULT_DIR "/var/lib/mxgate"
 /* ---------------------------------------------------------- configuration */
 
+/*
+ * apply_logs - follow the snapshot's mail_logs-type subscriptions: open
+ * the new ones, close the deleted ones, set every level and rollover.
+ * mail_logs itself stays open whatever happens (it is where this is told).
+ */
+static void
+apply_logs(struct gw *gw, const struct conf *c)
+{
+	char *cause = NULL;
+
+	if (logsub_out_apply(gw->logs, c->logsubs, c->nlogsubs, &cause) < 0) {
+		gw_logl(gw, LOGFILE_WARNING, "Log subscription not opened: %s", cause);
+		free(cause);
+	}
+	gw->maillog = logsub_out_get(gw->logs, "mail_logs");
+}
+
 /* apply_conf - make a new snapshot current */
 static void
 apply_conf(struct gw *gw, struct conf *c)
@@ -49,7 +68,7 @@ apply_conf(struct gw *gw, struct conf *c)
 	char *cause = NULL;
 
 	gw->conf = c;
-	logfile_set_rollover(gw->maillog, c->log_max_size, c->log_max_age, c->log_keep);
+	apply_logs(gw, c);
 	if (gw_tls_reload(gw, &cause) < 0) {
 		gw_logl(gw, LOGFILE_WARNING, "TLS configuration not applied: %s", cause);
 		free(cause);
@@ -137,7 +156,7 @@ on_signal(evutil_socket_t sig, short what, void *arg)
 
 	(void)what;
 	if (sig == SIGHUP) {
-		logfile_reopen(gw->maillog);
+		logsub_out_reopen(gw->logs);
 		gw_log(gw, "Log file reopened on SIGHUP");
 		return;
 	}
@@ -198,7 +217,7 @@ main(int argc, char **argv)
 {
 	struct gw gw;
 	const char *dir = getenv("MXGATE_HOME");
-	char *cause = NULL, *logdir;
+	char *cause = NULL;
 	int foreground = 0, opt, pidfd;
 	struct event *tick, *sigs[4];
 	struct timeval one = { 1, 0 };
@@ -248,12 +267,17 @@ main(int argc, char **argv)
 		fprintf(stderr, "mxgated: %s\n", cause);
 		return 1;
 	}
-	logdir = str_printf("%s/logs/mail_logs", dir);
-	gw.maillog = logfile_open(logdir, "mail", &cause);
-	free(logdir);
-	if (gw.maillog == NULL) {
-		fprintf(stderr, "mxgated: %s\n", cause);
-		return 1;
+	{
+		/* mail_logs first, as it is: where everything after this is told */
+		struct logsub mail;
+
+		logsub_defaults(&mail, "mail_logs", LOGSUB_MAIL);
+		gw.logs = logsub_out_new(dir, LOGSUB_MAIL);
+		if (logsub_out_apply(gw.logs, &mail, 1, &cause) < 0) {
+			fprintf(stderr, "mxgated: %s\n", cause);
+			return 1;
+		}
+		gw.maillog = logsub_out_get(gw.logs, "mail_logs");
 	}
 	gw.base = event_base_new();
 	gw.conf = conf_load(gw.st, &cause);
@@ -272,8 +296,7 @@ main(int argc, char **argv)
 			return 1;
 		}
 	}
-	logfile_set_rollover(gw.maillog, gw.conf->log_max_size, gw.conf->log_max_age,
-	    gw.conf->log_keep);
+	apply_logs(&gw, gw.conf);
 	gw_log(&gw, "mxgated %s starting on %s (configuration commit %lld)", MXGATE_VERSION, dir,
 	    (long long)gw.conf->version);
 	if (gw_tls_reload(&gw, &cause) < 0) {
@@ -309,6 +332,22 @@ main(int argc, char **argv)
 		fprintf(stderr, "mxgated: %s\n", cause);
 		return 1;
 	}
+	if (!foreground) {
+		/*
+		 * Started: from now on everything is told in mail_logs. Let go
+		 * of the terminal or pipe that started us, which would
+		 * otherwise stay open as long as the daemon runs.
+		 */
+		int null = open("/dev/null", O_RDWR);
+
+		if (null >= 0) {
+			dup2(null, 0);
+			dup2(null, 1);
+			dup2(null, 2);
+			if (null > 2)
+				close(null);
+		}
+	}
 
 	tick = event_new(gw.base, -1, EV_PERSIST, on_tick, &gw);
 	event_add(tick, &one);
@@ -336,7 +375,7 @@ main(int argc, char **argv)
 	SSL_CTX_free(gw.client_ctx_verify);
 	queue_close(gw.q);
 	store_close(gw.st);
-	logfile_close(gw.maillog);
+	logsub_out_free(gw.logs);
 	event_base_free(gw.base);
 	close(pidfd);
 	free(gw.dir);

@@ -650,9 +650,16 @@ command(struct session *s, const char *line, size_t len)
 	struct smtp_cmd cmd;
 
 	if (smtp_parse_command(line, len, &cmd) < 0 || cmd.verb == SMTP_V_UNKNOWN) {
+		if (gw_log_wants(s->sd->gw, LOGFILE_DEBUG))
+			gw_logl(s->sd->gw, LOGFILE_DEBUG, "ICID %lld SMTP command not recognized",
+			    (long long)s->icid);
 		reply(s, "500 5.5.2 Error: command not recognized");
 		return;
 	}
+	/* the verb alone: arguments (AUTH data above all) never reach a log */
+	if (gw_log_wants(s->sd->gw, LOGFILE_DEBUG))
+		gw_logl(s->sd->gw, LOGFILE_DEBUG, "ICID %lld SMTP command %s", (long long)s->icid,
+		    smtp_parse_verb_name(cmd.verb));
 	switch (cmd.verb) {
 	case SMTP_V_HELO:
 		do_helo(s, &cmd, 0);

@@ -11,6 +11,7 @@
  * Exit status: 0 every command succeeded, 1 some command failed, 2 usage.
  */
 #include <errno.h>
+#include <poll.h>
 #include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
@@ -20,6 +21,7 @@
 #include <unistd.h>
 
 #include "commands/cmd.h"
+#include "mail/logsub.h"
 #include "shell/lineedit.h"
 #include "store/config.h"
 #include "store/queue.h"
@@ -36,6 +38,7 @@ struct shell {
 	struct lineedit *le;		/* interactive terminal, or NULL in batch */
 	FILE *in;			/* batch input */
 	int prompt_answers;		/* batch on a terminal (-c): show question prompts */
+	int64_t logs_version;		/* commit whose cli_logs-type logs are open */
 };
 
 static void
@@ -89,6 +92,34 @@ batch_write(void *arg, const char *s, size_t n, int is_error)
 	return 0;
 }
 
+/*
+ * batch_wait - cli_io.wait for scripts: stop following when the input
+ * stream has a line or has ended (a file, /dev/null, a closed pipe), so
+ * `grep -t` in a script prints what it found and goes on; with input
+ * that stays open and silent (ssh without a terminal) it follows until
+ * the line, the end of input or a signal.
+ */
+static int
+batch_wait(void *arg, int ms)
+{
+	struct shell *sh = arg;
+	struct pollfd p = { .fd = fileno(sh->in), .events = POLLIN };
+
+	fflush(stdout);
+	return poll(&p, 1, ms) != 0;	/* ready, hung up, invalid, or EINTR */
+}
+
+/* tty_wait - cli_io.wait at a terminal: until Ctrl-C */
+static int
+tty_wait(void *arg, int ms)
+{
+	struct shell *sh = arg;
+
+	fflush(stdout);
+	poll(NULL, 0, ms);	/* Ctrl-C ends it early with EINTR */
+	return *sh->cli.intr != 0;
+}
+
 /* tty_readline - cli_io.readline at a terminal */
 static char *
 tty_readline(void *arg, const char *prompt, int *intr)
@@ -104,11 +135,16 @@ tty_write(void *arg, const char *s, size_t n, int is_error)
 {
 	struct shell *sh = arg;
 
+	if (sh->cli.nopager && !is_error) {
+		fwrite(s, 1, n, stdout);
+		fflush(stdout);
+		return *sh->cli.intr ? -1 : 0;
+	}
 	return lineedit_write(sh->le, s, n, is_error);
 }
 
-static const struct cli_io batch_io = { batch_readline, batch_write };
-static const struct cli_io tty_io = { tty_readline, tty_write };
+static const struct cli_io batch_io = { batch_readline, batch_write, batch_wait };
+static const struct cli_io tty_io = { tty_readline, tty_write, tty_wait };
 
 /* find_user - who runs the shell */
 static void
@@ -155,6 +191,43 @@ is_quit(const char *line)
 	return e && strcmp(e->name, "quit") == 0;
 }
 
+/*
+ * follow_logs - open the cli_logs-type log subscriptions of the running
+ * configuration (mail/logsub.c): at the start, and after a command once a
+ * commit has changed them. Not while changes are pending: this session's
+ * reads include its candidate, which is not running configuration yet.
+ */
+static void
+follow_logs(struct shell *sh, int first)
+{
+	struct cli *c = &sh->cli;
+	struct logsub *subs;
+	char *cause = NULL;
+	int64_t v = config_version(c->st);
+	int n;
+
+	if (!first && (v == sh->logs_version || config_pending(c->st) != 0))
+		return;
+	sh->logs_version = v;
+	if (logsub_load(c->st, &subs, &n, &cause) < 0) {
+		fprintf(stderr, "mxsh: warning: %s\n", cause);
+		free(cause);
+		cause = NULL;
+		if (!first)
+			return;	/* keep what is open */
+		/* cli_logs at least, with its defaults */
+		n = 1;
+		subs = xcalloc(1, sizeof(*subs));
+		logsub_defaults(&subs[0], "cli_logs", LOGSUB_CLI);
+	}
+	if (logsub_out_apply(c->clilogs, subs, n, &cause) < 0) {
+		fprintf(stderr, "mxsh: warning: %s; commands are not logged there\n", cause);
+		free(cause);
+	}
+	free(subs);
+	c->clilog = logsub_out_get(c->clilogs, "cli_logs");
+}
+
 /* run_interactive - the prompt loop; returns the exit status */
 static int
 run_interactive(struct shell *sh)
@@ -192,6 +265,7 @@ run_interactive(struct shell *sh)
 			free(line);
 			break;
 		}
+		follow_logs(sh, 0);
 		free(line);
 	}
 	return 0;
@@ -203,6 +277,7 @@ run_line(struct shell *sh, const char *line, int stop_on_error, int *failed)
 {
 	enum cmd_ret r = cmd_run_line(&sh->cli, line);
 
+	follow_logs(sh, 0);
 	if (r != CMD_OK) {
 		*failed = 1;
 		if (stop_on_error)
@@ -218,7 +293,7 @@ main(int argc, char **argv)
 {
 	struct shell sh;
 	const char *dir = getenv("MXGATE_HOME");
-	char **lines = NULL, *cause = NULL, *histfile, *logdir;
+	char **lines = NULL, *cause = NULL, *histfile;
 	int nlines = 0, stop_on_error = 0, failed = 0, opt, n;
 
 	memset(&sh, 0, sizeof(sh));
@@ -250,17 +325,8 @@ main(int argc, char **argv)
 		free(lines);
 		return 1;
 	}
-	logdir = str_printf("%s/logs/cli_logs", dir);
-	sh.cli.clilog = logfile_open(logdir, "cli", &cause);
-	if (sh.cli.clilog == NULL) {
-		fprintf(stderr, "mxsh: warning: %s; commands are not logged\n", cause);
-		free(cause);
-	}
-	free(logdir);
-	if (sh.cli.clilog)
-		logfile_set_rollover(sh.cli.clilog, settings_get_int(sh.cli.st, "log.cli_logs.max_size"),
-		    settings_get_int(sh.cli.st, "log.cli_logs.max_age"),
-		    (int)settings_get_int(sh.cli.st, "log.cli_logs.keep"));
+	sh.cli.clilogs = logsub_out_new(dir, LOGSUB_CLI);
+	follow_logs(&sh, 1);
 	find_user(sh.cli.user, sizeof(sh.cli.user));
 	sh.cli.intr = &interrupted;
 	sh.in = stdin;
@@ -304,7 +370,7 @@ main(int argc, char **argv)
 	}
 	free(lines);
 	queue_close(sh.cli.q);
-	logfile_close(sh.cli.clilog);
+	logsub_out_free(sh.cli.clilogs);
 	store_close(sh.cli.st);
 	return failed ? 1 : 0;
 }

@@ -43,13 +43,21 @@ const struct setting_def settings_table[] = {
 	{ "delivery.bounces", SETTING_BOOL, "yes", 0, 0, 0, NULL,
 	    "send delivery status notifications for hard bounces and expired messages" },
 
-	/* log subscriptions: rollover (logconfig edits these) */
+	/*
+	 * the built-in log subscriptions (logconfig edits these; the others
+	 * are items of section "logsub", mail/logsub.c, validated against
+	 * the ranges of these rows)
+	 */
+	{ "log.mail_logs.level", SETTING_ENUM, "info", 0, 0, 0, "critical|warning|info|debug|trace",
+	    "highest level of the lines written to mail_logs" },
 	{ "log.mail_logs.max_size", SETTING_INT, "10485760", 0, 2147483647L, 0, NULL,
 	    "roll mail_logs over past this many bytes (0: never)" },
 	{ "log.mail_logs.max_age", SETTING_INT, "0", 0, 31536000, 0, NULL,
 	    "roll mail_logs over after this many seconds (0: never)" },
 	{ "log.mail_logs.keep", SETTING_INT, "10", 0, 10000, 0, NULL,
 	    "rolled mail_logs files kept (0: all)" },
+	{ "log.cli_logs.level", SETTING_ENUM, "info", 0, 0, 0, "critical|warning|info|debug|trace",
+	    "highest level of the lines written to cli_logs" },
 	{ "log.cli_logs.max_size", SETTING_INT, "10485760", 0, 2147483647L, 0, NULL,
 	    "roll cli_logs over past this many bytes (0: never)" },
 	{ "log.cli_logs.max_age", SETTING_INT, "0", 0, 31536000, 0, NULL,

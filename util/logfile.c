@@ -125,6 +125,30 @@ prune(struct logfile *lf)
 	logset_free(&set);
 }
 
+/*
+ * follow_rename - if another process rolled the file over (the path now
+ * names another file), start writing the new one; 1 if so, 0 if the path
+ * is still ours. Rolling by the path without this check would rename the
+ * other process's fresh file (a rollovernow racing the daemon's own size
+ * rollover left empty rolled files that pushed real ones out of keep).
+ */
+static int
+follow_rename(struct logfile *lf)
+{
+	struct stat a, b;
+
+	if (stat(lf->path, &a) == 0 && fstat(lf->fd, &b) == 0 && a.st_ino == b.st_ino &&
+	    a.st_dev == b.st_dev)
+		return 0;
+	if (logfile_reopen(lf) == 0 && fstat(lf->fd, &b) == 0)
+		lf->size = (long long)b.st_size;
+	else
+		lf->size = 0;
+	lf->opened = time(NULL);
+	lf->checked = lf->opened;
+	return 1;
+}
+
 int
 logfile_rollover(struct logfile *lf)
 {
@@ -132,6 +156,7 @@ logfile_rollover(struct logfile *lf)
 	struct stat sb;
 	time_t now = time(NULL);
 
+	follow_rename(lf);	/* then roll what the path names now */
 	if (fstat(lf->fd, &sb) == 0 && sb.st_size == 0)
 		return 0;	/* nothing to roll */
 	timefmt_stamp(now, stamp, sizeof(stamp));
@@ -173,8 +198,11 @@ maybe_roll(struct logfile *lf, size_t adding)
 		}
 	}
 	if ((lf->max_bytes > 0 && lf->size + (long long)adding > lf->max_bytes && lf->size > 0) ||
-	    (lf->max_age > 0 && now - lf->opened >= lf->max_age && lf->size > 0))
-		logfile_rollover(lf);
+	    (lf->max_age > 0 && now - lf->opened >= lf->max_age && lf->size > 0)) {
+		/* what we counted may be the file another process just rolled */
+		if (follow_rename(lf) == 0)
+			logfile_rollover(lf);
+	}
 }
 
 void
