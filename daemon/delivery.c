@@ -405,15 +405,18 @@ tdc_failed(struct delivery *dl, struct rcpt *r, int64_t dcid, const char *status
 		d->nwaiting++;
 		return;
 	} else if (k == TDC_HARD) {
-		gw_log(gw, "TDC: Hard bounced - %s - %s ('%s', '%s')", status, what, code, t);
+		gw_log(gw, "TDC: Hard bounced DCID %lld MID %lld - %s - %s ('%s', '%s')",
+		    (long long)dcid, (long long)r->msg->mid, status, what, code, t);
 		str_copy(reason, "Hard Bounced.", sizeof(reason));
 		counter = "tdc_failed_hard";
 	} else if (k == TDC_TLS) {
-		gw_log(gw, "TDC: TLS error - %s - %s ('%s', '%s')", status, what, code, t);
+		gw_log(gw, "TDC: TLS error DCID %lld MID %lld - %s - %s ('%s', '%s')",
+		    (long long)dcid, (long long)r->msg->mid, status, what, code, t);
 		str_copy(reason, "TLS Error.", sizeof(reason));
 		counter = "tdc_failed_tls";
 	} else {
-		gw_log(gw, "TDC: Retries spent - %s - %s ('%s', '%s')", status, what, code, t);
+		gw_log(gw, "TDC: Retries spent DCID %lld MID %lld - %s - %s ('%s', '%s')",
+		    (long long)dcid, (long long)r->msg->mid, status, what, code, t);
 		str_copy(reason, "Retries Exhausted.", sizeof(reason));
 		counter = "tdc_failed_retries";
 	}
@@ -1744,7 +1747,7 @@ on_request(const char *verb, const char *arg, void *ctx)
 			dest_kick(dl, dest_get(dl, r->dest));
 		}
 	} else if (strcmp(verb, "rollover") == 0) {
-		logfile_reopen(gw->maillog);
+		logsub_out_reopen(gw->logs);
 	}
 }
 

@@ -207,7 +207,7 @@ case_run() {
 }
 FAILED="delivery failed to Email Threat Defense:"
 case_run smtp_550 '{"reply": "550 5.7.1 not for you", "reply_at": "rcpt"}' 1 "$FAILED Hard Bounced\\."
-t_check retry/smtp_550_logged has "TDC: Hard bounced - 5\.7\.1 - Recipient rejected \('550', 'not for you'\)"
+t_check retry/smtp_550_logged has "TDC: Hard bounced DCID [0-9]+ MID $c - 5\.7\.1 - Recipient rejected \('550', 'not for you'\)"
 case_run smtp_554_eod '{"reply": "554 5.6.0 content refused", "reply_at": "eod"}' 1 "$FAILED Hard Bounced\\."
 case_run smtp_451 '{"reply": "451 4.3.0 try later", "reply_at": "eod"}' 2 "$FAILED Retries Exhausted\\."
 t_check retry/smtp_451_delayed has "TDC: Delayed: DCID [0-9]+ MID $c - 4\.3\.0 - Message deferred \('451', \['try later'\]\) - retry 1 of 1 in 1 seconds"
