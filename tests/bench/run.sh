@@ -369,3 +369,11 @@ print("mxgated RSS with 1000 idle SMTP connections: %.1f MB (%.1f MB before)" % 
 for s in socks:
     s.close()
 PYEOF
+
+# ------------------------------------------------------------ log tools
+# grep against GNU grep -E, and findevent with its index against a full
+# scan, on 1 GB of generated mail_logs (BENCH_QUICK: 50 MB), side by side
+echo
+bash "$top/tests/bench/logs_grep.sh" "$B"
+echo
+bash "$top/tests/bench/logs_findevent.sh" "$B"
