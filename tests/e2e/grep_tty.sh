@@ -19,56 +19,8 @@ export TZ HOME TERM
 unset MXGATE_HOME TMUX
 d=$out/data
 L=$d/logs/mail_logs
-failed=0
-
-if ! command -v tmux >/dev/null 2>&1; then
-	echo "FAIL grep_tty/tmux: tmux is not installed (make test-deps)"
-	exit 1
-fi
-TMUX_TMPDIR=$(mktemp -d /tmp/mxgrep.XXXXXX) || exit 2
-export TMUX_TMPDIR
-cat >"$out/tmux.conf" <<'EOF'
-set -g remain-on-exit on
-set -g default-shell /bin/sh
-set -g status off
-set -g history-limit 5000
-EOF
-T() { tmux -L mxgrep -f "$out/tmux.conf" "$@"; }
-cleanup() {
-	T kill-server >/dev/null 2>&1
-	rm -rf "$TMUX_TMPDIR"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM HUP
-
-pass() { echo "PASS grep_tty/$1"; }
-fail() {
-	echo "FAIL grep_tty/$1: $2"
-	screen | sed '/^ *$/d' | tail -12 | sed 's/^/    screen: /'
-	failed=1
-}
-screen() { T capture-pane -p -N -t mx -S -300 2>/dev/null; }
-last() { screen | sed '/^ *$/d' | tail -1; }
-# wait_text TEXT - poll (10 s at most) until a screen line contains TEXT
-wait_text() {
-	i=0
-	while [ $i -lt 200 ]; do
-		screen | grep -qF -- "$1" && return 0
-		sleep 0.05
-		i=$((i + 1))
-	done
-	return 1
-}
-# wait_last LINE - poll until the cursor line is exactly LINE
-wait_last() {
-	i=0
-	while [ $i -lt 200 ]; do
-		[ "$(last)" = "$1" ] && return 0
-		sleep 0.05
-		i=$((i + 1))
-	done
-	return 1
-}
+TTY=grep_tty
+. "$(dirname "$0")/tty.subr"
 # wait_last_trim LINE - the same, blanks at the end of the line ignored
 # (the pager wipes its prompt with blanks)
 wait_last_trim() {
@@ -80,8 +32,6 @@ wait_last_trim() {
 	done
 	return 1
 }
-alive() { [ "$(T display-message -p -t mx '#{pane_dead}' 2>/dev/null)" = 0 ]; }
-keys() { T send-keys -t mx "$@"; }
 fresh() {
 	keys C-u C-l
 	wait_last "$P" || return 1
