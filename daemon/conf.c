@@ -2,12 +2,13 @@
  * conf.c - the running configuration as one immutable snapshot.
  *
  * Built from config.db's committed items whenever the commit number
- * changes; the loop swaps snapshots between events, so a session or a
- * delivery never sees half of a commit.
+ * changes, inside one read transaction; the loop swaps snapshots between
+ * events, so a session or a delivery never sees half of a commit.
  *
  * DIAGNOSTICS: a snapshot that cannot be built returns NULL with a cause;
  * the daemon keeps the previous one and logs the cause.
  */
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -16,6 +17,7 @@
 #include "mail/logsub.h"
 #include "mail/route.h"
 #include "store/config.h"
+#include "store/store.h"
 #include "store/settings.h"
 #include "util/str.h"
 
@@ -79,33 +81,101 @@ add_dest(const char *section, const char *key, const char *value, void *arg)
 	return 0;
 }
 
-/* setting_int - a numeric setting of the running configuration */
+/* Numeric settings of the snapshot. */
+static const struct {
+	const char *name;
+	size_t off;			/* of the int in struct conf */
+} conf_ints[] = {
+	{ "dns.timeout", offsetof(struct conf, dns_timeout) },
+	{ "delivery.max_conns", offsetof(struct conf, max_conns) },
+	{ "delivery.max_conns_per_dest", offsetof(struct conf, max_conns_per_dest) },
+	{ "delivery.retry_initial", offsetof(struct conf, retry_initial) },
+	{ "delivery.retry_max", offsetof(struct conf, retry_max) },
+	{ "delivery.max_queue_time", offsetof(struct conf, max_queue_time) },
+	{ "delivery.bounces", offsetof(struct conf, bounces) },
+	{ "tdc.enabled", offsetof(struct conf, tdc_enabled) },
+	{ "tdc.max_queue_time", offsetof(struct conf, tdc_max_queue_time) },
+	{ "tdc.retry_delay", offsetof(struct conf, tdc_retry_delay) },
+};
+
+/* Text settings kept in the snapshot's fixed buffers. */
+static const struct {
+	const char *name;
+	size_t off, size;		/* of the buffer in struct conf */
+} conf_texts[] = {
+	{ "system.hostname", offsetof(struct conf, hostname), sizeof(((struct conf *)0)->hostname) },
+	{ "dns.servers", offsetof(struct conf, dns_servers),
+	    sizeof(((struct conf *)0)->dns_servers) },
+	{ "tls.cafile", offsetof(struct conf, cafile), sizeof(((struct conf *)0)->cafile) },
+	{ "tdc.intake_address", offsetof(struct conf, tdc_intake),
+	    sizeof(((struct conf *)0)->tdc_intake) },
+	{ "tdc.remote_ip_header", offsetof(struct conf, tdc_ip_header),
+	    sizeof(((struct conf *)0)->tdc_ip_header) },
+};
+
+/* read_settings - every setting of the snapshot; a store error is an error */
 static int
-setting_int(struct store *st, const char *name)
+read_settings(struct store *st, struct conf *c, char **cause)
 {
-	return (int)settings_get_int(st, name);
+	char *v;
+
+	for (size_t i = 0; i < sizeof(conf_ints) / sizeof(conf_ints[0]); i++) {
+		long n;
+
+		if (settings_read(st, conf_ints[i].name, &v, cause) < 0)
+			return -1;
+		if (strcmp(v, "yes") == 0)
+			n = 1;
+		else if (strcmp(v, "no") == 0)
+			n = 0;
+		else if (str_to_long(v, -2147483647L, 2147483647L, &n) < 0) {
+			*cause = str_printf("setting %s: '%s' is not a number", conf_ints[i].name, v);
+			free(v);
+			return -1;
+		}
+		free(v);
+		*(int *)(void *)((char *)c + conf_ints[i].off) = (int)n;
+	}
+	for (size_t i = 0; i < sizeof(conf_texts) / sizeof(conf_texts[0]); i++) {
+		if (settings_read(st, conf_texts[i].name, &v, cause) < 0)
+			return -1;
+		str_copy((char *)c + conf_texts[i].off, v, conf_texts[i].size);
+		free(v);
+	}
+	if (settings_read(st, "tls.server_cert", &c->server_cert, cause) < 0 ||
+	    settings_read(st, "tls.server_key", &c->server_key, cause) < 0 ||
+	    settings_read(st, "tls.ca_pem", &c->ca_pem, cause) < 0)	/* imported by certconfig */
+		return -1;
+	if (c->hostname[0] == '\0' && gethostname(c->hostname, sizeof(c->hostname)) < 0)
+		str_copy(c->hostname, "mxgate", sizeof(c->hostname));
+	c->hostname[sizeof(c->hostname) - 1] = '\0';
+	return 0;
 }
 
+/*
+ * conf_load - one read transaction, so that a commit landing meanwhile is
+ * seen whole or not at all
+ */
 struct conf *
 conf_load(struct store *st, char **cause)
 {
 	struct conf *c = xcalloc(1, sizeof(*c));
 	struct loadctx lc = { c, NULL };
-	char *v;
 
+	if (store_read_begin(st, cause) < 0) {
+		free(c);
+		return NULL;
+	}
 	c->version = config_version(st);
-	v = settings_get(st, "system.hostname");
-	if (*v)
-		str_copy(c->hostname, v, sizeof(c->hostname));
-	else if (gethostname(c->hostname, sizeof(c->hostname)) < 0)
-		str_copy(c->hostname, "mxgate", sizeof(c->hostname));
-	c->hostname[sizeof(c->hostname) - 1] = '\0';
-	free(v);
-
 	c->dest = xcalloc(1, sizeof(*c->dest));
 	c->ndest = 1;
 	destconf_defaults(&c->dest[0], DESTCONF_DEFAULT);
-	if (config_list(st, LISTENER_SECTION, add_listener, &lc, cause) < 0 ||
+	if (c->version < 0) {
+		*cause = str_dup("cannot read the commit number");
+		goto fail;
+	}
+	if (read_settings(st, c, cause) < 0 ||
+	    config_list(st, LISTENER_SECTION, add_listener, &lc, cause) < 0 ||
 	    config_list(st, ROUTE_SECTION, add_route, &lc, cause) < 0 ||
 	    config_list(st, DESTCONF_SECTION, add_dest, &lc, cause) < 0)
 		goto fail;
@@ -114,37 +184,13 @@ conf_load(struct store *st, char **cause)
 		goto fail;
 	}
 	if (policy_load(st, POLICY_INCOMING, &c->in, cause) < 0 ||
-	    policy_load(st, POLICY_OUTGOING, &c->out, cause) < 0)
+	    policy_load(st, POLICY_OUTGOING, &c->out, cause) < 0 ||
+	    logsub_load(st, &c->logsubs, &c->nlogsubs, cause) < 0)
 		goto fail;
-
-	v = settings_get(st, "dns.servers");
-	str_copy(c->dns_servers, v, sizeof(c->dns_servers));
-	free(v);
-	c->dns_timeout = setting_int(st, "dns.timeout");
-	c->server_cert = settings_get(st, "tls.server_cert");
-	c->server_key = settings_get(st, "tls.server_key");
-	v = settings_get(st, "tls.cafile");
-	str_copy(c->cafile, v, sizeof(c->cafile));
-	free(v);
-	c->max_conns = setting_int(st, "delivery.max_conns");
-	c->max_conns_per_dest = setting_int(st, "delivery.max_conns_per_dest");
-	c->retry_initial = setting_int(st, "delivery.retry_initial");
-	c->retry_max = setting_int(st, "delivery.retry_max");
-	c->max_queue_time = setting_int(st, "delivery.max_queue_time");
-	c->bounces = setting_int(st, "delivery.bounces");
-	if (logsub_load(st, &c->logsubs, &c->nlogsubs, cause) < 0)
-		goto fail;
-	c->tdc_enabled = setting_int(st, "tdc.enabled");
-	v = settings_get(st, "tdc.intake_address");
-	str_copy(c->tdc_intake, v, sizeof(c->tdc_intake));
-	free(v);
-	v = settings_get(st, "tdc.remote_ip_header");
-	str_copy(c->tdc_ip_header, v, sizeof(c->tdc_ip_header));
-	free(v);
-	c->tdc_max_queue_time = setting_int(st, "tdc.max_queue_time");
-	c->tdc_retry_delay = setting_int(st, "tdc.retry_delay");
+	store_read_end(st);
 	return c;
 fail:
+	store_read_end(st);
 	conf_free(c);
 	return NULL;
 }
@@ -166,6 +212,7 @@ conf_free(struct conf *c)
 	free(c->dest);
 	free(c->server_cert);
 	free(c->server_key);
+	free(c->ca_pem);
 	free(c->logsubs);
 	free(c);
 }

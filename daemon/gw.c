@@ -1,12 +1,13 @@
 /*
  * gw.c - what every part of mxgated uses: persistent IDs, mail_logs lines
  * (written to every subscription of type mail_logs whose level takes them,
- * mail/logsub.c), shared message bodies and the TLS contexts.
+ * mail/logsub.c) and the TLS contexts.
  *
  * DIAGNOSTICS: failures to reserve IDs or load TLS material are logged to
  * mail_logs; none of these functions exits.
  */
 #include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -62,6 +63,25 @@ gw_log(struct gw *gw, const char *fmt, ...)
 	va_end(ap);
 }
 
+void
+gw_alert(struct gw *gw, enum alert_severity severity, const char *aclass, int64_t commit,
+    const char *fmt, ...)
+{
+	static const enum logfile_level level[] = { LOGFILE_CRITICAL, LOGFILE_WARNING,
+		LOGFILE_INFO };
+	char text[ALERT_TEXT_MAX], *cause = NULL;
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(text, sizeof(text), fmt, ap);
+	va_end(ap);
+	gw_logl(gw, level[severity], "%s", text);
+	if (alert_raise(gw->q, severity, aclass, text, commit, NULL, &cause) < 0) {
+		gw_logl(gw, LOGFILE_CRITICAL, "cannot record the alert: %s", cause);
+		free(cause);
+	}
+}
+
 /* gw_log_wants - does any mail_logs-type subscription take this level? */
 int
 gw_log_wants(struct gw *gw, enum logfile_level level)
@@ -74,34 +94,6 @@ gw_safe(const char *s, char *buf, size_t size)
 {
 	printable_copy(buf, size, s ? s : "", s ? strlen(s) : 0, 200);
 	return buf;
-}
-
-struct body *
-body_new(char *data, size_t len)
-{
-	struct body *b = xcalloc(1, sizeof(*b));
-
-	b->refs = 1;
-	b->data = data;
-	b->len = len;
-	return b;
-}
-
-struct body *
-body_ref(struct body *b)
-{
-	if (b)
-		b->refs++;
-	return b;
-}
-
-void
-body_unref(struct body *b)
-{
-	if (b && --b->refs == 0) {
-		free(b->data);
-		free(b);
-	}
 }
 
 /* ---------------------------------------------------------- TLS contexts */
@@ -156,6 +148,35 @@ load_pem_server(SSL_CTX *ctx, const char *cert, const char *key, char **cause)
 	return 0;
 }
 
+/*
+ * load_pem_ca - the CA bundle certconfig imported into the store, into
+ * the verifying context's trust store (issue 8, defect 13: the daemon
+ * runs without root and must not depend on reading the operator's file)
+ */
+static int
+load_pem_ca(SSL_CTX *ctx, const char *pem, char **cause)
+{
+	X509_STORE *xs = SSL_CTX_get_cert_store(ctx);
+	BIO *b = BIO_new_mem_buf(pem, -1);
+	X509 *x;
+	int n = 0, ok = 1;
+
+	while (b && (x = PEM_read_bio_X509(b, NULL, NULL, NULL)) != NULL) {
+		if (X509_STORE_add_cert(xs, x) == 1)
+			n++;
+		else
+			ok = 0;
+		X509_free(x);
+	}
+	BIO_free(b);
+	ERR_clear_error();	/* the end of the text shows as an error */
+	if (!ok || n == 0) {
+		*cause = str_dup("cannot load the CA bundle imported by certconfig");
+		return -1;
+	}
+	return 0;
+}
+
 int
 gw_tls_reload(struct gw *gw, char **cause)
 {
@@ -181,13 +202,16 @@ gw_tls_reload(struct gw *gw, char **cause)
 	}
 	SSL_CTX_set_verify(client, SSL_VERIFY_NONE, NULL);
 	SSL_CTX_set_verify(verify, SSL_VERIFY_PEER, NULL);
-	if (c->cafile[0] ? SSL_CTX_load_verify_locations(verify, c->cafile, NULL) != 1 :
+	/* the imported bundle; a path alone is a configuration from before imports */
+	if (c->ca_pem && c->ca_pem[0] ? load_pem_ca(verify, c->ca_pem, cause) < 0 :
+	    c->cafile[0] ? SSL_CTX_load_verify_locations(verify, c->cafile, NULL) != 1 :
 			   SSL_CTX_set_default_verify_paths(verify) != 1) {
 		SSL_CTX_free(server);
 		SSL_CTX_free(client);
 		SSL_CTX_free(verify);
-		*cause = str_printf("cannot load the CA bundle %s",
-		    c->cafile[0] ? c->cafile : "(system)");
+		if (!(c->ca_pem && c->ca_pem[0]))
+			*cause = str_printf("cannot load the CA bundle %s",
+			    c->cafile[0] ? c->cafile : "(system)");
 		return -1;
 	}
 	SSL_CTX_free(gw->server_ctx);

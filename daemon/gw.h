@@ -1,6 +1,6 @@
 /*
- * gw.h - what the parts of mxgated share: the gateway state, the running
- * configuration snapshot, messages and recipients in memory.
+ * gw.h - what the parts of mxgated share: the gateway state and the
+ * running configuration snapshot (messages and recipients: msg.h).
  *
  * One thread runs the libevent loop (listeners, SMTP sessions, delivery,
  * DNS, timers); a writer thread (qwriter.c) makes queue changes durable in
@@ -11,7 +11,6 @@
 
 #include <openssl/ssl.h>
 #include <stdint.h>
-#include <sys/queue.h>
 #include <time.h>
 
 #include <event2/event.h>
@@ -20,6 +19,7 @@
 #include "mail/listener.h"
 #include "mail/logsub.h"
 #include "mail/policy.h"
+#include "store/alert.h"
 #include "util/logfile.h"
 
 struct store;
@@ -44,7 +44,8 @@ struct conf {
 	char dns_servers[2048];
 	int dns_timeout;
 	char *server_cert, *server_key;	/* PEM text, or empty */
-	char cafile[4096];
+	char cafile[4096];		/* where the CA bundle came from (informational) */
+	char *ca_pem;			/* the CA bundle (PEM); empty: cafile, else the system's */
 	int max_conns, max_conns_per_dest;
 	int retry_initial, retry_max, max_queue_time, bounces;
 	int nlogsubs;
@@ -68,61 +69,6 @@ const char *conf_route(const struct conf *c, const char *domain);
 /* conf_dest - the destconfig row for a domain */
 const struct destconf *conf_dest(const struct conf *c, const char *domain);
 
-/* A message body shared by the split copies of a message. */
-struct body {
-	int refs;
-	size_t len;
-	char *data;			/* CRLF lines, not dot-stuffed */
-};
-
-struct body *body_new(char *data, size_t len);
-struct body *body_ref(struct body *b);
-void body_unref(struct body *b);
-
-/* A queued message in memory. */
-struct msg {
-	int64_t mid;
-	int64_t parent_mid;
-	int64_t icid;
-	int kind;			/* enum queue_kind */
-	int direction;			/* 0 incoming, 1 outgoing */
-	time_t received;
-	char *sender;			/* "" for <> */
-	char *policy;
-	char *message_id;
-	char client_ip[64];
-	char *listener;
-	struct body *body;		/* NULL until loaded (after a restart) */
-	size_t body_len;		/* known even before the body is loaded */
-	int nrcpts;			/* recipients not yet done */
-	int refs;			/* recipients + in-flight users */
-	int ndone;			/* recipients finished, for the DSN decision */
-	struct bounce_rec *bounces;	/* hard-bounced recipients, for the DSN */
-	int nbounces;
-};
-
-/* A hard-bounced recipient, remembered until its message is finished. */
-struct bounce_rec {
-	int rid;
-	char *addr;
-	char status[16];		/* "5.1.1" */
-	char *diag;			/* "smtp; 550 5.1.1 <x>: unknown" */
-};
-
-/* A recipient waiting for delivery. */
-struct rcpt {
-	struct msg *msg;
-	int rid;
-	char *addr;
-	char *dest;			/* destination queue name */
-	int attempts;
-	time_t next_try;
-	char *last_error;
-	int dsn_bounce;			/* hard-bounced: a DSN is wanted */
-	TAILQ_ENTRY(rcpt) link;		/* in its destination's list */
-};
-TAILQ_HEAD(rcpt_list, rcpt);
-
 struct gw {
 	struct event_base *base;
 	char *dir;			/* data directory */
@@ -140,6 +86,8 @@ struct gw {
 	SSL_CTX *client_ctx_verify;	/* outbound, verifying against the CA bundle */
 	int64_t id_next[3], id_end[3];	/* reserved blocks of ICID, MID, DCID */
 	int paused;			/* workqueue paused */
+	int disk_low;			/* the disk-low alert was raised */
+	unsigned char journal_key[32];	/* marks this gateway's journal copies (tdc.c) */
 	int stopping;			/* SIGTERM received */
 	time_t stop_time;		/* when */
 	struct event *drain;		/* waits for work in progress before exiting */
@@ -157,6 +105,14 @@ void gw_log(struct gw *gw, const char *fmt, ...) __attribute__((format(printf, 2
 /* gw_logl - one mail_logs line at a level, to the subscriptions that take it */
 void gw_logl(struct gw *gw, enum logfile_level level, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+
+/*
+ * gw_alert - something an operator must act on: a mail_logs line at the
+ * severity's level and an alert (displayalerts); commit: the configuration
+ * commit it concerns (commit reports it), 0 if none
+ */
+void gw_alert(struct gw *gw, enum alert_severity severity, const char *aclass, int64_t commit,
+    const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 
 /* gw_log_wants - would a line at this level be written? (skip costly Debug text) */
 int gw_log_wants(struct gw *gw, enum logfile_level level);

@@ -4,11 +4,9 @@
  *   mxgated [-D DIR] [-f]
  *
  * Daemonizes (pid file DIR/mxgated.pid) unless -f. SIGTERM finishes or
- * aborts open SMTP transactions and exits; SIGHUP reopens the logs. It
- * follows committed configuration by itself: the commit number is polled
- * every second and a new snapshot replaces the old between events (the
- * log subscriptions of type mail_logs included: apply_logs opens and
- * closes their files).
+ * aborts open SMTP transactions and exits; SIGHUP reopens the logs.
+ * Committed configuration and the shell's requests are followed by
+ * control.c; this file sets the parts up and tears them down.
  *
  * DIAGNOSTICS: start-up failures go to stderr and exit 1; later problems
  * go to mail_logs.
@@ -28,11 +26,13 @@
 #include <openssl/err.h>
 #include <openssl/pem.h>
 
+#include "daemon/control.h"
 #include "daemon/delivery.h"
 #include "daemon/gw.h"
 #include "daemon/privs.h"
 #include "daemon/qwriter.h"
 #include "daemon/smtpd.h"
+#include "daemon/tdc.h"
 #include "net/dns.h"
 #include "store/config.h"
 #include "store/queue.h"
@@ -41,53 +41,6 @@
 #include "util/version.h"
 
 #define MXGATED_DEFAULT_DIR "/var/lib/mxgate"
-/* ---------------------------------------------------------- configuration */
-
-/*
- * apply_logs - follow the snapshot's mail_logs-type subscriptions: open
- * the new ones, close the deleted ones, set every level and rollover.
- * mail_logs itself stays open whatever happens (it is where this is told).
- */
-static void
-apply_logs(struct gw *gw, const struct conf *c)
-{
-	char *cause = NULL;
-
-	if (logsub_out_apply(gw->logs, c->logsubs, c->nlogsubs, &cause) < 0) {
-		gw_logl(gw, LOGFILE_WARNING, "Log subscription not opened: %s", cause);
-		free(cause);
-	}
-	gw->maillog = logsub_out_get(gw->logs, "mail_logs");
-}
-
-/* apply_conf - make a new snapshot current */
-static void
-apply_conf(struct gw *gw, struct conf *c)
-{
-	struct conf *old = gw->conf;
-	char *cause = NULL;
-
-	gw->conf = c;
-	apply_logs(gw, c);
-	if (gw_tls_reload(gw, &cause) < 0) {
-		gw_logl(gw, LOGFILE_WARNING, "TLS configuration not applied: %s", cause);
-		free(cause);
-	}
-	if (gw->dns && (old == NULL || strcmp(old->dns_servers, c->dns_servers) != 0)) {
-		if (dns_set_servers(gw->dns, c->dns_servers, &cause) < 0) {
-			gw_logl(gw, LOGFILE_WARNING, "DNS servers not applied: %s", cause);
-			free(cause);
-		}
-	}
-	if (gw->smtpd)
-		smtpd_reconfigure(gw->smtpd);
-	if (gw->dl)
-		delivery_reconfigure(gw->dl);
-	if (old)
-		gw_log(gw, "Configuration changed: now commit %lld", (long long)c->version);
-	conf_free(old);
-}
-
 /* publish_gauges - what status shows while the daemon runs */
 static void
 publish_gauges(struct gw *gw)
@@ -109,29 +62,34 @@ publish_gauges(struct gw *gw)
 	}
 }
 
-/* on_tick - once a second: follow commits, take shell requests */
+/* on_tick - once a second: retries and expiry, gauges, alerts */
 static void
 on_tick(evutil_socket_t fd, short what, void *arg)
 {
 	struct gw *gw = arg;
-	int64_t v = config_version(gw->st);
-	char *cause = NULL;
 
 	(void)fd;
 	(void)what;
-	if (v >= 0 && v != gw->conf->version) {
-		struct conf *c = conf_load(gw->st, &cause);
-
-		if (c == NULL) {
-			gw_logl(gw, LOGFILE_WARNING, "cannot load configuration commit %lld: %s",
-			    (long long)v, cause);
-			free(cause);
-		} else {
-			apply_conf(gw, c);
-		}
-	}
 	delivery_tick(gw->dl);
 	publish_gauges(gw);
+	control_tick(gw);
+}
+
+/* on_poll - every 100 ms: a new commit, requests from the shell */
+static void
+on_poll(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	control_poll(arg);
+}
+
+/* on_writer_failure - the queue writer could not make a batch durable */
+static void
+on_writer_failure(void *arg, const char *cause, int64_t n)
+{
+	gw_alert(arg, ALERT_CRITICAL, "Queue", 0, "Queue writer failed (%lld batches): %s",
+	    (long long)n, cause);
 }
 
 /* on_drain - stopping: exit once no message is half-accepted or in flight */
@@ -219,7 +177,7 @@ main(int argc, char **argv)
 	const char *dir = getenv("MXGATE_HOME");
 	char *cause = NULL;
 	int foreground = 0, opt, pidfd;
-	struct event *tick, *sigs[4];
+	struct event *tick, *poll, *sigs[4];
 	struct timeval one = { 1, 0 };
 	static const int signums[] = { SIGTERM, SIGINT, SIGHUP };
 
@@ -280,10 +238,15 @@ main(int argc, char **argv)
 		gw.maillog = logsub_out_get(gw.logs, "mail_logs");
 	}
 	gw.base = event_base_new();
-	gw.conf = conf_load(gw.st, &cause);
-	if (gw.base == NULL || gw.conf == NULL) {
-		fprintf(stderr, "mxgated: cannot load configuration: %s\n", cause ? cause : "?");
-		return 1;
+	{
+		struct conf *c = conf_load(gw.st, &cause);
+
+		if (gw.base == NULL || c == NULL) {
+			fprintf(stderr, "mxgated: cannot load configuration: %s\n",
+			    cause ? cause : "?");
+			return 1;
+		}
+		control_apply(&gw, c);	/* the log subscriptions, before anything is told */
 	}
 	gw.started = time(NULL);
 	{
@@ -296,11 +259,15 @@ main(int argc, char **argv)
 			return 1;
 		}
 	}
-	apply_logs(&gw, gw.conf);
+	if (tdc_init(&gw, &cause) < 0) {
+		fprintf(stderr, "mxgated: %s\n", cause);
+		return 1;
+	}
 	gw_log(&gw, "mxgated %s starting on %s (configuration commit %lld)", MXGATE_VERSION, dir,
 	    (long long)gw.conf->version);
 	if (gw_tls_reload(&gw, &cause) < 0) {
-		gw_logl(&gw, LOGFILE_WARNING, "TLS configuration not applied: %s", cause);
+		gw_alert(&gw, ALERT_CRITICAL, "System", gw.conf->version,
+		    "TLS configuration not applied: %s", cause);
 		free(cause);
 		cause = NULL;
 	}
@@ -316,7 +283,7 @@ main(int argc, char **argv)
 			return 1;
 		}
 	}
-	gw.qw = qwriter_start(gw.base, dir, &cause);
+	gw.qw = qwriter_start(gw.base, dir, on_writer_failure, &gw, &cause);
 	if (gw.qw == NULL) {
 		fprintf(stderr, "mxgated: %s\n", cause);
 		return 1;
@@ -349,8 +316,11 @@ main(int argc, char **argv)
 		}
 	}
 
+	control_started(&gw);
 	tick = event_new(gw.base, -1, EV_PERSIST, on_tick, &gw);
 	event_add(tick, &one);
+	poll = event_new(gw.base, -1, EV_PERSIST, on_poll, &gw);
+	event_add(poll, &(struct timeval){ 0, 100000 });
 	for (int i = 0; i < 3; i++) {
 		sigs[i] = evsignal_new(gw.base, signums[i], on_signal, &gw);
 		event_add(sigs[i], NULL);
@@ -366,6 +336,7 @@ main(int argc, char **argv)
 	if (gw.drain)
 		event_free(gw.drain);
 	event_free(tick);
+	event_free(poll);
 	for (int i = 0; i < 3; i++)
 		event_free(sigs[i]);
 	gw_log(&gw, "mxgated stopped");

@@ -13,7 +13,9 @@
  * strings and bodies), so callers may free their data at once; the copy
  * is cheap next to the fsync it waits for.
  *
- * DIAGNOSTICS: a failed batch is logged on stderr with the SQLite cause.
+ * DIAGNOSTICS: a failed batch is handed, with the SQLite cause, to the
+ * report function on the loop thread (mxgated logs it in mail_logs and
+ * raises an alert): the writer thread itself never writes a log.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -58,6 +60,10 @@ struct qwriter {
 	int efd;			/* eventfd: accepts are done */
 	struct event *ev;		/* loop-thread side of efd */
 	int64_t batches, durable;
+	char *failure;			/* a failed batch's cause, for the loop thread */
+	int64_t nfailures;		/* failed batches not yet reported */
+	qwriter_report_fn report;	/* where failures are told (loop thread) */
+	void *report_arg;
 };
 
 /* push - hand an operation to the thread */
@@ -148,7 +154,11 @@ run_batch(struct qwriter *qw, struct qop *list)
 	else
 		queue_rollback(qw->q);
 	if (!ok) {
-		fprintf(stderr, "mxgated: queue batch failed: %s\n", cause ? cause : "?");
+		pthread_mutex_lock(&qw->lock);
+		if (qw->failure == NULL)
+			qw->failure = str_printf("%s", cause ? cause : "unknown error");
+		qw->nfailures++;
+		pthread_mutex_unlock(&qw->lock);
 		free(cause);
 	}
 	for (op = list; op; op = next) {
@@ -174,8 +184,12 @@ run_batch(struct qwriter *qw, struct qop *list)
 		*t = accepted;
 	}
 	pthread_mutex_unlock(&qw->lock);
-	if (accepted && write(qw->efd, &one, sizeof(one)) < 0 && errno != EAGAIN)
-		fprintf(stderr, "mxgated: eventfd write: %s\n", strerror(errno));
+	if (accepted || !ok) {
+		/* fails only when the counter is full, and then the loop is awake anyway */
+		ssize_t w = write(qw->efd, &one, sizeof(one));
+
+		(void)w;
+	}
 }
 
 /* thread_main - take whatever has gathered, apply it, repeat */
@@ -215,10 +229,20 @@ on_done(evutil_socket_t fd, short what, void *arg)
 	(void)what;
 	if (read(fd, &v, sizeof(v)) < 0 && errno != EAGAIN)
 		return;
+	char *failure;
+	int64_t nfailures;
+
 	pthread_mutex_lock(&qw->lock);
 	list = qw->done;
 	qw->done = NULL;
+	failure = qw->failure;
+	nfailures = qw->nfailures;
+	qw->failure = NULL;
+	qw->nfailures = 0;
 	pthread_mutex_unlock(&qw->lock);
+	if (failure && qw->report)
+		qw->report(qw->report_arg, failure, nfailures);
+	free(failure);
 	for (; list; list = next) {
 		next = list->next;
 		if (list->cb)
@@ -228,10 +252,13 @@ on_done(evutil_socket_t fd, short what, void *arg)
 }
 
 struct qwriter *
-qwriter_start(struct event_base *base, const char *dir, char **cause)
+qwriter_start(struct event_base *base, const char *dir, qwriter_report_fn report, void *arg,
+    char **cause)
 {
 	struct qwriter *qw = xcalloc(1, sizeof(*qw));
 
+	qw->report = report;
+	qw->report_arg = arg;
 	if (queue_open(dir, &qw->q, cause) < 0) {
 		free(qw);
 		return NULL;
@@ -286,6 +313,7 @@ qwriter_stop(struct qwriter *qw)
 	queue_close(qw->q);
 	pthread_mutex_destroy(&qw->lock);
 	pthread_cond_destroy(&qw->cond);
+	free(qw->failure);
 	free(qw);
 }
 

@@ -23,8 +23,12 @@ struct qwriter;
 /* qwriter_accept_cb - on the loop thread once the batch is durable (ok) or failed */
 typedef void (*qwriter_accept_cb)(void *arg, int ok);
 
-/* qwriter_start - open DIR/queue.db on a thread of its own */
-struct qwriter *qwriter_start(struct event_base *base, const char *dir, char **cause);
+/* qwriter_report_fn - on the loop thread: n batches failed, the first for this cause */
+typedef void (*qwriter_report_fn)(void *arg, const char *cause, int64_t n);
+
+/* qwriter_start - open DIR/queue.db on a thread of its own; failures go to report */
+struct qwriter *qwriter_start(struct event_base *base, const char *dir, qwriter_report_fn report,
+    void *arg, char **cause);
 
 /* qwriter_stop - apply what is pending, join the thread */
 void qwriter_stop(struct qwriter *qw);

@@ -38,15 +38,10 @@
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 
-#include "daemon/delivery.h"
 #include "daemon/gw.h"
-#include "daemon/qwriter.h"
+#include "daemon/pipeline.h"
 #include "daemon/smtpd.h"
-#include "daemon/tdc.h"
-#include "mail/header.h"
-#include "mail/mailfmt.h"
 #include "net/smtp_parse.h"
-#include "store/queue.h"
 #include "util/buf.h"
 #include "util/str.h"
 
@@ -103,13 +98,6 @@ struct session {
 	struct srcpt *rcpts;
 	struct buf data;		/* message received so far */
 	int too_big;
-	/* while committing */
-	int nmsgs;
-	struct msg **msgs;		/* the split messages */
-	struct rcpt ***mrcpts;		/* their recipients */
-	int *mnrcpts;
-	struct queue_msg *qm;		/* what the writer stores */
-	struct queue_rcpt *qr;
 	TAILQ_ENTRY(session) link;
 };
 TAILQ_HEAD(session_list, session);
@@ -242,63 +230,20 @@ close_after_output(struct session *s)
 
 /* ---------------------------------------------------------- acceptance */
 
-/* committed - the writer made the messages durable (or failed) */
+/* committed - the pipeline's reply once the message is durable (or not) */
 static void
-committed(void *arg, int ok)
+committed(void *arg, const char *text)
 {
 	struct session *s = arg;
 	struct smtpd *sd = s->sd;
 	struct gw *gw = sd->gw;
-	int64_t mid = s->mid;
 
 	sd->committing--;
-	if (ok && s->gone)
+	if (text[0] == '2' && s->gone)
 		gw_log(gw, "MID %lld accepted, but the client left before the reply",
-		    (long long)mid);
-	if (ok) {
-		for (int i = 0; i < s->nmsgs; i++) {
-			const struct msg *m = s->msgs[i];
-			char t[400];
-
-			if (m->kind == QUEUE_KIND_JOURNAL) {
-				gw_log(gw, "TDC: MID %lld with Message-ID '%s' queued for delivery to "
-					   "Message Intake Address %s",
-				    (long long)m->mid, safe(m->message_id, t, sizeof(t)),
-				    s->mrcpts[i][0]->addr);
-				qwriter_global(gw->qw, "tdc_queued", 1);
-			} else {
-				gw_log(gw, "MID %lld queued for delivery", (long long)m->mid);
-			}
-			delivery_enqueue(gw->dl, s->msgs[i], s->mrcpts[i], s->mnrcpts[i]);
-			free(s->mrcpts[i]);
-			msg_unref(s->msgs[i]);	/* the session's reference */
-		}
-		qwriter_global(gw->qw, "rcvd_msgs", 1);
-		qwriter_global(gw->qw, "rcvd_rcpts", s->nrcpts);
-		reply(s, "250 2.0.0 Ok: Message %lld accepted", (long long)mid);
-	} else {
-		for (int i = 0; i < s->nmsgs; i++) {
-			for (int j = 0; j < s->mnrcpts[i]; j++)
-				rcpt_free(s->mrcpts[i][j]);
-			free(s->mrcpts[i]);
-			msg_unref(s->msgs[i]);
-		}
-		gw_logl(gw, LOGFILE_WARNING, "MID %lld not queued: the queue could not be written",
-		    (long long)mid);
-		reply(s, "451 4.3.0 Error: queue write failed; try again later");
-	}
-	free(s->msgs);
-	free(s->mrcpts);
-	free(s->mnrcpts);
-	free(s->qm);
-	free(s->qr);
-	s->msgs = NULL;
-	s->mrcpts = NULL;
-	s->mnrcpts = NULL;
-	s->qm = NULL;
-	s->qr = NULL;
-	s->nmsgs = 0;
-	s->mid = 0;		/* accepted: nothing to abort */
+		    (long long)s->mid);
+	reply(s, "%s", text);
+	s->mid = 0;		/* accepted or refused by the pipeline: nothing to abort */
 	txn_reset(s, NULL);
 	s->state = SS_READY;
 	if (s->gone) {
@@ -314,18 +259,14 @@ committed(void *arg, int ok)
 	process(s);	/* pipelined input that arrived meanwhile */
 }
 
-/* finish_data - the final dot: log, split by policy, hand to the writer */
+/* finish_data - the final dot: the message goes through the pipeline */
 static void
 finish_data(struct session *s)
 {
 	struct gw *gw = s->sd->gw;
-	const struct conf *c = gw->conf;
-	const struct policy_table *pt = s->l->conf.type == LISTENER_PUBLIC ? &c->in : &c->out;
-	struct header_info hi;
-	char date[64], t[400], *hdr, *all;
-	int *group, *order, ngroups = 0, q = 0;
-	size_t hlen, total;
-	struct body *body;
+	struct pipeline_rcpt *rc;
+	struct pipeline_in in;
+	char refusal[256];
 
 	if (s->too_big) {
 		gw_log(gw, "MID %lld ICID %lld message size exceeds the listener limit of %lld bytes",
@@ -334,126 +275,24 @@ finish_data(struct session *s)
 		txn_reset(s, "Receiving aborted: message too big");
 		return;
 	}
-	header_scan(s->data.data ? s->data.data : "", s->data.len, &hi);
-	if (hi.has_message_id)
-		gw_log(gw, "MID %lld Message-ID '%s'", (long long)s->mid,
-		    safe(hi.message_id, t, sizeof(t)));
-	safe(hi.subject, t, sizeof(t));
-	/* AsyncOS quotes with ' unless the subject holds one */
-	if (strchr(t, '\''))
-		gw_log(gw, "MID %lld Subject \"%s\"", (long long)s->mid, t);
-	else
-		gw_log(gw, "MID %lld Subject '%s'", (long long)s->mid, t);
-
-	/* our trace header first (RFC 5321 4.4) */
-	mailfmt_date(time(NULL), date, sizeof(date));
-	hdr = str_printf("Received: from %s ([%s])\r\n by %s with ESMTP%s id %lld%s%s%s;\r\n %s\r\n",
-	    s->helo, s->ip, c->hostname, s->tls ? "S" : "", (long long)s->mid,
-	    s->nrcpts == 1 ? "\r\n for <" : "", s->nrcpts == 1 ? s->rcpts[0].addr : "",
-	    s->nrcpts == 1 ? ">" : "", date);
-	hlen = strlen(hdr);
-	total = hlen + s->data.len;
-	all = xmalloc(total + 1);
-	memcpy(all, hdr, hlen);
-	if (s->data.len)
-		memcpy(all + hlen, s->data.data, s->data.len);
-	all[total] = '\0';
-	free(hdr);
-	buf_free(&s->data);
-	body = body_new(all, total);
-	gw_log(gw, "MID %lld ready %zu bytes from <%s>", (long long)s->mid, total,
-	    safe(s->sender, t, sizeof(t)));
-
-	/* one message per policy, in order of first appearance */
-	group = xcalloc((size_t)s->nrcpts, sizeof(int));
-	order = xcalloc((size_t)s->nrcpts, sizeof(int));
-	for (int i = 0; i < s->nrcpts; i++) {
-		int p = policy_match(pt, s->rcpts[i].addr, s->sender), g;
-
-		for (g = 0; g < ngroups; g++)
-			if (order[g] == p)
-				break;
-		if (g == ngroups)
-			order[ngroups++] = p;
-		group[i] = g;
+	rc = xcalloc((size_t)s->nrcpts, sizeof(*rc));
+	for (int i = 0; i < s->nrcpts; i++)
+		rc[i] = (struct pipeline_rcpt){ s->rcpts[i].addr, s->rcpts[i].domain };
+	in = (struct pipeline_in){ .icid = s->icid, .mid = s->mid, .listener = &s->l->conf,
+		.client_ip = s->ip, .helo = s->helo, .tls = s->tls, .sender = s->sender,
+		.rcpts = rc, .nrcpts = s->nrcpts, .data = s->data.data, .len = s->data.len };
+	s->data = (struct buf){ 0 };	/* taken by the pipeline */
+	buf_init(&s->data, 0);
+	if (pipeline_run(gw, &in, committed, s, refusal, sizeof(refusal)) < 0) {
+		free(rc);
+		reply(s, "%s", refusal);
+		txn_reset(s, "Receiving aborted by the pipeline");
+		return;
 	}
-	/* room for a journal copy of each part, with its one recipient */
-	s->nmsgs = ngroups;
-	s->msgs = xcalloc((size_t)ngroups * 2, sizeof(*s->msgs));
-	s->mrcpts = xcalloc((size_t)ngroups * 2, sizeof(*s->mrcpts));
-	s->mnrcpts = xcalloc((size_t)ngroups * 2, sizeof(int));
-	s->qm = xcalloc((size_t)ngroups * 2, sizeof(*s->qm));
-	s->qr = xcalloc((size_t)(s->nrcpts + ngroups), sizeof(*s->qr));
-	for (int g = 0; g < ngroups; g++) {
-		struct msg *m = msg_new();
-		const char *pname = pt->p[order[g]].name;
-
-		m->mid = g == 0 ? s->mid : gw_id(gw, GW_MID);
-		m->parent_mid = g == 0 ? 0 : s->mid;
-		m->icid = s->icid;
-		m->kind = QUEUE_KIND_NORMAL;
-		m->direction = s->l->conf.type == LISTENER_PUBLIC ? 0 : 1;
-		m->received = time(NULL);
-		m->sender = str_dup(s->sender);
-		m->policy = str_dup(pname);
-		m->message_id = str_dup(hi.message_id);
-		str_copy(m->client_ip, s->ip, sizeof(m->client_ip));
-		m->listener = str_dup(s->l->conf.name);
-		m->body = body_ref(body);
-		m->body_len = total;
-		s->msgs[g] = m;
-		if (g > 0)
-			gw_log(gw, "MID %lld was split creating MID %lld due to a per-recipient "
-				   "policy %s in the %s table",
-			    (long long)s->mid, (long long)m->mid, pname,
-			    policy_table_name(pt->dir));
-		s->mrcpts[g] = xcalloc((size_t)s->nrcpts, sizeof(struct rcpt *));
-		for (int i = 0; i < s->nrcpts; i++) {
-			struct rcpt *r;
-
-			if (group[i] != g)
-				continue;
-			r = rcpt_new(m, s->mnrcpts[g], s->rcpts[i].addr, s->rcpts[i].domain);
-			s->mrcpts[g][s->mnrcpts[g]++] = r;
-			s->qr[q++] = (struct queue_rcpt){ .mid = m->mid, .rid = r->rid,
-				.addr = r->addr, .dest = r->dest };
-		}
-		gw_log(gw, "MID %lld matched all recipients for per-recipient policy %s in the %s "
-			   "table",
-		    (long long)m->mid, pname, policy_table_name(pt->dir));
-		s->qm[g] = (struct queue_msg){ .mid = m->mid, .parent_mid = m->parent_mid,
-			.icid = m->icid, .kind = QUEUE_KIND_NORMAL, .received = m->received,
-			.sender = m->sender, .policy = m->policy, .direction = m->direction,
-			.client_ip = m->client_ip, .listener = m->listener,
-			.message_id = m->message_id, .body = body->data, .body_len = total };
-	}
-	body_unref(body);
-
-	/*
-	 * Every stage has passed and the parts are going to be delivered:
-	 * the Threat Defense Connector journals the incoming ones, in the
-	 * same durable batch.
-	 */
-	if (s->l->conf.type == LISTENER_PUBLIC)
-		for (int g = 0; g < ngroups; g++) {
-			char intake[320];
-			int k = s->nmsgs;
-
-			if (!policy_tdc_address(pt, order[g], c->tdc_enabled, c->tdc_intake, intake,
-				sizeof(intake)))
-				continue;
-			s->mrcpts[k] = xcalloc(1, sizeof(struct rcpt *));
-			s->mnrcpts[k] = 1;
-			s->msgs[k] = tdc_journal(gw, s->msgs[g], intake, s->mrcpts[g], s->mnrcpts[g],
-			    hi.subject, &s->qm[k], &s->qr[q++], &s->mrcpts[k][0]);
-			s->nmsgs++;
-		}
-	free(group);
-	free(order);
+	free(rc);
 	s->state = SS_COMMIT;
 	s->sd->committing++;
 	bufferevent_disable(s->bev, EV_READ);
-	qwriter_accept(gw->qw, s->qm, s->nmsgs, s->qr, q, committed, s);
 }
 
 /* ---------------------------------------------------------- commands */
@@ -990,8 +829,9 @@ open_listener(struct smtpd *sd, const struct listener_conf *conf)
 	    LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE | LEV_OPT_CLOSE_ON_EXEC, 1024,
 	    (struct sockaddr *)&ss, sslen);
 	if (l->evl == NULL) {
-		gw_logl(gw, LOGFILE_CRITICAL, "Listener %s cannot listen on %s port %d: %s",
-		    conf->name, conf->ip, conf->port, strerror(errno));
+		gw_alert(gw, ALERT_CRITICAL, "Listener", gw->conf->version,
+		    "Listener %s cannot listen on %s port %d: %s", conf->name, conf->ip,
+		    conf->port, strerror(errno));
 		free(l);
 		return;
 	}

@@ -170,7 +170,9 @@ scan_cb(const char *name, size_t nlen, const char *value, size_t vlen, void *arg
 	struct header_info *hi = arg;
 
 	hi->nheaders++;
-	if (!hi->has_message_id && name_is(name, nlen, "Message-ID")) {
+	if (name_is(name, nlen, "Received"))
+		hi->nreceived++;
+	else if (!hi->has_message_id && name_is(name, nlen, "Message-ID")) {
 		header_unfold(value, vlen, hi->message_id, sizeof(hi->message_id));
 		hi->has_message_id = 1;
 	} else if (!hi->has_subject && name_is(name, nlen, "Subject")) {

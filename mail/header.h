@@ -49,6 +49,7 @@ struct header_info {
 	int has_from;		/* a From header was present */
 	int has_subject;	/* a Subject header was present */
 	int nheaders;		/* headers walked */
+	int nreceived;		/* Received: headers among them (hops so far) */
 	size_t body_off;	/* from header_walk */
 };
 

@@ -40,6 +40,7 @@
 #include <sys/queue.h>
 
 #include <ares.h>
+#include <netdb.h>
 #include <event2/event.h>
 
 #include "net/dns.h"
@@ -1034,6 +1035,38 @@ dns_resolve_mail(struct dns *d, const char *domain, dns_mail_cb cb, void *arg)
 	}
 }
 
+/*
+ * hosts_file - a host named in a route is looked up in the hosts file
+ * first (as the operator's resolver would: "localhost" is not in the
+ * DNS); 1 with the request decided, 0 when the file does not name it
+ */
+static int
+hosts_file(struct dns_req *req)
+{
+	struct dns_work *w = &req->work[0];
+	struct hostent *he = NULL;
+
+	if (req->d->chan == NULL)
+		return 0;
+	if (ares_gethostbyname_file(req->d->chan->ch, req->name, AF_INET, &he) == ARES_SUCCESS) {
+		for (int i = 0; he->h_addr_list[i] && w->n4 < DNS_MAX_ADDRS; i++)
+			memcpy(&w->a4[w->n4++], he->h_addr_list[i], sizeof(w->a4[0]));
+		ares_free_hostent(he);
+	}
+	he = NULL;
+	if (ares_gethostbyname_file(req->d->chan->ch, req->name, AF_INET6, &he) == ARES_SUCCESS) {
+		for (int i = 0; he->h_addr_list[i] && w->n6 < DNS_MAX_ADDRS; i++)
+			memcpy(&w->a6[w->n6++], he->h_addr_list[i], sizeof(w->a6[0]));
+		ares_free_hostent(he);
+	}
+	if (w->n4 + w->n6 == 0)
+		return 0;
+	hop_fill(req, 0);
+	req_decide(req, DNS_OK);
+	req_finish(req);
+	return 1;
+}
+
 /* dns_resolve_addr - the addresses of a host name or IP literal */
 void
 dns_resolve_addr(struct dns *d, const char *host, dns_addr_cb cb, void *arg)
@@ -1054,6 +1087,7 @@ dns_resolve_addr(struct dns *d, const char *host, dns_addr_cb cb, void *arg)
 		req_finish(req);
 	} else {
 		str_copy(req->hops[0].host, req->name, sizeof(req->hops[0].host));
-		start_addrs(req);
+		if (!hosts_file(req))
+			start_addrs(req);
 	}
 }

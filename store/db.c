@@ -118,6 +118,18 @@ store_schema_version(struct store *st)
 }
 
 int
+store_read_begin(struct store *st, char **cause)
+{
+	return store_exec(st, "BEGIN", cause);
+}
+
+void
+store_read_end(struct store *st)
+{
+	store_exec(st, "COMMIT", NULL);
+}
+
+int
 store_migrate_to(struct store *st, int version, char **cause)
 {
 	int cur;

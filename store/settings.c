@@ -263,3 +263,16 @@ settings_stage(struct store *st, const char *name, const char *value, char **cau
 	free(running);
 	return settings_set(st, name, value, cause);
 }
+
+int
+settings_read(struct store *st, const char *name, char **value, char **cause)
+{
+	const struct setting_def *d = settings_find(name);
+
+	*value = NULL;
+	if (config_get(st, SETTINGS_SECTION, name, value, cause) < 0)
+		return -1;
+	if (*value == NULL)
+		*value = str_dup(d && d->def ? d->def : "");
+	return 0;
+}

@@ -50,6 +50,9 @@ int settings_validate(const struct setting_def *d, char *value, size_t size, cha
 /* settings_get - current value as this session sees it (default if unset); malloc'd */
 char *settings_get(struct store *st, const char *name);
 
+/* settings_read - like settings_get, but a store error is an error (-1, *cause), not the default */
+int settings_read(struct store *st, const char *name, char **value, char **cause);
+
 /* settings_get_int - INT or BOOL value as a number */
 long settings_get_int(struct store *st, const char *name);
 

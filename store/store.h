@@ -40,6 +40,14 @@ int store_schema_version(struct store *st);
 /* store_migrate_to - run migrations up to version (tests); see store_open */
 int store_migrate_to(struct store *st, int version, char **cause);
 
+/*
+ * store_read_begin, store_read_end - a read transaction: every read in
+ * between sees the same commit (SQLite WAL snapshot), so a reader never
+ * sees half of a commit that lands meanwhile
+ */
+int store_read_begin(struct store *st, char **cause);
+void store_read_end(struct store *st);
+
 /* store_dump - every row of the persistent tables as text, for comparisons */
 char *store_dump(struct store *st);
 

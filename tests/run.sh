@@ -11,7 +11,6 @@
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top" || exit 2
 out=$top/tests/out
-rm -rf "$out"
 mkdir -p "$out"
 passed=0
 failed=0
@@ -49,6 +48,8 @@ for b in "$@"; do
 	echo "== tests against $b"
 	export MXSH="$top/$b/mxsh" MXGATED="$top/$b/mxgated" BUILD="$top/$b"
 	export UNIT_TMP="$out/$bname.tmp" TEST_OUT="$out/$bname"
+	# only this build's results: runs against other builds may be going on
+	rm -rf "$out/$bname" "$out/$bname".*
 	mkdir -p "$UNIT_TMP" "$TEST_OUT"
 	export ASAN_OPTIONS="detect_leaks=1:abort_on_error=0:exitcode=99"
 	export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1:exitcode=98"

@@ -95,7 +95,7 @@ for want in "New SMTP ICID [0-9]+ interface IncomingMail" "Start MID $A ICID [0-
 	"MID $BB was generated for bounce of MID $A2" "Start MID $BB ICID 0" \
 	"Delivery start DCID [0-9]+ MID $BB " "Message finished MID $BB done" \
 	"TDC: Delivery start DCID [0-9]+ MID $C1\$" "TDC: New SMTP DCID [0-9]+ interface" \
-	"TDC: MID $C1 successfully delivered for scanning with Email Threat Defense" \
+	"TDC: MID $C1 successfully delivered for scanning with Cisco Secure Email Threat Defense" \
 	"TDC: DCID [0-9]+ close" "Message finished MID $C1 done" \
 	"Message finished MID $C2 done" "Message finished MID $A2 done" \
 	"Message finished MID $A done" "ICID [0-9]+ close" "New SMTP DCID [0-9]+ interface" \

@@ -121,11 +121,11 @@ finished "$C"
 t_check original_delivered wait_sink 10 "$SINK" 0
 t_check copy_delivered test "$(saved)" -ge 1
 t_check log_generated has "TDC: MID $C was generated based on MID $MID for policy DEFAULT"
-t_check log_queued has "TDC: MID $C with Message-ID '<e2e.1@outside.test>' queued for delivery to Message Intake Address journal@intake.test"
+t_check log_queued has "TDC: MID $C with Message-ID '<e2e.1@outside.test>' enqueued for delivery to Message Intake Address journal@intake.test"
 t_check log_new_dcid has "TDC: New SMTP DCID [0-9]+ interface 127.0.0.1 address 127.0.0.1 port $I"
 t_check log_tls has "DCID [0-9]+ TLS success protocol TLSv1\.[23] cipher "
 t_check log_start has "TDC: Delivery start DCID [0-9]+ MID $C\$"
-t_check log_success has "TDC: MID $C successfully delivered for scanning with Email Threat Defense"
+t_check log_success has "TDC: MID $C successfully delivered for scanning with Cisco Secure Email Threat Defense"
 t_check log_finished has "Message finished MID $C done"
 ENV=$(ls "$IN"/msg.*.env | head -1)
 EML=${ENV%.env}.eml
@@ -205,9 +205,9 @@ case_run() {
 		t_pass "retry/$name"
 	fi
 }
-FAILED="delivery failed to Email Threat Defense:"
+FAILED="delivery failed to Cisco Secure Email Threat Defense:"
 case_run smtp_550 '{"reply": "550 5.7.1 not for you", "reply_at": "rcpt"}' 1 "$FAILED Hard Bounced\\."
-t_check retry/smtp_550_logged has "TDC: Hard bounced DCID [0-9]+ MID $c - 5\.7\.1 - Recipient rejected \('550', 'not for you'\)"
+t_check retry/smtp_550_logged has "TDC: Hard bounced - 5\.7\.1 - Recipient rejected \('550', 'not for you'\)"
 case_run smtp_554_eod '{"reply": "554 5.6.0 content refused", "reply_at": "eod"}' 1 "$FAILED Hard Bounced\\."
 case_run smtp_451 '{"reply": "451 4.3.0 try later", "reply_at": "eod"}' 2 "$FAILED Retries Exhausted\\."
 t_check retry/smtp_451_delayed has "TDC: Delayed: DCID [0-9]+ MID $c - 4\.3\.0 - Message deferred \('451', \['try later'\]\) - retry 1 of 1 in 1 seconds"
@@ -261,14 +261,14 @@ finished "$c3"
 sleep 1
 t_check policy/default_no sh -c "! grep -q 'based on MID $m ' '$LOG'"
 t_check policy/inherits_default_no sh -c "! grep -q 'based on MID $m2 ' '$LOG'"
-t_check policy/custom_address has "TDC: MID $c3 with Message-ID .* queued for delivery to Message Intake Address vip-journal@intake.test"
+t_check policy/custom_address has "TDC: MID $c3 with Message-ID .* enqueued for delivery to Message Intake Address vip-journal@intake.test"
 t_check policy/custom_received grep -lq '"rcpt_to": \["vip-journal@intake.test"\]' $(ls "$IN"/msg.*.env)
 t_check policy/no sh -c "! grep -q 'based on MID $m4 ' '$LOG'"
 mxsh_do "$D" "policyconfig incoming edit DEFAULT tdc=global" "commit default global" >>"$D/pol.out" 2>&1
 sleep 2
 m=$(send "e@sales.example.test")
 c=$(copy_of "$m")
-t_check policy/inherits_default_global has "TDC: MID $c with Message-ID .* queued for delivery to Message Intake Address journal@intake.test"
+t_check policy/inherits_default_global has "TDC: MID $c with Message-ID .* enqueued for delivery to Message Intake Address journal@intake.test"
 # one message to two policies: a copy for each part, each to its address
 swaks --server 127.0.0.1:$P --from s@outside.test --to f@sales.example.test,g@vip.example.test \
 	>"$D/swaks.split" 2>&1

@@ -255,7 +255,7 @@ static const char *current =
     TS "Message finished MID 2 done\n"
     TS "TDC: New SMTP DCID 4 interface 10.0.0.1 address 203.0.113.200 port 25\n"
     TS "TDC: Delivery start DCID 4 MID 3\n"
-    TS "TDC: MID 3 successfully delivered for scanning with Email Threat Defense\n"
+    TS "TDC: MID 3 successfully delivered for scanning with Cisco Secure Email Threat Defense\n"
     TS "Message finished MID 3 done\n"
     TS "Message finished MID 1 done\n"
     TS "MID 1 late line after its end\n"
