@@ -263,6 +263,9 @@ conn_failed(struct conn *c, const char *details)
 		return;
 	}
 	/* every address failed: the host is down; retry on the schedule */
+	if (d->tdc && !d->down)
+		gw_alert(gw, ALERT_WARNING, "Threat Defense Connector", 0,
+		    "The message intake for %s cannot be reached: %s", d->domain, details);
 	d->down = 1;
 	d->retry_at = time(NULL) + (d->tdc ? gw->conf->tdc_retry_delay : gw->conf->retry_initial);
 	d->cands_expire = 0;	/* resolve again next time */
