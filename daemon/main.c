@@ -45,8 +45,8 @@
 static void
 publish_gauges(struct gw *gw)
 {
-	static char last[256];
-	char now[256];
+	static char last[256], last_ids[96];
+	char now[256], ids[96];
 	int conns, workq, dests;
 	int64_t batches, fsyncs;
 
@@ -59,6 +59,13 @@ publish_gauges(struct gw *gw)
 	if (strcmp(now, last) != 0) {
 		qwriter_state(gw->qw, "gauges", now);
 		str_copy(last, now, sizeof(last));
+	}
+	/* the last IDs handed out, not the end of the reserved blocks (status) */
+	str_fmt(ids, sizeof(ids), "%lld %lld %lld", (long long)(gw->id_next[GW_ICID] - 1),
+	    (long long)(gw->id_next[GW_MID] - 1), (long long)(gw->id_next[GW_DCID] - 1));
+	if (strcmp(ids, last_ids) != 0) {
+		qwriter_state(gw->qw, "ids.last", ids);
+		str_copy(last_ids, ids, sizeof(last_ids));
 	}
 }
 
