@@ -46,6 +46,7 @@ static void
 publish_gauges(struct gw *gw)
 {
 	static char last[256], last_ids[96];
+	static long long last_id[3];
 	char now[256], ids[96];
 	int conns, workq, dests;
 	int64_t batches, fsyncs;
@@ -60,9 +61,24 @@ publish_gauges(struct gw *gw)
 		qwriter_state(gw->qw, "gauges", now);
 		str_copy(last, now, sizeof(last));
 	}
-	/* the last IDs handed out, not the end of the reserved blocks (status) */
-	str_fmt(ids, sizeof(ids), "%lld %lld %lld", (long long)(gw->id_next[GW_ICID] - 1),
-	    (long long)(gw->id_next[GW_MID] - 1), (long long)(gw->id_next[GW_DCID] - 1));
+	/*
+	 * The last IDs handed out, not the end of the reserved blocks
+	 * (status); one not used yet in this run keeps the last run's figure
+	 */
+	if (last_ids[0] == '\0') {
+		char *prev = queue_state_get(gw->q, "ids.last");
+
+		if (prev == NULL || sscanf(prev, "%lld %lld %lld", &last_id[0], &last_id[1],
+					&last_id[2]) != 3)
+			last_id[0] = last_id[1] = last_id[2] = 0;
+		free(prev);
+		str_copy(last_ids, "-", sizeof(last_ids));
+	}
+	for (int i = 0; i < 3; i++)
+		if (gw->id_next[i] > 0)
+			last_id[i] = gw->id_next[i] - 1;
+	str_fmt(ids, sizeof(ids), "%lld %lld %lld", last_id[GW_ICID], last_id[GW_MID],
+	    last_id[GW_DCID]);
 	if (strcmp(ids, last_ids) != 0) {
 		qwriter_state(gw->qw, "ids.last", ids);
 		str_copy(last_ids, ids, sizeof(last_ids));
