@@ -5,7 +5,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+
 #include "daemon/tdc.h"
+#include "daemon/trouble.h"
 #include "mail/journal.h"
 #include "tests/unit/unit.h"
 
@@ -150,7 +154,7 @@ test_8bit_and_header(void)
 	CHECK(!journal_header_name_ok("caf\xc3\xa9"));
 }
 
-/* seed 002's table as tdc_classify reads delivery.c's reports */
+/* seed 002's table as trouble_classify reads delivery.c's reports */
 static const struct {
 	const char *status, *code;
 	enum tdc_class want;
@@ -177,16 +181,64 @@ static void
 test_classify(void)
 {
 	for (size_t i = 0; i < NROWS(class_rows); i++)
-		if (tdc_classify(class_rows[i].status, class_rows[i].code) != class_rows[i].want)
+		if (trouble_classify(class_rows[i].status, class_rows[i].code) != class_rows[i].want)
 			UNIT_FAIL("row %zu (%s %s): got %d, want %d", i, class_rows[i].status,
 			    class_rows[i].code,
-			    (int)tdc_classify(class_rows[i].status, class_rows[i].code),
+			    (int)trouble_classify(class_rows[i].status, class_rows[i].code),
 			    (int)class_rows[i].want);
 	CHECK(tdc_is_queue("the.tdc.queue"));
 	CHECK(!tdc_is_queue("example.test"));
 }
 
+/* mark - "X-MXGate-Journal: HEX\r\n" for rest under key */
+static char *
+mark(const unsigned char *key, const char *rest)
+{
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int n = 0;
+	char hex[65], *out;
+
+	HMAC(EVP_sha256(), key, 32, (const unsigned char *)rest, strlen(rest), md, &n);
+	for (int i = 0; i < 32; i++)
+		snprintf(hex + 2 * i, 3, "%02x", md[i]);
+	out = malloc(strlen(rest) + 100);
+	snprintf(out, strlen(rest) + 100, "%s: %s\r\n%s", TDC_MARK_HEADER, hex, rest);
+	return out;
+}
+
+/* a copy's mark verifies under our key only, and only for the content it covers */
+static void
+test_own_copy(void)
+{
+	struct gw gw = { 0 };
+	const char *rest = "From: mxgate\r\nSubject: copy\r\n\r\nbody\r\n";
+	char *m, *other, buf[1024];
+	unsigned char key2[32];
+
+	for (int i = 0; i < 32; i++) {
+		gw.journal_key[i] = (unsigned char)i;
+		key2[i] = (unsigned char)(i + 1);
+	}
+	m = mark(gw.journal_key, rest);
+	CHECK(tdc_own_copy(&gw, m, strlen(m)));
+	/* trace headers added above it by later hops: still ours */
+	snprintf(buf, sizeof(buf), "Received: from a by b; now\r\nReceived: from c by d; now\r\n%s", m);
+	CHECK(tdc_own_copy(&gw, buf, strlen(buf)));
+	/* other content under the same mark: not ours */
+	snprintf(buf, sizeof(buf), "%.*sbody changed\r\n", (int)(strlen(m) - 6), m);
+	CHECK(!tdc_own_copy(&gw, buf, strlen(buf)));
+	/* another gateway's key, a forged value, no mark at all */
+	other = mark(key2, rest);
+	CHECK(!tdc_own_copy(&gw, other, strlen(other)));
+	snprintf(buf, sizeof(buf), "%s: %064d\r\n%s", TDC_MARK_HEADER, 0, rest);
+	CHECK(!tdc_own_copy(&gw, buf, strlen(buf)));
+	CHECK(!tdc_own_copy(&gw, rest, strlen(rest)));
+	free(m);
+	free(other);
+}
+
 static const struct unit_case cases[] = {
+	{ "own_copy", test_own_copy },
 	{ "shape", test_shape },
 	{ "boundary_avoided", test_boundary_avoided },
 	{ "injection", test_injection },
