@@ -22,13 +22,7 @@ SLOW=$D.slow
 LOG=$D/logs/mail_logs/mail.current
 
 mkdir -p "$K" "$D.intake"
-openssl req -x509 -newkey rsa:2048 -nodes -subj /CN=mxgate-test-CA -days 2 \
-	-keyout "$K/ca.key" -out "$K/ca.pem" >/dev/null 2>&1 &&
-	openssl req -newkey rsa:2048 -nodes -subj /CN=intake.test -keyout "$K/intake.key" \
-		-out "$K/intake.csr" >/dev/null 2>&1 &&
-	printf 'subjectAltName=DNS:intake.test,IP:127.0.0.1\n' >"$K/intake.ext" &&
-	openssl x509 -req -in "$K/intake.csr" -CA "$K/ca.pem" -CAkey "$K/ca.key" -CAcreateserial \
-		-days 2 -extfile "$K/intake.ext" -out "$K/intake.pem" >/dev/null 2>&1 ||
+t_ca "$K" && t_cert "$K" intake "DNS:intake.test,IP:127.0.0.1" ||
 	{ t_fail setup "openssl could not make the test CA"; t_done; }
 $PY "$(dirname "$0")/intake.py" --port "$I" --cert "$K/intake.pem" --key "$K/intake.key" \
 	--dir "$D.intake" >"$D.intake.out" 2>&1 &

@@ -22,13 +22,7 @@ S=$(free_port)
 SINK=$D.sink
 mkdir -p "$K"
 
-openssl req -x509 -newkey rsa:2048 -nodes -subj /CN=mxgate-test-CA -days 2 \
-	-keyout "$K/ca.key" -out "$K/ca.pem" >/dev/null 2>&1 &&
-	openssl req -newkey rsa:2048 -nodes -subj /CN=gw.test -keyout "$K/gw.key" \
-		-out "$K/gw.csr" >/dev/null 2>&1 &&
-	printf 'subjectAltName=DNS:gw.test,IP:127.0.0.1\n' >"$K/gw.ext" &&
-	openssl x509 -req -in "$K/gw.csr" -CA "$K/ca.pem" -CAkey "$K/ca.key" -CAcreateserial \
-		-days 2 -extfile "$K/gw.ext" -out "$K/gw.pem" >/dev/null 2>&1 ||
+t_ca "$K" && t_cert "$K" gw "DNS:gw.test,IP:127.0.0.1" ||
 	{ t_fail setup "openssl could not make the test CA"; t_done; }
 
 sink_start "$S" "$SINK" || t_fail setup "smtp-sink did not start"
