@@ -7,6 +7,7 @@
 #     copy's own relaying loop ends at the hop limit (554 5.4.6);
 #   - hop limit: a message with 50 Received: headers is refused 554 5.4.6
 #     and nothing is queued; 49 pass;
+#   - a message without Message-ID logs none (not an empty one);
 #   - a forged journal mark does not exempt a message from journaling;
 #   - a paused work queue does not age a journal copy: paused longer than
 #     tdc.max_queue_time, then resumed, the copy is delivered;
@@ -88,6 +89,16 @@ out=$(hops 50 2>&1)
 case "$out" in *"554"*"5.4.6"*) t_pass hops/50_refused ;; *) t_fail hops/50_refused "$out" ;; esac
 out=$(hops 49 2>&1)
 case "$out" in "250 "*) t_pass hops/49_accepted ;; *) t_fail hops/49_accepted "$out" ;; esac
+# that message had no Message-ID: none is logged, not an empty one
+hmid=$(echo "$out" | sed -n 's/^250 .*Message \([0-9]*\) accepted.*/\1/p')
+wait_for 30 grep -q "was generated based on MID $hmid " "$LOG"
+if grep -q "Message-ID ''" "$LOG"; then
+	t_fail no_message_id "$(grep "Message-ID ''" "$LOG" | head -2)"
+elif ! has "TDC: MID [0-9]+ enqueued for delivery to Message Intake Address"; then
+	t_fail no_message_id "no TDC enqueued line for the copy of MID $hmid"
+else
+	t_pass no_message_id
+fi
 
 # ---------------------------------------------------------------- forged mark
 before=$(count "was generated based on MID")
