@@ -4,8 +4,9 @@
  * A command file defines one `const struct cmd_entry cmd_NAME_entry` with
  * its name, batch usage, one-line help, flags, the words that may follow
  * it (for TAB completion and `?` help) and its handler; cmd_table.c lists
- * them all. Help, usage, completion and the man-page check all come from
- * this one declaration.
+ * them all. A command with sub-commands and key=value settings declares
+ * them instead as a cmd_sub table (commands/cmd_keys.h). Help, usage,
+ * completion and the man-page check all come from this one declaration.
  */
 #ifndef COMMANDS_CMD_H
 #define COMMANDS_CMD_H
@@ -28,6 +29,8 @@ struct cmd_word {
 	const struct cmd_word *next;	/* words allowed after this one */
 };
 
+struct cmd_sub;
+
 struct cmd_entry {
 	const char *name;		/* command name */
 	const char *alias;		/* another full name (exit for quit), or NULL */
@@ -35,6 +38,7 @@ struct cmd_entry {
 	const char *help;		/* one line */
 	int flags;			/* CMD_F_* */
 	const struct cmd_word *words;	/* what may follow the name */
+	const struct cmd_sub *subs;	/* or: its sub-commands, ended by a NULL exec (cmd_keys.h) */
 	enum cmd_ret (*exec)(struct cli *c, int argc, char **argv);
 };
 

@@ -15,46 +15,67 @@
  *
  * DIAGNOSTICS: one error line per refused command; nothing is staged.
  */
-#include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "commands/cmd.h"
-#include "commands/cmd_util.h"
+#include "commands/cmd_keys.h"
 #include "store/config.h"
 #include "store/settings.h"
 #include "util/str.h"
 
 extern const struct cmd_entry cmd_deliveryconfig_entry;
 
-/* The batch keys, their settings, and how print and the dialogue name them. */
-static const struct dkey {
-	const char *key;	/* batch key */
-	const char *setting;	/* settings_table name */
+/* The batch keys and their settings (whose rows give the ranges). */
+static const struct cmd_key dkeys[] = {
+	{ .name = "max_conns", .type = CMD_KEY_INT, .setting = "delivery.max_conns",
+	    .check = cmd_keys_setting,
+	    .help = "concurrent outbound connections in total, 1-10000 (default 500)" },
+	{ .name = "max_conns_per_dest", .type = CMD_KEY_INT,
+	    .setting = "delivery.max_conns_per_dest", .check = cmd_keys_setting,
+	    .help = "concurrent connections per destination, 1-1000 (default 50)" },
+	{ .name = "retry_initial", .type = CMD_KEY_INT, .setting = "delivery.retry_initial",
+	    .check = cmd_keys_setting,
+	    .help = "seconds before the first retry, 1-86400 (default 60)" },
+	{ .name = "retry_max", .type = CMD_KEY_INT, .setting = "delivery.retry_max",
+	    .check = cmd_keys_setting,
+	    .help = "longest retry interval in seconds, retry_initial-86400 (default 3600)" },
+	{ .name = "max_queue_time", .type = CMD_KEY_INT, .setting = "delivery.max_queue_time",
+	    .check = cmd_keys_setting,
+	    .help = "seconds in the queue before bouncing, 60-2592000 (default 259200)" },
+	{ .name = "bounces", .type = CMD_KEY_YESNO, .setting = "delivery.bounces",
+	    .check = cmd_keys_setting, .help = "send bounce messages: yes (default) or no" },
+	{ .name = NULL },
+};
+
+#define NKEYS ((int)(sizeof(dkeys) / sizeof(dkeys[0])) - 1)
+#define K_RETRY_INITIAL 2
+#define K_RETRY_MAX 3
+#define K_BOUNCES 5
+
+/* How print and the dialogue show each key of dkeys, in the same order. */
+static const struct dtext {
 	const char *label;	/* print */
 	const char *unit;	/* print suffix */
 	const char *question;	/* dialogue */
-} dkeys[] = {
-	{ "max_conns", "delivery.max_conns", "Maximum concurrent connections", "",
+} dtext[] = {
+	{ "Maximum concurrent connections", "",
 	    "Enter the maximum number of concurrent outbound connections in total." },
-	{ "max_conns_per_dest", "delivery.max_conns_per_dest",
-	    "Maximum concurrent connections per destination", "",
+	{ "Maximum concurrent connections per destination", "",
 	    "Enter the maximum number of concurrent outbound connections per destination." },
-	{ "retry_initial", "delivery.retry_initial", "Initial retry interval", " seconds",
+	{ "Initial retry interval", " seconds",
 	    "Enter the number of seconds before the first retry of a soft-bounced recipient." },
-	{ "retry_max", "delivery.retry_max", "Maximum retry interval", " seconds",
+	{ "Maximum retry interval", " seconds",
 	    "Enter the longest interval between retries, in seconds." },
-	{ "max_queue_time", "delivery.max_queue_time", "Maximum time in queue", " seconds",
+	{ "Maximum time in queue", " seconds",
 	    "Enter the number of seconds a message may stay in the queue before it bounces." },
-	{ "bounces", "delivery.bounces", "Bounce messages", "",
+	{ "Bounce messages", "",
 	    "Send bounce messages (delivery status notifications) for hard-bounced and "
 	    "expired messages?" },
 };
 
-#define NKEYS ((int)(sizeof(dkeys) / sizeof(dkeys[0])))
-#define K_RETRY_INITIAL 2
-#define K_RETRY_MAX 3
-#define K_BOUNCES 5
+_Static_assert(sizeof(dtext) / sizeof(dtext[0]) == sizeof(dkeys) / sizeof(dkeys[0]) - 1,
+    "dtext has one row per key of dkeys");
 
 /* The values being edited, as text. */
 struct dvals {
@@ -108,7 +129,7 @@ save(struct cli *c, const struct dvals *d)
 		if (strcmp(cur.v[i], d->v[i]) == 0)
 			continue;
 		if (settings_stage(c->st, dkeys[i].setting, d->v[i], &cause) < 0) {
-			cli_error(c, "Cannot stage %s: %s", dkeys[i].key, cause);
+			cli_error(c, "Cannot stage %s: %s", dkeys[i].name, cause);
 			free(cause);
 			return CMD_ERROR;
 		}
@@ -127,63 +148,35 @@ print(struct cli *c)
 	for (int i = 0; i < NKEYS; i++) {
 		char label[80];
 
-		str_fmt(label, sizeof(label), "%s:", dkeys[i].label);
-		cli_printf(c, "    %-49s %s%s\n", label, d.v[i], dkeys[i].unit);
+		str_fmt(label, sizeof(label), "%s:", dtext[i].label);
+		cli_printf(c, "    %-49s %s%s\n", label, d.v[i], dtext[i].unit);
 	}
 	return CMD_OK;
 }
 
+/* set - cmd_keyset.set: a value cmd_keys_setting has checked, into struct dvals */
+static int
+set(void *obj, const struct cmd_key *k, const char *value, char **cause)
+{
+	struct dvals *d = obj;
+
+	if (str_copy(d->v[k - dkeys], value, sizeof(d->v[0])) < 0) {
+		*cause = str_printf("Invalid %s '%.100s': the value is too long.", k->name, value);
+		return -1;
+	}
+	return 0;
+}
+
+static const struct cmd_keyset keyset = { .keys = dkeys, .set = set };
+
 /* setup - batch key=value words */
 static enum cmd_ret
-setup(struct cli *c, int argc, char **argv)
+setup(struct cli *c, const struct cmd_call *call)
 {
 	struct dvals d;
-	unsigned given = 0;
 
 	load(c, &d);
-	for (int i = 0; i < argc; i++) {
-		char *w = str_dup(argv[i]), *key, *value, val[32], *cause = NULL;
-		int k = -1;
-
-		if (cmd_kv_split(w, &key, &value) < 0) {
-			cli_error(c, "Invalid argument '%.100s': settings are key=value with key "
-				     "max_conns, max_conns_per_dest, retry_initial, retry_max, "
-				     "max_queue_time or bounces.",
-			    argv[i]);
-			free(w);
-			return CMD_ERROR;
-		}
-		for (int j = 0; j < NKEYS; j++)
-			if (strcmp(dkeys[j].key, key) == 0)
-				k = j;
-		if (k < 0) {
-			cli_error(c, "Unknown key '%.100s': use max_conns, max_conns_per_dest, "
-				     "retry_initial, retry_max, max_queue_time or bounces.",
-			    key);
-			free(w);
-			return CMD_ERROR;
-		}
-		if (given & (1u << k)) {
-			cli_error(c, "The key %s is given twice; give each key once.", key);
-			free(w);
-			return CMD_ERROR;
-		}
-		given |= 1u << k;
-		if (str_copy(val, value, sizeof(val)) < 0 ||
-		    settings_validate(settings_find(dkeys[k].setting), val, sizeof(val),
-			&cause) < 0) {
-			char *why = cause ? cause : str_dup("The value is too long.");
-
-			why[0] = (char)tolower((unsigned char)why[0]);
-			cli_error(c, "Invalid %s '%.100s': %s", key, value, why);
-			free(why);
-			free(w);
-			return CMD_ERROR;
-		}
-		str_copy(d.v[k], val, sizeof(d.v[k]));
-		free(w);
-	}
-	if (check_order(c, &d) < 0)
+	if (cmd_keys_apply(c, call, &d, NULL) < 0 || check_order(c, &d) < 0)
 		return CMD_ERROR;
 	return save(c, &d);
 }
@@ -203,7 +196,7 @@ dialog_setup(struct cli *c)
 		if (i == K_BOUNCES) {
 			int yes;
 
-			a = cli_ask_yesno(c, dkeys[i].question, strcmp(d.v[i], "yes") == 0, &yes);
+			a = cli_ask_yesno(c, dtext[i].question, strcmp(d.v[i], "yes") == 0, &yes);
 			if (a != ASK_OK)
 				return a;
 			str_copy(d.v[i], yes ? "yes" : "no", sizeof(d.v[i]));
@@ -215,7 +208,7 @@ dialog_setup(struct cli *c)
 		v = num(&d, i);
 		if (v < min)
 			v = min;
-		a = cli_ask_number(c, dkeys[i].question, v, min, def->max, &v);
+		a = cli_ask_number(c, dtext[i].question, v, min, def->max, &v);
 		if (a != ASK_OK)
 			return a;
 		str_fmt(d.v[i], sizeof(d.v[i]), "%ld", v);
@@ -248,49 +241,27 @@ dialog(struct cli *c)
 	}
 }
 
-static const struct cmd_word key_words[] = {
-	{ "max_conns=", "concurrent outbound connections in total, 1-10000 (default 500)",
-	    key_words },
-	{ "max_conns_per_dest=", "concurrent connections per destination, 1-1000 (default 50)",
-	    key_words },
-	{ "retry_initial=", "seconds before the first retry, 1-86400 (default 60)", key_words },
-	{ "retry_max=", "longest retry interval in seconds, retry_initial-86400 (default 3600)",
-	    key_words },
-	{ "max_queue_time=", "seconds in the queue before bouncing, 60-2592000 (default 259200)",
-	    key_words },
-	{ "bounces=", "send bounce messages: yes (default) or no", key_words },
-	{ NULL, NULL, NULL },
-};
+/* print_sub - deliveryconfig print */
+static enum cmd_ret
+print_sub(struct cli *c, const struct cmd_call *call)
+{
+	return print(c);
+}
 
-static const struct cmd_word deliveryconfig_words[] = {
-	{ "print", "Display the delivery settings.", NULL },
-	{ "setup", "Change delivery settings: key=value...", key_words },
-	{ NULL, NULL, NULL },
+static const struct cmd_sub deliveryconfig_subs[] = {
+	{ .name = "print", .help = "Display the delivery settings.", .exec = print_sub },
+	{ .name = "setup", .help = "Change delivery settings: key=value...", .keys = &keyset,
+	    .exec = setup },
+	{ .exec = NULL },
 };
 
 /* deliveryconfig_exec - the menu, or one batch operation */
 static enum cmd_ret
 deliveryconfig_exec(struct cli *c, int argc, char **argv)
 {
-	const char *op;
-
 	if (argc == 0)
 		return dialog(c);
-	op = cmd_word_match(deliveryconfig_words, argv[0]);
-	if (op == NULL) {
-		cli_error(c, "Unknown option '%.40s' for deliveryconfig: use print or setup.",
-		    argv[0]);
-		return CMD_ERROR;
-	}
-	if (strcmp(op, "print") == 0) {
-		if (argc != 1)
-			return cmd_usage_error(c, &cmd_deliveryconfig_entry,
-			    "deliveryconfig print");
-		return print(c);
-	}
-	if (argc < 2)
-		return cmd_usage_error(c, &cmd_deliveryconfig_entry, "deliveryconfig setup");
-	return setup(c, argc - 1, argv + 1);
+	return cmd_keys_run(c, &cmd_deliveryconfig_entry, argc, argv);
 }
 
 const struct cmd_entry cmd_deliveryconfig_entry = {
@@ -300,6 +271,6 @@ const struct cmd_entry cmd_deliveryconfig_entry = {
 		 "[retry_max=SEC] [max_queue_time=SEC] [bounces=yes|no]",
 	.help = "Configure outbound delivery: connection limits, retries, bounces.",
 	.flags = CMD_F_CONFIG,
-	.words = deliveryconfig_words,
+	.subs = deliveryconfig_subs,
 	.exec = deliveryconfig_exec,
 };

@@ -20,7 +20,7 @@
 #include <strings.h>
 
 #include "commands/cmd.h"
-#include "commands/cmd_util.h"
+#include "commands/cmd_keys.h"
 #include "mail/destconf.h"
 #include "store/config.h"
 #include "store/settings.h"
@@ -144,50 +144,37 @@ not_found(struct cli *c, const char *domain)
 	return CMD_ERROR;
 }
 
-/* apply_args - key=value words (tls, max_conns) onto d; *given bit 0 tls, 1 max_conns */
+/* set - cmd_keyset.set: one checked key=value onto a row (destconf_set checks it) */
 static int
-apply_args(struct cli *c, struct destconf *d, int argc, char **argv, unsigned *given)
+set(void *obj, const struct cmd_key *k, const char *value, char **cause)
 {
-	*given = 0;
-	for (int i = 0; i < argc; i++) {
-		char *w = str_dup(argv[i]), *key, *value, *cause = NULL;
-		int k;
-
-		if (cmd_kv_split(w, &key, &value) < 0) {
-			cli_error(c, "Invalid argument '%.100s': settings are key=value with key tls "
-				     "or max_conns.",
-			    argv[i]);
-			free(w);
-			return -1;
-		}
-		k = strcmp(key, "tls") == 0 ? 0 : strcmp(key, "max_conns") == 0 ? 1 : -1;
-		if (k >= 0 && (*given & (1u << k))) {
-			cli_error(c, "The key %s is given twice; give each key once.", key);
-			free(w);
-			return -1;
-		}
-		if (destconf_set(d, key, value, &cause) < 0) {
-			cli_error(c, "%s", cause);
-			free(cause);
-			free(w);
-			return -1;
-		}
-		*given |= 1u << k;
-		free(w);
-	}
-	return 0;
+	return destconf_set(obj, k->name, value, cause);
 }
+
+static const char *const tls_values[] = { "no", "preferred", "required", "required_verify",
+	NULL };
+
+/* The keys of new and edit, in the order print shows them. */
+static const struct cmd_key dkeys[] = {
+	{ .name = "tls", .type = CMD_KEY_ENUM, .values = tls_values,
+	    .help = "no, preferred (default), required or required_verify" },
+	{ .name = "max_conns", .type = CMD_KEY_INT,
+	    .help = "concurrent connections, 0-1000 (0: the deliveryconfig limit)" },
+	{ .name = NULL },
+};
+
+static const struct cmd_keyset keyset = { .keys = dkeys, .set = set };
 
 /* ---------------------------------------------------------- operations */
 
 /* dc_new - a row for a domain that has none */
 static enum cmd_ret
-dc_new(struct cli *c, const char *domain_in, int argc, char **argv)
+dc_new(struct cli *c, const struct cmd_call *call)
 {
+	const char *domain_in = call->argv[0];
 	char domain[256];
 	struct destconf d;
 	struct rows r;
-	unsigned given;
 	enum cmd_ret ret = CMD_ERROR;
 
 	if (check_domain(c, domain_in, domain, sizeof(domain)) < 0)
@@ -197,13 +184,8 @@ dc_new(struct cli *c, const char *domain_in, int argc, char **argv)
 		return CMD_ERROR;
 	}
 	destconf_defaults(&d, domain);
-	if (apply_args(c, &d, argc, argv, &given) < 0)
+	if (cmd_keys_apply(c, call, &d, NULL) < 0)
 		return CMD_ERROR;
-	if (!(given & 1u)) {
-		cli_error(c, "Missing tls=: a new entry needs tls=no|preferred|required|"
-			     "required_verify.");
-		return CMD_ERROR;
-	}
 	if (rows_load(c, &r) < 0)
 		return CMD_ERROR;
 	if (rows_find(&r, domain) >= 0)
@@ -216,12 +198,12 @@ dc_new(struct cli *c, const char *domain_in, int argc, char **argv)
 
 /* dc_edit - change an existing row (default included) */
 static enum cmd_ret
-dc_edit(struct cli *c, const char *domain_in, int argc, char **argv)
+dc_edit(struct cli *c, const struct cmd_call *call)
 {
+	const char *domain_in = call->argv[0];
 	char domain[256];
 	struct destconf d;
 	struct rows r;
-	unsigned given;
 	int i;
 	enum cmd_ret ret = CMD_ERROR;
 
@@ -233,7 +215,7 @@ dc_edit(struct cli *c, const char *domain_in, int argc, char **argv)
 		return not_found(c, domain);
 	}
 	d = r.v[i];
-	if (apply_args(c, &d, argc, argv, &given) == 0 && stage(c, domain, &d) == 0)
+	if (cmd_keys_apply(c, call, &d, NULL) == 0 && stage(c, domain, &d) == 0)
 		ret = CMD_OK;
 	rows_free(&r);
 	return ret;
@@ -241,8 +223,9 @@ dc_edit(struct cli *c, const char *domain_in, int argc, char **argv)
 
 /* dc_delete - remove a row; never the default */
 static enum cmd_ret
-dc_delete(struct cli *c, const char *domain_in)
+dc_delete(struct cli *c, const struct cmd_call *call)
 {
+	const char *domain_in = call->argv[0];
 	char domain[256];
 	struct rows r;
 	enum cmd_ret ret = CMD_ERROR;
@@ -276,7 +259,7 @@ conns_text(struct cli *c, const struct destconf *d, char *out, size_t size)
 
 /* dc_print - the table */
 static enum cmd_ret
-dc_print(struct cli *c)
+dc_print(struct cli *c, const struct cmd_call *call)
 {
 	struct rows r;
 	int w = 7;
@@ -456,7 +439,7 @@ dialog(struct cli *c)
 				break;
 			case 3:
 				cli_printf(c, "\n");
-				dc_print(c);
+				dc_print(c, NULL);
 				break;
 			}
 			if (a == ASK_BACK)
@@ -472,21 +455,14 @@ dialog(struct cli *c)
 
 /* ---------------------------------------------------------- table entry */
 
-static const struct cmd_word key_words[] = {
-	{ "tls=", "no, preferred (default), required or required_verify", key_words },
-	{ "max_conns=", "concurrent connections, 0-1000 (0: the deliveryconfig limit)",
-	    key_words },
-	{ NULL, NULL, NULL },
-};
-
 static const struct cmd_word new_words[] = {
-	{ "<DOMAIN>", "destination domain, e.g. example.com", key_words },
+	{ "<DOMAIN>", "destination domain, e.g. example.com", NULL },
 	{ NULL, NULL, NULL },
 };
 
 static const struct cmd_word edit_words[] = {
-	{ "default", "the entry for every other domain", key_words },
-	{ "<DOMAIN>", "destination domain with an entry", key_words },
+	{ "default", "the entry for every other domain", NULL },
+	{ "<DOMAIN>", "destination domain with an entry", NULL },
 	{ NULL, NULL, NULL },
 };
 
@@ -495,44 +471,28 @@ static const struct cmd_word delete_words[] = {
 	{ NULL, NULL, NULL },
 };
 
-static const struct cmd_word destconfig_words[] = {
-	{ "new", "Create an entry for a destination domain.", new_words },
-	{ "edit", "Modify an entry (or the default).", edit_words },
-	{ "delete", "Remove an entry.", delete_words },
-	{ "print", "Display all entries.", NULL },
-	{ NULL, NULL, NULL },
+static const char *const new_required[] = { "tls", NULL };
+
+static const struct cmd_sub destconfig_subs[] = {
+	{ .name = "new", .help = "Create an entry for a destination domain.", .args = new_words,
+	    .min_args = 1, .keys = &keyset, .required = new_required,
+	    .needs = "a new entry needs tls=no|preferred|required|required_verify",
+	    .exec = dc_new },
+	{ .name = "edit", .help = "Modify an entry (or the default).", .args = edit_words,
+	    .min_args = 1, .keys = &keyset, .exec = dc_edit },
+	{ .name = "delete", .help = "Remove an entry.", .args = delete_words, .min_args = 1,
+	    .max_args = 1, .exec = dc_delete },
+	{ .name = "print", .help = "Display all entries.", .exec = dc_print },
+	{ .exec = NULL },
 };
 
 /* destconfig_exec - the menu, or one batch operation */
 static enum cmd_ret
 destconfig_exec(struct cli *c, int argc, char **argv)
 {
-	const char *op;
-
 	if (argc == 0)
 		return dialog(c);
-	op = cmd_word_match(destconfig_words, argv[0]);
-	if (op == NULL) {
-		cli_error(c, "Unknown option '%.40s' for destconfig: use new, edit, delete or "
-			     "print.",
-		    argv[0]);
-		return CMD_ERROR;
-	}
-	if (strcmp(op, "new") == 0 || strcmp(op, "edit") == 0) {
-		if (argc < 3 || strchr(argv[1], '='))
-			return cmd_usage_error(c, &cmd_destconfig_entry,
-			    strcmp(op, "new") == 0 ? "destconfig new" : "destconfig edit");
-		return strcmp(op, "new") == 0 ? dc_new(c, argv[1], argc - 2, argv + 2) :
-						dc_edit(c, argv[1], argc - 2, argv + 2);
-	}
-	if (strcmp(op, "delete") == 0) {
-		if (argc != 2)
-			return cmd_usage_error(c, &cmd_destconfig_entry, "destconfig delete");
-		return dc_delete(c, argv[1]);
-	}
-	if (argc != 1)
-		return cmd_usage_error(c, &cmd_destconfig_entry, "destconfig print");
-	return dc_print(c);
+	return cmd_keys_run(c, &cmd_destconfig_entry, argc, argv);
 }
 
 const struct cmd_entry cmd_destconfig_entry = {
@@ -543,6 +503,6 @@ const struct cmd_entry cmd_destconfig_entry = {
 		 "destconfig print",
 	.help = "Configure TLS and connection limits per destination domain.",
 	.flags = CMD_F_CONFIG,
-	.words = destconfig_words,
+	.subs = destconfig_subs,
 	.exec = destconfig_exec,
 };

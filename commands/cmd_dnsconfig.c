@@ -15,13 +15,12 @@
  *
  * DIAGNOSTICS: one error line per refused command; nothing is staged.
  */
-#include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
 #include "commands/cmd.h"
-#include "commands/cmd_util.h"
+#include "commands/cmd_keys.h"
 #include "net/dns.h"
 #include "store/config.h"
 #include "store/settings.h"
@@ -32,38 +31,13 @@ extern const struct cmd_entry cmd_dnsconfig_entry;
 #define SERVERS_SETTING "dns.servers"
 #define TIMEOUT_SETTING "dns.timeout"
 
-/* parse_servers - "" / "system" / a list, normalised; error printed */
+/* servers_parse - "" / "system" / a list, normalised into out; -1 with *cause */
 static int
-parse_servers(struct cli *c, const char *in, char *out, size_t size)
+servers_parse(const char *in, char *out, size_t size, char **cause)
 {
-	char *cause = NULL;
-
 	if (strcasecmp(in, "system") == 0)
 		in = "";
-	if (dns_parse_servers(in, out, size, &cause) < 0) {
-		cli_error(c, "%s", cause);
-		free(cause);
-		return -1;
-	}
-	return 0;
-}
-
-/* parse_timeout - seconds within the settings row's range; error printed */
-static int
-parse_timeout(struct cli *c, const char *in, char *out, size_t size)
-{
-	char *cause = NULL;
-
-	if (str_copy(out, in, size) < 0 ||
-	    settings_validate(settings_find(TIMEOUT_SETTING), out, size, &cause) < 0) {
-		char *why = cause ? cause : str_dup("The value is too long.");
-
-		why[0] = (char)tolower((unsigned char)why[0]);
-		cli_error(c, "Invalid timeout '%.100s': %s", in, why);
-		free(why);
-		return -1;
-	}
-	return 0;
+	return dns_parse_servers(in, out, size, cause);
 }
 
 /* save - stage the values that differ from the current ones */
@@ -116,88 +90,53 @@ print(struct cli *c)
 	return CMD_OK;
 }
 
-/* is_list_key - servers= takes a comma list */
+/* The values a batch line gives. */
+struct dvals {
+	char servers[DNS_SERVERS_MAX + 1];	/* normalised list ("" for the system's) */
+	char timeout[32];			/* checked against the settings row */
+};
+
+/* set - cmd_keyset.set: servers normalised (dns_parse_servers), timeout as checked */
 static int
-is_list_key(const char *w, size_t len)
+set(void *obj, const struct cmd_key *k, const char *value, char **cause)
 {
-	return len == 7 && strncmp(w, "servers", 7) == 0;
-}
+	struct dvals *d = obj;
 
-/*
- * join_lists - the words after the operation, with the words that follow
- * a list key (servers=) joined onto it with commas, so "a, b" and "a,b" give
- * the same list; a NULL-terminated malloc'd vector of malloc'd words
- */
-static char **
-join_lists(int argc, char **argv, int *outc)
-{
-	char **v = xcalloc((size_t)argc + 1, sizeof(char *));
-	int n = 0, in_list = 0;
-
-	for (int i = 0; i < argc; i++) {
-		const char *eq = strchr(argv[i], '=');
-
-		if (in_list && n > 0 && (eq == NULL || argv[i][0] == ',')) {
-			char *prev = v[n - 1];
-			size_t len = strlen(prev);
-			int comma = len > 0 && prev[len - 1] != ',' && prev[len - 1] != '=' &&
-			    argv[i][0] != ',';
-
-			v[n - 1] = str_printf("%s%s%s", prev, comma ? "," : "", argv[i]);
-			free(prev);
-			continue;
-		}
-		in_list = eq != NULL && is_list_key(argv[i], (size_t)(eq - argv[i]));
-		v[n++] = str_dup(argv[i]);
+	if (strcmp(k->name, "servers") == 0)
+		return servers_parse(value, d->servers, sizeof(d->servers), cause);
+	if (str_copy(d->timeout, value, sizeof(d->timeout)) < 0) {
+		*cause = str_printf("Invalid timeout '%.100s': the value is too long.", value);
+		return -1;
 	}
-	*outc = n;
-	return v;
+	return 0;
 }
+
+static const struct cmd_key dkeys[] = {
+	{ .name = "servers", .type = CMD_KEY_LIST,
+	    .help = "IP[:port],... or [IPv6]:port (empty: those of /etc/resolv.conf)" },
+	{ .name = "timeout", .type = CMD_KEY_INT, .setting = TIMEOUT_SETTING,
+	    .check = cmd_keys_setting,
+	    .help = "seconds to wait for one DNS answer, 1-60 (default 5)" },
+	{ .name = NULL },
+};
+
+static const struct cmd_keyset keyset = {
+	.keys = dkeys,
+	.set = set,
+	.syntax = "use servers=IP[:port],... (empty: /etc/resolv.conf) or timeout=SECONDS",
+};
 
 /* setup - batch servers= and timeout= words */
 static enum cmd_ret
-setup(struct cli *c, int argc0, char **argv0)
+setup(struct cli *c, const struct cmd_call *call)
 {
-	char servers[DNS_SERVERS_MAX + 1], timeout[32];
-	int have_servers = 0, have_timeout = 0, argc;
-	char **argv = join_lists(argc0, argv0, &argc);
-	enum cmd_ret ret = CMD_ERROR;
+	struct dvals d = { "", "" };
+	unsigned given;
 
-	for (int i = 0; i < argc; i++) {
-		char *w = str_dup(argv[i]), *key, *value;
-		int rc = 0;
-
-		if (cmd_kv_split(w, &key, &value) < 0) {
-			cli_error(c, "Invalid argument '%.100s': use servers=IP[:port],... "
-				     "(empty: /etc/resolv.conf) or timeout=SECONDS.",
-			    argv[i]);
-			rc = -1;
-		} else if (strcmp(key, "servers") == 0 || strcmp(key, "timeout") == 0) {
-			int *have = key[0] == 's' ? &have_servers : &have_timeout;
-
-			if (*have) {
-				cli_error(c, "The key %s is given twice; give each key once.", key);
-				rc = -1;
-			} else {
-				*have = 1;
-				rc = key[0] == 's' ?
-				    parse_servers(c, value, servers, sizeof(servers)) :
-				    parse_timeout(c, value, timeout, sizeof(timeout));
-			}
-		} else {
-			cli_error(c, "Unknown key '%.100s': use servers or timeout.", key);
-			rc = -1;
-		}
-		free(w);
-		if (rc < 0)
-			goto out;
-	}
-	ret = save(c, have_servers ? servers : NULL, have_timeout ? timeout : NULL);
-out:
-	for (int i = 0; i < argc; i++)
-		free(argv[i]);
-	free(argv);
-	return ret;
+	if (cmd_keys_apply(c, call, &d, &given) < 0)
+		return CMD_ERROR;
+	return save(c, cmd_keys_given(&keyset, given, "servers") ? d.servers : NULL,
+	    cmd_keys_given(&keyset, given, "timeout") ? d.timeout : NULL);
 }
 
 /* dialog_setup - SETUP: servers and timeout, current values as defaults */
@@ -206,7 +145,7 @@ dialog_setup(struct cli *c)
 {
 	const struct setting_def *d = settings_find(TIMEOUT_SETTING);
 	char *cur = settings_get(c->st, SERVERS_SETTING);
-	char in[DNS_SERVERS_MAX + 1], servers[DNS_SERVERS_MAX + 1], timeout[32];
+	char in[DNS_SERVERS_MAX + 1], servers[DNS_SERVERS_MAX + 1], timeout[32], *cause = NULL;
 	enum ask_ret a;
 	long t;
 
@@ -215,8 +154,11 @@ dialog_setup(struct cli *c)
 			       "brackets: [2001:db8::1]:53),\nor SYSTEM to use those of "
 			       "/etc/resolv.conf.",
 		    *cur ? cur : "system", in, sizeof(in));
-		if (a != ASK_OK || parse_servers(c, in, servers, sizeof(servers)) == 0)
+		if (a != ASK_OK || servers_parse(in, servers, sizeof(servers), &cause) == 0)
 			break;
+		cli_error(c, "%s", cause);
+		free(cause);
+		cause = NULL;
 	}
 	free(cur);
 	if (a != ASK_OK)
@@ -253,19 +195,18 @@ dialog(struct cli *c)
 	}
 }
 
-static const struct cmd_word key_words[] = {
-	{ "servers=", "IP[:port],... or [IPv6]:port (empty: those of /etc/resolv.conf)",
-	    key_words },
-	{ "timeout=", "seconds to wait for one DNS answer, 1-60 (default 5)", key_words },
-	{ NULL, NULL, NULL },
-};
+/* print_sub - dnsconfig print */
+static enum cmd_ret
+print_sub(struct cli *c, const struct cmd_call *call)
+{
+	return print(c);
+}
 
-static const struct cmd_word dnsconfig_words[] = {
-	{ "print", "Display the DNS settings.", NULL },
-	{ "servers=", "IP[:port],... or [IPv6]:port (empty: those of /etc/resolv.conf)",
-	    key_words },
-	{ "timeout=", "seconds to wait for one DNS answer, 1-60 (default 5)", key_words },
-	{ NULL, NULL, NULL },
+static const struct cmd_sub dnsconfig_subs[] = {
+	{ .name = "print", .help = "Display the DNS settings.", .exec = print_sub },
+	{ .name = NULL, .help = "Change the DNS servers or timeout: key=value...",
+	    .keys = &keyset, .exec = setup },
+	{ .exec = NULL },
 };
 
 /* dnsconfig_exec - print, the menu at a terminal, or batch key=value */
@@ -274,20 +215,7 @@ dnsconfig_exec(struct cli *c, int argc, char **argv)
 {
 	if (argc == 0)
 		return c->interactive ? dialog(c) : print(c);
-	if (strchr(argv[0], '=') == NULL) {
-		const char *op = cmd_word_match(dnsconfig_words, argv[0]);
-
-		if (op == NULL) {
-			cli_error(c, "Unknown option '%.40s' for dnsconfig: use print, servers= or "
-				     "timeout=.",
-			    argv[0]);
-			return CMD_ERROR;
-		}
-		if (argc != 1)
-			return cmd_usage_error(c, &cmd_dnsconfig_entry, "dnsconfig print");
-		return print(c);
-	}
-	return setup(c, argc, argv);
+	return cmd_keys_run(c, &cmd_dnsconfig_entry, argc, argv);
 }
 
 const struct cmd_entry cmd_dnsconfig_entry = {
@@ -297,6 +225,6 @@ const struct cmd_entry cmd_dnsconfig_entry = {
 		 "dnsconfig print",
 	.help = "Configure the DNS servers used for mail delivery.",
 	.flags = CMD_F_CONFIG,
-	.words = dnsconfig_words,
+	.subs = dnsconfig_subs,
 	.exec = dnsconfig_exec,
 };

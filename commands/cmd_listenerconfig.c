@@ -25,17 +25,14 @@
 #include <strings.h>
 
 #include "commands/cmd.h"
-#include "commands/cmd_util.h"
+#include "commands/cmd_keys.h"
+#include "commands/cmd_listenerconfig.h"
 #include "mail/listener.h"
 #include "store/config.h"
 #include "util/buf.h"
 #include "util/str.h"
 
 extern const struct cmd_entry cmd_listenerconfig_entry;
-
-/* The batch keys, in the order the dialogue asks and print shows them. */
-static const char *const lkeys[] = { "ip", "port", "type", "domains", "relay", "tls",
-	"max_size", "max_rcpts", "max_conns", NULL };
 
 /* The listeners as this session sees them, ordered by name (any case). */
 struct listeners {
@@ -197,107 +194,39 @@ not_found(struct cli *c, const char *name)
 	return CMD_ERROR;
 }
 
-/* key_index - index of a batch key in lkeys, or -1 */
+/* set - cmd_keyset.set: one key=value onto a listener (listener_set checks it) */
 static int
-key_index(const char *key)
+set(void *obj, const struct cmd_key *k, const char *value, char **cause)
 {
-	for (int i = 0; lkeys[i]; i++)
-		if (strcmp(lkeys[i], key) == 0)
-			return i;
-	return -1;
+	return listener_set(obj, k->name, value, cause);
 }
 
-/* is_list_key - domains= and relay= take comma lists */
-static int
-is_list_key(const char *w, size_t len)
-{
-	return (len == 7 && strncmp(w, "domains", 7) == 0) ||
-	    (len == 5 && strncmp(w, "relay", 5) == 0);
-}
+static const char *const type_values[] = { "public", "private", NULL };
+static const char *const tls_values[] = { "no", "preferred", "required", NULL };
 
-/*
- * join_lists - the words after the operation, with the words that follow
- * a list key (domains=, relay=) joined onto it with commas, so "a, b" and "a,b" give
- * the same list; a NULL-terminated malloc'd vector of malloc'd words
- */
-static char **
-join_lists(int argc, char **argv, int *outc)
-{
-	char **v = xcalloc((size_t)argc + 1, sizeof(char *));
-	int n = 0, in_list = 0;
+/* The batch keys, in the order the dialogue asks and print shows them. */
+static const struct cmd_key lkeys[] = {
+	{ .name = "ip", .type = CMD_KEY_TEXT,
+	    .help = "IPv4 or IPv6 address to listen on (0.0.0.0 or :: for all)" },
+	{ .name = "port", .type = CMD_KEY_INT, .help = "TCP port, 1-65535" },
+	{ .name = "type", .type = CMD_KEY_ENUM, .values = type_values,
+	    .help = "public (incoming mail for domains=) or private (relay for relay=)" },
+	{ .name = "domains", .type = CMD_KEY_LIST,
+	    .help = "public: accepted domains @example.com,@.example.com (subdomains)" },
+	{ .name = "relay", .type = CMD_KEY_LIST,
+	    .help = "private: clients allowed to relay, IP or NETWORK/PREFIX, comma-separated" },
+	{ .name = "tls", .type = CMD_KEY_ENUM, .values = tls_values,
+	    .help = "STARTTLS: no (default), preferred or required" },
+	{ .name = "max_size", .type = CMD_KEY_TEXT,
+	    .help = "maximum message size in bytes, 1024-1G (default 10485760)" },
+	{ .name = "max_rcpts", .type = CMD_KEY_INT,
+	    .help = "maximum recipients per message, 1-100000 (default 1000)" },
+	{ .name = "max_conns", .type = CMD_KEY_INT,
+	    .help = "maximum concurrent connections, 1-100000 (default 1000)" },
+	{ .name = NULL },
+};
 
-	for (int i = 0; i < argc; i++) {
-		const char *eq = strchr(argv[i], '=');
-
-		if (in_list && n > 0 && (eq == NULL || argv[i][0] == ',')) {
-			char *prev = v[n - 1];
-			size_t len = strlen(prev);
-			int comma = len > 0 && prev[len - 1] != ',' && prev[len - 1] != '=' &&
-			    argv[i][0] != ',';
-
-			v[n - 1] = str_printf("%s%s%s", prev, comma ? "," : "", argv[i]);
-			free(prev);
-			continue;
-		}
-		in_list = eq != NULL && is_list_key(argv[i], (size_t)(eq - argv[i]));
-		v[n++] = str_dup(argv[i]);
-	}
-	*outc = n;
-	return v;
-}
-
-/*
- * apply_args - key=value words onto l; *given gets a bit per key seen.
- * Unknown keys, repeated keys and words without '=' are refused.
- */
-static int
-apply_args(struct cli *c, struct listener_conf *l, int argc0, char **argv0, unsigned *given)
-{
-	int argc, rc = -1;
-	char **argv = join_lists(argc0, argv0, &argc);
-
-	*given = 0;
-	for (int i = 0; i < argc; i++) {
-		char *w = str_dup(argv[i]), *key, *value, *cause = NULL;
-		int k;
-
-		if (cmd_kv_split(w, &key, &value) < 0) {
-			cli_error(c, "Invalid argument '%.100s': settings are key=value with key "
-				     "ip, port, type, domains, relay, tls, max_size, max_rcpts or "
-				     "max_conns.",
-			    argv[i]);
-			free(w);
-			goto out;
-		}
-		k = key_index(key);
-		if (k < 0) {
-			cli_error(c, "Unknown key '%.100s': use ip, port, type, domains, relay, tls, "
-				     "max_size, max_rcpts or max_conns.",
-			    key);
-			free(w);
-			goto out;
-		}
-		if (*given & (1u << k)) {
-			cli_error(c, "The key %s is given twice; give each key once.", key);
-			free(w);
-			goto out;
-		}
-		*given |= 1u << k;
-		if (listener_set(l, key, value, &cause) < 0) {
-			cli_error(c, "%s", cause);
-			free(cause);
-			free(w);
-			goto out;
-		}
-		free(w);
-	}
-	rc = 0;
-out:
-	for (int i = 0; i < argc; i++)
-		free(argv[i]);
-	free(argv);
-	return rc;
-}
+static const struct cmd_keyset keyset = { .keys = lkeys, .set = set };
 
 /* check_whole - listener_validate; error printed */
 static int
@@ -317,8 +246,9 @@ check_whole(struct cli *c, const struct listener_conf *l)
 
 /* lst_new - batch NEW: every required key given, whole object valid, no clash */
 static enum cmd_ret
-lst_new(struct cli *c, const char *name, int argc, char **argv)
+lst_new(struct cli *c, const struct cmd_call *call)
 {
+	const char *name = call->argv[0];
 	struct listener_conf l;
 	struct listeners ls;
 	unsigned given;
@@ -327,16 +257,8 @@ lst_new(struct cli *c, const char *name, int argc, char **argv)
 	if (check_name(c, name) < 0)
 		return CMD_ERROR;
 	listener_defaults(&l, name);
-	if (apply_args(c, &l, argc, argv, &given) < 0)
+	if (cmd_keys_apply(c, call, &l, &given) < 0)
 		return CMD_ERROR;
-	for (int k = 0; k < 3; k++) {
-		if (!(given & (1u << k))) {
-			cli_error(c, "Missing %s=: a new listener needs ip=IP, port=N and "
-				     "type=public|private.",
-			    lkeys[k]);
-			return CMD_ERROR;
-		}
-	}
 	if (check_whole(c, &l) < 0 || listeners_load(c, &ls) < 0)
 		return CMD_ERROR;
 	if (check_clash(c, &ls, &l, -1) == 0 && stage(c, l.name, &l) == 0)
@@ -351,8 +273,9 @@ lst_new(struct cli *c, const char *name, int argc, char **argv)
  * unless this same line sets it, so "type=private relay=10.0.0.0/8" works.
  */
 static enum cmd_ret
-lst_edit(struct cli *c, const char *name, int argc, char **argv)
+lst_edit(struct cli *c, const struct cmd_call *call)
 {
+	const char *name = call->argv[0];
 	struct listener_conf l;
 	struct listeners ls;
 	unsigned given;
@@ -367,11 +290,11 @@ lst_edit(struct cli *c, const char *name, int argc, char **argv)
 		return not_found(c, name);
 	}
 	l = ls.v[i];
-	if (apply_args(c, &l, argc, argv, &given) == 0) {
+	if (cmd_keys_apply(c, call, &l, &given) == 0) {
 		if (l.type != ls.v[i].type) {
-			if (l.type == LISTENER_PRIVATE && !(given & (1u << key_index("domains"))))
+			if (l.type == LISTENER_PRIVATE && !cmd_keys_given(&keyset, given, "domains"))
 				l.domains[0] = '\0';
-			if (l.type == LISTENER_PUBLIC && !(given & (1u << key_index("relay"))))
+			if (l.type == LISTENER_PUBLIC && !cmd_keys_given(&keyset, given, "relay"))
 				l.relay[0] = '\0';
 		}
 		if (check_whole(c, &l) == 0 && check_clash(c, &ls, &l, i) == 0 &&
@@ -384,8 +307,9 @@ lst_edit(struct cli *c, const char *name, int argc, char **argv)
 
 /* lst_delete - remove a listener */
 static enum cmd_ret
-lst_delete(struct cli *c, const char *name)
+lst_delete(struct cli *c, const struct cmd_call *call)
 {
+	const char *name = call->argv[0];
 	struct listeners ls;
 	int i;
 	enum cmd_ret ret = CMD_ERROR;
@@ -425,9 +349,8 @@ list_text(const char *list)
 	return buf_steal(&b);
 }
 
-/* print_one - one listener's settings */
-static void
-print_one(struct cli *c, const struct listener_conf *l)
+void
+listenerconfig_print_one(struct cli *c, const struct listener_conf *l)
 {
 	char *s = summary(l), *list;
 
@@ -447,9 +370,9 @@ print_one(struct cli *c, const struct listener_conf *l)
 	cli_printf(c, "    TLS:                        %s\n", listener_tls_name(l->tls));
 }
 
-/* lst_print - every listener, or the one named */
+/* print - every listener, or the one named */
 static enum cmd_ret
-lst_print(struct cli *c, const char *name)
+print(struct cli *c, const char *name)
 {
 	struct listeners ls;
 	int i;
@@ -462,14 +385,14 @@ lst_print(struct cli *c, const char *name)
 			listeners_free(&ls);
 			return not_found(c, name);
 		}
-		print_one(c, &ls.v[i]);
+		listenerconfig_print_one(c, &ls.v[i]);
 	} else if (ls.n == 0) {
 		cli_printf(c, "There are no listeners configured.\n");
 	} else {
 		for (i = 0; i < ls.n && !c->stopped; i++) {
 			if (i)
 				cli_printf(c, "\n");
-			print_one(c, &ls.v[i]);
+			listenerconfig_print_one(c, &ls.v[i]);
 		}
 	}
 	listeners_free(&ls);
@@ -724,7 +647,7 @@ dialog(struct cli *c)
 				break;
 			case 3:
 				cli_printf(c, "\n");
-				lst_print(c, NULL);
+				print(c, NULL);
 				break;
 			}
 			/* an empty answer inside an operation returns to this menu */
@@ -741,24 +664,15 @@ dialog(struct cli *c)
 
 /* ---------------------------------------------------------- table entry */
 
-static const struct cmd_word key_words[] = {
-	{ "ip=", "IPv4 or IPv6 address to listen on (0.0.0.0 or :: for all)", key_words },
-	{ "port=", "TCP port, 1-65535", key_words },
-	{ "type=", "public (incoming mail for domains=) or private (relay for relay=)",
-	    key_words },
-	{ "domains=", "public: accepted domains @example.com,@.example.com (subdomains)",
-	    key_words },
-	{ "relay=", "private: clients allowed to relay, IP or NETWORK/PREFIX, comma-separated",
-	    key_words },
-	{ "tls=", "STARTTLS: no (default), preferred or required", key_words },
-	{ "max_size=", "maximum message size in bytes, 1024-1G (default 10485760)", key_words },
-	{ "max_rcpts=", "maximum recipients per message, 1-100000 (default 1000)", key_words },
-	{ "max_conns=", "maximum concurrent connections, 1-100000 (default 1000)", key_words },
-	{ NULL, NULL, NULL },
-};
+/* lst_print - print [NAME] */
+static enum cmd_ret
+lst_print(struct cli *c, const struct cmd_call *call)
+{
+	return print(c, call->argc == 1 ? call->argv[0] : NULL);
+}
 
 static const struct cmd_word name_key_words[] = {
-	{ "<NAME>", "listener name: letters, digits, '_', '-', '.'", key_words },
+	{ "<NAME>", "listener name: letters, digits, '_', '-', '.'", NULL },
 	{ NULL, NULL, NULL },
 };
 
@@ -767,45 +681,29 @@ static const struct cmd_word name_words[] = {
 	{ NULL, NULL, NULL },
 };
 
-static const struct cmd_word listenerconfig_words[] = {
-	{ "new", "Create a new listener.", name_key_words },
-	{ "edit", "Modify a listener.", name_key_words },
-	{ "delete", "Remove a listener.", name_words },
-	{ "print", "Display the settings of every listener, or of one.", name_words },
-	{ NULL, NULL, NULL },
+static const char *const new_required[] = { "ip", "port", "type", NULL };
+
+static const struct cmd_sub listenerconfig_subs[] = {
+	{ .name = "new", .help = "Create a new listener.", .args = name_key_words, .min_args = 1,
+	    .keys = &keyset, .required = new_required,
+	    .needs = "a new listener needs ip=IP, port=N and type=public|private",
+	    .exec = lst_new },
+	{ .name = "edit", .help = "Modify a listener.", .args = name_key_words, .min_args = 1,
+	    .keys = &keyset, .exec = lst_edit },
+	{ .name = "delete", .help = "Remove a listener.", .args = name_words, .min_args = 1,
+	    .max_args = 1, .exec = lst_delete },
+	{ .name = "print", .help = "Display the settings of every listener, or of one.",
+	    .args = name_words, .max_args = 1, .exec = lst_print },
+	{ .exec = NULL },
 };
 
 /* listenerconfig_exec - the menu, or one batch operation */
 static enum cmd_ret
 listenerconfig_exec(struct cli *c, int argc, char **argv)
 {
-	const char *op;
-
 	if (argc == 0)
 		return dialog(c);
-	op = cmd_word_match(listenerconfig_words, argv[0]);
-	if (op == NULL) {
-		cli_error(c, "Unknown option '%.40s' for listenerconfig: use new, edit, delete or "
-			     "print.",
-		    argv[0]);
-		return CMD_ERROR;
-	}
-	if (strcmp(op, "new") == 0 || strcmp(op, "edit") == 0) {
-		if (argc < 3 || strchr(argv[1], '='))
-			return cmd_usage_error(c, &cmd_listenerconfig_entry,
-			    strcmp(op, "new") == 0 ? "listenerconfig new" : "listenerconfig edit");
-		return strcmp(op, "new") == 0 ? lst_new(c, argv[1], argc - 2, argv + 2) :
-						lst_edit(c, argv[1], argc - 2, argv + 2);
-	}
-	if (strcmp(op, "delete") == 0) {
-		if (argc != 2)
-			return cmd_usage_error(c, &cmd_listenerconfig_entry,
-			    "listenerconfig delete");
-		return lst_delete(c, argv[1]);
-	}
-	if (argc > 2)
-		return cmd_usage_error(c, &cmd_listenerconfig_entry, "listenerconfig print");
-	return lst_print(c, argc == 2 ? argv[1] : NULL);
+	return cmd_keys_run(c, &cmd_listenerconfig_entry, argc, argv);
 }
 
 const struct cmd_entry cmd_listenerconfig_entry = {
@@ -818,6 +716,6 @@ const struct cmd_entry cmd_listenerconfig_entry = {
 		 "listenerconfig print [NAME]",
 	.help = "Configure the SMTP listeners (interfaces and ports mail arrives on).",
 	.flags = CMD_F_CONFIG,
-	.words = listenerconfig_words,
+	.subs = listenerconfig_subs,
 	.exec = listenerconfig_exec,
 };

@@ -25,7 +25,7 @@
 #include <strings.h>
 
 #include "commands/cmd.h"
-#include "commands/cmd_util.h"
+#include "commands/cmd_keys.h"
 #include "mail/logsub.h"
 #include "util/str.h"
 
@@ -80,74 +80,58 @@ not_found(struct cli *c, const char *name)
 	return CMD_ERROR;
 }
 
-/*
- * apply_args - key=value words onto s: type first (ranges are per type),
- * then the rest in order; type only when allow_type. Error printed.
- */
+/* What the keys of a batch line are applied to. */
+struct lc_target {
+	struct logsub *s;	/* the subscription being built or edited */
+	int allow_type;		/* new: type= may be given; edit: never changes */
+};
+
+/* set - cmd_keyset.set: one key=value onto the subscription (logsub_set checks it) */
 static int
-apply_args(struct cli *c, struct logsub *s, int argc, char **argv, int allow_type,
-    int *type_given)
+set(void *obj, const struct cmd_key *k, const char *value, char **cause)
 {
-	static const char *const keys[] = { "type", "level", "max_size", "max_age", "keep" };
-	unsigned given = 0;
+	struct lc_target *t = obj;
 
-	*type_given = 0;
-	for (int pass = 0; pass < 2; pass++) {
-		for (int i = 0; i < argc; i++) {
-			char *w = str_dup(argv[i]), *key, *value, *cause = NULL;
-			int k = -1;
-
-			if (cmd_kv_split(w, &key, &value) < 0) {
-				cli_error(c, "Invalid argument '%.100s': settings are key=value with "
-					     "key type, level, max_size, max_age or keep.",
-				    argv[i]);
-				free(w);
-				return -1;
-			}
-			for (int j = 0; j < 5; j++)
-				if (strcmp(key, keys[j]) == 0)
-					k = j;
-			/* pass 0: type (and words without '='); pass 1: every other key */
-			if ((pass == 0 && k != 0) || (pass == 1 && k == 0)) {
-				free(w);
-				continue;
-			}
-			if (k >= 0 && (given & (1u << k))) {
-				cli_error(c, "The key %s is given twice; give each key once.", key);
-				free(w);
-				return -1;
-			}
-			if (k == 0 && !allow_type) {
-				cli_error(c, "The type of a log cannot be changed; delete the log and "
-					     "create it anew.");
-				free(w);
-				return -1;
-			}
-			if (logsub_set(s, key, value, &cause) < 0) {
-				cli_error(c, "%s", cause);
-				free(cause);
-				free(w);
-				return -1;
-			}
-			if (k == 0)
-				*type_given = 1;
-			given |= 1u << k;
-			free(w);
-		}
+	if (strcmp(k->name, "type") == 0 && !t->allow_type) {
+		*cause = str_dup("The type of a log cannot be changed; delete the log and create "
+				 "it anew.");
+		return -1;
 	}
-	return 0;
+	return logsub_set(t->s, k->name, value, cause);
 }
+
+static const char *const type_values[] = { "mail_logs", "cli_logs", NULL };
+static const char *const level_values[] = { "Critical", "Warning", "Info", "Debug", "Trace",
+	NULL };
+
+/* type first: the ranges of the others depend on it */
+static const struct cmd_key lkeys[] = {
+	{ .name = "type", .type = CMD_KEY_ENUM, .values = type_values, .flags = CMD_KEY_FIRST,
+	    .help = "mail_logs (written by mxgated) or cli_logs (written by mxsh)" },
+	{ .name = "level", .type = CMD_KEY_ENUM, .values = level_values,
+	    .help = "Critical, Warning, Info (default), Debug or Trace" },
+	{ .name = "max_size", .type = CMD_KEY_TEXT,
+	    .help = "roll over past this many bytes (K, M, G suffix; 0: never)" },
+	{ .name = "max_age", .type = CMD_KEY_TEXT,
+	    .help = "roll over after this many seconds (m, h, d suffix; 0: never)" },
+	{ .name = "keep", .type = CMD_KEY_INT, .help = "rolled files kept, 0-10000 (0: all)" },
+	{ .name = NULL },
+};
+
+static const struct cmd_keyset keyset = { .keys = lkeys, .set = set };
 
 /* ---------------------------------------------------------- operations */
 
 /* lc_new - a subscription that does not exist yet */
 static enum cmd_ret
-lc_new(struct cli *c, const char *name, int argc, char **argv)
+lc_new(struct cli *c, const struct cmd_call *call)
 {
+	const char *name = call->argv[0];
 	struct logsub *subs, s;
+	struct lc_target t = { &s, 1 };
 	char *cause = NULL;
 	enum cmd_ret ret = CMD_ERROR;
-	int n, k, type_given;
+	int n, k;
 
 	if (logsub_name_valid(name, &cause) < 0) {
 		cli_error(c, "%s", cause);
@@ -155,12 +139,8 @@ lc_new(struct cli *c, const char *name, int argc, char **argv)
 		return CMD_ERROR;
 	}
 	logsub_defaults(&s, name, LOGSUB_MAIL);
-	if (apply_args(c, &s, argc, argv, 1, &type_given) < 0)
+	if (cmd_keys_apply(c, call, &t, NULL) < 0)
 		return CMD_ERROR;
-	if (!type_given) {
-		cli_error(c, "Missing type=: a new log needs type=mail_logs or type=cli_logs.");
-		return CMD_ERROR;
-	}
 	if (load(c, &subs, &n) < 0)
 		return CMD_ERROR;
 	if ((k = clash(subs, n, name)) >= 0)
@@ -177,11 +157,13 @@ lc_new(struct cli *c, const char *name, int argc, char **argv)
 
 /* lc_edit - change an existing subscription (built-ins included) */
 static enum cmd_ret
-lc_edit(struct cli *c, const char *name, int argc, char **argv)
+lc_edit(struct cli *c, const struct cmd_call *call)
 {
+	const char *name = call->argv[0];
 	struct logsub *subs, s;
+	struct lc_target t = { &s, 0 };
 	enum cmd_ret ret = CMD_ERROR;
-	int n, i, type_given;
+	int n, i;
 
 	if (load(c, &subs, &n) < 0)
 		return CMD_ERROR;
@@ -192,15 +174,16 @@ lc_edit(struct cli *c, const char *name, int argc, char **argv)
 	}
 	s = subs[i];
 	free(subs);
-	if (apply_args(c, &s, argc, argv, 0, &type_given) == 0 && stage(c, s.name, &s) == 0)
+	if (cmd_keys_apply(c, call, &t, NULL) == 0 && stage(c, s.name, &s) == 0)
 		ret = CMD_OK;
 	return ret;
 }
 
 /* lc_delete - remove a subscription; never a built-in */
 static enum cmd_ret
-lc_delete(struct cli *c, const char *name)
+lc_delete(struct cli *c, const struct cmd_call *call)
 {
+	const char *name = call->argv[0];
 	struct logsub *subs;
 	enum cmd_ret ret = CMD_ERROR;
 	int n;
@@ -221,7 +204,7 @@ lc_delete(struct cli *c, const char *name)
 
 /* lc_print - the table */
 static enum cmd_ret
-lc_print(struct cli *c)
+lc_print(struct cli *c, const struct cmd_call *call)
 {
 	struct logsub *subs;
 	int n, w = 4;
@@ -476,28 +459,15 @@ dialog(struct cli *c)
 
 /* ---------------------------------------------------------- table entry */
 
-static const struct cmd_word key_words[] = {
-	{ "level=", "Critical, Warning, Info (default), Debug or Trace", key_words },
-	{ "max_size=", "roll over past this many bytes (K, M, G suffix; 0: never)", key_words },
-	{ "max_age=", "roll over after this many seconds (m, h, d suffix; 0: never)", key_words },
-	{ "keep=", "rolled files kept, 0-10000 (0: all)", key_words },
-	{ NULL, NULL, NULL },
-};
-
-static const struct cmd_word new_key_words[] = {
-	{ "type=", "mail_logs (written by mxgated) or cli_logs (written by mxsh)", key_words },
-	{ NULL, NULL, NULL },
-};
-
 static const struct cmd_word new_words[] = {
-	{ "<NAME>", "name of the new log (letters, digits, '_', '-', '.')", new_key_words },
+	{ "<NAME>", "name of the new log (letters, digits, '_', '-', '.')", NULL },
 	{ NULL, NULL, NULL },
 };
 
 static const struct cmd_word edit_words[] = {
-	{ "mail_logs", "the mail log of mxgated", key_words },
-	{ "cli_logs", "the log of shell commands", key_words },
-	{ "<NAME>", "a log listed by logconfig print", key_words },
+	{ "mail_logs", "the mail log of mxgated", NULL },
+	{ "cli_logs", "the log of shell commands", NULL },
+	{ "<NAME>", "a log listed by logconfig print", NULL },
 	{ NULL, NULL, NULL },
 };
 
@@ -506,45 +476,29 @@ static const struct cmd_word delete_words[] = {
 	{ NULL, NULL, NULL },
 };
 
-static const struct cmd_word logconfig_words[] = {
-	{ "new", "Create a new log.", new_words },
-	{ "edit", "Modify a log subscription.", edit_words },
-	{ "delete", "Remove a log subscription.", delete_words },
-	{ "print", "Display the log subscriptions.", NULL },
-	{ NULL, NULL, NULL },
+static const char *const new_required[] = { "type", NULL };
+
+/* new NAME alone reaches lc_new, which names the missing type= */
+static const struct cmd_sub logconfig_subs[] = {
+	{ .name = "new", .help = "Create a new log.", .args = new_words, .min_args = 1,
+	    .keys = &keyset, .required = new_required,
+	    .needs = "a new log needs type=mail_logs or type=cli_logs",
+	    .flags = CMD_SUB_KV_OPTIONAL, .exec = lc_new },
+	{ .name = "edit", .help = "Modify a log subscription.", .args = edit_words,
+	    .min_args = 1, .keys = &keyset, .exec = lc_edit },
+	{ .name = "delete", .help = "Remove a log subscription.", .args = delete_words,
+	    .min_args = 1, .max_args = 1, .exec = lc_delete },
+	{ .name = "print", .help = "Display the log subscriptions.", .exec = lc_print },
+	{ .exec = NULL },
 };
 
 /* logconfig_exec - the menu, or one batch operation */
 static enum cmd_ret
 logconfig_exec(struct cli *c, int argc, char **argv)
 {
-	const char *op;
-
 	if (argc == 0)
 		return dialog(c);
-	op = cmd_word_match(logconfig_words, argv[0]);
-	if (op == NULL) {
-		cli_error(c, "Unknown option '%.40s' for logconfig: use new, edit, delete or "
-			     "print.",
-		    argv[0]);
-		return CMD_ERROR;
-	}
-	if (strcmp(op, "new") == 0 || strcmp(op, "edit") == 0) {
-		/* new NAME alone is refused by lc_new: it names the missing type= */
-		if (argc < (strcmp(op, "new") == 0 ? 2 : 3) || strchr(argv[1], '='))
-			return cmd_usage_error(c, &cmd_logconfig_entry,
-			    strcmp(op, "new") == 0 ? "logconfig new" : "logconfig edit");
-		return strcmp(op, "new") == 0 ? lc_new(c, argv[1], argc - 2, argv + 2) :
-						lc_edit(c, argv[1], argc - 2, argv + 2);
-	}
-	if (strcmp(op, "delete") == 0) {
-		if (argc != 2)
-			return cmd_usage_error(c, &cmd_logconfig_entry, "logconfig delete");
-		return lc_delete(c, argv[1]);
-	}
-	if (argc != 1)
-		return cmd_usage_error(c, &cmd_logconfig_entry, "logconfig print");
-	return lc_print(c);
+	return cmd_keys_run(c, &cmd_logconfig_entry, argc, argv);
 }
 
 const struct cmd_entry cmd_logconfig_entry = {
@@ -556,6 +510,6 @@ const struct cmd_entry cmd_logconfig_entry = {
 		 "logconfig print",
 	.help = "Configure the log subscriptions: level, rollover and files kept.",
 	.flags = CMD_F_CONFIG,
-	.words = logconfig_words,
+	.subs = logconfig_subs,
 	.exec = logconfig_exec,
 };

@@ -19,6 +19,7 @@
 #include <strings.h>
 
 #include "commands/cmd.h"
+#include "commands/cmd_keys.h"
 #include "mail/route.h"
 #include "store/config.h"
 #include "util/buf.h"
@@ -515,6 +516,38 @@ dialog(struct cli *c)
 	}
 }
 
+/* ---------------------------------------------------------- table entry */
+
+/* sub_route - new and edit: DOMAIN and the destination words joined into one list */
+static enum cmd_ret
+sub_route(struct cli *c, const struct cmd_call *call)
+{
+	char *dests = join_dests(call->argc - 1, call->argv + 1);
+	enum cmd_ret r = strcmp(call->sub->name, "new") == 0 ?
+	    route_new(c, call->argv[0], dests) : route_edit(c, call->argv[0], dests);
+
+	free(dests);
+	return r;
+}
+
+static enum cmd_ret
+sub_delete(struct cli *c, const struct cmd_call *call)
+{
+	return route_delete(c, call->argv[0]);
+}
+
+static enum cmd_ret
+sub_print(struct cli *c, const struct cmd_call *call)
+{
+	return route_print(c);
+}
+
+static enum cmd_ret
+sub_clear(struct cli *c, const struct cmd_call *call)
+{
+	return route_clear(c);
+}
+
 static const struct cmd_word dest_words[] = {
 	{ "<DEST>", "host[:port], [IP]:port, USEDNS or /dev/null; several separated by commas",
 	    NULL },
@@ -532,55 +565,30 @@ static const struct cmd_word domain_words[] = {
 	{ NULL, NULL, NULL },
 };
 
-static const struct cmd_word smtproutes_words[] = {
-	{ "new", "Create a new route.", domain_dest_words },
-	{ "edit", "Replace the destinations of a route.", domain_dest_words },
-	{ "delete", "Remove a route.", domain_words },
-	{ "print", "Display all routes.", NULL },
-	{ "clear", "Remove all routes.", NULL },
-	{ NULL, NULL, NULL },
+/* Usage errors name the command alone, as AsyncOS does. */
+static const struct cmd_sub smtproutes_subs[] = {
+	{ .name = "new", .help = "Create a new route.", .args = domain_dest_words,
+	    .min_args = 2, .max_args = CMD_ARGS_MANY, .flags = CMD_SUB_USAGE_CMD,
+	    .exec = sub_route },
+	{ .name = "edit", .help = "Replace the destinations of a route.",
+	    .args = domain_dest_words, .min_args = 2, .max_args = CMD_ARGS_MANY,
+	    .flags = CMD_SUB_USAGE_CMD, .exec = sub_route },
+	{ .name = "delete", .help = "Remove a route.", .args = domain_words, .min_args = 1,
+	    .max_args = 1, .flags = CMD_SUB_USAGE_CMD, .exec = sub_delete },
+	{ .name = "print", .help = "Display all routes.", .flags = CMD_SUB_USAGE_CMD,
+	    .exec = sub_print },
+	{ .name = "clear", .help = "Remove all routes.", .flags = CMD_SUB_USAGE_CMD,
+	    .exec = sub_clear },
+	{ .exec = NULL },
 };
 
+/* smtproutes_exec - the menu, or one batch operation */
 static enum cmd_ret
 smtproutes_exec(struct cli *c, int argc, char **argv)
 {
-	const char *op;
-	enum cmd_ret r;
-	char *dests;
-
 	if (argc == 0)
 		return dialog(c);
-	op = cmd_word_match(smtproutes_words, argv[0]);
-	if (op == NULL)
-		op = argv[0];
-	if (strcasecmp(op, "new") == 0 || strcasecmp(op, "edit") == 0) {
-		if (argc < 3)
-			return cmd_usage_error(c, &cmd_smtproutes_entry, "smtproutes");
-		dests = join_dests(argc - 2, argv + 2);
-		r = strcasecmp(op, "new") == 0 ? route_new(c, argv[1], dests) :
-						 route_edit(c, argv[1], dests);
-		free(dests);
-		return r;
-	}
-	if (strcasecmp(op, "delete") == 0) {
-		if (argc != 2)
-			return cmd_usage_error(c, &cmd_smtproutes_entry, "smtproutes");
-		return route_delete(c, argv[1]);
-	}
-	if (strcasecmp(op, "print") == 0) {
-		if (argc != 1)
-			return cmd_usage_error(c, &cmd_smtproutes_entry, "smtproutes");
-		return route_print(c);
-	}
-	if (strcasecmp(op, "clear") == 0) {
-		if (argc != 1)
-			return cmd_usage_error(c, &cmd_smtproutes_entry, "smtproutes");
-		return route_clear(c);
-	}
-	cli_error(c, "Unknown option '%.40s' for smtproutes: use new, edit, delete, print or "
-		     "clear.",
-	    op);
-	return CMD_ERROR;
+	return cmd_keys_run(c, &cmd_smtproutes_entry, argc, argv);
 }
 
 const struct cmd_entry cmd_smtproutes_entry = {
@@ -592,6 +600,6 @@ const struct cmd_entry cmd_smtproutes_entry = {
 		 "smtproutes clear",
 	.help = "Set up permanent domain redirections.",
 	.flags = CMD_F_CONFIG,
-	.words = smtproutes_words,
+	.subs = smtproutes_subs,
 	.exec = smtproutes_exec,
 };

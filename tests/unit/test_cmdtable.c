@@ -4,6 +4,8 @@
  *
  * Every entry of cmd_table has a name, usage lines that start with it and
  * one line of help; every word of its cmd_word tree has help for `?`;
+ * every sub-command and key of a cmd_sub table (commands/cmd_keys.h) has
+ * help, and each key= and each word an ENUM key takes is in the man page;
  * every command and alias has man/man1/mxsh-NAME.1 showing its usage;
  * every man/man1/mxsh-*.1 belongs to a command (no orphans); mxsh.1 lists
  * them all under SEE ALSO.
@@ -21,6 +23,7 @@
 #include <sys/stat.h>
 
 #include "commands/cmd.h"
+#include "commands/cmd_keys.h"
 #include "tests/unit/unit.h"
 
 /* Problems found by the running case. */
@@ -519,6 +522,180 @@ test_words_have_help(void)
 	finish();
 }
 
+/* check_keys - every key of a set named, helped, typed and declared once */
+static void
+check_keys(const char *cmd, const struct cmd_keyset *ks)
+{
+	int n = 0;
+
+	if (ks->keys == NULL) {
+		problem("%s: a key set without keys", cmd);
+		return;
+	}
+	for (const struct cmd_key *k = ks->keys; k->name; k++, n++) {
+		if (*k->name == '\0' || strchr(k->name, '=') || strchr(k->name, ' '))
+			problem("%s: key '%s' must be a word without '='", cmd, k->name);
+		if (empty(k->help))
+			problem("%s: key %s= has no help text", cmd, k->name);
+		else if (strchr(k->help, '\n'))
+			problem("%s: help of key %s= must be one line", cmd, k->name);
+		if (k->type == CMD_KEY_ENUM && (k->values == NULL || k->values[0] == NULL))
+			problem("%s: enum key %s= lists no values", cmd, k->name);
+		if (k->check == cmd_keys_setting && k->setting == NULL)
+			problem("%s: key %s= is checked by a setting but names none", cmd, k->name);
+		if (k->check == cmd_keys_int && k->min > k->max)
+			problem("%s: key %s= has min > max", cmd, k->name);
+		for (const struct cmd_key *o = ks->keys; o < k; o++)
+			if (strcmp(o->name, k->name) == 0)
+				problem("%s: key %s= declared twice", cmd, k->name);
+	}
+	if (n > 32)
+		problem("%s: %d keys; cmd_keys_parse takes at most 32", cmd, n);
+}
+
+static void
+test_subs_have_help(void)
+{
+	for (int i = 0; cmd_table[i]; i++) {
+		const struct cmd_entry *e = cmd_table[i];
+		const char *cmd = empty(e->name) ? "(unnamed)" : e->name;
+		int bare = 0;
+
+		if (e->subs == NULL)
+			continue;
+		if (e->words)
+			problem("%s: declares both words and subs; completion walks subs only", cmd);
+		for (const struct cmd_sub *s = e->subs; s->exec; s++) {
+			const char *name = s->name ? s->name : "(key=value)";
+
+			if (s->name == NULL && (s->keys == NULL || bare++))
+				problem("%s: at most one nameless sub-command, and it takes keys", cmd);
+			if (s->name && (*s->name == '\0' || strchr(s->name, '=')))
+				problem("%s: sub-command '%s' must be a word without '='", cmd, s->name);
+			if (empty(s->help))
+				problem("%s %s: no help text", cmd, name);
+			else if (strchr(s->help, '\n'))
+				problem("%s %s: help must be one line", cmd, name);
+			for (const struct cmd_sub *o = e->subs; s->name && o < s; o++)
+				if (o->name && strcasecmp(o->name, s->name) == 0)
+					problem("%s: sub-command %s declared twice", cmd, s->name);
+			if (s->max_args != CMD_ARGS_MANY && s->max_args < s->min_args && !s->keys)
+				problem("%s %s: max_args below min_args", cmd, name);
+			check_words(cmd, s->args, 0);
+			if (s->keys)
+				check_keys(cmd, s->keys);
+			for (int r = 0; s->required && s->required[r]; r++)
+				if (s->keys == NULL || cmd_keys_index(s->keys, s->required[r]) < 0)
+					problem("%s %s: required key %s= is not one of its keys", cmd, name,
+					    s->required[r]);
+			if (s->required && empty(s->needs))
+				problem("%s %s: required keys but no 'needs' text for the error", cmd,
+				    name);
+		}
+	}
+	finish();
+}
+
+/*
+ * usage_line - the usage line of e for sub-command s: the first that
+ * starts "cmd sub " (or, for the nameless one, "cmd k=" for one of its
+ * keys); its length in *n, or NULL
+ */
+static const char *
+usage_line(const struct cmd_entry *e, const struct cmd_sub *s, size_t *n)
+{
+	for (const char *p = e->usage; p && *p;) {
+		const char *nl = strchr(p, '\n'), *rest = p + strlen(e->name);
+
+		*n = nl ? (size_t)(nl - p) : strlen(p);
+		if (*rest == ' ' && s->name && strncmp(rest + 1, s->name, strlen(s->name)) == 0 &&
+		    (rest[1 + strlen(s->name)] == ' ' || rest + 1 + strlen(s->name) == p + *n))
+			return p;
+		for (const struct cmd_key *k = s->name ? NULL : s->keys->keys; k && k->name; k++)
+			if (*rest == ' ' && strncmp(rest + 1, k->name, strlen(k->name)) == 0 &&
+			    rest[1 + strlen(k->name)] == '=')
+				return p;
+		p += *n + (nl ? 1 : 0);
+	}
+	return NULL;
+}
+
+/* every sub-command has a usage line, showing each of its keys or "key=value..." */
+static void
+test_usage_shows_subs(void)
+{
+	for (int i = 0; cmd_table[i]; i++) {
+		const struct cmd_entry *e = cmd_table[i];
+
+		for (const struct cmd_sub *s = e->subs; s && s->exec && !empty(e->usage); s++) {
+			size_t n;
+			const char *u = usage_line(e, s, &n);
+			char *line;
+
+			if (u == NULL) {
+				problem("%s: no usage line for the sub-command %s", e->name,
+				    s->name ? s->name : "(key=value)");
+				continue;
+			}
+			line = strndup(u, n);
+			for (const struct cmd_key *k = s->keys ? s->keys->keys : NULL; k && k->name;
+			    k++) {
+				char want[80];
+
+				snprintf(want, sizeof(want), "%s=", k->name);
+				if (strstr(line, "key=value") == NULL && strstr(line, want) == NULL)
+					problem("%s: usage '%s' shows neither %s nor key=value...",
+					    e->name, line, want);
+			}
+			free(line);
+		}
+	}
+	finish();
+}
+
+/* has_key - does text show "name=" (not as the tail of a longer key)? */
+static int
+has_key(const char *text, const char *name)
+{
+	size_t n = strlen(name);
+
+	for (const char *p = strstr(text, name); p; p = strstr(p + 1, name))
+		if ((p == text || !(isalnum((unsigned char)p[-1]) || p[-1] == '_')) && p[n] == '=')
+			return 1;
+	return 0;
+}
+
+static void
+test_man_pages_show_keys(void)
+{
+	for (int i = 0; cmd_table[i]; i++) {
+		const struct cmd_entry *e = cmd_table[i];
+		char *src, *text;
+
+		if (e->subs == NULL || empty(e->name) || (src = slurp(page_path(e->name))) == NULL)
+			continue;
+		text = man_text(src);
+		for (const struct cmd_sub *s = e->subs; s->exec; s++) {
+			if (s->name && !has_phrase(text, s->name))
+				problem("%s: mxsh-%s.1 does not mention the sub-command %s", e->name,
+				    e->name, s->name);
+			for (const struct cmd_key *k = s->keys ? s->keys->keys : NULL; k && k->name;
+			    k++) {
+				if (!has_key(text, k->name))
+					problem("%s: mxsh-%s.1 does not document %s=", e->name, e->name,
+					    k->name);
+				for (int v = 0; k->type == CMD_KEY_ENUM && k->values[v]; v++)
+					if (!has_phrase(text, k->values[v]))
+						problem("%s: mxsh-%s.1 does not show %s=%s", e->name,
+						    e->name, k->name, k->values[v]);
+			}
+		}
+		free(text);
+		free(src);
+	}
+	finish();
+}
+
 /* ---------------------------------------------------------- man pages */
 
 static void
@@ -671,14 +848,22 @@ test_helpers(void)
 	CHECK_STR(lit, "rollbackconfig");
 	usage_literal("quit", 4, lit, sizeof(lit));
 	CHECK_STR(lit, "quit");
+	CHECK(has_key("ip=IP port=N", "ip"));
+	CHECK(has_key("[max_conns=N]", "max_conns"));
+	CHECK(!has_key("max_conns=N", "conns"));
+	CHECK(!has_key("ip port", "ip"));
+	CHECK(!has_key("zip=1", "ip"));
 }
 
 static const struct unit_case cases[] = {
 	{ "helpers", test_helpers },
 	{ "entries_complete", test_entries_complete },
 	{ "words_have_help", test_words_have_help },
+	{ "subs_have_help", test_subs_have_help },
+	{ "usage_shows_subs", test_usage_shows_subs },
 	{ "man_pages_exist", test_man_pages_exist },
 	{ "man_pages_show_usage", test_man_pages_show_usage },
+	{ "man_pages_show_keys", test_man_pages_show_keys },
 	{ "no_orphan_pages", test_no_orphan_pages },
 	{ "mxsh_page_lists_commands", test_mxsh_page_lists_commands },
 	{ NULL, NULL },
