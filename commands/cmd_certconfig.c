@@ -15,14 +15,17 @@
  * settings tls.server_cert and tls.server_key, so the daemon needs no
  * access to the operator's files. The key is SECRET: no output, error or
  * log line of this command contains it, its buffers are cleansed after
- * use, and showchanges shows it as *****. The CA bundle stays a file: its
- * absolute path is staged in tls.cafile (empty: the system bundle) after
- * checking that it holds at least one certificate.
+ * use, and showchanges shows it as *****. The CA bundle is imported the
+ * same way: its certificates must all parse, and are staged re-encoded in
+ * tls.ca_pem, with the file's absolute path in tls.cafile for print
+ * (both empty: the system bundle). So the daemon, which drops root, never
+ * needs to read the operator's file, and a commit cannot leave it with a
+ * bundle it cannot load (issue 8, defect 13).
  *
  * The PEM text holds newlines, which the generic settings_set refuses
  * for string settings (and its buffer is smaller than a certificate
- * chain), so the two PEM settings are checked here against their row in
- * settings_table.c (length) and staged with config_set.
+ * chain), so the three PEM settings are checked here against their row
+ * in settings_table.c (length) and staged with config_set.
  *
  * DIAGNOSTICS: one error line per refused command; nothing is staged.
  */
@@ -52,6 +55,7 @@ extern const struct cmd_entry cmd_certconfig_entry;
 #define CERT_SETTING "tls.server_cert"
 #define KEY_SETTING "tls.server_key"
 #define CAFILE_SETTING "tls.cafile"
+#define CA_PEM_SETTING "tls.ca_pem"
 #define PEM_FILE_MAX 65536		/* certificate or key file */
 #define CAFILE_MAX (16 * 1024 * 1024)	/* a CA bundle */
 
@@ -266,79 +270,162 @@ out:
 	return ret;
 }
 
-/* cafile_set - a bundle file with at least one certificate, or "system" */
+/*
+ * read_ca_certs - every certificate of a CA bundle; *bad set when a
+ * block that should be a certificate does not parse (rather than the
+ * bundle silently losing the certificates after it)
+ */
+static STACK_OF(X509) *
+read_ca_certs(const char *text, size_t len, int *bad)
+{
+	STACK_OF(X509) *sk = sk_X509_new_null();
+	BIO *b = BIO_new_mem_buf(text, (int)len);
+	unsigned long e;
+	X509 *x;
+
+	if (sk == NULL || b == NULL)
+		abort();	/* only allocation fails here */
+	ERR_clear_error();
+	while ((x = PEM_read_bio_X509(b, NULL, no_passphrase, NULL)) != NULL)
+		if (sk_X509_push(sk, x) <= 0)
+			abort();
+	/* the end of the input shows as "no start line"; anything else is damage */
+	e = ERR_peek_last_error();
+	*bad = e != 0 && !(ERR_GET_LIB(e) == ERR_LIB_PEM &&
+	    ERR_GET_REASON(e) == PEM_R_NO_START_LINE);
+	ERR_clear_error();
+	BIO_free(b);
+	return sk;
+}
+
+/* stage_setting - stage value, or drop the edit when it goes back to an unstored "" */
+static int
+stage_setting(struct cli *c, const char *name, const char *value)
+{
+	char *cause = NULL, *running = NULL;
+	int rc;
+
+	if (config_get_running(c->st, SETTINGS_SECTION, name, &running, &cause) < 0) {
+		cli_error(c, "Cannot read %s: %s", name, cause);
+		free(cause);
+		return -1;
+	}
+	rc = running == NULL && *value == '\0' ?
+	    config_delete(c->st, SETTINGS_SECTION, name, &cause) :
+	    config_set(c->st, SETTINGS_SECTION, name, value, &cause);
+	free(running);
+	if (rc < 0) {
+		cli_error(c, "Cannot stage the change: %s", cause);
+		free(cause);
+	}
+	return rc;
+}
+
+/*
+ * cafile_set - a bundle file with at least one certificate, or "system".
+ * The bundle is imported now (issue 8, defect 13): its certificates,
+ * re-encoded as PEM, go to tls.ca_pem, and its absolute path to
+ * tls.cafile for print. mxgated then verifies peers with the stored text,
+ * so a file it cannot read (it drops root) or that is gone later changes
+ * nothing; a file this command cannot read, or that holds no certificate
+ * or a damaged one, is refused and nothing is staged.
+ */
 static enum cmd_ret
 cafile_set(struct cli *c, const char *path)
 {
-	char abs[PATH_MAX], *text, *cause = NULL, *running = NULL;
+	const struct setting_def *d = settings_find(CA_PEM_SETTING);
+	char abs[PATH_MAX], *text, *pem = NULL, *cause = NULL;
 	STACK_OF(X509) *sk;
 	size_t len;
-	int n, rc;
+	int n, bad, ok;
+	BIO *b;
 
 	if (strcasecmp(path, "system") == 0) {
 		abs[0] = '\0';
+		pem = str_dup("");
 	} else {
 		text = read_pem(c, "CA bundle", path, CAFILE_MAX, &len);
 		if (text == NULL)
 			return CMD_ERROR;
-		sk = read_certs(text, len);
-		n = sk_X509_num(sk);
-		sk_X509_pop_free(sk, X509_free);
+		sk = read_ca_certs(text, len, &bad);
 		free(text);
-		if (n == 0) {
-			cli_error(c, "The file %.200s holds no PEM certificate; a CA bundle is one "
-				     "or more -----BEGIN CERTIFICATE----- blocks.",
-			    path);
+		n = sk_X509_num(sk);
+		if (n == 0 || bad) {
+			if (bad)
+				cli_error(c, "The file %.200s holds a certificate that cannot be "
+					     "read (after %d good one%s); a CA bundle is one or "
+					     "more -----BEGIN CERTIFICATE----- blocks.",
+				    path, n, n == 1 ? "" : "s");
+			else
+				cli_error(c, "The file %.200s holds no PEM certificate; a CA "
+					     "bundle is one or more -----BEGIN CERTIFICATE----- "
+					     "blocks.",
+				    path);
+			sk_X509_pop_free(sk, X509_free);
 			return CMD_ERROR;
 		}
-		/* the daemon has another working directory: keep an absolute path */
+		/* re-encode: only the certificates are kept */
+		b = BIO_new(BIO_s_mem());
+		for (int i = 0; i < n; i++)
+			PEM_write_bio_X509(b, sk_X509_value(sk, i));
+		pem = bio_text(b);
+		BIO_free(b);
+		sk_X509_pop_free(sk, X509_free);
+		if (d == NULL || (d->max > 0 && strlen(pem) > (size_t)d->max)) {
+			cli_error(c, "The CA bundle %.200s is too large to store (at most %ld bytes "
+				     "of PEM).",
+			    path, d ? d->max : 0L);
+			free(pem);
+			return CMD_ERROR;
+		}
+		/* the informational path: absolute, as the daemon's directory differs */
 		if (realpath(path, abs) == NULL) {
 			cli_error(c, "Cannot resolve the path %.200s: %s.", path, strerror(errno));
+			free(pem);
 			return CMD_ERROR;
 		}
 	}
-	if (config_get_running(c->st, SETTINGS_SECTION, CAFILE_SETTING, &running, &cause) < 0) {
-		cli_error(c, "Cannot read %s: %s", CAFILE_SETTING, cause);
+	if (config_begin(c->st, &cause) < 0) {
+		cli_error(c, "Cannot stage the change: %s", cause);
+		free(cause);
+		free(pem);
+		return CMD_ERROR;
+	}
+	ok = stage_setting(c, CA_PEM_SETTING, pem) == 0 &&
+	    stage_setting(c, CAFILE_SETTING, abs) == 0;
+	free(pem);
+	if (config_end(c->st, ok, &cause) < 0) {
+		cli_error(c, "Cannot stage the change: %s", cause);
 		free(cause);
 		return CMD_ERROR;
 	}
-	/* back to the system bundle while none is stored: drop the edit */
-	rc = running == NULL && abs[0] == '\0' ?
-	    config_delete(c->st, SETTINGS_SECTION, CAFILE_SETTING, &cause) :
-	    settings_set(c->st, CAFILE_SETTING, abs, &cause);
-	free(running);
-	if (rc < 0) {
-		cli_error(c, "%s", cause);
-		free(cause);
-		return CMD_ERROR;
-	}
-	return CMD_OK;
+	return ok ? CMD_OK : CMD_ERROR;
 }
 
 /* cafile_text - how the CA bundle setting reads (malloc'd) */
 static char *
 cafile_text(struct cli *c)
 {
-	char *path = settings_get(c->st, CAFILE_SETTING), *text, *s;
+	char *path = settings_get(c->st, CAFILE_SETTING), *pem, *s;
 	STACK_OF(X509) *sk;
-	size_t len;
 	int n;
 
 	if (*path == '\0') {
 		free(path);
 		return str_dup("the system bundle");
 	}
-	text = fs_read_file(path, CAFILE_MAX, &len);
-	if (text == NULL) {
-		s = str_printf("%s (cannot be read: %s)", path, strerror(errno));
-		free(path);
-		return s;
+	pem = settings_get(c->st, CA_PEM_SETTING);
+	if (*pem == '\0') {
+		/* configured before bundles were imported: mxgated reads the file */
+		s = str_printf("%s (not imported: 'certconfig cafile %s' imports it)", path,
+		    path);
+	} else {
+		sk = read_certs(pem, strlen(pem));
+		n = sk_X509_num(sk);
+		sk_X509_pop_free(sk, X509_free);
+		s = str_printf("%s (%d certificate%s)", path, n, n == 1 ? "" : "s");
 	}
-	sk = read_certs(text, len);
-	n = sk_X509_num(sk);
-	sk_X509_pop_free(sk, X509_free);
-	free(text);
-	s = str_printf("%s (%d certificate%s)", path, n, n == 1 ? "" : "s");
+	free(pem);
 	free(path);
 	return s;
 }

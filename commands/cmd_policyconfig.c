@@ -10,6 +10,7 @@
  *
  *   policyconfig [incoming|outgoing]                  the dialogue
  *   policyconfig DIR new NAME recipients=M[,M...] [senders=M,...]
+ *                                                     (incoming: tdc=)
  *   policyconfig DIR edit NAME key=value...           name= recipients= senders=
  *                                                     (incoming: tdc= tdc_polling=)
  *   policyconfig DIR delete NAME
@@ -313,9 +314,9 @@ dlg_new(struct dlg *d, const struct policy_table *t)
 	if (a == ASK_OK && more)
 		a = ask_members(d->c, enter_question(!ps), second, ANSWER_MAX);
 	if (a == ASK_OK && ps == POLICYCONFIG_RCPT)
-		note(d, policyconfig_new(d->c, d->dir, name, first, second));
+		note(d, policyconfig_new(d->c, d->dir, name, first, second, NULL));
 	else if (a == ASK_OK)
-		note(d, policyconfig_new(d->c, d->dir, name, second, first));
+		note(d, policyconfig_new(d->c, d->dir, name, second, first, NULL));
 	free(first);
 	free(second);
 	return a;
@@ -435,13 +436,15 @@ eop_print(struct dlg *d, char *name, size_t size)
 static enum ask_ret
 eop_tdc(struct dlg *d, char *name, size_t size)
 {
-	static const char *const def_items[] = { "Use the global settings", "No" };
+	/* the same three choices on every policy; only the first differs on DEFAULT */
+	static const char *const def_items[] = { "Use the global settings",
+		"Use a custom message intake address", "No" };
 	static const char *const items[] = { "Use the DEFAULT policy's setting",
 		"Use a custom message intake address", "No" };
 	struct policy_table t;
 	char tdc[sizeof(t.p[0].tdc)], val[sizeof(t.p[0].tdc) + 8], addr[ADDRESS_MAX + 1];
 	char dom[256], *keys[2], *vals[2], *api, *q;
-	int i, k, n = 0, is_def, poll;
+	int i, k, n = 0, is_def, poll, custom, pick;
 	enum ask_ret a;
 
 	(void)size;
@@ -456,40 +459,37 @@ eop_tdc(struct dlg *d, char *name, size_t size)
 	is_def = i == t.n - 1;
 	str_copy(tdc, t.p[i].tdc, sizeof(tdc));
 	policy_table_free(&t);
-	if (is_def) {
-		a = cli_ask_list(d->c, "Threat Defense Connector for this policy:", def_items, 2,
-		    strcasecmp(tdc, "global") == 0 ? 1 : 2, &k);
-		if (a != ASK_OK)
-			return a;
-		str_copy(val, k == 0 ? "global" : "no", sizeof(val));
-	} else {
-		int custom = strncasecmp(tdc, "custom:", 7) == 0;
-
-		a = cli_ask_list(d->c, "Threat Defense Connector for this policy:", items, 3,
-		    custom ? 2 : strcasecmp(tdc, "no") == 0 ? 3 : 1, &k);
-		if (a != ASK_OK)
-			return a;
-		if (k == 1) {
-			if (tdcconfig_need_global(d->c) < 0) {
-				d->failed = 1;
-				return ASK_OK;
-			}
-			tdcconfig_domain(d->c, dom, sizeof(dom));
-			q = str_printf("Enter the custom message intake address (in the domain "
-				       "%s).",
-			    dom);
-			for (;;) {
-				a = cli_ask(d->c, q, custom ? tdc + 7 : NULL, addr, sizeof(addr));
-				if (a != ASK_OK || tdcconfig_check_custom(d->c, addr) == 0)
-					break;
-			}
-			free(q);
-			if (a != ASK_OK)
-				return a;
-			str_fmt(val, sizeof(val), "custom:%s", addr);
-		} else {
-			str_copy(val, k == 0 ? "default" : "no", sizeof(val));
+	custom = strncasecmp(tdc, "custom:", 7) == 0;
+	if (custom)
+		pick = 2;
+	else if (is_def)
+		pick = strcasecmp(tdc, "global") == 0 ? 1 : 3;
+	else
+		pick = strcasecmp(tdc, "no") == 0 ? 3 : 1;
+	a = cli_ask_list(d->c, "Threat Defense Connector for this policy:",
+	    is_def ? def_items : items, 3, pick, &k);
+	if (a != ASK_OK)
+		return a;
+	if (k == 1) {
+		if (tdcconfig_need_global(d->c) < 0) {
+			d->failed = 1;
+			return ASK_OK;
 		}
+		tdcconfig_domain(d->c, dom, sizeof(dom));
+		q = str_printf("Enter the custom message intake address (in the domain %s).", dom);
+		for (;;) {
+			a = cli_ask(d->c, q, custom ? tdc + 7 : NULL, addr, sizeof(addr));
+			if (a != ASK_OK || tdcconfig_check_custom(d->c, addr) == 0)
+				break;
+		}
+		free(q);
+		if (a != ASK_OK)
+			return a;
+		str_fmt(val, sizeof(val), "custom:%s", addr);
+	} else if (k == 0) {
+		str_copy(val, is_def ? "global" : "default", sizeof(val));
+	} else {
+		str_copy(val, "no", sizeof(val));
 	}
 	keys[n] = "tdc";
 	vals[n++] = val;
@@ -774,6 +774,8 @@ static const struct cmd_word in_new_keys[] = {
 	{ "recipients=", "the recipients, required: user@example.com, user@, @example.com or "
 			 "@.example.com, separated by commas", in_new_keys },
 	{ "senders=", "also require one of these senders (optional; same forms)", in_new_keys },
+	{ "tdc=", "Threat Defense Connector: default (the default), custom:ADDRESS or no",
+	    in_new_keys },
 	{ NULL, NULL, NULL },
 };
 
@@ -790,8 +792,8 @@ static const struct cmd_word in_edit_keys[] = {
 	{ "name=", "rename the policy", in_edit_keys },
 	{ "recipients=", "replace the recipients (at least one)", in_edit_keys },
 	{ "senders=", "replace the senders (empty: any sender)", in_edit_keys },
-	{ "tdc=", "Threat Defense Connector: DEFAULT global|no, others default|no|custom:ADDRESS",
-	    in_edit_keys },
+	{ "tdc=", "Threat Defense Connector: DEFAULT global|custom:ADDRESS|no, others "
+		  "default|custom:ADDRESS|no", in_edit_keys },
 	{ "tdc_polling=", "DEFAULT only: Email Threat Defense API polling, yes or no",
 	    in_edit_keys },
 	{ NULL, NULL, NULL },
@@ -901,8 +903,9 @@ op_usage(struct cli *c, enum policy_dir dir, const char *op)
 	char *keys = key_list(in ? in_edit_keys : out_edit_keys), *u;
 
 	if (strcmp(op, "new") == 0)
-		u = str_printf("policyconfig %s new NAME %s=MEMBER[,MEMBER...] [%s=MEMBER,...]", d,
-		    in ? "recipients" : "senders", in ? "senders" : "recipients");
+		u = str_printf("policyconfig %s new NAME %s=MEMBER[,MEMBER...] [%s=MEMBER,...]%s",
+		    d, in ? "recipients" : "senders", in ? "senders" : "recipients",
+		    in ? " [tdc=default|custom:ADDRESS|no]" : "");
 	else if (strcmp(op, "edit") == 0)
 		u = str_printf("policyconfig %s edit NAME key=value... (keys: %s)", d, keys);
 	else if (strcmp(op, "search") == 0)
@@ -927,21 +930,30 @@ static enum cmd_ret
 batch_new(struct cli *c, enum policy_dir dir, const char *what, int argc, char **argv)
 {
 	struct kvs kv;
-	const char *r = NULL, *s = NULL;
+	const char *r = NULL, *s = NULL, *tdc = NULL;
 	enum cmd_ret ret;
 
 	if (argc < 1 || strchr(argv[0], '='))
 		return op_usage(c, dir, "new");
+	/* only incoming mail is journaled: say so rather than "unknown key" */
+	for (int i = 1; i < argc && dir == POLICY_OUTGOING; i++) {
+		if (strncasecmp(argv[i], "tdc=", 4) == 0) {
+			cli_error(c, "%s", POLICYCONFIG_NO_OUTGOING_TDC);
+			return CMD_ERROR;
+		}
+	}
 	if (gather_kv(c, what, argc - 1, argv + 1,
 	    dir == POLICY_INCOMING ? in_new_keys : out_new_keys, &kv) < 0)
 		return CMD_ERROR;
 	for (int i = 0; i < kv.n; i++) {
 		if (strcasecmp(kv.key[i], "recipients") == 0)
 			r = kv.val[i];
+		else if (strcasecmp(kv.key[i], "tdc") == 0)
+			tdc = kv.val[i];
 		else
 			s = kv.val[i];
 	}
-	ret = policyconfig_new(c, dir, argv[0], r, s);
+	ret = policyconfig_new(c, dir, argv[0], r, s, tdc);
 	kvs_free(&kv);
 	return ret;
 }
@@ -1043,7 +1055,7 @@ const struct cmd_entry cmd_policyconfig_entry = {
 	.name = "policyconfig",
 	.usage = "policyconfig [incoming|outgoing]\n"
 		 "policyconfig incoming new NAME recipients=MEMBER[,MEMBER...] "
-		 "[senders=MEMBER,...]\n"
+		 "[senders=MEMBER,...] [tdc=default|custom:ADDRESS|no]\n"
 		 "policyconfig outgoing new NAME senders=MEMBER[,MEMBER...] "
 		 "[recipients=MEMBER,...]\n"
 		 "policyconfig incoming|outgoing edit NAME key=value... "

@@ -14,9 +14,11 @@
  * Interactive (and in batch, reading the answers from the input stream):
  * the settings, then the menu SETUP (enable the connector: intake address
  * and header), API (the API: credentials, region, action, polling) and
- * DISABLE. The values and rules are tdcconfig.c's, shared with
- * policyconfig's per-policy setting; like every configuration command
- * the changes are pending until commit. The API client itself is a later
+ * DISABLE. The values and rules are mail/tdcrules.c's (through
+ * tdcconfig.c), shared with policyconfig's per-policy setting and checked
+ * again at commit; like every configuration command the changes are
+ * pending until commit. The dialogue reads the client secret and the API
+ * key without echo at a terminal (cli_ask_secret). The API client itself is a later
  * feature: these settings are stored for it.
  *
  * DIAGNOSTICS: one error line per refused command; nothing is staged.
@@ -35,8 +37,8 @@
 
 extern const struct cmd_entry cmd_tdcconfig_entry;
 
-/* The labels of print, in enum tdcconfig_key order. */
-static const char *const labels[TDCCONFIG_NKEYS] = {
+/* The labels of print, in enum tdcrules_key order. */
+static const char *const labels[TDCRULES_NKEYS] = {
 	"Threat Defense Connector",
 	"Message Intake Address",
 	"Remote IP header",
@@ -68,17 +70,17 @@ action_index(const char *v)
 
 /* shown - how print shows value k */
 static const char *
-shown(const struct tdcconfig_vals *v, enum tdcconfig_key k)
+shown(const struct tdcrules_vals *v, enum tdcrules_key k)
 {
 	switch (k) {
-	case TDCCONFIG_ENABLE:
-	case TDCCONFIG_API:
-	case TDCCONFIG_POLLING:
-		return tdcconfig_on(v, k) ? "Enabled" : "Disabled";
-	case TDCCONFIG_SECRET:
-	case TDCCONFIG_API_KEY:
+	case TDCRULES_ENABLE:
+	case TDCRULES_API:
+	case TDCRULES_POLLING:
+		return tdcrules_on(v, k) ? "Enabled" : "Disabled";
+	case TDCRULES_SECRET:
+	case TDCRULES_API_KEY:
 		return v->v[k][0] ? SETTINGS_MASK : "not set";
-	case TDCCONFIG_ACTION:
+	case TDCRULES_ACTION:
 		return action_names[action_index(v->v[k])];
 	default:
 		return v->v[k][0] ? v->v[k] : "not set";
@@ -87,13 +89,13 @@ shown(const struct tdcconfig_vals *v, enum tdcconfig_key k)
 
 /* print_vals - every setting, secrets masked */
 static void
-print_vals(struct cli *c, const struct tdcconfig_vals *v)
+print_vals(struct cli *c, const struct tdcrules_vals *v)
 {
-	for (int k = 0; k < TDCCONFIG_NKEYS; k++) {
+	for (int k = 0; k < TDCRULES_NKEYS; k++) {
 		char label[64];
 
 		str_fmt(label, sizeof(label), "%s:", labels[k]);
-		cli_printf(c, "%-40s %s\n", label, shown(v, (enum tdcconfig_key)k));
+		cli_printf(c, "%-40s %s\n", label, shown(v, (enum tdcrules_key)k));
 	}
 }
 
@@ -101,19 +103,22 @@ print_vals(struct cli *c, const struct tdcconfig_vals *v)
 static enum cmd_ret
 print(struct cli *c)
 {
-	struct tdcconfig_vals *v = xmalloc(sizeof(*v));
+	struct tdcrules_vals *v = xmalloc(sizeof(*v));
+	enum cmd_ret r = CMD_ERROR;
 
-	tdcconfig_load(c, v);
-	print_vals(c, v);
+	if (tdcconfig_load(c, v) == 0) {
+		print_vals(c, v);
+		r = CMD_OK;
+	}
 	free(v);
-	return CMD_OK;
+	return r;
 }
 
 /* apply - the cascade, the rules, then stage; error printed */
 static enum cmd_ret
-apply(struct cli *c, const struct tdcconfig_vals *cur, struct tdcconfig_vals *v, unsigned given)
+apply(struct cli *c, const struct tdcrules_vals *cur, struct tdcrules_vals *v, unsigned given)
 {
-	unsigned off = tdcconfig_cascade(cur, v, given);
+	unsigned off = tdcrules_cascade(cur, v, given);
 
 	if (tdcconfig_check(c, cur, v) < 0 || tdcconfig_save(c, v) != CMD_OK)
 		return CMD_ERROR;
@@ -125,11 +130,12 @@ apply(struct cli *c, const struct tdcconfig_vals *cur, struct tdcconfig_vals *v,
 static enum cmd_ret
 setup(struct cli *c, int argc, char **argv)
 {
-	struct tdcconfig_vals *cur = xmalloc(sizeof(*cur)), *v = xmalloc(sizeof(*v));
+	struct tdcrules_vals *cur = xmalloc(sizeof(*cur)), *v = xmalloc(sizeof(*v));
 	enum cmd_ret r = CMD_ERROR;
 	unsigned given = 0;
 
-	tdcconfig_load(c, cur);
+	if (tdcconfig_load(c, cur) < 0)
+		goto out;
 	*v = *cur;
 	for (int i = 0; i < argc; i++) {
 		char *w = str_dup(argv[i]), *key, *value;
@@ -140,11 +146,11 @@ setup(struct cli *c, int argc, char **argv)
 			cli_error(c, "Invalid argument '%.100s': settings are key=value with key "
 				     "%s.",
 			    argv[i], tdcconfig_keys_text());
-		} else if ((k = tdcconfig_key_find(key)) < 0) {
+		} else if ((k = tdcrules_key_find(key)) < 0) {
 			cli_error(c, "Unknown key '%.100s': use %s.", key, tdcconfig_keys_text());
 		} else if (given & (1u << k)) {
 			cli_error(c, "The key %s is given twice; give each key once.",
-			    tdcconfig_key_name(k));
+			    tdcrules_key_name(k));
 			k = -1;
 		} else if (tdcconfig_value(c, cur, k, value, v->v[k]) < 0) {
 			k = -1;
@@ -170,38 +176,39 @@ static const struct cmd_word disable_words[] = {
 };
 
 /* disable_key - the key a disable word turns off */
-static enum tdcconfig_key
+static enum tdcrules_key
 disable_key(const char *what)
 {
 	if (strcmp(what, "polling") == 0)
-		return TDCCONFIG_POLLING;
+		return TDCRULES_POLLING;
 	if (strcmp(what, "api") == 0)
-		return TDCCONFIG_API;
-	return TDCCONFIG_ENABLE;
+		return TDCRULES_API;
+	return TDCRULES_ENABLE;
 }
 
 /* disable - turn one of polling, api, connector off with what depends on it */
 static enum cmd_ret
-disable(struct cli *c, enum tdcconfig_key k)
+disable(struct cli *c, enum tdcrules_key k)
 {
-	static const char *const already[TDCCONFIG_NKEYS] = {
-		[TDCCONFIG_ENABLE] = "The Threat Defense Connector is already disabled.",
-		[TDCCONFIG_API] = "The Email Threat Defense API is already disabled.",
-		[TDCCONFIG_POLLING] = "Email Threat Defense API polling is already disabled.",
+	static const char *const already[TDCRULES_NKEYS] = {
+		[TDCRULES_ENABLE] = "The Threat Defense Connector is already disabled.",
+		[TDCRULES_API] = "The Email Threat Defense API is already disabled.",
+		[TDCRULES_POLLING] = "Email Threat Defense API polling is already disabled.",
 	};
-	struct tdcconfig_vals *cur = xmalloc(sizeof(*cur)), *v = xmalloc(sizeof(*v));
+	struct tdcrules_vals *cur = xmalloc(sizeof(*cur)), *v = xmalloc(sizeof(*v));
 	enum cmd_ret r;
 	unsigned off;
 
-	tdcconfig_load(c, cur);
-	*v = *cur;
-	if (!tdcconfig_on(cur, k)) {
+	if (tdcconfig_load(c, cur) < 0) {
+		r = CMD_ERROR;
+	} else if (!tdcrules_on(cur, k)) {
 		cli_printf(c, "%s\n", already[k]);
 		r = CMD_OK;
 	} else {
 		/* turning things off breaks no rule: no check, so it always works */
+		*v = *cur;
 		str_copy(v->v[k], "no", sizeof(v->v[k]));
-		off = tdcconfig_cascade(cur, v, 1u << k);
+		off = tdcrules_cascade(cur, v, 1u << k);
 		r = tdcconfig_save(c, v);
 		if (r == CMD_OK)
 			tdcconfig_also_off(c, off);
@@ -224,14 +231,14 @@ struct dlg {
  * def is the bracketed default (NULL: none, an empty answer goes back)
  */
 static enum ask_ret
-ask_value(struct cli *c, const struct tdcconfig_vals *cur, enum tdcconfig_key k,
+ask_value(struct cli *c, const struct tdcrules_vals *cur, enum tdcrules_key k,
     const char *question, const char *def, char *out)
 {
-	char *in = xmalloc(TDCCONFIG_VALUE_MAX + 2);
+	char *in = xmalloc(TDCRULES_VALUE_MAX + 2);
 	enum ask_ret a;
 
 	for (;;) {
-		a = cli_ask(c, question, def, in, TDCCONFIG_VALUE_MAX + 2);
+		a = cli_ask(c, question, def, in, TDCRULES_VALUE_MAX + 2);
 		if (a != ASK_OK || tdcconfig_value(c, cur, k, in, out) == 0)
 			break;
 		question = NULL;	/* the error line said why; ask again */
@@ -244,22 +251,27 @@ ask_value(struct cli *c, const struct tdcconfig_vals *cur, enum tdcconfig_key k,
 static enum ask_ret
 dlg_setup(struct dlg *d)
 {
-	struct tdcconfig_vals *cur = xmalloc(sizeof(*cur)), *v = xmalloc(sizeof(*v));
+	struct tdcrules_vals *cur = xmalloc(sizeof(*cur)), *v = xmalloc(sizeof(*v));
 	enum ask_ret a;
 
-	tdcconfig_load(d->c, cur);
+	if (tdcconfig_load(d->c, cur) < 0) {
+		d->failed = 1;
+		free(cur);
+		free(v);
+		return ASK_BACK;
+	}
 	*v = *cur;
-	a = ask_value(d->c, cur, TDCCONFIG_INTAKE,
+	a = ask_value(d->c, cur, TDCRULES_INTAKE,
 	    "Enter the message intake address from the Secure Email Threat Defense portal.",
-	    cur->v[TDCCONFIG_INTAKE][0] ? cur->v[TDCCONFIG_INTAKE] : NULL, v->v[TDCCONFIG_INTAKE]);
+	    cur->v[TDCRULES_INTAKE][0] ? cur->v[TDCRULES_INTAKE] : NULL, v->v[TDCRULES_INTAKE]);
 	if (a == ASK_OK)
-		a = ask_value(d->c, cur, TDCCONFIG_HEADER,
+		a = ask_value(d->c, cur, TDCRULES_HEADER,
 		    "Enter the name of the header that carries the connecting client's IP address "
 		    "on the journal copies.",
-		    cur->v[TDCCONFIG_HEADER], v->v[TDCCONFIG_HEADER]);
+		    cur->v[TDCRULES_HEADER], v->v[TDCRULES_HEADER]);
 	if (a == ASK_OK) {
-		str_copy(v->v[TDCCONFIG_ENABLE], "yes", sizeof(v->v[TDCCONFIG_ENABLE]));
-		if (apply(d->c, cur, v, 1u << TDCCONFIG_ENABLE) != CMD_OK)
+		str_copy(v->v[TDCRULES_ENABLE], "yes", sizeof(v->v[TDCRULES_ENABLE]));
+		if (apply(d->c, cur, v, 1u << TDCRULES_ENABLE) != CMD_OK)
 			d->failed = 1;
 	}
 	free(cur);
@@ -267,68 +279,104 @@ dlg_setup(struct dlg *d)
 	return a;
 }
 
-/* ask_secret - a secret, with "*****" (keep it) as the default when one is stored */
+/* Answers to a secret question before the dialogue gives up (a script feeding blanks). */
+#define SECRET_TRIES 20
+
+/*
+ * ask_secret - a secret, read without echo at a terminal (cli_ask_secret).
+ * With one stored, "[*****]> " and an empty answer keeps it; without, an
+ * empty answer is refused and asked again, rather than going back and
+ * silently dropping the dialogue's answers so far (issue 8, defect 8).
+ * The answer's buffer is wiped.
+ */
 static enum ask_ret
-ask_secret(struct cli *c, const struct tdcconfig_vals *cur, enum tdcconfig_key k,
-    const char *question, char *out)
+ask_secret(struct cli *c, const struct tdcrules_vals *cur, enum tdcrules_key k,
+    const char *question, const char *what, char *out)
 {
-	return ask_value(c, cur, k, question, cur->v[k][0] ? SETTINGS_MASK : NULL, out);
+	char *in = xmalloc(TDCRULES_VALUE_MAX + 2);
+	int keep = cur->v[k][0] != '\0';
+	enum ask_ret a = ASK_ABORT;
+
+	for (int tries = 0; tries < SECRET_TRIES; tries++) {
+		a = cli_ask_secret(c, question, keep, in, TDCRULES_VALUE_MAX + 2);
+		question = NULL;	/* an error line says why; ask again */
+		if (a == ASK_ABORT)
+			break;
+		if (a == ASK_OK && in[0] == '\0') {
+			str_copy(out, cur->v[k], TDCRULES_VALUE_MAX + 1);
+			break;
+		}
+		if (a == ASK_OK && tdcconfig_value(c, cur, k, in, out) == 0)
+			break;
+		if (a == ASK_BACK && in[0] == '\0')
+			cli_error(c, "The Email Threat Defense API needs the %s: enter it, or press "
+				     "Ctrl-C to leave the settings as they were.",
+			    what);
+		a = ASK_ABORT;
+	}
+	explicit_bzero(in, TDCRULES_VALUE_MAX + 2);
+	free(in);
+	return a;
 }
 
 /* dlg_api - API: credentials, region, action, forward-to address, polling */
 static enum ask_ret
 dlg_api(struct dlg *d)
 {
-	struct tdcconfig_vals *cur = xmalloc(sizeof(*cur)), *v = xmalloc(sizeof(*v));
+	struct tdcrules_vals *cur = xmalloc(sizeof(*cur)), *v = xmalloc(sizeof(*v));
 	struct cli *c = d->c;
 	enum ask_ret a;
 	int act, poll;
 
-	tdcconfig_load(c, cur);
+	if (tdcconfig_load(c, cur) < 0) {
+		d->failed = 1;
+		a = ASK_BACK;
+		goto out;
+	}
 	*v = *cur;
-	if (!tdcconfig_on(cur, TDCCONFIG_ENABLE)) {
+	if (!tdcrules_on(cur, TDCRULES_ENABLE)) {
 		cli_error(c, "The Email Threat Defense API needs the Threat Defense Connector: "
 			     "enable it with SETUP first.");
 		d->failed = 1;
 		a = ASK_BACK;
 		goto out;
 	}
-	a = ask_value(c, cur, TDCCONFIG_CLIENT_ID,
+	a = ask_value(c, cur, TDCRULES_CLIENT_ID,
 	    "Enter the client ID from the Secure Email Threat Defense portal.",
-	    cur->v[TDCCONFIG_CLIENT_ID][0] ? cur->v[TDCCONFIG_CLIENT_ID] : NULL,
-	    v->v[TDCCONFIG_CLIENT_ID]);
+	    cur->v[TDCRULES_CLIENT_ID][0] ? cur->v[TDCRULES_CLIENT_ID] : NULL,
+	    v->v[TDCRULES_CLIENT_ID]);
 	if (a == ASK_OK)
-		a = ask_secret(c, cur, TDCCONFIG_SECRET, "Enter the client password (client "
+		a = ask_secret(c, cur, TDCRULES_SECRET, "Enter the client password (client "
 							 "secret).",
-		    v->v[TDCCONFIG_SECRET]);
+		    "client password", v->v[TDCRULES_SECRET]);
 	if (a == ASK_OK)
-		a = ask_secret(c, cur, TDCCONFIG_API_KEY, "Enter the API key.",
-		    v->v[TDCCONFIG_API_KEY]);
+		a = ask_secret(c, cur, TDCRULES_API_KEY, "Enter the API key.", "API key",
+		    v->v[TDCRULES_API_KEY]);
 	if (a == ASK_OK)
-		a = ask_value(c, cur, TDCCONFIG_REGION,
+		a = ask_value(c, cur, TDCRULES_REGION,
 		    "Enter the API region (us, de, au, in or ae), or the https:// URL of the API.",
-		    cur->v[TDCCONFIG_REGION], v->v[TDCCONFIG_REGION]);
+		    cur->v[TDCRULES_REGION], v->v[TDCRULES_REGION]);
 	if (a == ASK_OK)
 		a = cli_ask_list(c, "Choose the action to take on messages in users' mailboxes:",
-		    action_names, NACTIONS, action_index(cur->v[TDCCONFIG_ACTION]) + 1, &act);
+		    action_names, NACTIONS, action_index(cur->v[TDCRULES_ACTION]) + 1, &act);
 	if (a != ASK_OK)
 		goto out;
-	str_copy(v->v[TDCCONFIG_ACTION], action_values[act], sizeof(v->v[TDCCONFIG_ACTION]));
+	str_copy(v->v[TDCRULES_ACTION], action_values[act], sizeof(v->v[TDCRULES_ACTION]));
 	/* an empty answer without a default goes back, so the address cannot end up empty */
 	if (act != 1) {
-		a = ask_value(c, cur, TDCCONFIG_FORWARD_TO,
+		a = ask_value(c, cur, TDCRULES_FORWARD_TO,
 		    "Enter the address to forward the messages to.",
-		    cur->v[TDCCONFIG_FORWARD_TO][0] ? cur->v[TDCCONFIG_FORWARD_TO] : NULL,
-		    v->v[TDCCONFIG_FORWARD_TO]);
+		    cur->v[TDCRULES_FORWARD_TO][0] ? cur->v[TDCRULES_FORWARD_TO] : NULL,
+		    v->v[TDCRULES_FORWARD_TO]);
 		if (a != ASK_OK)
 			goto out;
 	}
 	a = cli_ask_yesno(c, "Would you like to enable Email Threat Defense API polling?",
-	    tdcconfig_on(cur, TDCCONFIG_POLLING), &poll);
+	    tdcrules_on(cur, TDCRULES_POLLING), &poll);
 	if (a != ASK_OK)
 		goto out;
-	str_copy(v->v[TDCCONFIG_API], "yes", sizeof(v->v[TDCCONFIG_API]));
-	str_copy(v->v[TDCCONFIG_POLLING], poll ? "yes" : "no", sizeof(v->v[TDCCONFIG_POLLING]));
+	str_copy(v->v[TDCRULES_API], "yes", sizeof(v->v[TDCRULES_API]));
+	str_copy(v->v[TDCRULES_POLLING], poll ? "yes" : "no", sizeof(v->v[TDCRULES_POLLING]));
 	if (apply(c, cur, v, ~0u) != CMD_OK)
 		d->failed = 1;
 out:
@@ -347,8 +395,8 @@ dlg_disable(struct dlg *d)
 		{ "CONNECTOR", "Disable the Threat Defense Connector (and the API and API "
 			       "polling)." },
 	};
-	static const enum tdcconfig_key keys[] = { TDCCONFIG_POLLING, TDCCONFIG_API,
-		TDCCONFIG_ENABLE };
+	static const enum tdcrules_key keys[] = { TDCRULES_POLLING, TDCRULES_API,
+		TDCRULES_ENABLE };
 	enum ask_ret a;
 	int k;
 

@@ -328,7 +328,8 @@ col_other(const struct policy_table *t, int i, char *out, size_t size)
 
 /*
  * tdc_kind - what an incoming policy's stored tdc value means: 'g' the
- * global settings, 'd' DEFAULT's setting, 'c' a custom address, 'n' no.
+ * global settings (DEFAULT only), 'd' DEFAULT's setting (the others
+ * only), 'c' a custom address (any policy, DEFAULT included), 'n' no.
  * The default of each ("" for both) is no on DEFAULT, DEFAULT's setting on
  * the others; values are compared without regard to case, as
  * policy_tdc_address does.
@@ -338,10 +339,10 @@ tdc_kind(const struct policy_table *t, int i)
 {
 	const char *v = t->p[i].tdc;
 
-	if (is_default(t, i))
-		return strcasecmp(v, "global") == 0 ? 'g' : 'n';
 	if (strncasecmp(v, "custom:", 7) == 0)
 		return 'c';
+	if (is_default(t, i))
+		return strcasecmp(v, "global") == 0 ? 'g' : 'n';
 	return strcasecmp(v, "no") == 0 ? 'n' : 'd';
 }
 
@@ -500,18 +501,24 @@ policyconfig_print_details(struct cli *c, const struct policy_table *t, int i)
 /* policyconfig_new - a new policy, just above DEFAULT */
 enum cmd_ret
 policyconfig_new(struct cli *c, enum policy_dir dir, const char *name, const char *rcpts,
-    const char *senders)
+    const char *senders, const char *tdc)
 {
 	struct policy_table t;
 	struct policy np;
 	struct mlist r, s;
-	char *cause = NULL;
+	char *cause = NULL, tdcv[sizeof(np.tdc)] = "";
 
 	if (policy_name_valid(name, &cause) < 0) {
 		cli_error(c, "%s", cause);
 		free(cause);
 		return CMD_ERROR;
 	}
+	if (tdc && dir != POLICY_INCOMING) {
+		cli_error(c, "%s", POLICYCONFIG_NO_OUTGOING_TDC);
+		return CMD_ERROR;
+	}
+	if (tdc && tdcconfig_policy_value(c, 0, tdc, tdcv, sizeof(tdcv)) < 0)
+		return CMD_ERROR;
 	if (parse_members(c, rcpts ? rcpts : "", &r) < 0)
 		return CMD_ERROR;
 	if (parse_members(c, senders ? senders : "", &s) < 0) {
@@ -532,6 +539,7 @@ policyconfig_new(struct cli *c, enum policy_dir dir, const char *name, const cha
 	} else {
 		memset(&np, 0, sizeof(np));
 		str_copy(np.name, name, sizeof(np.name));
+		str_copy(np.tdc, tdcv, sizeof(np.tdc));
 		set_side(&np, POLICYCONFIG_RCPT, &r);
 		set_side(&np, POLICYCONFIG_SENDER, &s);
 		t.p = xrealloc(t.p, sizeof(*t.p) * (size_t)(t.n + 1));
@@ -690,7 +698,7 @@ static const struct edit_key {
 static enum cmd_ret
 save_edit(struct cli *c, struct policy_table *t, const struct edit_ctx *x)
 {
-	struct tdcconfig_vals *v;
+	struct tdcrules_vals *v;
 	char *cause = NULL;
 	int ok;
 
@@ -704,10 +712,12 @@ save_edit(struct cli *c, struct policy_table *t, const struct edit_ctx *x)
 	ok = save(c, t) == CMD_OK;
 	if (ok) {
 		v = xmalloc(sizeof(*v));
-		tdcconfig_load(c, v);
-		str_copy(v->v[TDCCONFIG_POLLING], x->polling ? "yes" : "no",
-		    sizeof(v->v[TDCCONFIG_POLLING]));
-		ok = tdcconfig_stage(c, v) == 0;
+		ok = tdcconfig_load(c, v) == 0;
+		if (ok) {
+			str_copy(v->v[TDCRULES_POLLING], x->polling ? "yes" : "no",
+			    sizeof(v->v[TDCRULES_POLLING]));
+			ok = tdcconfig_stage(c, v) == 0;
+		}
 		free(v);
 	}
 	if (config_end(c->st, ok, &cause) < 0) {

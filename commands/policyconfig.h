@@ -47,9 +47,12 @@ void policyconfig_print_table(struct cli *c, const struct policy_table *t);
 /* policyconfig_print_details - one policy in full */
 void policyconfig_print_details(struct cli *c, const struct policy_table *t, int i);
 
-/* policyconfig_new - a new policy just above DEFAULT; rcpts/senders: member lists or NULL */
+/*
+ * policyconfig_new - a new policy just above DEFAULT; rcpts/senders:
+ * member lists or NULL; tdc: its tdc= value (incoming only) or NULL
+ */
 enum cmd_ret policyconfig_new(struct cli *c, enum policy_dir dir, const char *name,
-    const char *rcpts, const char *senders);
+    const char *rcpts, const char *senders, const char *tdc);
 
 /*
  * policyconfig_edit - apply n key=value changes to one policy (name,

@@ -293,13 +293,14 @@ policy_tdc_address(const struct policy_table *t, int i, int enabled, const char 
 	out[0] = '\0';
 	if (t->dir != POLICY_INCOMING || !enabled || global == NULL || global[0] == '\0')
 		return 0;
-	if (i != t->n - 1) {
-		if (strncasecmp(v, "custom:", 7) == 0)
-			return str_copy(out, v + 7, size) < 0 ? 0 : 1;
+	if (i != t->n - 1 && strncasecmp(v, "custom:", 7) != 0) {
 		if (strcasecmp(v, "no") == 0)
 			return 0;
 		v = t->p[t->n - 1].tdc;		/* "" or "default": DEFAULT decides */
 	}
+	/* a custom address, on any policy (seed 002 shows one on DEFAULT) */
+	if (strncasecmp(v, "custom:", 7) == 0)
+		return str_copy(out, v + 7, size) < 0 ? 0 : 1;
 	if (strcasecmp(v, "global") != 0)
 		return 0;
 	return str_copy(out, global, size) < 0 ? 0 : 1;
@@ -317,8 +318,7 @@ policy_find(const struct policy_table *t, const char *name)
 
 /* ---------------------------------------------------------- storage */
 
-/* policy_clear - free one policy's members */
-static void
+void
 policy_clear(struct policy *p)
 {
 	for (int i = 0; i < p->nrcpts; i++)
@@ -376,9 +376,8 @@ decode_list(const char *name, const char *what, const cJSON *a, char ***v, int *
 	return 0;
 }
 
-/* decode - the stored JSON of policy name into p (p zeroed by the caller) */
-static int
-decode(const char *name, const char *json, struct policy *p, char **cause)
+int
+policy_decode(const char *name, const char *json, struct policy *p, char **cause)
 {
 	cJSON *o = cJSON_Parse(json);
 	const cJSON *tdc;
@@ -529,14 +528,14 @@ policy_load(struct store *st, enum policy_dir dir, struct policy_table *t, char 
 		if (k < 0 || used[k] || strcasecmp(it.key[k], POLICY_DEFAULT) == 0)
 			continue;
 		used[k] = 1;
-		if (decode(it.key[k], it.val[k], &t->p[t->n], cause) < 0)
+		if (policy_decode(it.key[k], it.val[k], &t->p[t->n], cause) < 0)
 			goto fail;
 		t->n++;
 	}
 	for (k = 0; k < it.n; k++) {
 		if (used[k] || strcasecmp(it.key[k], POLICY_DEFAULT) == 0)
 			continue;
-		if (decode(it.key[k], it.val[k], &t->p[t->n], cause) < 0)
+		if (policy_decode(it.key[k], it.val[k], &t->p[t->n], cause) < 0)
 			goto fail;
 		t->n++;
 	}
@@ -545,7 +544,7 @@ policy_load(struct store *st, enum policy_dir dir, struct policy_table *t, char 
 	d = &t->p[t->n];
 	k = items_find(&it, POLICY_DEFAULT);
 	if (k >= 0) {
-		if (decode(POLICY_DEFAULT, it.val[k], d, cause) < 0)
+		if (policy_decode(POLICY_DEFAULT, it.val[k], d, cause) < 0)
 			goto fail;
 		policy_clear(d);
 	}
@@ -620,7 +619,7 @@ canonical(const char *key, const char *stored)
 	int is_default = strcmp(key, POLICY_DEFAULT) == 0;
 
 	memset(&p, 0, sizeof(p));
-	if (decode(key, stored, &p, &why) < 0) {
+	if (policy_decode(key, stored, &p, &why) < 0) {
 		free(why);
 		return NULL;	/* differs from anything: it gets rewritten */
 	}

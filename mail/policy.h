@@ -33,7 +33,7 @@ struct policy {
 	char **rcpts;		/* normalised (lower case) */
 	int nsenders;		/* sender members */
 	char **senders;
-	char tdc[320];		/* TDC setting (issue 4): "", "global", "default", "no", "custom:ADDR" */
+	char tdc[320];		/* TDC setting: "", "global" (DEFAULT), "default", "no", "custom:ADDR" */
 };
 
 struct policy_table {
@@ -82,11 +82,18 @@ int policy_match(const struct policy_table *t, const char *rcpt, const char *sen
  * policy_tdc_address - the intake address a policy journals to, into out;
  * 0 if it journals nothing. Only incoming policies journal, and only while
  * the connector is enabled with a global address. DEFAULT: "global" uses
- * the global address, anything else ("" or "no") journals nothing. Other
- * policies: "" or "default" inherit DEFAULT's outcome, "custom:ADDR" uses
+ * the global address, "custom:ADDR" uses ADDR (seed 002), anything else
+ * ("" or "no") journals nothing. Other policies: "" or "default" inherit
+ * DEFAULT's outcome (its custom address included), "custom:ADDR" uses
  * ADDR, "no" journals nothing.
  */
 int policy_tdc_address(const struct policy_table *t, int i, int enabled, const char *global,
     char *out, size_t size);
+
+/* policy_decode - the stored JSON of policy name into p (p zeroed by the caller) */
+int policy_decode(const char *name, const char *json, struct policy *p, char **cause);
+
+/* policy_clear - free one policy's members (decoded by policy_decode) */
+void policy_clear(struct policy *p);
 
 #endif

@@ -9,6 +9,10 @@
  * BEGIN IMMEDIATE, so two committers serialize on SQLite's write lock; the
  * second one re-checks every base_rev and refuses, naming the item, when
  * the first one changed it. Nothing is lost and nothing is half-applied.
+ * A caller's check (config_commit_check) then reads the merged result in
+ * the same transaction: the candidate rows equal the running ones by
+ * then, so the session's overlay reads see exactly what would be
+ * committed, and a refusal rolls everything back, keeping the candidate.
  *
  * DIAGNOSTICS: -1 with a malloc'd cause; a conflict is reported as
  * "<section> <key> was changed by <user> in commit N; ...".
@@ -389,6 +393,13 @@ int
 config_commit(struct store *st, const char *user, const char *comment, int64_t *id,
     char **cause)
 {
+	return config_commit_check(st, user, comment, NULL, NULL, id, cause);
+}
+
+int
+config_commit_check(struct store *st, const char *user, const char *comment,
+    config_check_cb check, void *arg, int64_t *id, char **cause)
+{
 	sqlite3_stmt *s;
 	int64_t cid;
 
@@ -412,6 +423,15 @@ config_commit(struct store *st, const char *user, const char *comment, int64_t *
 	cid = sqlite3_last_insert_rowid(st->db);
 	if (apply_candidate(st, cid, cause) < 0)
 		goto fail;
+	/* the rules on the merged result, with the write lock still held */
+	if (check) {
+		*cause = NULL;
+		if (check(st, arg, cause) < 0) {
+			if (*cause == NULL)
+				*cause = str_dup("the configuration check refused the commit");
+			goto fail;
+		}
+	}
 	if (store_exec(st, "COMMIT", cause) < 0)
 		goto fail;
 	/* the candidate is now running; a failure here only leaves no-op rows */

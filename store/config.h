@@ -74,6 +74,24 @@ int config_clear(struct store *st, char **cause);
 int config_commit(struct store *st, const char *user, const char *comment, int64_t *id,
     char **cause);
 
+/*
+ * config_check_cb - a whole-configuration check run by commit inside its
+ * write transaction, after the candidate is applied: every read through st
+ * sees the merged result (running configuration + candidate) and no other
+ * commit can land meanwhile. 0 to go on; -1 with a malloc'd *cause refuses
+ * the commit. The callback only reads.
+ */
+typedef int (*config_check_cb)(struct store *st, void *arg, char **cause);
+
+/*
+ * config_commit_check - config_commit, refused with check's cause (nothing
+ * applied, the candidate kept) when check fails on the merged result;
+ * check NULL: none. The store knows no rules: the caller supplies them
+ * (commands/cmd_commit.c passes mail/confcheck.c's).
+ */
+int config_commit_check(struct store *st, const char *user, const char *comment,
+    config_check_cb check, void *arg, int64_t *id, char **cause);
+
 /* config_history - the latest commits, newest first, at most limit */
 int config_history(struct store *st, int limit, config_commit_cb cb, void *arg, char **cause);
 

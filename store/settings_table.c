@@ -27,7 +27,15 @@ const struct setting_def settings_table[] = {
 	{ "tls.server_key", SETTING_STRING, "", 0, 65536, SETTING_SECRET | SETTING_HIDDEN, NULL,
 	    "listener private key (PEM)" },
 	{ "tls.cafile", SETTING_STRING, "", 0, 4096, 0, NULL,
-	    "CA bundle used to verify peers (empty: the system bundle)" },
+	    "where the CA bundle was imported from (informational; empty: the system bundle)" },
+	/*
+	 * the CA bundle itself, imported by certconfig (issue 8, defect 13):
+	 * mxgated drops root and may not be able to read the operator's
+	 * file, so it verifies peers with this text. Empty with tls.cafile
+	 * set: a configuration from before the import, read from the file.
+	 */
+	{ "tls.ca_pem", SETTING_STRING, "", 0, 4194304, SETTING_HIDDEN, NULL,
+	    "CA bundle used to verify peers (PEM certificates; empty: the system bundle)" },
 
 	/* deliveryconfig */
 	{ "delivery.max_conns", SETTING_INT, "500", 1, 10000, 0, NULL,

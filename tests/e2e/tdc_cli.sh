@@ -124,12 +124,13 @@ refuse polling_without_api 'polling needs the Email Threat Defense API' \
     "tdcconfig setup api=no polling=yes api_key=$K2"
 refuse forward_without_address 'needs the address to forward to' \
     "tdcconfig setup action=forward forward_to= api_key=$K2"
-refuse intake_other_domain 'must be in its domain' \
+refuse intake_other_domain 'which is not in the domain of the global message intake address' \
     "tdcconfig setup intake_address=journal@other.example.test"
 refuse custom_other_domain 'must be in the domain of the global' \
     "policyconfig incoming edit lab tdc=custom:x@other.example.test"
-refuse default_custom 'for the DEFAULT policy' \
-    "policyconfig incoming edit DEFAULT tdc=custom:x@intake.example.test"
+# DEFAULT takes a custom address too (issue 8, defect 4), in the global domain only
+refuse default_custom 'must be in the domain of the global' \
+    "policyconfig incoming edit DEFAULT tdc=custom:x@other.example.test"
 refuse polling_elsewhere 'only globally or on the DEFAULT policy' \
     "policyconfig incoming edit lab tdc_polling=no"
 refuse outgoing_tdc 'Outgoing mail policies have no Threat Defense Connector' \

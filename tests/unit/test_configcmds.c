@@ -19,6 +19,8 @@ struct script {
 	const char *const *answers;	/* ended by the sentinel "<END>" */
 	int next;			/* answers used */
 	struct buf out;			/* everything written */
+	const struct cli *cli;		/* the cli reading, to see what it asks */
+	unsigned secret_reads;		/* bit i: answer i was read as a secret (no echo) */
 };
 
 /* script_readline - cli_io.readline from the script */
@@ -30,6 +32,8 @@ script_readline(void *arg, const char *prompt, int *intr)
 
 	buf_addstr(&s->out, prompt);
 	*intr = 0;
+	if (s->cli && s->cli->prompt && s->cli->prompt->secret && s->next < 32)
+		s->secret_reads |= 1u << s->next;
 	if (a != NULL && strcmp(a, "<END>") == 0)
 		return NULL;	/* end of input */
 	s->next++;
@@ -70,6 +74,7 @@ session(struct cli *c, struct script *s, const char *const *answers)
 		UNIT_FAIL("store_open: %s", cause);
 	c->io = &script_io;
 	c->io_arg = s;
+	s->cli = c;
 	c->interactive = 1;
 	c->intr = &intr_flag;
 	str_copy(c->user, "tester", sizeof(c->user));
@@ -180,6 +185,65 @@ test_tdcconfig_dialogue(void)
 	free(v);
 	v = settings_get(c.st, "tdc.polling");
 	CHECK_STR(v, "yes");
+	free(v);
+	store_close(c.st);
+	buf_free(&s.out);
+}
+
+/*
+ * test_tdcconfig_secret_noecho - the client password and the API key are
+ * read as secrets (no echo at a terminal), the other answers are not
+ * (issue 8, defect 8)
+ */
+static void
+test_tdcconfig_secret_noecho(void)
+{
+	static const char *const answers[] = { "API", "cid", "s1", "k1", "", "", "", "",
+		"<END>" };
+	struct cli c;
+	struct script s;
+
+	session(&c, &s, answers);
+	CHECK_INT(cmd_run_line(&c, "tdcconfig setup enable=yes intake_address=j@intake.test"),
+	    CMD_OK);
+	CHECK_INT(cmd_run_line(&c, "tdcconfig"), CMD_OK);
+	/* answers 2 and 3 (secret, key) only */
+	CHECK_INT(s.secret_reads, (1u << 2) | (1u << 3));
+	store_close(c.st);
+	buf_free(&s.out);
+}
+
+/*
+ * test_tdcconfig_empty_secret - with no secret stored an empty answer is
+ * refused and asked again; the answers so far are not dropped and the
+ * API ends up configured (issue 8, defect 8)
+ */
+static void
+test_tdcconfig_empty_secret(void)
+{
+	static const char *const answers[] = { "API", "cid", "", "s1", "", "k1", "", "", "",
+		"", "<END>" };
+	struct cli c;
+	struct script s;
+	char *v;
+
+	session(&c, &s, answers);
+	CHECK_INT(cmd_run_line(&c, "tdcconfig setup enable=yes intake_address=j@intake.test"),
+	    CMD_OK);
+	CHECK_INT(cmd_run_line(&c, "tdcconfig"), CMD_OK);
+	CHECK(strstr(s.out.data, "needs the client password: enter it") != NULL);
+	CHECK(strstr(s.out.data, "needs the API key: enter it") != NULL);
+	v = settings_get(c.st, "tdc.api");
+	CHECK_STR(v, "yes");
+	free(v);
+	v = settings_get(c.st, "tdc.client_id");
+	CHECK_STR(v, "cid");
+	free(v);
+	v = settings_get(c.st, "tdc.client_secret");
+	CHECK_STR(v, "s1");
+	free(v);
+	v = settings_get(c.st, "tdc.api_key");
+	CHECK_STR(v, "k1");
 	free(v);
 	store_close(c.st);
 	buf_free(&s.out);
@@ -350,6 +414,8 @@ static const struct unit_case cases[] = {
 	{ "ctrl_c", test_ctrl_c },
 	{ "tdcconfig_dialogue", test_tdcconfig_dialogue },
 	{ "tdcconfig_mask_keeps", test_tdcconfig_mask_keeps },
+	{ "tdcconfig_secret_noecho", test_tdcconfig_secret_noecho },
+	{ "tdcconfig_empty_secret", test_tdcconfig_empty_secret },
 	{ "listener_dialogue_defaults", test_listener_dialogue_defaults },
 	{ NULL, NULL },
 };

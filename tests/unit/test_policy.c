@@ -613,6 +613,63 @@ test_save_refusals(void)
 	store_close(st);
 }
 
+/*
+ * test_tdc_address - where each policy's journal copies go
+ * (policy_tdc_address), DEFAULT's custom address included (issue 8,
+ * defect 4: seed 002 shows DEFAULT on "Use custom Message Intake Address")
+ */
+static void
+test_tdc_address(void)
+{
+	static const struct {
+		const char *def;	/* DEFAULT's tdc */
+		const char *other;	/* the other policy's tdc */
+		int enabled;		/* connector on */
+		const char *global;	/* global intake address */
+		const char *want_def;	/* DEFAULT journals to ("" none) */
+		const char *want_other;	/* the other policy journals to */
+	} cases[] = {
+		{ "", "", 1, "g@i.test", "", "" },
+		{ "global", "", 1, "g@i.test", "g@i.test", "g@i.test" },
+		{ "global", "default", 1, "g@i.test", "g@i.test", "g@i.test" },
+		{ "global", "no", 1, "g@i.test", "g@i.test", "" },
+		{ "global", "custom:p@i.test", 1, "g@i.test", "g@i.test", "p@i.test" },
+		{ "no", "custom:p@i.test", 1, "g@i.test", "", "p@i.test" },
+		{ "custom:d@i.test", "", 1, "g@i.test", "d@i.test", "d@i.test" },
+		{ "CUSTOM:d@i.test", "default", 1, "g@i.test", "d@i.test", "d@i.test" },
+		{ "custom:d@i.test", "no", 1, "g@i.test", "d@i.test", "" },
+		{ "custom:d@i.test", "custom:p@i.test", 1, "g@i.test", "d@i.test", "p@i.test" },
+		/* nothing at all while the connector is off or has no global address */
+		{ "custom:d@i.test", "custom:p@i.test", 0, "g@i.test", "", "" },
+		{ "custom:d@i.test", "", 1, "", "", "" },
+		{ "global", "", 0, "g@i.test", "", "" },
+	};
+	struct policy_table t, out;
+	char addr[320];
+
+	for (size_t k = 0; k < sizeof(cases) / sizeof(cases[0]); k++) {
+		table(&t, POLICY_INCOMING);
+		add(&t, "sales", "@sales.test", "");
+		str_copy(t.p[1].tdc, cases[k].def, sizeof(t.p[1].tdc));
+		str_copy(t.p[0].tdc, cases[k].other, sizeof(t.p[0].tdc));
+		for (int i = 0; i < 2; i++) {
+			const char *want = i == 1 ? cases[k].want_def : cases[k].want_other;
+			int got = policy_tdc_address(&t, i, cases[k].enabled, cases[k].global,
+			    addr, sizeof(addr));
+
+			if (got != (*want != '\0') || strcmp(addr, want) != 0)
+				UNIT_FAIL("case %zu, %s: got %d '%s', want '%s'", k,
+				    t.p[i].name, got, addr, want);
+		}
+		policy_table_free(&t);
+	}
+	/* outgoing policies never journal */
+	table(&out, POLICY_OUTGOING);
+	str_copy(out.p[0].tdc, "custom:d@i.test", sizeof(out.p[0].tdc));
+	CHECK_INT(policy_tdc_address(&out, 0, 1, "g@i.test", addr, sizeof(addr)), 0);
+	policy_table_free(&out);
+}
+
 static const struct unit_case cases[] = {
 	{ "member_parse", test_member_parse },
 	{ "member_match", test_member_match },
@@ -628,6 +685,7 @@ static const struct unit_case cases[] = {
 	{ "sessions", test_sessions },
 	{ "stored_oddities", test_stored_oddities },
 	{ "save_refusals", test_save_refusals },
+	{ "tdc_address", test_tdc_address },
 	{ NULL, NULL },
 };
 
