@@ -4,6 +4,15 @@
  * Interactive: asks for a comment. The store applies everything in one
  * transaction; if another session committed a conflicting change in
  * between, the commit is refused naming the item and the candidate stays.
+ * With mxgated running, commit then waits for it to apply the commit and
+ * reports the alerts it raised for what it could not apply
+ * (cmd_wait_applied).
+ *
+ * Inside the commit's transaction the cross-item rules (mail/confcheck.c)
+ * are checked on the merged result, so two sessions cannot together
+ * commit what breaks one (a custom policy intake address outside a new
+ * global intake domain): the second commit is refused naming the rule,
+ * nothing changes and its candidate stays.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,6 +21,7 @@
 
 #include "commands/cmd.h"
 #include "commands/cmd_util.h"
+#include "mail/confcheck.h"
 #include "store/config.h"
 #include "util/buf.h"
 #include "util/timefmt.h"
@@ -60,14 +70,16 @@ commit_exec(struct cli *c, int argc, char **argv)
 	for (char *p = comment; *p; p++)
 		if ((unsigned char)*p < 0x20)
 			*p = ' ';
-	if (config_commit(c->st, c->user, comment, &id, &cause) < 0) {
+	if (config_commit_check(c->st, c->user, comment, confcheck_commit, NULL, &id,
+	    &cause) < 0) {
 		cli_error(c, "Commit failed: %s", cause);
 		free(cause);
 		return CMD_ERROR;
 	}
 	timefmt_ctime_zone(time(NULL), when, sizeof(when));
 	cli_printf(c, "\nChanges committed: %s\n", when);
-	return CMD_OK;
+	/* done means done: a running daemon reports it applied, or what it could not */
+	return cmd_wait_applied(c, id);
 }
 
 static const struct cmd_word commit_words[] = {

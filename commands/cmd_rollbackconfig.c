@@ -12,6 +12,7 @@
 
 #include "commands/cmd.h"
 #include "commands/cmd_util.h"
+#include "mail/confcheck.h"
 #include "store/config.h"
 #include "util/buf.h"
 #include "util/str.h"
@@ -122,7 +123,9 @@ rollbackconfig_exec(struct cli *c, int argc, char **argv)
 			return CMD_ABORTED;
 		}
 	}
-	if (config_commit(c->st, c->user, comment, &newid, &cause) < 0) {
+	/* the rules of today apply to the configuration restored (mail/confcheck.c) */
+	if (config_commit_check(c->st, c->user, comment, confcheck_commit, NULL, &newid,
+		&cause) < 0) {
 		cli_error(c, "Rollback failed: %s", cause);
 		free(cause);
 		config_clear(c->st, NULL);
@@ -130,7 +133,7 @@ rollbackconfig_exec(struct cli *c, int argc, char **argv)
 	}
 	cli_printf(c, "Configuration rolled back to commit %ld (new commit %lld).\n", id,
 	    (long long)newid);
-	return CMD_OK;
+	return cmd_wait_applied(c, newid);
 }
 
 static const struct cmd_word rollback_words[] = {

@@ -30,6 +30,7 @@ extern const struct cmd_entry cmd_commitdetail_entry;
 extern const struct cmd_entry cmd_deliveryconfig_entry;
 extern const struct cmd_entry cmd_deliverynow_entry;
 extern const struct cmd_entry cmd_destconfig_entry;
+extern const struct cmd_entry cmd_displayalerts_entry;
 extern const struct cmd_entry cmd_dnsconfig_entry;
 extern const struct cmd_entry cmd_findevent_entry;
 extern const struct cmd_entry cmd_grep_entry;
@@ -63,6 +64,7 @@ const struct cmd_entry *const cmd_table[] = {
 	&cmd_deliveryconfig_entry,
 	&cmd_deliverynow_entry,
 	&cmd_destconfig_entry,
+	&cmd_displayalerts_entry,
 	&cmd_dnsconfig_entry,
 	&cmd_findevent_entry,
 	&cmd_grep_entry,

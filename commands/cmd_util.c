@@ -4,12 +4,15 @@
  * DIAGNOSTICS: none; callers report.
  */
 #include <fcntl.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "commands/cmd_util.h"
+#include "store/alert.h"
 #include "store/config.h"
 #include "store/queue.h"
 #include "store/settings.h"
@@ -35,6 +38,17 @@ cmd_show_change(struct cli *c, const char *indent, const char *section, const ch
 	int secret = settings_is_secret(section, key);
 	const char *o = oldv && secret ? SETTINGS_MASK : oldv;
 	const char *n = newv && secret ? SETTINGS_MASK : newv;
+	char os[64], ns[64];
+
+	/* a certificate or CA bundle (up to megabytes) is named, not printed */
+	if (o && strstr(o, "-----BEGIN ")) {
+		str_fmt(os, sizeof(os), "(PEM, %zu bytes)", strlen(o));
+		o = os;
+	}
+	if (n && strstr(n, "-----BEGIN ")) {
+		str_fmt(ns, sizeof(ns), "(PEM, %zu bytes)", strlen(n));
+		n = ns;
+	}
 
 	if (oldv == NULL)
 		cli_printf(c, "%s+ %s %s = %s\n", indent, section, key, n);
@@ -79,6 +93,99 @@ cmd_daemon_running(struct cli *c)
 		running = 1;
 	close(fd);
 	return running;
+}
+
+/* ms_now - a monotonic clock in milliseconds, for waits that must not jump */
+static long long
+ms_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* applied_version - the commit mxgated says it has applied ("conf.applied"), -1 if none */
+static int64_t
+applied_version(struct queue *q)
+{
+	char *v = queue_state_get(q, "conf.applied");
+	long n = -1;
+
+	if (v == NULL || str_to_long(v, 0, 0x7fffffffffffffffL, &n) < 0)
+		n = -1;
+	free(v);
+	return n;
+}
+
+struct applied_report {
+	struct cli *c;		/* where to report */
+	int n;			/* alerts reported */
+};
+
+/* applied_alert - one alert about the commit(s) waited for, as an error line */
+static int
+applied_alert(const struct alert *a, void *arg)
+{
+	struct applied_report *r = arg;
+
+	cli_error(r->c, "mxgated could not apply all of commit %lld: %s", (long long)a->commit,
+	    a->text);
+	r->n++;
+	return 0;
+}
+
+/*
+ * The daemon (daemon/main.c) applies a commit, raises an alert with the
+ * commit's number for each part it could not apply (store/alert.h), and
+ * only then sets "conf.applied" to that number: so once conf.applied has
+ * reached id, every alert about it is already in the table. The daemon
+ * may have gone straight to a later commit (it applies the newest); then
+ * the alerts of every commit from id up to the one applied are ours too,
+ * since the applied configuration contains this commit's changes.
+ */
+enum cmd_ret
+cmd_wait_applied(struct cli *c, int64_t id)
+{
+	struct applied_report r = { .c = c };
+	struct queue *q;
+	long long deadline = ms_now() + CMD_APPLY_WAIT_MS;
+	int64_t applied;
+	char *cause = NULL;
+
+	if (!cmd_daemon_running(c))
+		return CMD_OK;	/* it loads the running configuration when it starts */
+	if ((q = cmd_queue(c)) == NULL)
+		return CMD_ERROR;
+	while ((applied = applied_version(q)) < id) {
+		if (!cmd_daemon_running(c)) {
+			cli_printf(c, "mxgated stopped before applying commit %lld; it applies the "
+				      "configuration when it starts.\n", (long long)id);
+			return CMD_OK;
+		}
+		if (cli_interrupted(c)) {
+			cli_error(c, "Stopped waiting: mxgated has not applied commit %lld yet; "
+				     "check displayalerts and mail_logs", (long long)id);
+			return CMD_ERROR;
+		}
+		if (ms_now() >= deadline) {
+			cli_error(c, "mxgated has not applied commit %lld after %d seconds; check "
+				     "displayalerts and mail_logs", (long long)id,
+			    CMD_APPLY_WAIT_MS / 1000);
+			return CMD_ERROR;
+		}
+		poll(NULL, 0, 20);
+	}
+	if (alert_for_commits(q, id, applied, applied_alert, &r, &cause) < 0) {
+		cli_error(c, "mxgated applied commit %lld, but its alerts cannot be read: %s",
+		    (long long)id, cause);
+		free(cause);
+		return CMD_ERROR;
+	}
+	if (r.n > 0)
+		return CMD_ERROR;
+	cli_printf(c, "mxgated applied commit %lld\n", (long long)id);
+	return CMD_OK;
 }
 
 const char *

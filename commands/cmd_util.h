@@ -5,6 +5,8 @@
 #ifndef COMMANDS_CMD_UTIL_H
 #define COMMANDS_CMD_UTIL_H
 
+#include <stdint.h>
+
 #include "commands/cli.h"
 
 /* cmd_kv_split - split "key=value"; 0, or -1 if the word has no '=' */
@@ -22,6 +24,16 @@ struct queue *cmd_queue(struct cli *c);
 
 /* cmd_daemon_running - is mxgated running on this data directory? (its pid file is locked) */
 int cmd_daemon_running(struct cli *c);
+
+/*
+ * cmd_wait_applied - after commit id: if mxgated runs, wait (up to
+ * CMD_APPLY_WAIT_MS) until it has applied that commit, then print
+ * "mxgated applied commit N" or, as error lines, every alert it raised
+ * for it. CMD_ERROR when it could not apply all of it, did not get to it
+ * in time, or the wait was interrupted; the commit itself stands.
+ */
+#define CMD_APPLY_WAIT_MS 10000
+enum cmd_ret cmd_wait_applied(struct cli *c, int64_t id);
 
 /* cmd_num - "182,000": a number with thousands separators, into buf */
 const char *cmd_num(long long v, char *buf, size_t size);

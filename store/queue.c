@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "store/queue.h"
+#include "store/queue_int.h"
 #include "store/store_int.h"
 #include "util/fsutil.h"
 #include "util/str.h"
@@ -72,6 +73,16 @@ static const char *const migrations[] = {
 	"  arg TEXT NOT NULL,"
 	"  created INTEGER NOT NULL);"
 	"PRAGMA user_version = 1;",
+	/* 2: alerts the appliance raised (store/alert.c owns the table) */
+	"CREATE TABLE alerts ("
+	"  id INTEGER PRIMARY KEY AUTOINCREMENT,"
+	"  raised INTEGER NOT NULL,"
+	"  severity INTEGER NOT NULL CHECK (severity BETWEEN 0 AND 2),"
+	"  class TEXT NOT NULL,"
+	"  text TEXT NOT NULL,"
+	"  commit_id INTEGER NOT NULL);"
+	"CREATE INDEX alerts_commit ON alerts(commit_id);"
+	"PRAGMA user_version = 2;",
 };
 
 #define NMIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
@@ -270,6 +281,12 @@ queue_close(struct queue *q)
 	if (q->db)
 		sqlite3_close(q->db);
 	free(q);
+}
+
+sqlite3 *
+queue_sqlite(struct queue *q)
+{
+	return q->db;
 }
 
 int
@@ -751,4 +768,78 @@ queue_request_take(struct queue *q, queue_request_cb cb, void *ctx, char **cause
 	if (rc != SQLITE_DONE)
 		return err(q, cause, "cannot read requests");
 	return 0;
+}
+
+/* ---------------------------------------------------- waiting on the daemon */
+
+int
+queue_request_add_id(struct queue *q, const char *verb, const char *arg, int64_t *id,
+    char **cause)
+{
+	sqlite3_stmt *s;
+	int rc;
+
+	*id = 0;
+	if (sqlite3_prepare_v2(q->db,
+		"INSERT INTO requests (verb, arg, created) VALUES (?1, ?2, ?3) RETURNING id", -1,
+		&s, NULL) != SQLITE_OK)
+		return err(q, cause, "cannot queue request");
+	text(s, 1, verb);
+	text(s, 2, arg ? arg : "");
+	sqlite3_bind_int64(s, 3, (sqlite3_int64)time(NULL));
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		*id = sqlite3_column_int64(s, 0);
+		rc = sqlite3_step(s);
+	}
+	sqlite3_finalize(s);
+	if (rc != SQLITE_DONE || *id == 0)
+		return err(q, cause, "cannot queue request");
+	return 0;
+}
+
+int
+queue_request_wait(struct queue *q, int64_t id, int timeout_ms, char **cause)
+{
+	sqlite3_stmt *s;
+	int rc = SQLITE_ROW;
+
+	if (sqlite3_prepare_v2(q->db, "SELECT 1 FROM requests WHERE id = ?1", -1, &s, NULL) !=
+	    SQLITE_OK)
+		return err(q, cause, "cannot read requests");
+	sqlite3_bind_int64(s, 1, id);
+	/* counted polls, not a clock: a busy machine makes the wait longer, never shorter */
+	for (int waited = 0;; waited += 20) {
+		rc = sqlite3_step(s);
+		sqlite3_reset(s);
+		if (rc != SQLITE_ROW || waited >= timeout_ms)
+			break;
+		sqlite3_sleep(20);
+	}
+	sqlite3_finalize(s);
+	if (rc == SQLITE_DONE)
+		return 0;
+	if (rc == SQLITE_ROW)
+		return 1;
+	return err(q, cause, "cannot read requests");
+}
+
+long long
+queue_gauge_get(struct queue *q, const char *key)
+{
+	char *g = queue_state_get(q, "gauges"), *p;
+	size_t klen = strlen(key);
+	long long v = 0;
+
+	/* "inbound=3 outbound=0 workq=12 ...": whole keys only */
+	for (p = g; p && (p = strstr(p, key)) != NULL; p += klen) {
+		if ((p == g || p[-1] == ' ') && p[klen] == '=') {
+			p += klen + 1;
+			while (*p >= '0' && *p <= '9' && v < 1000000000000000LL)
+				v = v * 10 + (*p++ - '0');
+			break;
+		}
+	}
+	free(g);
+	return v;
 }

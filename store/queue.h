@@ -147,4 +147,18 @@ int queue_request_add(struct queue *q, const char *verb, const char *arg, char *
 typedef void (*queue_request_cb)(const char *verb, const char *arg, void *ctx);
 int queue_request_take(struct queue *q, queue_request_cb cb, void *ctx, char **cause);
 
+/* queue_request_add_id - queue_request_add, and *id gets the request's id */
+int queue_request_add_id(struct queue *q, const char *verb, const char *arg, int64_t *id,
+    char **cause);
+
+/*
+ * queue_request_wait - until the daemon has taken request id
+ * (queue_request_take deletes it once its callback has run), polling
+ * every 20 ms for up to timeout_ms: 0 taken, 1 not yet, -1 error
+ */
+int queue_request_wait(struct queue *q, int64_t id, int timeout_ms, char **cause);
+
+/* queue_gauge_get - one "key=N" of the daemon's published gauges (state "gauges"); 0 if absent */
+long long queue_gauge_get(struct queue *q, const char *key);
+
 #endif

@@ -1694,6 +1694,102 @@ test_stage_group(void)
 	free(dir);
 }
 
+/* ------------------------------------------------------------ commit with a check */
+
+/* What pair_rule saw of the configuration it checked. */
+struct seen {
+	int calls;		/* times called */
+	char a[32], b[32];	/* items rule/a and rule/b as seen ("" absent) */
+	int silent;		/* refuse without a cause */
+};
+
+/* pair_rule - a config_check_cb: rule/a and rule/b may not both be set */
+static int
+pair_rule(struct store *st, void *arg, char **cause)
+{
+	struct seen *s = arg;
+	char *a = NULL, *b = NULL;
+	int rc = 0;
+
+	s->calls++;
+	if (config_get(st, "rule", "a", &a, cause) < 0 || config_get(st, "rule", "b", &b,
+	    cause) < 0)
+		return -1;
+	str_copy(s->a, a ? a : "", sizeof(s->a));
+	str_copy(s->b, b ? b : "", sizeof(s->b));
+	if (a && b) {
+		if (!s->silent)
+			*cause = str_dup("rule/a and rule/b cannot both be set.");
+		rc = -1;
+	}
+	free(a);
+	free(b);
+	return rc;
+}
+
+/*
+ * test_commit_check - config_commit_check runs the caller's rule on the
+ * merged result (running + candidate) inside the commit: two sessions that
+ * each pass alone cannot commit together what breaks it; the refused one
+ * changes nothing and keeps its candidate (issue 8)
+ */
+static void
+test_commit_check(void)
+{
+	char *dir = fresh_dir(), *cause = NULL, *before;
+	struct store *a = open_ok(dir, STORE_SESSION), *b = open_ok(dir, STORE_SESSION);
+	struct store *r;
+	struct seen seen = { 0 };
+	int64_t id = 0;
+
+	set_ok(a, "rule", "other", "x");
+	commit_ok(a, "alice", "base");
+	/* each session stages one half; a's commit passes the rule */
+	set_ok(b, "rule", "b", "from-b");
+	set_ok(a, "rule", "a", "from-a");
+	CHECK_INT(config_commit_check(a, "alice", "a", pair_rule, &seen, &id, &cause), 0);
+	CHECK_INT(seen.calls, 1);
+	CHECK_STR(seen.a, "from-a");
+	CHECK_STR(seen.b, "");
+	CHECK_INT(id, 2);
+
+	/* b's commit sees a's committed item with its own: refused */
+	r = open_ok(dir, STORE_RUNNING);
+	before = store_dump(r);
+	id = 12345;
+	CHECK_INT(config_commit_check(b, "bob", "b", pair_rule, &seen, &id, &cause), -1);
+	CHECK_INT(seen.calls, 2);
+	CHECK_STR(seen.a, "from-a");
+	CHECK_STR(seen.b, "from-b");
+	CHECK_INT(id, 12345);
+	CHECK(cause != NULL && strcmp(cause, "rule/a and rule/b cannot both be set.") == 0);
+	free(cause);
+	cause = NULL;
+	check_dump(r, before);
+	CHECK_INT(config_version(b), 2);
+	CHECK_INT(history_count(b), 2);
+	CHECK_INT(config_pending(b), 1);
+	check_value(b, "rule", "b", "from-b");
+	check_value(r, "rule", "b", NULL);
+
+	/* a rule that refuses without a cause still gets one */
+	seen.silent = 1;
+	CHECK_INT(config_commit_check(b, "bob", "b", pair_rule, &seen, NULL, &cause), -1);
+	CHECK(cause != NULL && *cause != '\0');
+	free(cause);
+	cause = NULL;
+	check_dump(r, before);
+
+	/* without a check (config_commit) the store enforces nothing */
+	commit_ok(b, "bob", "unchecked");
+	check_value(r, "rule", "b", "from-b");
+	free(before);
+	store_close(r);
+	store_close(a);
+	store_close(b);
+	free(dir);
+}
+
 static const struct unit_case cases[] = {
 	{ "commit_roundtrip", test_commit_roundtrip },
 	{ "schema_fresh", test_schema_fresh },
@@ -1715,6 +1811,7 @@ static const struct unit_case cases[] = {
 	{ "rollback_conflict", test_rollback_conflict },
 	{ "concurrent_commits", test_concurrent_commits },
 	{ "concurrent_open", test_concurrent_open },
+	{ "commit_check", test_commit_check },
 	{ NULL, NULL },
 };
 
