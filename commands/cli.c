@@ -75,10 +75,14 @@ cli_wait(struct cli *c, int ms)
 	return c->io->wait(c->io_arg, ms) || cli_interrupted(c);
 }
 
-/* read_answer - print question, read at "[def]> "; NULL on abort */
+/*
+ * read_answer - print question, read at "[def]> " with p's choices
+ * offered to TAB and `?` (NULL: free text); NULL on abort
+ */
 static char *
-read_answer(struct cli *c, const char *question, const char *def)
+read_answer(struct cli *c, const char *question, const char *def, const struct cli_prompt *p)
 {
+	static const struct cli_prompt free_text = { NULL, 0, 0, NULL, 0 };
 	char *prompt, *line;
 	int intr = 0;
 
@@ -87,7 +91,9 @@ read_answer(struct cli *c, const char *question, const char *def)
 	if (question && *question)
 		cli_printf(c, "\n%s\n", question);
 	prompt = str_printf("[%s]> ", def ? def : "");
+	c->prompt = p ? p : &free_text;
 	line = c->io->readline(c->io_arg, prompt, &intr);
+	c->prompt = NULL;
 	free(prompt);
 	if (line == NULL) {
 		if (!intr)
@@ -101,10 +107,12 @@ read_answer(struct cli *c, const char *question, const char *def)
 	return line;
 }
 
-enum ask_ret
-cli_ask(struct cli *c, const char *question, const char *def, char *out, size_t size)
+/* ask_text - cli_ask with what the question offers (p) */
+static enum ask_ret
+ask_text(struct cli *c, const char *question, const char *def, const struct cli_prompt *p,
+    char *out, size_t size)
 {
-	char *line = read_answer(c, question, def);
+	char *line = read_answer(c, question, def, p);
 	char *t;
 
 	if (line == NULL)
@@ -122,6 +130,45 @@ cli_ask(struct cli *c, const char *question, const char *def, char *out, size_t 
 }
 
 enum ask_ret
+cli_ask(struct cli *c, const char *question, const char *def, char *out, size_t size)
+{
+	return ask_text(c, question, def, NULL, out, size);
+}
+
+enum ask_ret
+cli_ask_offered(struct cli *c, const char *question, const char *def,
+    const struct cli_choice *offers, int n, char *out, size_t size)
+{
+	struct cli_prompt p = { offers, n, 0, NULL, 0 };
+
+	return ask_text(c, question, def, &p, out, size);
+}
+
+enum ask_ret
+cli_ask_secret(struct cli *c, const char *question, int keep, char *out, size_t size)
+{
+	struct cli_prompt p = { NULL, 0, 0, NULL, 1 };
+	char *line = read_answer(c, question, keep ? "*****" : NULL, &p);
+	enum ask_ret r = ASK_OK;
+	size_t n;
+
+	if (line == NULL)
+		return ASK_ABORT;
+	n = strlen(line);
+	if (str_copy(out, str_trim(line), size) < 0) {
+		cli_error(c, "The value is too long (at most %zu characters).", size - 1);
+		*out = '\0';
+		r = ASK_BACK;
+	} else if (*out == '\0' && !keep) {
+		r = ASK_BACK;
+	}
+	/* the answer leaves no copy in freed memory */
+	explicit_bzero(line, n);
+	free(line);
+	return r;
+}
+
+enum ask_ret
 cli_ask_required(struct cli *c, const char *question, char *out, size_t size)
 {
 	return cli_ask(c, question, NULL, out, size);
@@ -130,8 +177,11 @@ cli_ask_required(struct cli *c, const char *question, char *out, size_t size)
 enum ask_ret
 cli_ask_yesno(struct cli *c, const char *question, int def, int *out)
 {
+	static const struct cli_choice yn[] = { { "Y", "yes" }, { "N", "no" } };
+	static const struct cli_prompt p = { yn, 2, 0, NULL, 0 };
+
 	for (int tries = 0; tries < CLI_MAX_RETRIES; tries++) {
-		char *line = read_answer(c, tries ? NULL : question, def ? "Y" : "N");
+		char *line = read_answer(c, tries ? NULL : question, def ? "Y" : "N", &p);
 		char *t;
 
 		if (line == NULL)
@@ -157,6 +207,8 @@ cli_ask_yesno(struct cli *c, const char *question, int def, int *out)
 enum ask_ret
 cli_ask_menu(struct cli *c, const char *heading, const struct cli_choice *items, int n, int *out)
 {
+	const struct cli_prompt p = { items, n, 0, NULL, 0 };
+
 	for (int tries = 0; tries < CLI_MAX_RETRIES; tries++) {
 		char *line, *t;
 		int match = -1, nmatch = 0;
@@ -164,7 +216,7 @@ cli_ask_menu(struct cli *c, const char *heading, const struct cli_choice *items,
 		cli_printf(c, "\n%s\n", heading ? heading : "Choose the operation you want to perform:");
 		for (int i = 0; i < n; i++)
 			cli_printf(c, "- %s - %s\n", items[i].name, items[i].help);
-		line = read_answer(c, NULL, NULL);
+		line = read_answer(c, NULL, NULL, &p);
 		if (line == NULL)
 			return ASK_ABORT;
 		t = str_trim(line);
@@ -195,12 +247,47 @@ cli_ask_menu(struct cli *c, const char *heading, const struct cli_choice *items,
 	return ASK_ABORT;
 }
 
+/*
+ * list_prompt - what a numbered list offers: the numbers, with the items
+ * as their help, then the items' text for TAB only (a unique piece of
+ * it picks the item too)
+ */
+static void
+list_prompt(struct cli_prompt *p, const char *const *items, int n)
+{
+	struct cli_choice *ch = xcalloc((size_t)(2 * n) + 1, sizeof(*ch));
+
+	for (int i = 0; i < n; i++) {
+		ch[i].name = str_printf("%d", i + 1);
+		ch[i].help = items[i];
+		ch[n + i].name = items[i];
+		ch[n + i].help = ch[i].name;
+	}
+	p->choices = ch;
+	p->n = 2 * n;
+	p->nquiet = n;
+}
+
+/* list_prompt_free - release list_prompt's choices */
+static void
+list_prompt_free(struct cli_prompt *p)
+{
+	struct cli_choice *ch = (struct cli_choice *)p->choices;
+
+	for (int i = 0; i < p->n - p->nquiet; i++)
+		free((char *)ch[i].name);
+	free(ch);
+}
+
 enum ask_ret
 cli_ask_list(struct cli *c, const char *question, const char *const *items, int n, int def,
     int *out)
 {
 	char defs[16];
+	struct cli_prompt p = { NULL, 0, 0, NULL, 0 };
+	enum ask_ret r = ASK_ABORT;
 
+	list_prompt(&p, items, n);
 	for (int tries = 0; tries < CLI_MAX_RETRIES; tries++) {
 		char *line, *t;
 		long v;
@@ -211,22 +298,25 @@ cli_ask_list(struct cli *c, const char *question, const char *const *items, int 
 		for (int i = 0; i < n; i++)
 			cli_printf(c, "%d. %s\n", i + 1, items[i]);
 		snprintf(defs, sizeof(defs), "%d", def);
-		line = read_answer(c, NULL, def > 0 ? defs : "");
+		line = read_answer(c, NULL, def > 0 ? defs : "", &p);
 		if (line == NULL)
-			return ASK_ABORT;
+			break;
 		t = str_trim(line);
 		if (*t == '\0') {
 			free(line);
 			if (def > 0) {
 				*out = def - 1;
-				return ASK_OK;
+				r = ASK_OK;
+			} else {
+				r = ASK_BACK;
 			}
-			return ASK_BACK;
+			break;
 		}
 		if (str_to_long(t, 1, n, &v) == 0) {
 			free(line);
 			*out = (int)v - 1;
-			return ASK_OK;
+			r = ASK_OK;
+			break;
 		}
 		/* a unique piece of the item's text also picks it (AsyncOS does) */
 		for (int i = 0; i < n; i++)
@@ -237,22 +327,26 @@ cli_ask_list(struct cli *c, const char *question, const char *const *items, int 
 		if (nmatch == 1) {
 			free(line);
 			*out = match;
-			return ASK_OK;
+			r = ASK_OK;
+			break;
 		}
 		cli_error(c, "That value is not valid. Enter a number between 1 and %d.", n);
 		free(line);
 	}
-	return ASK_ABORT;
+	list_prompt_free(&p);
+	return r;
 }
 
 enum ask_ret
 cli_ask_number(struct cli *c, const char *question, long def, long min, long max, long *out)
 {
-	char defs[32];
+	char defs[32], range[64];
+	struct cli_prompt p = { NULL, 0, 0, range, 0 };
 
 	snprintf(defs, sizeof(defs), "%ld", def);
+	snprintf(range, sizeof(range), "<%ld-%ld>", min, max);
 	for (int tries = 0; tries < CLI_MAX_RETRIES; tries++) {
-		char *line = read_answer(c, tries ? NULL : question, defs);
+		char *line = read_answer(c, tries ? NULL : question, defs, &p);
 		char *t;
 
 		if (line == NULL)

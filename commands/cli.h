@@ -40,6 +40,22 @@ struct cli_io {
 	int (*wait)(void *arg, int ms);
 };
 
+struct cli_choice;
+
+/*
+ * What the question being read offers, for the shell's TAB and `?`
+ * (cli.c sets cli.prompt while it reads an answer): the answers of a
+ * menu, the numbers of a list (and the items' text), Y and N. A free-text
+ * question offers nothing; TAB then does nothing and `?` is a character.
+ */
+struct cli_prompt {
+	const struct cli_choice *choices;	/* offered answers, or NULL */
+	int n;					/* how many */
+	int nquiet;				/* the last nquiet complete on TAB only, not listed by `?` */
+	const char *placeholder;		/* "<1-65535>" for `?` at a free-text question, or NULL */
+	int secret;				/* read without echo at a terminal */
+};
+
 struct cli {
 	struct store *st;		/* the session's store (candidate overlay) */
 	const struct cli_io *io;	/* the shell's I/O */
@@ -53,6 +69,7 @@ struct cli {
 	struct logfile *clilog;		/* cli_logs, or NULL */
 	struct logsub_out *clilogs;	/* every cli_logs-type log (clilog among them), or NULL */
 	struct queue *q;		/* DIR/queue.db, opened on first use */
+	const struct cli_prompt *prompt;	/* the question being read, NULL at the command prompt */
 };
 
 enum cmd_ret {
@@ -105,5 +122,24 @@ enum ask_ret cli_ask_list(struct cli *c, const char *question, const char *const
 /* cli_ask_number - decimal within [min, max] */
 enum ask_ret cli_ask_number(struct cli *c, const char *question, long def, long min, long max,
     long *out);
+
+/*
+ * cli_ask_offered - free-text question whose likely answers (policy
+ * names, say) TAB completes and `?` lists; the answer is not checked
+ * against them. Returns as cli_ask.
+ */
+enum ask_ret cli_ask_offered(struct cli *c, const char *question, const char *def,
+    const struct cli_choice *offers, int n, char *out, size_t size);
+
+/*
+ * cli_ask_secret - a password or key, read without echo at a terminal
+ * (a plain line in batch mode, where the prompt is not shown either).
+ * The prompt is "[]> ", or "[*****]> " when keep says a value is stored:
+ * then an empty answer is ASK_OK with *out "" (keep the stored value);
+ * without keep it is ASK_BACK. The answer is never echoed, logged or put
+ * in the history. ASK_ABORT on Ctrl-C or end of input.
+ */
+enum ask_ret cli_ask_secret(struct cli *c, const char *question, int keep, char *out,
+    size_t size);
 
 #endif

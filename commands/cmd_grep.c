@@ -9,8 +9,10 @@
  * file selection pattern [*].
  *
  * The log is a subscription (mail/logsub.h); its files come from
- * util/logset.h, oldest first: by default the current file only, with -f
- * every file whose name matches the glob. The current file is opened
+ * util/logset.h, oldest first: by default every file of the log (as the
+ * dialogue's default pattern "*": a search just after a rollover must not
+ * come back empty), with -f those whose name matches the glob
+ * (-f mail.current: the current file only). The current file is opened
  * before the first is read, so a rollover during the search loses
  * nothing. The search is util/linegrep.c; context (-C) stays within one
  * file.
@@ -46,7 +48,7 @@ extern const struct cmd_entry cmd_grep_entry;
 struct grep_req {
 	char regex[4096];	/* the expression */
 	char log[LOGSUB_NAME_MAX + 1];	/* subscription name */
-	char files[1024];	/* -f glob; "" for the current file only */
+	char files[1024];	/* -f glob */
 	int has_files;		/* -f given */
 	int context;		/* -C */
 	int count;		/* -c */
@@ -457,7 +459,7 @@ search(struct cli *c, const struct grep_req *r)
 		free(cause);
 		return CMD_ERROR;
 	}
-	if (logset_list(dir, prefix, r->has_files ? r->files : NULL, &set, &cause) < 0) {
+	if (logset_list(dir, prefix, r->has_files ? r->files : "*", &set, &cause) < 0) {
 		cli_error(c, "Cannot list the files of %s: %s", r->log, cause);
 		free(cause);
 		linegrep_free(g);

@@ -15,6 +15,29 @@
 
 extern const struct cmd_entry cmd_hoststatus_entry;
 
+/* Every row is label, then columns right-aligned at fixed ends: headings and numbers line up. */
+#define HOSTSTATUS_LABEL 29	/* the longest label, "      Hard Bounced Recipients" */
+#define HOSTSTATUS_COL 14	/* each value column */
+
+/* row - a label and one or two right-aligned columns */
+static void
+row(struct cli *c, const char *label, const char *a, const char *b)
+{
+	cli_printf(c, "%-*s%*s", HOSTSTATUS_LABEL, label, HOSTSTATUS_COL, a);
+	if (b)
+		cli_printf(c, "%*s", HOSTSTATUS_COL, b);
+	cli_printf(c, "\n");
+}
+
+/* counter - "label  reset  lifetime" */
+static void
+counter(struct cli *c, const char *label, long long reset, long long life)
+{
+	char a[32], b[32];
+
+	row(c, label, cmd_num(reset, a, sizeof(a)), cmd_num(life, b, sizeof(b)));
+}
+
 static enum cmd_ret
 hoststatus_exec(struct cli *c, int argc, char **argv)
 {
@@ -61,22 +84,20 @@ hoststatus_exec(struct cli *c, int argc, char **argv)
 	cli_printf(c, "Status as of:          %s\n", when);
 	cli_printf(c, "Host up/down:          %s\n",
 	    r == 1 ? "unknown" : h.down ? "down" : "up");
-	cli_printf(c, "\nCounters:                          Reset      Lifetime\n");
+	cli_printf(c, "\n");
+	row(c, "Counters:", "Reset", "Lifetime");
 	cli_printf(c, "  Queue\n");
-	cli_printf(c, "    Soft Bounced Events    %14s", cmd_num(h.soft, n, sizeof(n)));
-	cli_printf(c, "%14s\n", cmd_num(h.l_soft, n, sizeof(n)));
+	counter(c, "    Soft Bounced Events", h.soft, h.l_soft);
 	cli_printf(c, "  Completion\n");
-	cli_printf(c, "    Completed Recipients   %14s", cmd_num(h.deliv + h.hard, n, sizeof(n)));
-	cli_printf(c, "%14s\n", cmd_num(h.l_deliv + h.l_hard, n, sizeof(n)));
-	cli_printf(c, "      Hard Bounced Recipients%12s", cmd_num(h.hard, n, sizeof(n)));
-	cli_printf(c, "%14s\n", cmd_num(h.l_hard, n, sizeof(n)));
-	cli_printf(c, "      Delivered Recipients %12s", cmd_num(h.deliv, n, sizeof(n)));
-	cli_printf(c, "%14s\n", cmd_num(h.l_deliv, n, sizeof(n)));
-	cli_printf(c, "\nGauges:                          Current\n");
+	counter(c, "    Completed Recipients", h.deliv + h.hard, h.l_deliv + h.l_hard);
+	counter(c, "      Hard Bounced Recipients", h.hard, h.l_hard);
+	counter(c, "      Delivered Recipients", h.deliv, h.l_deliv);
+	cli_printf(c, "\n");
+	row(c, "Gauges:", "Current", NULL);
 	cli_printf(c, "  Queue\n");
-	cli_printf(c, "    Active Recipients      %14s\n", cmd_num(h.active, n, sizeof(n)));
+	row(c, "    Active Recipients", cmd_num(h.active, n, sizeof(n)), NULL);
 	cli_printf(c, "  Connections\n");
-	cli_printf(c, "    Current Outbound Conn. %14s\n", cmd_num(h.conn_out, n, sizeof(n)));
+	row(c, "    Current Outbound Conn.", cmd_num(h.conn_out, n, sizeof(n)), NULL);
 	if (h.last_activity)
 		timefmt_ctime_zone(h.last_activity, last, sizeof(last));
 	else

@@ -31,38 +31,48 @@ counter(struct cli *c, struct queue *q, const char *label, const char *name)
 	    cmd_num(life, b, sizeof(b)));
 }
 
-/* gauge - a value from the daemon's published gauges ("k=v k=v") */
+/* gauge - a value the running daemon publishes (0 while it is stopped) */
 static long long
-gauge(const char *gauges, const char *key)
+gauge(struct queue *q, int running, const char *key)
 {
-	char pat[64];
-	const char *p;
-	long v = 0;
-	char num[32];
-	size_t n = 0;
+	return running ? queue_gauge_get(q, key) : 0;
+}
 
-	if (gauges == NULL)
-		return 0;
-	str_fmt(pat, sizeof(pat), "%s=", key);
-	p = strstr(gauges, pat);
-	if (p == NULL)
-		return 0;
-	p += strlen(pat);
-	while (p[n] >= '0' && p[n] <= '9' && n < sizeof(num) - 1) {
-		num[n] = p[n];
-		n++;
+/*
+ * last_ids - the last ICID, MID and DCID handed out. mxgated reserves IDs
+ * in blocks (queue_id_reserve), so the reserved counters run ahead of
+ * what was used; it publishes the last ones used as state "ids.last"
+ * ("icid mid dcid"). Without that (an older daemon), the reserved ones.
+ */
+static void
+last_ids(struct queue *q, long long *icid, long long *mid, long long *dcid)
+{
+	char *v = queue_state_get(q, "ids.last"), *save = NULL, *w[3];
+	long n[3];
+	int i = 0;
+
+	for (char *t = v ? strtok_r(v, " ", &save) : NULL; t && i < 3; t = strtok_r(NULL, " ", &save))
+		w[i++] = t;
+	if (i == 3 && str_to_long(w[0], 0, 0x7fffffffffffffffL, &n[0]) == 0 &&
+	    str_to_long(w[1], 0, 0x7fffffffffffffffL, &n[1]) == 0 &&
+	    str_to_long(w[2], 0, 0x7fffffffffffffffL, &n[2]) == 0) {
+		*icid = n[0];
+		*mid = n[1];
+		*dcid = n[2];
+	} else {
+		*icid = queue_id_current(q, "icid");
+		*mid = queue_id_current(q, "mid");
+		*dcid = queue_id_current(q, "dcid");
 	}
-	num[n] = '\0';
-	if (str_to_long(num, 0, 0x7fffffffL, &v) < 0)
-		return 0;
-	return v;
+	free(v);
 }
 
 static enum cmd_ret
 status_exec(struct cli *c, int argc, char **argv)
 {
 	struct queue *q;
-	char when[64], up[64], dur[64], a[32], *started, *reset, *gauges, *path;
+	char when[64], up[64], dur[64], a[32], *started, *reset, *path;
+	long long icid, mid, dcid;
 	int64_t msgs, rcpts;
 	time_t oldest, now = time(NULL);
 	int running, detail = 0;
@@ -77,7 +87,6 @@ status_exec(struct cli *c, int argc, char **argv)
 	running = cmd_daemon_running(c);
 	started = queue_state_get(q, "started");
 	reset = queue_state_get(q, "counters_reset");
-	gauges = running ? queue_state_get(q, "gauges") : NULL;
 	queue_stats(q, &msgs, &rcpts, &oldest);
 
 	timefmt_ctime_zone(now, when, sizeof(when));
@@ -97,7 +106,7 @@ status_exec(struct cli *c, int argc, char **argv)
 	}
 	cli_printf(c, "System status:                 %s\n",
 	    !running ? "Offline (mxgated is not running)" :
-	    gauge(gauges, "paused") ? "Online (work queue paused)" : "Online");
+	    gauge(q, running, "paused") ? "Online (work queue paused)" : "Online");
 	cli_printf(c, "Oldest Message:                %s\n",
 	    oldest ? cmd_duration(now - oldest, dur, sizeof(dur)) : "No Messages");
 
@@ -111,43 +120,46 @@ status_exec(struct cli *c, int argc, char **argv)
 	cli_printf(c, "  Completion\n");
 	counter(c, q, "      Hard Bounced Recipients", "hard_bounced");
 	counter(c, q, "      Delivered Recipients", "delivered");
+	/* journal copies are counted apart, as AsyncOS counts the.tdc.queue */
+	cli_printf(c, "  Threat Defense Connector\n");
+	counter(c, q, "    Journal Copies Queued", "tdc_queued");
+	counter(c, q, "    Journal Copies Soft Bounced", "tdc_soft_bounced");
+	counter(c, q, "    Journal Copies Failed", "tdc_hard_bounced");
+	counter(c, q, "    Journal Copies Delivered", "tdc_delivered");
 
+	last_ids(q, &icid, &mid, &dcid);
 	cli_printf(c, "\nCurrent IDs:\n");
-	cli_printf(c, "  Message ID (MID)              %s\n",
-	    cmd_num(queue_id_current(q, "mid"), a, sizeof(a)));
-	cli_printf(c, "  Injection Conn. ID (ICID)     %s\n",
-	    cmd_num(queue_id_current(q, "icid"), a, sizeof(a)));
-	cli_printf(c, "  Delivery Conn. ID (DCID)      %s\n",
-	    cmd_num(queue_id_current(q, "dcid"), a, sizeof(a)));
+	cli_printf(c, "  Message ID (MID)              %s\n", cmd_num(mid, a, sizeof(a)));
+	cli_printf(c, "  Injection Conn. ID (ICID)     %s\n", cmd_num(icid, a, sizeof(a)));
+	cli_printf(c, "  Delivery Conn. ID (DCID)      %s\n", cmd_num(dcid, a, sizeof(a)));
 
 	cli_printf(c, "\nGauges:                               Current\n");
 	cli_printf(c, "  Connections\n");
 	cli_printf(c, "    Current Inbound Conn.       %12s\n",
-	    cmd_num(gauge(gauges, "inbound"), a, sizeof(a)));
+	    cmd_num(gauge(q, running, "inbound"), a, sizeof(a)));
 	cli_printf(c, "    Current Outbound Conn.      %12s\n",
-	    cmd_num(gauge(gauges, "outbound"), a, sizeof(a)));
+	    cmd_num(gauge(q, running, "outbound"), a, sizeof(a)));
 	cli_printf(c, "  Queue\n");
 	cli_printf(c, "    Active Recipients           %12s\n", cmd_num(rcpts, a, sizeof(a)));
 	cli_printf(c, "    Messages In Queue           %12s\n", cmd_num(msgs, a, sizeof(a)));
 	cli_printf(c, "    Messages In Work Queue      %12s\n",
-	    cmd_num(gauge(gauges, "workq"), a, sizeof(a)));
+	    cmd_num(gauge(q, running, "workq"), a, sizeof(a)));
 	path = str_printf("%s/queue.db", store_dir(c->st));
 	cli_printf(c, "    Kilobytes Used              %12s\n",
 	    cmd_num(stat(path, &sb) == 0 ? (long long)sb.st_size / 1024 : 0, a, sizeof(a)));
 	free(path);
-	if (detail && gauges) {
+	if (detail && running) {
 		cli_printf(c, "\nDetail:\n");
 		cli_printf(c, "  Queue batches written         %12s\n",
-		    cmd_num(gauge(gauges, "batches"), a, sizeof(a)));
+		    cmd_num(gauge(q, running, "batches"), a, sizeof(a)));
 		cli_printf(c, "  Durable batches (fsync)       %12s\n",
-		    cmd_num(gauge(gauges, "fsyncs"), a, sizeof(a)));
+		    cmd_num(gauge(q, running, "fsyncs"), a, sizeof(a)));
 		cli_printf(c, "  Destinations In Memory        %12s\n",
-		    cmd_num(gauge(gauges, "dests"), a, sizeof(a)));
+		    cmd_num(gauge(q, running, "dests"), a, sizeof(a)));
 	}
 	cli_printf(c, "\n");
 	free(started);
 	free(reset);
-	free(gauges);
 	return CMD_OK;
 }
 

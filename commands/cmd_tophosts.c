@@ -117,7 +117,9 @@ tophosts_exec(struct cli *c, int argc, char **argv)
 		return CMD_ERROR;
 	}
 	running = cmd_daemon_running(c);
-	qsort(hs.h, (size_t)hs.n, sizeof(*hs.h), cmp);
+	/* qsort's first argument must not be NULL, even for no elements (C11 7.22.5) */
+	if (hs.n > 1)
+		qsort(hs.h, (size_t)hs.n, sizeof(*hs.h), cmp);
 	timefmt_ctime_zone(time(NULL), when, sizeof(when));
 	cli_printf(c, "\nStatus as of:                   %s\n", when);
 	cli_printf(c, "Hosts marked with '*' were down as of the last delivery attempt.\n\n");

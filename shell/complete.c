@@ -7,7 +7,9 @@
 #include <string.h>
 #include <strings.h>
 
+#include "commands/cli.h"
 #include "commands/cmd.h"
+#include "commands/cmd_keys.h"
 #include "shell/complete.h"
 #include "util/argv.h"
 #include "util/str.h"
@@ -20,7 +22,15 @@ add(struct complete_result *r, const char *word, const char *help, int literal)
 	r->items[r->n].word = str_dup(word);
 	r->items[r->n].help = help;
 	r->items[r->n].literal = literal;
+	r->items[r->n].quiet = 0;
 	r->n++;
+}
+
+/* add_cb - add, as cmd_keys_complete calls it */
+static void
+add_cb(void *arg, const char *word, const char *help, int literal)
+{
+	add(arg, word, help, literal);
 }
 
 /* is_key - "ip=" style word */
@@ -101,6 +111,12 @@ complete_line(const char *line, struct complete_result *r)
 		argv_free(&a);
 		return;
 	}
+	if (e->subs) {
+		/* sub-commands and key=value words declared in a cmd_sub table */
+		cmd_keys_complete(e, nfull - 1, a.argv + 1, r->partial, add_cb, r);
+		argv_free(&a);
+		return;
+	}
 	list = e->words;
 	for (int i = 1; i < nfull && list; i++)
 		list = step(list, a.argv[i], &matched);
@@ -111,6 +127,30 @@ complete_line(const char *line, struct complete_result *r)
 			add(r, w->word, w->help, 1);
 	}
 	argv_free(&a);
+}
+
+void
+complete_answer(const char *line, const struct cli_prompt *p, struct complete_result *r)
+{
+	const char *t = line;
+
+	memset(r, 0, sizeof(*r));
+	/* an answer is the whole line: only blanks before it are dropped */
+	while (*t == ' ' || *t == '\t')
+		t++;
+	r->partial = str_dup(t);
+	if (p == NULL)
+		return;
+	if (p->n == 0 && p->placeholder)
+		add(r, p->placeholder, "a number in this range", 0);
+	for (int i = 0; i < p->n; i++) {
+		const struct cli_choice *ch = &p->choices[i];
+
+		if (!str_casecmp_prefix(r->partial, ch->name))
+			continue;
+		add(r, ch->name, ch->help, 1);
+		r->items[r->n - 1].quiet = i >= p->n - p->nquiet;
+	}
 }
 
 void

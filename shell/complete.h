@@ -12,6 +12,7 @@ struct complete_item {
 	char *word;	/* what completes ("smtproutes", "new", "ip=") or a placeholder */
 	const char *help;	/* one line */
 	int literal;	/* 0: a placeholder shown by `?` only */
+	int quiet;	/* 1: completes on TAB but `?` does not list it */
 };
 
 struct complete_result {
@@ -22,6 +23,15 @@ struct complete_result {
 
 /* complete_line - what may come at the end of line (the text before the cursor) */
 void complete_line(const char *line, struct complete_result *r);
+
+struct cli_prompt;
+
+/*
+ * complete_answer - what may answer a dialogue's question (p: its menu
+ * words, list numbers, Y/N; see commands/cli.h), given the text typed so
+ * far; nothing for a free-text question
+ */
+void complete_answer(const char *line, const struct cli_prompt *p, struct complete_result *r);
 
 /* complete_free - release a result */
 void complete_free(struct complete_result *r);

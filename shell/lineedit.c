@@ -4,8 +4,12 @@
  * Ctrl-C: our SIGINT handler (installed without SA_RESTART) sets the
  * session's interrupt flag; libedit's read then fails with EINTR, el_gets
  * returns NULL, and the caller sees *interrupted. The shell never exits on
- * Ctrl-C. TAB and `?` are libedit functions bound to those keys; both walk
- * the command table through complete.c.
+ * Ctrl-C. TAB and `?` are libedit functions bound to those keys; at the
+ * command prompt both walk the command table through complete.c, and
+ * while a dialogue reads an answer (lineedit_read_answer) they offer only
+ * that question's choices (menu words, list numbers, Y/N), never commands.
+ * Secrets are read with the terminal's echo off, outside libedit, so they
+ * reach neither the screen nor the history.
  *
  * DIAGNOSTICS: a history file that cannot be written is ignored.
  */
@@ -18,6 +22,7 @@
 #include <termios.h>
 #include <unistd.h>
 
+#include "commands/cli.h"
 #include "shell/complete.h"
 #include "shell/lineedit.h"
 #include "util/str.h"
@@ -30,7 +35,12 @@ struct lineedit {
 	const char *prompt;		/* current prompt, for prompt_fn */
 	volatile sig_atomic_t *intr;	/* Ctrl-C flag shared with the session */
 	int lines;			/* lines written since the last pause */
+	int dialogue;			/* reading an answer, not a command line */
+	const struct cli_prompt *answer;	/* that answer's choices (dialogue only) */
 };
+
+/* A secret longer than this is cut (the caller's buffer refuses it anyway). */
+#define LINEEDIT_SECRET_MAX 8192
 
 static volatile sig_atomic_t *sigint_flag;
 
@@ -62,10 +72,37 @@ before_cursor(EditLine *el)
 	return str_ndup(li->buffer, (size_t)(li->cursor - li->buffer));
 }
 
+/* list_items - print candidates with their help, as `?` does; quiet ones only if alone */
+static void
+list_items(const struct complete_result *r)
+{
+	int loud = 0;
+
+	for (int i = 0; i < r->n; i++)
+		if (!r->items[i].quiet)
+			loud++;
+	for (int i = 0; i < r->n; i++)
+		if (!loud || !r->items[i].quiet)
+			printf("  %-22s %s\n", r->items[i].word, r->items[i].help ? r->items[i].help : "");
+}
+
+/*
+ * replace_word - put word in place of the plen characters before the
+ * cursor (an answer takes the choice's own case: "se" becomes "SETUP")
+ */
+static void
+replace_word(EditLine *el, size_t plen, const char *word)
+{
+	if (plen > 0)
+		el_deletestr(el, (int)plen);
+	el_insertstr(el, word);
+}
+
 /* complete_fn - TAB: complete the word, or list the candidates */
 static unsigned char
 complete_fn(EditLine *el, int ch)
 {
+	struct lineedit *le;
 	struct complete_result r;
 	char *text = before_cursor(el), *common;
 	int nlit = 0, last = -1;
@@ -73,7 +110,11 @@ complete_fn(EditLine *el, int ch)
 	size_t plen;
 
 	(void)ch;
-	complete_line(text, &r);
+	el_get(el, EL_CLIENTDATA, &le);
+	if (le->dialogue)
+		complete_answer(text, le->answer, &r);
+	else
+		complete_line(text, &r);
 	free(text);
 	plen = strlen(r.partial);
 	for (int i = 0; i < r.n; i++)
@@ -81,7 +122,10 @@ complete_fn(EditLine *el, int ch)
 			nlit++;
 			last = i;
 		}
-	if (nlit == 1) {
+	if (nlit == 1 && le->dialogue) {
+		replace_word(el, plen, r.items[last].word);
+		ret = CC_REFRESH;
+	} else if (nlit == 1) {
 		const char *w = r.items[last].word;
 		char *ins = str_printf("%s%s", w + plen, w[strlen(w) - 1] == '=' ? "" : " ");
 
@@ -91,8 +135,16 @@ complete_fn(EditLine *el, int ch)
 	} else if (nlit > 1) {
 		common = complete_common(&r);
 		if (common && strlen(common) > plen) {
-			el_insertstr(el, common + plen);
+			if (le->dialogue)
+				replace_word(el, plen, common);
+			else
+				el_insertstr(el, common + plen);
 			ret = CC_REFRESH;
+		} else if (le->dialogue) {
+			fputs("\n", stdout);
+			list_items(&r);
+			fflush(stdout);
+			ret = CC_REDISPLAY;
 		} else {
 			int col = 0;
 
@@ -121,27 +173,40 @@ complete_fn(EditLine *el, int ch)
 static unsigned char
 help_fn(EditLine *el, int ch)
 {
+	struct lineedit *le;
 	struct complete_result r;
 	char *text = before_cursor(el);
 	int quotes = 0;
 
 	(void)ch;
+	el_get(el, EL_CLIENTDATA, &le);
 	for (const char *p = text; *p; p++)
 		if (*p == '"')
 			quotes++;
-	if (quotes % 2) {
+	if (le->dialogue && (le->answer == NULL ||
+	    (le->answer->n == 0 && le->answer->placeholder == NULL))) {
+		/* a free-text answer: '?' is part of it (a regex, a comment) */
+		free(text);
+		el_insertstr(el, "?");
+		return CC_REFRESH;
+	}
+	if (quotes % 2 && !le->dialogue) {
 		/* inside a quoted word a '?' is just a character (a regex, say) */
 		free(text);
 		el_insertstr(el, "?");
 		return CC_REFRESH;
 	}
-	complete_line(text, &r);
+	if (le->dialogue)
+		complete_answer(text, le->answer, &r);
+	else
+		complete_line(text, &r);
 	free(text);
 	fputs("\n", stdout);
 	if (r.n == 0)
-		fputs("  (no further words; press Enter to run the command)\n", stdout);
-	for (int i = 0; i < r.n; i++)
-		printf("  %-22s %s\n", r.items[i].word, r.items[i].help ? r.items[i].help : "");
+		fputs(le->dialogue ? "  (no choice starts with that; Ctrl-U clears the answer)\n" :
+				     "  (no further words; press Enter to run the command)\n",
+		    stdout);
+	list_items(&r);
 	fflush(stdout);
 	complete_free(&r);
 	return CC_REDISPLAY;
@@ -227,6 +292,67 @@ lineedit_read(struct lineedit *le, const char *prompt, int *interrupted)
 	while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
 		n--;
 	return str_ndup(line, n);
+}
+
+char *
+lineedit_read_answer(struct lineedit *le, const char *prompt, const struct cli_prompt *p,
+    int *interrupted)
+{
+	char *line;
+
+	if (p && p->secret)
+		return lineedit_read_secret(prompt, le->intr, interrupted);
+	le->dialogue = 1;
+	le->answer = p;
+	line = lineedit_read(le, prompt, interrupted);
+	le->dialogue = 0;
+	le->answer = NULL;
+	return line;
+}
+
+char *
+lineedit_read_secret(const char *prompt, volatile sig_atomic_t *intr, int *interrupted)
+{
+	struct termios old, quiet;
+	char *line = xmalloc(LINEEDIT_SECRET_MAX + 1), ch;
+	size_t n = 0;
+	ssize_t r;
+	int tty;
+
+	*interrupted = 0;
+	if (intr)
+		*intr = 0;
+	fputs(prompt, stdout);
+	fflush(stdout);
+	tty = tcgetattr(STDIN_FILENO, &old) == 0;
+	if (tty) {
+		quiet = old;
+		quiet.c_lflag &= ~(tcflag_t)(ECHO | ECHOE | ECHOK | ECHONL);
+		quiet.c_lflag |= ICANON;
+		tcsetattr(STDIN_FILENO, TCSAFLUSH, &quiet);
+	}
+	/* byte by byte: nothing read past the line is lost to a later read */
+	while ((r = read(STDIN_FILENO, &ch, 1)) == 1 && ch != '\n')
+		if (n < LINEEDIT_SECRET_MAX)
+			line[n++] = ch;
+	if (tty)
+		tcsetattr(STDIN_FILENO, TCSAFLUSH, &old);
+	line[n] = '\0';
+	if (r < 0 && errno == EINTR && intr && *intr) {
+		*interrupted = 1;
+		fputs("^C\n", stdout);
+	} else if (tty) {
+		fputs("\n", stdout);	/* the Enter that was not echoed */
+	}
+	fflush(stdout);
+	if (*interrupted || (r <= 0 && n == 0)) {
+		explicit_bzero(line, n);
+		free(line);
+		return NULL;
+	}
+	while (n > 0 && line[n - 1] == '\r')
+		line[--n] = '\0';
+	return line;
 }
 
 void

@@ -23,6 +23,22 @@ void lineedit_close(struct lineedit *le);
 /* lineedit_read - one line at prompt (malloc'd); NULL on EOF or Ctrl-C (*interrupted) */
 char *lineedit_read(struct lineedit *le, const char *prompt, int *interrupted);
 
+struct cli_prompt;
+
+/*
+ * lineedit_read_answer - an answer in a dialogue: TAB and `?` offer p's
+ * choices (commands/cli.h), nothing else; p->secret reads without echo
+ */
+char *lineedit_read_answer(struct lineedit *le, const char *prompt, const struct cli_prompt *p,
+    int *interrupted);
+
+/*
+ * lineedit_read_secret - print prompt, read a line from standard input
+ * with the terminal's echo off (as it is when not a terminal); NULL on
+ * end of input, or on Ctrl-C (SIGINT sets *intr) with *interrupted set
+ */
+char *lineedit_read_secret(const char *prompt, volatile sig_atomic_t *intr, int *interrupted);
+
 /* lineedit_history_add - remember a command line (saved immediately) */
 void lineedit_history_add(struct lineedit *le, const char *line);
 

@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "commands/cmd.h"
+#include "commands/cmd_displayalerts.h"
 #include "mail/logsub.h"
 #include "shell/lineedit.h"
 #include "store/config.h"
@@ -62,6 +63,11 @@ batch_readline(void *arg, const char *prompt, int *intr)
 	ssize_t n;
 
 	*intr = 0;
+	if (sh->cli.prompt && sh->cli.prompt->secret && isatty(fileno(sh->in))) {
+		/* a person types the answer to a script's question: no echo */
+		fflush(stdout);
+		return lineedit_read_secret(sh->prompt_answers ? prompt : "", sh->cli.intr, intr);
+	}
 	if (sh->prompt_answers) {
 		fputs(prompt, stdout);
 		fflush(stdout);
@@ -120,12 +126,18 @@ tty_wait(void *arg, int ms)
 	return *sh->cli.intr != 0;
 }
 
-/* tty_readline - cli_io.readline at a terminal */
+/*
+ * tty_readline - cli_io.readline at a terminal: a command line, or the
+ * answer to a dialogue's question (cli.prompt), where TAB and `?` offer
+ * that question's choices and a secret is not echoed
+ */
 static char *
 tty_readline(void *arg, const char *prompt, int *intr)
 {
 	struct shell *sh = arg;
 
+	if (sh->cli.prompt)
+		return lineedit_read_answer(sh->le, prompt, sh->cli.prompt, intr);
 	return lineedit_read(sh->le, prompt, intr);
 }
 
@@ -236,6 +248,7 @@ run_interactive(struct shell *sh)
 
 	printf("\nmxgate shell. Type 'help' for commands, '?' at any point for what may come "
 	       "next.\n\n");
+	displayalerts_banner(c);	/* alerts raised since this user last looked */
 	for (;;) {
 		char *prompt = make_prompt(c->st), *line;
 		int intr = 0;

@@ -22,6 +22,11 @@
 #
 # Environment: MXSH (default build/mxsh), TEST_OUT (scratch; the cases
 # run in TEST_OUT/cli/NAME, default tests/out/plain/cli/NAME).
+# tests/run.sh runs the transcripts once per build it is given (`make
+# test`: build and build/asan), with MXSH from that build: under ASan and
+# UBSan a sanitizer report goes into the output (and the exit status),
+# so the transcript fails. Run alone on a sanitizer build, the same
+# options apply: MXSH=build/asan/mxsh sh tests/cli/run.sh
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)
 MXSH=${MXSH:-$top/build/mxsh}
@@ -30,6 +35,11 @@ out=${TEST_OUT:-$top/tests/out/plain}/cli
 rm -rf "$out"
 mkdir -p "$out" || exit 2
 [ -x "$MXSH" ] || { echo "FAIL cli/setup: no mxsh binary at $MXSH"; exit 1; }
+
+# sanitizer reports make the exit status non-zero (as tests/run.sh sets them)
+: "${ASAN_OPTIONS:=detect_leaks=1:abort_on_error=0:exitcode=99}"
+: "${UBSAN_OPTIONS:=print_stacktrace=1:halt_on_error=1:exitcode=98}"
+export ASAN_OPTIONS UBSAN_OPTIONS
 
 # A fixed, predictable environment: UTC dates, no inherited data dir.
 TZ=UTC

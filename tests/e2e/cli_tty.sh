@@ -232,6 +232,69 @@ else
 	fail ctrl_c_at_prompt "Ctrl-C at the prompt did not give a fresh prompt"
 fi
 
+# --- in a dialogue, TAB and ? offer the question's choices, never commands
+fresh
+keys smtproutes Enter
+if wait_text '- CLEAR - Remove all routes.' && wait_last '[]> '; then
+	keys se Tab
+	sleep 0.3	# nothing may appear: give a wrong completion time to show
+	if wait_last '[]> se' && ! screen | grep -q 'sethostname'; then
+		pass dialogue_tab_no_commands
+	else
+		fail dialogue_tab_no_commands "se<TAB> at the smtproutes menu completed a command"
+	fi
+	keys C-u pr Tab
+	if wait_last '[]> PRINT'; then
+		pass dialogue_tab_menu_word
+	else
+		fail dialogue_tab_menu_word "pr<TAB> at the smtproutes menu did not become PRINT"
+	fi
+	keys C-u '?'
+	if wait_text '  NEW                    Create a new route.' &&
+	    screen | grep -qxF '  CLEAR                  Remove all routes.' &&
+	    ! screen | grep -q 'sethostname' && wait_last '[]> '; then
+		pass dialogue_question_mark_menu
+	else
+		fail dialogue_question_mark_menu "? at the smtproutes menu did not list its operations"
+	fi
+	keys NEW Enter
+	if wait_text 'Use "ALL" for the default route.' && wait_last '[]> '; then
+		keys 'a?b' Tab
+		if wait_last '[]> a?b'; then
+			pass dialogue_free_text_question_mark
+		else
+			fail dialogue_free_text_question_mark "? in a free-text answer was not a character"
+		fi
+	else
+		fail dialogue_free_text_question_mark "NEW did not ask for the domain"
+	fi
+	keys C-c
+	wait_last "$P"
+else
+	fail dialogue_tab_no_commands "smtproutes did not show its menu"
+fi
+fresh
+keys tophosts Enter
+if wait_text '5. Soft Bounced Events' && wait_last '[1]> '; then
+	keys '?'
+	if wait_text '  1                      Active Recipients' &&
+	    screen | grep -qxF '  5                      Soft Bounced Events' && wait_last '[1]> '; then
+		pass dialogue_question_mark_list
+	else
+		fail dialogue_question_mark_list "? at the tophosts list did not list its numbers"
+	fi
+	keys deliv Tab
+	if wait_last '[1]> Delivered Recipients'; then
+		pass dialogue_tab_list_item
+	else
+		fail dialogue_tab_list_item "deliv<TAB> at the tophosts list did not complete the item"
+	fi
+	keys Enter
+	wait_last "$P"
+else
+	fail dialogue_question_mark_list "tophosts did not ask how to sort"
+fi
+
 # --- quit with pending changes warns and asks: N stays, Y leaves
 fresh
 keys 'sethostname gw2.example.com' Enter
@@ -239,7 +302,20 @@ wait_last "$P"
 keys quit Enter
 if wait_text 'You have 1 uncommitted change.' &&
     wait_text 'Do you want to exit and discard your uncommitted changes?' && wait_last '[N]> '; then
-	keys N Enter
+	keys '?'
+	if wait_text '  Y                      yes' && screen | grep -qxF '  N                      no' &&
+	    wait_last '[N]> '; then
+		pass dialogue_question_mark_yesno
+	else
+		fail dialogue_question_mark_yesno "? at a Y/N question did not offer Y and N"
+	fi
+	keys n Tab
+	if wait_last '[N]> N'; then
+		pass dialogue_tab_yesno
+	else
+		fail dialogue_tab_yesno "n<TAB> at a Y/N question did not become N"
+	fi
+	keys C-u N Enter
 	if wait_last "$P" && alive; then
 		pass quit_pending_no_stays
 	else

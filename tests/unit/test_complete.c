@@ -2,14 +2,19 @@
  * test_complete.c - TAB completion and `?` help (shell/complete.c), and
  * the command table they walk (commands/cmd_table.c): lookup by name,
  * alias and unique prefix, sub-command matching, and the masking of
- * secrets in logged command lines.
+ * secrets in logged command lines. Inside a dialogue, TAB and `?` offer
+ * only the question's choices (complete_answer; cli.c registers them in
+ * cli.prompt while it reads), and a secret is asked for with no echo.
  */
 #include <strings.h>
 
+#include "commands/cli.h"
 #include "commands/cmd.h"
+#include "commands/cmd_keys.h"
 #include "shell/complete.h"
 #include "store/settings.h"
 #include "util/argv.h"
+#include "util/buf.h"
 #include "util/str.h"
 #include "tests/unit/unit.h"
 
@@ -205,22 +210,22 @@ static void
 test_complete_common(void)
 {
 	static struct complete_item two[] = {
-		{ "commit", "h", 1 }, { "commitdetail", "h", 1 },
+		{ "commit", "h", 1, 0 }, { "commitdetail", "h", 1, 0 },
 	};
 	static struct complete_item mixed_case[] = {
-		{ "Abc", "h", 1 }, { "abd", "h", 1 }, { "ABX", "h", 1 },
+		{ "Abc", "h", 1, 0 }, { "abd", "h", 1, 0 }, { "ABX", "h", 1, 0 },
 	};
 	static struct complete_item with_placeholder[] = {
-		{ "<DOMAIN>", "h", 0 }, { "delete", "h", 1 }, { "default", "h", 1 },
+		{ "<DOMAIN>", "h", 0, 0 }, { "delete", "h", 1, 0 }, { "default", "h", 1, 0 },
 	};
 	static struct complete_item placeholder_only[] = {
-		{ "<DOMAIN>", "h", 0 },
+		{ "<DOMAIN>", "h", 0, 0 },
 	};
 	static struct complete_item disjoint[] = {
-		{ "new", "h", 1 }, { "edit", "h", 1 },
+		{ "new", "h", 1, 0 }, { "edit", "h", 1, 0 },
 	};
 	static struct complete_item prefix_of_other[] = {
-		{ "commitdetail", "h", 1 }, { "commit", "h", 1 },
+		{ "commitdetail", "h", 1, 0 }, { "commit", "h", 1, 0 },
 	};
 	static const struct {
 		struct complete_item *items;
@@ -508,7 +513,16 @@ static const struct word_case word_cases[] = {
 static void
 test_cmd_word_match(void)
 {
-	const struct cmd_word *words = entry("smtproutes")->words;
+	/* smtproutes' sub-commands as a word list (smtproutes itself is a cmd_sub table) */
+	static const struct cmd_word words[] = {
+		{ "new", "h", NULL },
+		{ "edit", "h", NULL },
+		{ "delete", "h", NULL },
+		{ "print", "h", NULL },
+		{ "clear", "h", NULL },
+		{ NULL, NULL, NULL },
+	};
+	const struct cmd_sub *subs = entry("smtproutes")->subs;
 	static const struct cmd_word ambiguous[] = {
 		{ "delete", "h", NULL },
 		{ "default", "h", NULL },
@@ -518,9 +532,15 @@ test_cmd_word_match(void)
 		{ NULL, NULL, NULL },
 	};
 
-	CHECK(words != NULL);
+	CHECK(subs != NULL);
 	for (size_t i = 0; i < sizeof(word_cases) / sizeof(word_cases[0]); i++) {
 		const char *got = cmd_word_match(words, word_cases[i].typed);
+		const struct cmd_sub *sub = cmd_keys_find(subs, word_cases[i].typed);
+
+		/* the real table's lookup agrees with cmd_word_match */
+		if ((sub == NULL) != (got == NULL) || (sub && strcmp(sub->name, got) != 0))
+			UNIT_FAIL("cmd_keys_find(smtproutes, %s) = %s, cmd_word_match = %s",
+			    word_cases[i].typed, sub ? sub->name : "(null)", got ? got : "(null)");
 
 		if ((got == NULL) != (word_cases[i].want == NULL) ||
 		    (got && strcmp(got, word_cases[i].want) != 0))
@@ -651,7 +671,223 @@ test_mask_never_leaks(void)
 	}
 }
 
+/* ------------------------------------------------------------ dialogues */
+
+static const struct cli_choice menu_ch[] = {
+	{ "NEW", "Create a new route." },
+	{ "EDIT", "Edit a route." },
+	{ "SETUP", "Set up." },
+	{ "SERVERS", "Servers." },
+};
+static const struct cli_prompt menu_p = { menu_ch, 4, 0, NULL, 0 };
+static const struct cli_choice list_ch[] = {
+	{ "1", "Active Recipients" },
+	{ "2", "Delivered Recipients" },
+	{ "Active Recipients", "1" },
+	{ "Delivered Recipients", "2" },
+};
+static const struct cli_prompt list_p = { list_ch, 4, 2, NULL, 0 };
+static const struct cli_prompt number_p = { NULL, 0, 0, "<1-65535>", 0 };
+static const struct cli_prompt text_p = { NULL, 0, 0, NULL, 0 };
+
+struct answer_case {
+	const struct cli_prompt *p;
+	const char *line;
+	int n;				/* candidates */
+	const char *words[MAXC];
+	int quiet[MAXC];
+	const char *common;
+};
+
+static const struct answer_case answer_cases[] = {
+	/* a menu offers its words, whatever the case typed; never commands */
+	{ &menu_p, "", 4, { "NEW", "EDIT", "SETUP", "SERVERS" }, { 0 }, "" },
+	{ &menu_p, "se", 2, { "SETUP", "SERVERS" }, { 0 }, "SE" },
+	{ &menu_p, "  set", 1, { "SETUP" }, { 0 }, "SETUP" },
+	{ &menu_p, "sethost", 0, { NULL }, { 0 }, NULL },
+	{ &menu_p, "smtp", 0, { NULL }, { 0 }, NULL },
+	/* a list: numbers for `?`, the items' text for TAB too */
+	{ &list_p, "", 4, { "1", "2", "Active Recipients", "Delivered Recipients" },
+	    { 0, 0, 1, 1 }, "" },
+	{ &list_p, "2", 1, { "2" }, { 0 }, "2" },
+	{ &list_p, "deliv", 1, { "Delivered Recipients" }, { 1 }, "Delivered Recipients" },
+	/* free text offers nothing; a number question describes its range */
+	{ &text_p, "", 0, { NULL }, { 0 }, NULL },
+	{ &text_p, "se", 0, { NULL }, { 0 }, NULL },
+	{ NULL, "se", 0, { NULL }, { 0 }, NULL },
+	{ &number_p, "", 1, { "<1-65535>" }, { 0 }, NULL },
+};
+
+/* test_complete_answer - TAB and `?` inside a dialogue */
+static void
+test_complete_answer(void)
+{
+	for (size_t i = 0; i < sizeof(answer_cases) / sizeof(answer_cases[0]); i++) {
+		const struct answer_case *t = &answer_cases[i];
+		struct complete_result r;
+		char *common;
+
+		complete_answer(t->line, t->p, &r);
+		if (r.n != t->n)
+			UNIT_FAIL("case %zu '%s': %d candidates, expected %d", i, t->line, r.n, t->n);
+		for (int k = 0; k < r.n; k++) {
+			if (strcmp(r.items[k].word, t->words[k]) != 0)
+				UNIT_FAIL("case %zu '%s': candidate %d is '%s', expected '%s'", i,
+				    t->line, k, r.items[k].word, t->words[k]);
+			if (r.items[k].quiet != t->quiet[k])
+				UNIT_FAIL("case %zu: %s quiet %d", i, r.items[k].word,
+				    r.items[k].quiet);
+		}
+		common = complete_common(&r);
+		if ((common == NULL) != (t->common == NULL) ||
+		    (common && strcasecmp(common, t->common) != 0))
+			UNIT_FAIL("case %zu: common '%s', expected '%s'", i, common ? common : "(null)",
+			    t->common ? t->common : "(null)");
+		free(common);
+		complete_free(&r);
+	}
+}
+
+/* A scripted terminal that records what each question offered. */
+struct script {
+	const char *const *answers;	/* NULL-terminated */
+	int next;
+	struct cli *c;
+	struct buf seen;		/* "prompt|secret|choice,choice;" per read */
+	struct buf out;			/* everything written */
+};
+
+/* script_readline - cli_io.readline: note cli.prompt, give the next answer */
+static char *
+script_readline(void *arg, const char *prompt, int *intr)
+{
+	struct script *s = arg;
+	const struct cli_prompt *p = s->c->prompt;
+
+	*intr = 0;
+	if (p == NULL)
+		UNIT_FAIL("a question was read without cli.prompt set");
+	buf_printf(&s->seen, "%s|%d|", prompt, p->secret);
+	for (int i = 0; i < p->n - p->nquiet; i++)
+		buf_printf(&s->seen, "%s%s", i ? "," : "", p->choices[i].name);
+	if (p->placeholder)
+		buf_addstr(&s->seen, p->placeholder);
+	buf_addstr(&s->seen, ";");
+	if (s->answers[s->next] == NULL)
+		return NULL;
+	return str_dup(s->answers[s->next++]);
+}
+
+/* script_write - cli_io.write into the buffer */
+static int
+script_write(void *arg, const char *p, size_t n, int is_error)
+{
+	struct script *s = arg;
+
+	(void)is_error;
+	buf_add(&s->out, p, n);
+	return 0;
+}
+
+static const struct cli_io script_io = { script_readline, script_write, NULL };
+
+/* script_cli - a cli (no store) answering from answers */
+static void
+script_cli(struct cli *c, struct script *s, const char *const *answers)
+{
+	static volatile sig_atomic_t intr;
+
+	memset(c, 0, sizeof(*c));
+	memset(s, 0, sizeof(*s));
+	buf_init(&s->seen, 0);
+	buf_init(&s->out, 0);
+	buf_addstr(&s->seen, "");
+	buf_addstr(&s->out, "");
+	s->answers = answers;
+	s->c = c;
+	c->io = &script_io;
+	c->io_arg = s;
+	c->interactive = 1;
+	c->intr = &intr;
+}
+
+/* test_dialogue_prompts - each cli_ask* registers its question's choices, and only while reading */
+static void
+test_dialogue_prompts(void)
+{
+	static const char *const answers[] = { "y", "pr", "2", "7", "x", NULL };
+	static const struct cli_choice ch[] = { { "NEW", "n" }, { "PRINT", "p" } };
+	static const char *const items[] = { "Active", "Delivered" };
+	struct cli c;
+	struct script s;
+	char out[32];
+	int yes = 0, k = -1;
+	long v = 0;
+
+	script_cli(&c, &s, answers);
+	CHECK(c.prompt == NULL);
+	CHECK_INT(cli_ask_yesno(&c, "Sure?", 0, &yes), ASK_OK);
+	CHECK_INT(yes, 1);
+	CHECK_INT(cli_ask_menu(&c, NULL, ch, 2, &k), ASK_OK);
+	CHECK_INT(k, 1);
+	CHECK_INT(cli_ask_list(&c, "Which?", items, 2, 1, &k), ASK_OK);
+	CHECK_INT(k, 1);
+	CHECK_INT(cli_ask_number(&c, "How many?", 5, 1, 10, &v), ASK_OK);
+	CHECK_INT(v, 7);
+	CHECK_INT(cli_ask(&c, "Name?", NULL, out, sizeof(out)), ASK_OK);
+	CHECK(c.prompt == NULL);
+	CHECK_STR(s.seen.data, "[N]> |0|Y,N;[]> |0|NEW,PRINT;[1]> |0|1,2;[5]> |0|<1-10>;[]> |0|;");
+	buf_free(&s.seen);
+	buf_free(&s.out);
+}
+
+/* test_ask_secret - no echo asked for; an empty answer keeps a stored value only when there is one */
+static void
+test_ask_secret(void)
+{
+	static const char *const answers[] = { "  s3cret ", "", "", NULL };
+	struct cli c;
+	struct script s;
+	char out[16];
+
+	script_cli(&c, &s, answers);
+	CHECK_INT(cli_ask_secret(&c, "Client secret:", 0, out, sizeof(out)), ASK_OK);
+	CHECK_STR(out, "s3cret");
+	CHECK_INT(cli_ask_secret(&c, "Client secret:", 1, out, sizeof(out)), ASK_OK);
+	CHECK_STR(out, "");
+	CHECK_INT(cli_ask_secret(&c, "Client secret:", 0, out, sizeof(out)), ASK_BACK);
+	CHECK_INT(cli_ask_secret(&c, "Client secret:", 0, out, sizeof(out)), ASK_ABORT);
+	CHECK(c.prompt == NULL);
+	CHECK_STR(s.seen.data, "[]> |1|;[*****]> |1|;[]> |1|;[]> |1|;");
+	/* the answer is never written back */
+	CHECK(strstr(s.out.data, "s3cret") == NULL);
+	CHECK(strstr(s.out.data, "Client secret:") != NULL);
+	buf_free(&s.seen);
+	buf_free(&s.out);
+}
+
+/* test_ask_secret_too_long - refused, nothing kept */
+static void
+test_ask_secret_too_long(void)
+{
+	static const char *const answers[] = { "0123456789abcdefXYZ", NULL };
+	struct cli c;
+	struct script s;
+	char out[8];
+
+	script_cli(&c, &s, answers);
+	CHECK_INT(cli_ask_secret(&c, "Key:", 1, out, sizeof(out)), ASK_BACK);
+	CHECK_STR(out, "");
+	CHECK(strstr(s.out.data, "0123") == NULL);
+	buf_free(&s.seen);
+	buf_free(&s.out);
+}
+
 static const struct unit_case cases[] = {
+	{ "complete_answer", test_complete_answer },
+	{ "dialogue_prompts", test_dialogue_prompts },
+	{ "ask_secret", test_ask_secret },
+	{ "ask_secret_too_long", test_ask_secret_too_long },
 	{ "complete_table", test_complete_table },
 	{ "complete_empty", test_complete_empty },
 	{ "complete_prefix_lists", test_complete_prefix_lists },
