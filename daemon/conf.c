@@ -93,6 +93,7 @@ static const struct {
 	{ "delivery.retry_max", offsetof(struct conf, retry_max) },
 	{ "delivery.max_queue_time", offsetof(struct conf, max_queue_time) },
 	{ "delivery.bounces", offsetof(struct conf, bounces) },
+	{ "smtp.hop_limit", offsetof(struct conf, hop_limit) },
 	{ "tdc.enabled", offsetof(struct conf, tdc_enabled) },
 	{ "tdc.max_queue_time", offsetof(struct conf, tdc_max_queue_time) },
 	{ "tdc.retry_delay", offsetof(struct conf, tdc_retry_delay) },

@@ -48,6 +48,7 @@ struct conf {
 	char *ca_pem;			/* the CA bundle (PEM); empty: cafile, else the system's */
 	int max_conns, max_conns_per_dest;
 	int retry_initial, retry_max, max_queue_time, bounces;
+	int hop_limit;			/* Received: headers allowed (smtp.hop_limit) */
 	int nlogsubs;
 	struct logsub *logsubs;		/* log subscriptions (those of type mail_logs are ours) */
 	int tdc_enabled;		/* Threat Defense Connector on */

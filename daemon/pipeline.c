@@ -12,9 +12,9 @@
  * quarantine) go into the table below, between "policy" and "journal",
  * without touching the SMTP server or delivery.
  *
- * Loop protection: a message that has passed PIPELINE_HOP_LIMIT hosts
- * (Received: headers, Postfix's hopcount_limit) is refused with 554
- * 5.4.6, and a journal copy of ours coming back is never journaled again
+ * Loop protection: a message that has passed smtp.hop_limit hosts (50
+ * Received: headers by default, Postfix's hopcount_limit) is refused with
+ * 554 5.4.6, and a journal copy of ours coming back is never journaled again
  * (tdc_own_copy).
  *
  * DIAGNOSTICS: mail_logs (Message-ID, Subject, ready, split, matched,
@@ -35,7 +35,6 @@
 #include "mail/policy.h"
 #include "util/str.h"
 
-#define PIPELINE_HOP_LIMIT 50	/* Received: headers (Postfix hopcount_limit) */
 
 /* One policy's share of the message. */
 struct part {
@@ -132,10 +131,10 @@ stage_receive(struct pipe *p)
 		gw_log(gw, "MID %lld Subject \"%s\"", (long long)in->mid, t);
 	else
 		gw_log(gw, "MID %lld Subject '%s'", (long long)in->mid, t);
-	if (p->hi.nreceived >= PIPELINE_HOP_LIMIT) {
+	if (p->hi.nreceived >= gw->conf->hop_limit) {
 		gw_log(gw, "MID %lld ICID %lld rejected: too many hops (%d Received: headers, "
 			   "limit %d): a mail loop",
-		    (long long)in->mid, (long long)in->icid, p->hi.nreceived, PIPELINE_HOP_LIMIT);
+		    (long long)in->mid, (long long)in->icid, p->hi.nreceived, gw->conf->hop_limit);
 		str_fmt(p->reply, p->rsize, "554 5.4.6 Error: too many hops");
 		return STAGE_REFUSE;
 	}

@@ -50,6 +50,8 @@ const struct setting_def settings_table[] = {
 	    "seconds a message may stay in the queue before it bounces" },
 	{ "delivery.bounces", SETTING_BOOL, "yes", 0, 0, 0, NULL,
 	    "send delivery status notifications for hard bounces and expired messages" },
+	{ "smtp.hop_limit", SETTING_INT, "50", 10, 500, SETTING_HIDDEN, NULL,
+	    "Received: headers a message may carry; more is a mail loop: 554 5.4.6 (Postfix hopcount_limit)" },
 
 	/*
 	 * the built-in log subscriptions (logconfig edits these; the others

@@ -90,7 +90,8 @@ d=$out/d1
 mx "$d" import "certconfig server cert=$k/rsa.pem key=$k/rsa.key" showchanges \
     "commit server certificate" commitdetail "certconfig print"
 if [ $rc = 0 ] && grep -q '^  + setting tls.server_key = \*\*\*\*\*$' "$out/import.out" &&
-    grep -q 'BEGIN CERTIFICATE' "$out/import.out"; then
+    grep -q '^  + setting tls.server_cert = (PEM, [0-9]* bytes)$' "$out/import.out" &&
+    ! grep -q 'BEGIN CERTIFICATE' "$out/import.out"; then
 	pass import
 else
 	fail import "exit $rc, or showchanges without the masked key"
