@@ -43,7 +43,7 @@
 #include <openssl/x509.h>
 
 #include "commands/cmd.h"
-#include "commands/cmd_util.h"
+#include "commands/cmd_keys.h"
 #include "store/config.h"
 #include "store/settings.h"
 #include "util/buf.h"
@@ -602,58 +602,73 @@ dialog(struct cli *c)
 
 /* ---------------------------------------------------------- table entry */
 
-/* server - batch "server cert=PATH key=PATH" */
-static enum cmd_ret
-server(struct cli *c, int argc, char **argv)
+/* The paths a batch "server" line gives. */
+struct paths {
+	char *cert;		/* cert=PATH (malloc'd) */
+	char *key;		/* key=PATH (malloc'd) */
+};
+
+/* set - cmd_keyset.set: remember a path; server_import reads and checks it */
+static int
+set(void *obj, const struct cmd_key *k, const char *value, char **cause)
 {
-	char *paths[2] = { NULL, NULL };
+	struct paths *p = obj;
+	char **slot = strcmp(k->name, "cert") == 0 ? &p->cert : &p->key;
+
+	(void)cause;
+	free(*slot);
+	*slot = str_dup(value);
+	return 0;
+}
+
+static const struct cmd_key server_keys[] = {
+	{ .name = "cert", .type = CMD_KEY_TEXT,
+	    .help = "PEM file: the server certificate, then any intermediates" },
+	{ .name = "key", .type = CMD_KEY_TEXT, .help = "PEM file: the private key (no passphrase)" },
+	{ .name = NULL },
+};
+
+#define SERVER_SYNTAX "certconfig server takes cert=PATH and key=PATH"
+
+/* a stray word is never echoed: it may be the key's path or worse */
+static const struct cmd_keyset server_keyset = {
+	.keys = server_keys,
+	.set = set,
+	.syntax = SERVER_SYNTAX,
+	.unknown = SERVER_SYNTAX,
+	.flags = CMD_KEYS_NO_ECHO,
+};
+
+static const char *const server_required[] = { "cert", "key", NULL };
+
+/* server - batch "server cert=PATH key=PATH": the keys, then the import */
+static enum cmd_ret
+server(struct cli *c, const struct cmd_call *call)
+{
+	struct paths p = { NULL, NULL };
 	enum cmd_ret ret = CMD_ERROR;
-	int i;
 
-	for (i = 0; i < argc; i++) {
-		char *w = str_dup(argv[i]), *key, *value;
-		int k;
-
-		if (cmd_kv_split(w, &key, &value) < 0) {
-			/* never echo the word: it may be the key's path or worse */
-			cli_error(c, "Invalid argument: certconfig server takes cert=PATH and "
-				     "key=PATH.");
-			free(w);
-			goto out;
-		}
-		k = strcmp(key, "cert") == 0 ? 0 : strcmp(key, "key") == 0 ? 1 : -1;
-		if (k < 0) {
-			cli_error(c, "Unknown key '%.40s': certconfig server takes cert=PATH and "
-				     "key=PATH.",
-			    key);
-			free(w);
-			goto out;
-		}
-		if (paths[k]) {
-			cli_error(c, "The key %s is given twice; give each key once.", key);
-			free(w);
-			goto out;
-		}
-		paths[k] = str_dup(value);
-		free(w);
-	}
-	if (paths[0] == NULL || paths[1] == NULL || *paths[0] == '\0' || *paths[1] == '\0') {
-		cli_error(c, "Missing %s=: certconfig server needs cert=PATH and key=PATH.",
-		    paths[0] == NULL || *paths[0] == '\0' ? "cert" : "key");
-		goto out;
-	}
-	ret = server_import(c, paths[0], paths[1]);
-out:
-	free(paths[0]);
-	free(paths[1]);
+	if (cmd_keys_apply(c, call, &p, NULL) == 0)
+		ret = server_import(c, p.cert, p.key);
+	free(p.cert);
+	free(p.key);
 	return ret;
 }
 
-static const struct cmd_word server_words[] = {
-	{ "cert=", "PEM file: the server certificate, then any intermediates", server_words },
-	{ "key=", "PEM file: the private key (no passphrase)", server_words },
-	{ NULL, NULL, NULL },
-};
+/* cafile - batch "cafile PATH|system" */
+static enum cmd_ret
+cafile(struct cli *c, const struct cmd_call *call)
+{
+	return cafile_set(c, call->argv[0]);
+}
+
+/* print - batch "print" */
+static enum cmd_ret
+print(struct cli *c, const struct cmd_call *call)
+{
+	(void)call;
+	return cert_print(c);
+}
 
 static const struct cmd_word cafile_words[] = {
 	{ "system", "use the system CA bundle", NULL },
@@ -661,40 +676,23 @@ static const struct cmd_word cafile_words[] = {
 	{ NULL, NULL, NULL },
 };
 
-static const struct cmd_word certconfig_words[] = {
-	{ "server", "Import the listener certificate and private key.", server_words },
-	{ "cafile", "Choose the CA bundle used to verify peers.", cafile_words },
-	{ "print", "Display the certificate settings.", NULL },
-	{ NULL, NULL, NULL },
+static const struct cmd_sub certconfig_subs[] = {
+	{ .name = "server", .help = "Import the listener certificate and private key.",
+	    .keys = &server_keyset, .required = server_required,
+	    .needs = "certconfig server needs cert=PATH and key=PATH", .exec = server },
+	{ .name = "cafile", .help = "Choose the CA bundle used to verify peers.",
+	    .args = cafile_words, .min_args = 1, .max_args = 1, .exec = cafile },
+	{ .name = "print", .help = "Display the certificate settings.", .exec = print },
+	{ .exec = NULL },
 };
 
 /* certconfig_exec - the menu, or one batch operation */
 static enum cmd_ret
 certconfig_exec(struct cli *c, int argc, char **argv)
 {
-	const char *op;
-
 	if (argc == 0)
 		return dialog(c);
-	op = cmd_word_match(certconfig_words, argv[0]);
-	if (op == NULL) {
-		cli_error(c, "Unknown option '%.40s' for certconfig: use server, cafile or print.",
-		    argv[0]);
-		return CMD_ERROR;
-	}
-	if (strcmp(op, "server") == 0) {
-		if (argc < 2)
-			return cmd_usage_error(c, &cmd_certconfig_entry, "certconfig server");
-		return server(c, argc - 1, argv + 1);
-	}
-	if (strcmp(op, "cafile") == 0) {
-		if (argc != 2)
-			return cmd_usage_error(c, &cmd_certconfig_entry, "certconfig cafile");
-		return cafile_set(c, argv[1]);
-	}
-	if (argc != 1)
-		return cmd_usage_error(c, &cmd_certconfig_entry, "certconfig print");
-	return cert_print(c);
+	return cmd_keys_run(c, &cmd_certconfig_entry, argc, argv);
 }
 
 const struct cmd_entry cmd_certconfig_entry = {
@@ -704,6 +702,6 @@ const struct cmd_entry cmd_certconfig_entry = {
 		 "certconfig print",
 	.help = "Configure the listener certificate and the CA bundle for verifying peers.",
 	.flags = CMD_F_CONFIG,
-	.words = certconfig_words,
+	.subs = certconfig_subs,
 	.exec = certconfig_exec,
 };

@@ -9,6 +9,11 @@
  *   Unknown key 'colour': use tls or max_conns.
  *   The key tls is given twice; give each key once.
  *   Missing tls=: a new entry needs tls=no|preferred|required|required_verify.
+ *   Unknown option 'frob' for policyconfig incoming: use new, edit, ... or clear.
+ *   Unknown option 'all' for tdcconfig disable: use polling, api or connector.
+ * A key set may word its stray-word and unknown-key errors itself
+ * (certconfig server keeps "certconfig server takes cert=PATH and
+ * key=PATH"), and a sub-command may show its own usage.
  *
  * DIAGNOSTICS: one error line per refused line (cli_error), nothing else.
  * Dispatch errors come before the sub-command runs; key errors come from
@@ -147,9 +152,24 @@ list_key(const struct cmd_keyset *ks, const char *w)
 }
 
 /*
- * join_lists - the words with those that follow a list key (and have no
- * '=', or start with ',') joined onto it with commas, so "a, b" and "a,b"
- * give the same list; a malloc'd vector of malloc'd words
+ * joins - does word w continue the list value prev? Any word without '='
+ * (or starting with ','); under CMD_KEYS_JOIN_COMMA only a word without
+ * '=' after a trailing ',' or starting with ','.
+ */
+static int
+joins(const struct cmd_keyset *ks, const char *prev, const char *w)
+{
+	size_t len = strlen(prev);
+
+	if (ks->flags & CMD_KEYS_JOIN_COMMA)
+		return strchr(w, '=') == NULL && ((len > 0 && prev[len - 1] == ',') || w[0] == ',');
+	return strchr(w, '=') == NULL || w[0] == ',';
+}
+
+/*
+ * join_lists - the words with those that follow a list key (see joins)
+ * joined onto it with commas, so "a, b" and "a,b" give the same list; a
+ * malloc'd vector of malloc'd words
  */
 static char **
 join_lists(const struct cmd_keyset *ks, int argc, char **argv, int *outc)
@@ -158,7 +178,7 @@ join_lists(const struct cmd_keyset *ks, int argc, char **argv, int *outc)
 	int n = 0, in_list = 0;
 
 	for (int i = 0; i < argc; i++) {
-		if (in_list && n > 0 && (strchr(argv[i], '=') == NULL || argv[i][0] == ',')) {
+		if (in_list && n > 0 && joins(ks, v[n - 1], argv[i])) {
 			char *prev = v[n - 1];
 			size_t len = strlen(prev);
 			int comma = len > 0 && prev[len - 1] != ',' && prev[len - 1] != '=' &&
@@ -199,16 +219,33 @@ bad_word(struct cli *c, const struct cmd_keyset *ks, const char *w)
 	buf_free(&b);
 }
 
-/* unknown_key - "Unknown key 'K': use a, b or c." */
+/* unknown_key - "Unknown key 'K': use a, b or c." (or ks->unknown) */
 static void
 unknown_key(struct cli *c, const struct cmd_keyset *ks, const char *key)
 {
 	struct buf b;
 
+	if (ks->unknown) {
+		cli_error(c, "Unknown key '%.100s': %s.", key, ks->unknown);
+		return;
+	}
 	buf_init(&b, 0);
 	key_list(&b, ks);
 	cli_error(c, "Unknown key '%.100s': use %s.", key, b.data);
 	buf_free(&b);
+}
+
+/* refused - is word "K=..." for a key ks refuses by name? */
+static int
+refused(const struct cmd_keyset *ks, const char *w)
+{
+	const char *eq = strchr(w, '=');
+
+	for (int i = 0; eq && ks->refused && ks->refused[i]; i++)
+		if (strlen(ks->refused[i]) == (size_t)(eq - w) &&
+		    strncmp(ks->refused[i], w, (size_t)(eq - w)) == 0)
+			return 1;
+	return 0;
 }
 
 /* What a parse has seen so far: a bit per key index. */
@@ -273,6 +310,12 @@ parse(struct cli *c, const struct cmd_keyset *ks, int argc0, char **argv0, void 
 	char **argv = join_lists(ks, argc0, argv0, &argc);
 
 	seen->given = seen->empty = 0;
+	for (int i = 0; i < argc && ks->refused; i++)
+		if (refused(ks, argv[i])) {
+			cli_error(c, "%s", ks->refused_why);
+			rc = -1;
+			goto out;
+		}
 	for (int i = 0; ks->keys[i].name; i++)
 		two_pass |= ks->keys[i].flags & CMD_KEY_FIRST;
 	/* one pass in the order typed, or the CMD_KEY_FIRST keys before the rest */
@@ -282,6 +325,7 @@ parse(struct cli *c, const struct cmd_keyset *ks, int argc0, char **argv0, void 
 	for (int pass = 0; two_pass && pass < 2 && rc == 0; pass++)
 		for (int i = 0; i < argc && rc == 0; i++)
 			rc = one_word(c, ks, argv[i], pass, obj, seen);
+out:
 	for (int i = 0; i < argc; i++)
 		free(argv[i]);
 	free(argv);
@@ -356,82 +400,80 @@ nameless(const struct cmd_sub *subs)
 	return NULL;
 }
 
-/* unknown_option - "Unknown option 'x' for CMD: use a, b, k= or l=." */
-static enum cmd_ret
-unknown_option(struct cli *c, const struct cmd_entry *e, const char *word)
+/* call_path - "cmd", or "cmd sub" / "cmd sub sub2" for a call (names as declared), onto b */
+static void
+call_path(struct buf *b, const struct cmd_entry *e, const struct cmd_call *call)
 {
-	const struct cmd_sub *bare = nameless(e->subs);
+	if (call == NULL) {
+		buf_addstr(b, e->name);
+		return;
+	}
+	call_path(b, e, call->parent);
+	if (call->sub->name)
+		buf_printf(b, " %s", call->sub->name);
+}
+
+/*
+ * unknown_option - "Unknown option 'x' for CMD: use a, b, k= or l=.", for
+ * the level below parent (the command itself when NULL)
+ */
+static enum cmd_ret
+unknown_option(struct cli *c, const struct cmd_entry *e, const struct cmd_call *parent,
+    const struct cmd_sub *subs, const char *word)
+{
+	const struct cmd_sub *bare = nameless(subs);
 	const struct cmd_key *keys = bare && bare->keys ? bare->keys->keys : NULL;
 	int n = 0, total = 0;
-	struct buf b;
+	struct buf b, path;
 
-	for (const struct cmd_sub *s = e->subs; s->exec; s++)
+	for (const struct cmd_sub *s = subs; s->exec; s++)
 		total += s->name != NULL;
 	for (int i = 0; keys && keys[i].name; i++)
 		total++;
 	buf_init(&b, 0);
-	for (const struct cmd_sub *s = e->subs; s->exec; s++)
+	for (const struct cmd_sub *s = subs; s->exec; s++)
 		if (s->name)
 			or_item(&b, n++, total, s->name, "");
 	for (int i = 0; keys && keys[i].name; i++)
 		or_item(&b, n++, total, keys[i].name, "=");
-	cli_error(c, "Unknown option '%.40s' for %s: use %s.", word, e->name, b.data);
+	buf_init(&path, 0);
+	call_path(&path, e, parent);
+	cli_error(c, "Unknown option '%.40s' for %s: use %s.", word, path.data, b.data);
+	buf_free(&path);
 	buf_free(&b);
 	return CMD_ERROR;
 }
 
-/* usage - the usage error naming "cmd sub" (or the command alone) */
+/*
+ * usage - the usage error naming "cmd sub" (or the command alone), with
+ * the sub-command's own usage if it has one, else the command's
+ */
 static enum cmd_ret
-usage(struct cli *c, const struct cmd_entry *e, const struct cmd_sub *s)
+usage(struct cli *c, const struct cmd_call *call)
 {
-	char detail[128];
+	const struct cmd_entry *e = call->entry;
+	const struct cmd_sub *s = call->sub;
+	struct buf detail;
+	char *u;
 
-	if (s->name == NULL || (s->flags & CMD_SUB_USAGE_CMD))
-		return cmd_usage_error(c, e, e->name);
-	str_fmt(detail, sizeof(detail), "%s %s", e->name, s->name);
-	return cmd_usage_error(c, e, detail);
-}
-
-enum cmd_ret
-cmd_keys_run(struct cli *c, const struct cmd_entry *e, int argc, char **argv)
-{
-	const struct cmd_sub *s = NULL;
-	struct cmd_call call = { .entry = e };
-	int nwords;
-
-	if (argc > 0 && strchr(argv[0], '='))
-		s = nameless(e->subs);
-	if (s == NULL && argc > 0)
-		s = cmd_keys_find(e->subs, argv[0]);
-	if (s == NULL)
-		return unknown_option(c, e, argc > 0 ? argv[0] : "");
-	/* the words after the sub-command's name */
-	if (s->name) {
-		argc--;
-		argv++;
-	}
-	nwords = argc;
-	call.sub = s;
-	call.argv = argv;
-	if (s->keys) {
-		/* positional words first, none with '='; then key=value words */
-		call.argc = s->min_args;
-		if (nwords < s->min_args + (s->flags & CMD_SUB_KV_OPTIONAL ? 0 : 1))
-			return usage(c, e, s);
-		for (int i = 0; i < s->min_args; i++)
-			if (strchr(argv[i], '='))
-				return usage(c, e, s);
-		call.nkv = nwords - s->min_args;
-		call.kv = argv + s->min_args;
+	buf_init(&detail, 0);
+	if (s->flags & CMD_SUB_USAGE_CMD)
+		buf_addstr(&detail, e->name);
+	else
+		call_path(&detail, e, call);
+	if (s->usage == NULL) {
+		cmd_usage_error(c, e, detail.data);
 	} else {
-		if (nwords < s->min_args || (s->max_args != CMD_ARGS_MANY && nwords > s->max_args))
-			return usage(c, e, s);
-		call.argc = nwords;
+		u = str_dup(s->usage);
+		for (char *p = u; *p; p++)
+			if (*p == '\n')
+				*p = ';';
+		cli_error(c, "Invalid arguments when processing: %s. Usage: %s", detail.data, u);
+		free(u);
 	}
-	return s->exec(c, &call);
+	buf_free(&detail);
+	return CMD_ERROR;
 }
-
-/* ---------------------------------------------------------- completion */
 
 /* step - the positional list after full word t, as shell/complete.c walks cmd_word trees */
 static const struct cmd_word *
@@ -459,6 +501,104 @@ step(const struct cmd_word *list, const char *t, int *fits)
 	}
 	return NULL;
 }
+
+/* literal_only - does a positional list hold literals only (no <PLACEHOLDER>)? */
+static int
+literal_only(const struct cmd_word *list)
+{
+	if (list == NULL || list->word == NULL)
+		return 0;
+	for (const struct cmd_word *w = list; w->word; w++)
+		if (w->word[0] == '<')
+			return 0;
+	return 1;
+}
+
+/*
+ * check_literals - the positional words of call where its args list
+ * literals only: each must name one ("Unknown option 'x' for cmd sub:
+ * use a, b or c." otherwise). 0, or -1 with the error printed.
+ */
+static int
+check_literals(struct cli *c, const struct cmd_call *call)
+{
+	const struct cmd_word *list = call->sub->args, *next;
+	struct buf b, path;
+	int fits, n;
+
+	for (int i = 0; i < call->argc && list; i++, list = next) {
+		next = step(list, call->argv[i], &fits);
+		if (fits || !literal_only(list))
+			continue;
+		for (n = 0; list[n].word; n++)
+			;
+		buf_init(&b, 0);
+		for (int k = 0; k < n; k++)
+			or_item(&b, k, n, list[k].word, "");
+		buf_init(&path, 0);
+		call_path(&path, call->entry, call);
+		cli_error(c, "Unknown option '%.40s' for %s: use %s.", call->argv[i], path.data,
+		    b.data);
+		buf_free(&path);
+		buf_free(&b);
+		return -1;
+	}
+	return 0;
+}
+
+/* run_level - cmd_keys_run on the sub-commands subs, below parent (NULL: the command) */
+static enum cmd_ret
+run_level(struct cli *c, const struct cmd_entry *e, const struct cmd_call *parent,
+    const struct cmd_sub *subs, int argc, char **argv)
+{
+	const struct cmd_sub *s = NULL;
+	struct cmd_call call = { .entry = e, .parent = parent };
+	int nwords;
+
+	if (argc > 0 && strchr(argv[0], '='))
+		s = nameless(subs);
+	if (s == NULL && argc > 0)
+		s = cmd_keys_find(subs, argv[0]);
+	if (s == NULL)
+		return unknown_option(c, e, parent, subs, argc > 0 ? argv[0] : "");
+	/* the words after the sub-command's name */
+	if (s->name) {
+		argc--;
+		argv++;
+	}
+	nwords = argc;
+	call.sub = s;
+	call.argv = argv;
+	/* a further level: its own sub-command follows, or none and s runs alone */
+	if (s->subs && argc > 0)
+		return run_level(c, e, &call, s->subs, argc, argv);
+	if (s->keys) {
+		/* positional words first, none with '='; then key=value words */
+		call.argc = s->min_args;
+		if (nwords < s->min_args + (s->flags & CMD_SUB_KV_OPTIONAL ? 0 : 1))
+			return usage(c, &call);
+		for (int i = 0; i < s->min_args; i++)
+			if (strchr(argv[i], '='))
+				return usage(c, &call);
+		call.nkv = nwords - s->min_args;
+		call.kv = argv + s->min_args;
+	} else {
+		if (nwords < s->min_args || (s->max_args != CMD_ARGS_MANY && nwords > s->max_args))
+			return usage(c, &call);
+		call.argc = nwords;
+	}
+	if (check_literals(c, &call) < 0)
+		return CMD_ERROR;
+	return s->exec(c, &call);
+}
+
+enum cmd_ret
+cmd_keys_run(struct cli *c, const struct cmd_entry *e, int argc, char **argv)
+{
+	return run_level(c, e, NULL, e->subs, argc, argv);
+}
+
+/* ---------------------------------------------------------- completion */
 
 /* complete_keys - "key=" names, or after "key=" the words an ENUM or YESNO key takes */
 static void
@@ -490,16 +630,17 @@ complete_keys(const struct cmd_keyset *ks, const char *partial,
 	}
 }
 
-void
-cmd_keys_complete(const struct cmd_entry *e, int argc, char **argv, const char *partial,
+/* complete_level - cmd_keys_complete on the sub-commands subs (one level, recursing) */
+static void
+complete_level(const struct cmd_sub *subs, int argc, char **argv, const char *partial,
     void (*add)(void *arg, const char *word, const char *help, int literal), void *arg)
 {
-	const struct cmd_sub *s = NULL, *bare = nameless(e->subs);
+	const struct cmd_sub *s = NULL, *bare = nameless(subs);
 	const struct cmd_word *list;
 	int i = 0, npos = 0, max, fits;
 
 	if (argc == 0) {
-		for (s = e->subs; s->exec; s++)
+		for (s = subs; s->exec; s++)
 			if (s->name && str_casecmp_prefix(partial, s->name))
 				add(arg, s->name, s->help, 1);
 		if (bare && bare->keys)
@@ -508,10 +649,14 @@ cmd_keys_complete(const struct cmd_entry *e, int argc, char **argv, const char *
 	}
 	if (strchr(argv[0], '='))
 		s = bare;
-	else if ((s = cmd_keys_find(e->subs, argv[0])) != NULL)
+	else if ((s = cmd_keys_find(subs, argv[0])) != NULL)
 		i = 1;
 	if (s == NULL)
 		return;
+	if (s->subs && i == 1) {
+		complete_level(s->subs, argc - 1, argv + 1, partial, add, arg);
+		return;
+	}
 	/* the positional words (as many as cmd_keys_run takes), then key=value words */
 	max = s->keys ? s->min_args : s->max_args == CMD_ARGS_MANY ? argc + 1 : s->max_args;
 	for (list = s->args; i < argc && npos < max; i++, npos++) {
@@ -529,4 +674,11 @@ cmd_keys_complete(const struct cmd_entry *e, int argc, char **argv, const char *
 	}
 	if (s->keys)
 		complete_keys(s->keys, partial, add, arg);
+}
+
+void
+cmd_keys_complete(const struct cmd_entry *e, int argc, char **argv, const char *partial,
+    void (*add)(void *arg, const char *word, const char *help, int literal), void *arg)
+{
+	complete_level(e->subs, argc, argv, partial, add, arg);
 }

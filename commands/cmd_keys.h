@@ -5,8 +5,11 @@
  * points its cmd_entry at an array of struct cmd_sub; a sub-command that
  * takes settings points at a struct cmd_keyset listing its keys. From
  * these declarations come the dispatch (unique prefixes, usage errors,
- * "Unknown option" listing the sub-commands), the key=value parsing with
- * its errors ("Unknown key", "given twice", "Missing K="), TAB completion
+ * "Unknown option" listing the sub-commands, a further level of
+ * sub-commands such as policyconfig incoming|outgoing new|edit|...,
+ * positional words checked against a list of literals), the key=value
+ * parsing with its errors ("Unknown key", "given twice", "Missing K="),
+ * its joining of comma lists and its keys refused by name, TAB completion
  * and `?` help (shell/complete.c: sub-commands, placeholders, key= names,
  * the words an ENUM key takes after '='), and the test that every
  * sub-command and key has help and a mention in the man page
@@ -58,14 +61,30 @@ struct cmd_keyset {
 	int (*set)(void *obj, const struct cmd_key *k, const char *value, char **cause);
 	/* rest of "Invalid argument 'W': ..." for a word without '='; NULL: the key list */
 	const char *syntax;
+	/* rest of "Unknown key 'K': ..."; NULL: "use " and the key list */
+	const char *unknown;
+	/*
+	 * keys this set refuses by name, with refused_why rather than
+	 * "Unknown key" (tdc= on an outgoing policy); NULL-ended, or NULL.
+	 * Checked before any other word, so the reason comes first.
+	 */
+	const char *const *refused;
+	const char *refused_why;
 	int flags;			/* CMD_KEYS_* */
 };
 
 #define CMD_KEYS_NO_ECHO	0x01	/* "Invalid argument: ..." without the word (a path, a secret) */
+/*
+ * a word without '=' joins the CMD_KEY_LIST value before it only when
+ * that value ends in ',' or the word starts with ',' ("a@x, b@x"), so a
+ * forgotten key is an error rather than one more list member (policyconfig)
+ */
+#define CMD_KEYS_JOIN_COMMA	0x02
 
 /* A sub-command line as cmd_keys_run hands it to the sub-command. */
 struct cmd_call {
 	const struct cmd_entry *entry;	/* the command */
+	const struct cmd_call *parent;	/* the level above ("incoming" for incoming new), or NULL */
 	const struct cmd_sub *sub;	/* the sub-command chosen */
 	int argc;			/* positional words after the sub-command */
 	char **argv;
@@ -78,11 +97,20 @@ struct cmd_call {
 #define CMD_SUB_KV_OPTIONAL	0x01	/* may be given without key=value words */
 #define CMD_SUB_USAGE_CMD	0x02	/* usage errors name the command, not "cmd sub" */
 
-/* One sub-command: `listenerconfig new NAME key=value...`. */
+/*
+ * One sub-command: `listenerconfig new NAME key=value...`. With subs, the
+ * words after its name choose one of those (a further level, as in
+ * `policyconfig incoming new`), and exec runs only when no word follows.
+ */
 struct cmd_sub {
 	const char *name;		/* "new"; NULL: key=value words follow the command name */
 	const char *help;		/* one line for `?` */
-	const struct cmd_word *args;	/* positional words, chained by next (completion) */
+	/*
+	 * positional words, chained by next: what completion offers, and
+	 * where a position lists literals only (no <PLACEHOLDER>), the words
+	 * the line may give there ("Unknown option" otherwise)
+	 */
+	const struct cmd_word *args;
 	/*
 	 * positional word count: min_args to max_args (CMD_ARGS_MANY: any);
 	 * with keys, exactly min_args, none holding '=', then at least one
@@ -93,6 +121,9 @@ struct cmd_sub {
 	const char *const *required;	/* keys every line must give, NULL-ended, or NULL */
 	const char *needs;		/* "Missing K=: <needs>." when a required key is missing */
 	int flags;			/* CMD_SUB_* */
+	const struct cmd_sub *subs;	/* a further level, ended by a NULL exec, or NULL */
+	/* the usage its usage errors show (lines separated by '\n'); NULL: the command's */
+	const char *usage;
 	enum cmd_ret (*exec)(struct cli *c, const struct cmd_call *call);
 };
 
@@ -103,7 +134,7 @@ struct cmd_sub {
  */
 enum cmd_ret cmd_keys_run(struct cli *c, const struct cmd_entry *e, int argc, char **argv);
 
-/* cmd_keys_find - the sub-command word names, or NULL (unknown or ambiguous) */
+/* cmd_keys_find - the sub-command word names in subs (one level), or NULL (unknown or ambiguous) */
 const struct cmd_sub *cmd_keys_find(const struct cmd_sub *subs, const char *word);
 
 /*

@@ -19,7 +19,13 @@
  *   policyconfig DIR search ADDRESS [sender=A | recipient=A]
  *   policyconfig DIR clear
  *
- * Adding a per-policy setting: its key word in in_edit_keys[] here (batch
+ * The batch forms are declared once (commands/cmd_keys.h): incoming and
+ * outgoing are sub-commands whose own sub-commands (in_subs, out_subs)
+ * share one handler per operation, which finds its direction from the
+ * level above; their key tables drive the parsing, the errors, TAB
+ * completion, `?` and the man page check.
+ *
+ * Adding a per-policy setting: its key in in_edit_keys[] here (batch
  * edit, TAB completion, the "Unknown key" list) and a row in edit_ops[]
  * (the EDIT submenu); policyconfig.c says what the key does and prints
  * it. The Threat Defense Connector (incoming only) is tdc= and, on
@@ -35,7 +41,7 @@
 #include <strings.h>
 
 #include "commands/cmd.h"
-#include "commands/cmd_util.h"
+#include "commands/cmd_keys.h"
 #include "commands/policyconfig.h"
 #include "commands/tdcconfig.h"
 #include "store/settings.h"
@@ -50,118 +56,6 @@ extern const struct cmd_entry cmd_policyconfig_entry;
 #define ANSWER_MAX 8192
 /* Invalid picks before a dialogue gives up. */
 #define PICK_RETRIES 20
-
-/* ---------------------------------------------------------- batch arguments */
-
-/* key_list - "a=, b= or c=" from a word list (malloc'd) */
-static char *
-key_list(const struct cmd_word *words)
-{
-	struct buf b;
-	int n = 0, k = 0;
-
-	for (const struct cmd_word *w = words; w->word; w++)
-		n++;
-	buf_init(&b, 0);
-	for (const struct cmd_word *w = words; w->word; w++, k++)
-		buf_printf(&b, "%s%s", k == 0 ? "" : k == n - 1 ? " or " : ", ", w->word);
-	return buf_steal(&b);
-}
-
-/* key_allowed - is key (without '=') in the word list? */
-static int
-key_allowed(const struct cmd_word *words, const char *key)
-{
-	size_t n = strlen(key);
-
-	for (const struct cmd_word *w = words; w->word; w++)
-		if (strncasecmp(w->word, key, n) == 0 && w->word[n] == '=' &&
-		    w->word[n + 1] == '\0')
-			return 1;
-	return 0;
-}
-
-/* bad_key - "Unknown key" error listing the allowed keys */
-static void
-bad_key(struct cli *c, const char *what, const char *key, const struct cmd_word *words)
-{
-	char *keys = key_list(words);
-
-	cli_error(c, "Unknown key '%.40s=' for %s: use %s.", key, what, keys);
-	free(keys);
-}
-
-/* Batch key=value arguments. */
-struct kvs {
-	int n;		/* pairs */
-	char **key;	/* pointers into argv */
-	char **val;	/* malloc'd (continuations joined) */
-};
-
-/* kvs_free - release gathered key=value arguments */
-static void
-kvs_free(struct kvs *kv)
-{
-	for (int i = 0; i < kv->n; i++)
-		free(kv->val[i]);
-	free(kv->key);
-	free(kv->val);
-	memset(kv, 0, sizeof(*kv));
-}
-
-/*
- * gather_kv - key=value words checked against the allowed words, each key
- * at most once. A word without '=' after a value ending in ',' (or
- * starting with ',') continues it, so "recipients=a@x.test, b@x.test"
- * works unquoted. Error printed.
- */
-static int
-gather_kv(struct cli *c, const char *what, int argc, char **argv, const struct cmd_word *words,
-    struct kvs *kv)
-{
-	memset(kv, 0, sizeof(*kv));
-	kv->key = xcalloc((size_t)argc + 1, sizeof(char *));
-	kv->val = xcalloc((size_t)argc + 1, sizeof(char *));
-	for (int i = 0; i < argc; i++) {
-		char *k, *v;
-
-		if (kv->n > 0 && strchr(argv[i], '=') == NULL) {
-			char *prev = kv->val[kv->n - 1];
-			size_t len = strlen(prev);
-
-			if ((len > 0 && prev[len - 1] == ',') || argv[i][0] == ',') {
-				kv->val[kv->n - 1] = str_printf("%s%s", prev, argv[i]);
-				free(prev);
-				continue;
-			}
-		}
-		if (cmd_kv_split(argv[i], &k, &v) < 0) {
-			char *keys = key_list(words);
-
-			cli_error(c, "Expected key=value for %s, not '%.100s': use %s.", what,
-			    argv[i], keys);
-			free(keys);
-			goto fail;
-		}
-		if (!key_allowed(words, k)) {
-			bad_key(c, what, k, words);
-			goto fail;
-		}
-		for (int j = 0; j < kv->n; j++) {
-			if (strcasecmp(kv->key[j], k) == 0) {
-				cli_error(c, "The key %s= is given twice.", k);
-				goto fail;
-			}
-		}
-		kv->key[kv->n] = k;
-		kv->val[kv->n] = str_dup(v);
-		kv->n++;
-	}
-	return 0;
-fail:
-	kvs_free(kv);
-	return -1;
-}
 
 /* ---------------------------------------------------------- dialogue */
 
@@ -196,33 +90,43 @@ dlg_find(struct dlg *d, const struct policy_table *t, const char *name)
 
 /*
  * pick_policy - the first count policies as a numbered list; accepts the
- * number, the name, or a unique beginning of a name.
+ * number, the name, or a unique beginning of a name. TAB completes the
+ * numbers and the names, and `?` lists them (cli_ask_offered).
  */
 static enum ask_ret
 pick_policy(struct cli *c, const struct policy_table *t, int count, const char *question,
     int *idx)
 {
-	char ans[128];
+	struct cli_choice *offers = xcalloc((size_t)(2 * count) + 1, sizeof(*offers));
+	char **nums = xcalloc((size_t)count + 1, sizeof(char *)), ans[128];
+	enum ask_ret a = ASK_ABORT;
 
+	for (int i = 0; i < count; i++) {
+		nums[i] = str_printf("%d", i + 1);
+		offers[i].name = nums[i];
+		offers[i].help = t->p[i].name;
+		offers[count + i].name = t->p[i].name;
+		offers[count + i].help = nums[i];
+	}
 	for (int tries = 0; tries < PICK_RETRIES; tries++) {
-		enum ask_ret a;
 		long v;
 		int match = -1, n = 0;
 
 		cli_printf(c, "\n%s\n", question);
 		for (int i = 0; i < count; i++)
 			cli_printf(c, "%d. %s\n", i + 1, t->p[i].name);
-		a = cli_ask(c, NULL, NULL, ans, sizeof(ans));
+		a = cli_ask_offered(c, NULL, NULL, offers, 2 * count, ans, sizeof(ans));
 		if (a != ASK_OK)
-			return a;
+			goto out;
 		if (str_to_long(ans, 1, count, &v) == 0) {
 			*idx = (int)v - 1;
-			return ASK_OK;
+			goto out;
 		}
 		for (int i = 0; i < count; i++) {
 			if (strcasecmp(t->p[i].name, ans) == 0) {
-				*idx = i;
-				return ASK_OK;
+				match = i;	/* the exact name wins over longer ones */
+				n = 1;
+				break;
 			}
 			if (str_casecmp_prefix(ans, t->p[i].name)) {
 				match = i;
@@ -231,13 +135,19 @@ pick_policy(struct cli *c, const struct policy_table *t, int count, const char *
 		}
 		if (n == 1) {
 			*idx = match;
-			return ASK_OK;
+			goto out;
 		}
 		cli_error(c, "That value is not valid. Enter a number between 1 and %d or a policy "
 			     "name.",
 		    count);
 	}
-	return ASK_ABORT;
+	a = ASK_ABORT;
+out:
+	for (int i = 0; i < count; i++)
+		free(nums[i]);
+	free(nums);
+	free(offers);
+	return a;
 }
 
 /* ask_name - a new policy name, free in t (except == the policy being renamed) */
@@ -768,82 +678,250 @@ top_dialog(struct cli *c)
 	return dialog(c, k == 0 ? POLICY_INCOMING : POLICY_OUTGOING);
 }
 
-/* ---------------------------------------------------------- words and batch */
+/* ---------------------------------------------------------- batch */
 
-static const struct cmd_word in_new_keys[] = {
-	{ "recipients=", "the recipients, required: user@example.com, user@, @example.com or "
-			 "@.example.com, separated by commas", in_new_keys },
-	{ "senders=", "also require one of these senders (optional; same forms)", in_new_keys },
-	{ "tdc=", "Threat Defense Connector: default (the default), custom:ADDRESS or no",
-	    in_new_keys },
-	{ NULL, NULL, NULL },
+/*
+ * dir_of - the direction of a batch operation: the sub-command one level
+ * up is incoming or outgoing (policyconfig_subs), so one handler serves
+ * both tables
+ */
+static enum policy_dir
+dir_of(const struct cmd_call *call)
+{
+	const struct cmd_sub *s = call->parent ? call->parent->sub : call->sub;
+
+	return strcmp(s->name, "incoming") == 0 ? POLICY_INCOMING : POLICY_OUTGOING;
+}
+
+/* The values of a batch "new" line. */
+struct new_vals {
+	const char *rcpts;	/* recipients= (into argv or the joined words), or NULL */
+	const char *senders;	/* senders=, or NULL */
+	const char *tdc;	/* tdc= (incoming), or NULL */
+	char *joined[3];	/* the copies the three point to (malloc'd) */
 };
 
-static const struct cmd_word out_new_keys[] = {
-	{ "senders=", "the senders, required: user@example.com, user@, @example.com or "
-		      "@.example.com, separated by commas", out_new_keys },
-	{ "recipients=", "also require one of these recipients (optional; same forms)",
-	    out_new_keys },
-	{ NULL, NULL, NULL },
+/* new_set - cmd_keyset.set for new: policyconfig_new checks the values */
+static int
+new_set(void *obj, const struct cmd_key *k, const char *value, char **cause)
+{
+	struct new_vals *v = obj;
+	int i = strcmp(k->name, "recipients") == 0 ? 0 : strcmp(k->name, "senders") == 0 ? 1 : 2;
+
+	(void)cause;
+	free(v->joined[i]);
+	v->joined[i] = str_dup(value);
+	if (i == 0)
+		v->rcpts = v->joined[i];
+	else if (i == 1)
+		v->senders = v->joined[i];
+	else
+		v->tdc = v->joined[i];
+	return 0;
+}
+
+/* b_new - DIR new NAME key=value... */
+static enum cmd_ret
+b_new(struct cli *c, const struct cmd_call *call)
+{
+	struct new_vals v = { NULL, NULL, NULL, { NULL, NULL, NULL } };
+	enum cmd_ret r = CMD_ERROR;
+
+	if (cmd_keys_apply(c, call, &v, NULL) == 0)
+		r = policyconfig_new(c, dir_of(call), call->argv[0], v.rcpts, v.senders, v.tdc);
+	for (int i = 0; i < 3; i++)
+		free(v.joined[i]);
+	return r;
+}
+
+/* The changes of a batch "edit" line, in the order typed. */
+struct edit_vals {
+	int n;			/* pairs */
+	char *keys[32];		/* key names (the table's strings) */
+	char *vals[32];		/* values (malloc'd) */
+};
+
+/* edit_set - cmd_keyset.set for edit: policyconfig_edit applies the pairs in order */
+static int
+edit_set(void *obj, const struct cmd_key *k, const char *value, char **cause)
+{
+	struct edit_vals *v = obj;
+
+	if (v->n >= 32) {
+		*cause = str_dup("Too many settings on one line.");
+		return -1;
+	}
+	v->keys[v->n] = (char *)k->name;
+	v->vals[v->n++] = str_dup(value);
+	return 0;
+}
+
+/* b_edit - DIR edit NAME key=value... */
+static enum cmd_ret
+b_edit(struct cli *c, const struct cmd_call *call)
+{
+	struct edit_vals v = {};
+	enum cmd_ret r = CMD_ERROR;
+
+	if (cmd_keys_apply(c, call, &v, NULL) == 0)
+		r = policyconfig_edit(c, dir_of(call), call->argv[0], v.n, v.keys, v.vals);
+	for (int i = 0; i < v.n; i++)
+		free(v.vals[i]);
+	return r;
+}
+
+/* search_set - cmd_keyset.set for search: the address on the other side */
+static int
+search_set(void *obj, const struct cmd_key *k, const char *value, char **cause)
+{
+	char **other = obj;
+
+	(void)k;
+	(void)cause;
+	free(*other);
+	*other = str_dup(value);
+	return 0;
+}
+
+/* b_search - DIR search ADDRESS [sender=|recipient=ADDRESS] */
+static enum cmd_ret
+b_search(struct cli *c, const struct cmd_call *call)
+{
+	char *other = NULL;
+	enum cmd_ret r = CMD_ERROR;
+
+	if (cmd_keys_apply(c, call, &other, NULL) == 0)
+		r = policyconfig_search(c, dir_of(call), call->argv[0], other);
+	free(other);
+	return r;
+}
+
+/* b_delete - DIR delete NAME */
+static enum cmd_ret
+b_delete(struct cli *c, const struct cmd_call *call)
+{
+	return policyconfig_delete(c, dir_of(call), call->argv[0]);
+}
+
+/* b_move - DIR move NAME POSITION */
+static enum cmd_ret
+b_move(struct cli *c, const struct cmd_call *call)
+{
+	return policyconfig_move(c, dir_of(call), call->argv[0], call->argv[1]);
+}
+
+/* b_print - DIR print [NAME] */
+static enum cmd_ret
+b_print(struct cli *c, const struct cmd_call *call)
+{
+	return policyconfig_print(c, dir_of(call), call->argc ? call->argv[0] : NULL);
+}
+
+/* b_clear - DIR clear */
+static enum cmd_ret
+b_clear(struct cli *c, const struct cmd_call *call)
+{
+	return policyconfig_clear(c, dir_of(call));
+}
+
+/* b_dialog - "policyconfig incoming" alone: that table's dialogue */
+static enum cmd_ret
+b_dialog(struct cli *c, const struct cmd_call *call)
+{
+	return dialog(c, dir_of(call));
+}
+
+/* ---------------------------------------------------------- keys and sub-commands */
+
+#define MEMBER_FORMS_SHORT "user@example.com, user@, @example.com or @.example.com"
+
+static const struct cmd_key in_new_keys[] = {
+	{ .name = "recipients", .type = CMD_KEY_LIST,
+	    .help = "the recipients, required: " MEMBER_FORMS_SHORT ", separated by commas" },
+	{ .name = "senders", .type = CMD_KEY_LIST,
+	    .help = "also require one of these senders (optional; same forms)" },
+	{ .name = "tdc", .type = CMD_KEY_TEXT,
+	    .help = "Threat Defense Connector: default (the default), custom:ADDRESS or no" },
+	{ .name = NULL },
+};
+
+static const struct cmd_key out_new_keys[] = {
+	{ .name = "senders", .type = CMD_KEY_LIST,
+	    .help = "the senders, required: " MEMBER_FORMS_SHORT ", separated by commas" },
+	{ .name = "recipients", .type = CMD_KEY_LIST,
+	    .help = "also require one of these recipients (optional; same forms)" },
+	{ .name = NULL },
 };
 
 /* edit keys for incoming policies; each has a row in edit_keys[] (policyconfig.c) */
-static const struct cmd_word in_edit_keys[] = {
-	{ "name=", "rename the policy", in_edit_keys },
-	{ "recipients=", "replace the recipients (at least one)", in_edit_keys },
-	{ "senders=", "replace the senders (empty: any sender)", in_edit_keys },
-	{ "tdc=", "Threat Defense Connector: DEFAULT global|custom:ADDRESS|no, others "
-		  "default|custom:ADDRESS|no", in_edit_keys },
-	{ "tdc_polling=", "DEFAULT only: Email Threat Defense API polling, yes or no",
-	    in_edit_keys },
-	{ NULL, NULL, NULL },
+static const struct cmd_key in_edit_keys[] = {
+	{ .name = "name", .type = CMD_KEY_TEXT, .help = "rename the policy" },
+	{ .name = "recipients", .type = CMD_KEY_LIST,
+	    .help = "replace the recipients (at least one)" },
+	{ .name = "senders", .type = CMD_KEY_LIST,
+	    .help = "replace the senders (empty: any sender)" },
+	{ .name = "tdc", .type = CMD_KEY_TEXT,
+	    .help = "Threat Defense Connector: DEFAULT global|custom:ADDRESS|no, others "
+		    "default|custom:ADDRESS|no" },
+	{ .name = "tdc_polling", .type = CMD_KEY_YESNO,
+	    .help = "DEFAULT only: Email Threat Defense API polling, yes or no" },
+	{ .name = NULL },
 };
 
 /* edit keys for outgoing policies; each has a row in edit_keys[] (policyconfig.c) */
-static const struct cmd_word out_edit_keys[] = {
-	{ "name=", "rename the policy", out_edit_keys },
-	{ "senders=", "replace the senders (at least one)", out_edit_keys },
-	{ "recipients=", "replace the recipients (empty: any recipient)", out_edit_keys },
+static const struct cmd_key out_edit_keys[] = {
+	{ .name = "name", .type = CMD_KEY_TEXT, .help = "rename the policy" },
+	{ .name = "senders", .type = CMD_KEY_LIST, .help = "replace the senders (at least one)" },
+	{ .name = "recipients", .type = CMD_KEY_LIST,
+	    .help = "replace the recipients (empty: any recipient)" },
+	{ .name = NULL },
+};
+
+static const struct cmd_key in_search_keys[] = {
+	{ .name = "sender", .type = CMD_KEY_TEXT,
+	    .help = "the message's sender, for the first match" },
+	{ .name = NULL },
+};
+
+static const struct cmd_key out_search_keys[] = {
+	{ .name = "recipient", .type = CMD_KEY_TEXT,
+	    .help = "the message's recipient, for the first match" },
+	{ .name = NULL },
+};
+
+/* only incoming mail is journaled: say so rather than "Unknown key" */
+static const char *const no_tdc_keys[] = { "tdc", "tdc_polling", NULL };
+
+static const struct cmd_keyset in_new_set = { .keys = in_new_keys, .set = new_set,
+	.flags = CMD_KEYS_JOIN_COMMA };
+static const struct cmd_keyset out_new_set = { .keys = out_new_keys, .set = new_set,
+	.refused = no_tdc_keys, .refused_why = POLICYCONFIG_NO_OUTGOING_TDC,
+	.flags = CMD_KEYS_JOIN_COMMA };
+static const struct cmd_keyset in_edit_set = { .keys = in_edit_keys, .set = edit_set,
+	.flags = CMD_KEYS_JOIN_COMMA };
+static const struct cmd_keyset out_edit_set = { .keys = out_edit_keys, .set = edit_set,
+	.refused = no_tdc_keys, .refused_why = POLICYCONFIG_NO_OUTGOING_TDC,
+	.flags = CMD_KEYS_JOIN_COMMA };
+static const struct cmd_keyset in_search_set = { .keys = in_search_keys, .set = search_set };
+static const struct cmd_keyset out_search_set = { .keys = out_search_keys, .set = search_set };
+
+static const struct cmd_word new_name[] = {
+	{ "<NAME>", "the new policy's name: letters, digits, '_', '-', '.'", NULL },
 	{ NULL, NULL, NULL },
 };
 
-static const struct cmd_word in_search_keys[] = {
-	{ "sender=", "the message's sender, for the first match", NULL },
-	{ NULL, NULL, NULL },
-};
-
-static const struct cmd_word out_search_keys[] = {
-	{ "recipient=", "the message's recipient, for the first match", NULL },
-	{ NULL, NULL, NULL },
-};
-
-static const struct cmd_word in_new_name[] = {
-	{ "<NAME>", "the new policy's name: letters, digits, '_', '-', '.'", in_new_keys },
-	{ NULL, NULL, NULL },
-};
-
-static const struct cmd_word out_new_name[] = {
-	{ "<NAME>", "the new policy's name: letters, digits, '_', '-', '.'", out_new_keys },
-	{ NULL, NULL, NULL },
-};
-
-static const struct cmd_word in_edit_name[] = {
-	{ "<NAME>", "the policy to change (DEFAULT included)", in_edit_keys },
-	{ NULL, NULL, NULL },
-};
-
-static const struct cmd_word out_edit_name[] = {
-	{ "<NAME>", "the policy to change (DEFAULT included)", out_edit_keys },
+static const struct cmd_word edit_name[] = {
+	{ "<NAME>", "the policy to change (DEFAULT included)", NULL },
 	{ NULL, NULL, NULL },
 };
 
 static const struct cmd_word in_search_addr[] = {
-	{ "<ADDRESS>", "a recipient address, e.g. user@example.com", in_search_keys },
+	{ "<ADDRESS>", "a recipient address, e.g. user@example.com", NULL },
 	{ NULL, NULL, NULL },
 };
 
 static const struct cmd_word out_search_addr[] = {
-	{ "<ADDRESS>", "a sender address, e.g. user@example.com", out_search_keys },
+	{ "<ADDRESS>", "a sender address, e.g. user@example.com", NULL },
 	{ NULL, NULL, NULL },
 };
 
@@ -862,193 +940,83 @@ static const struct cmd_word move_name[] = {
 	{ NULL, NULL, NULL },
 };
 
-static const struct cmd_word in_ops[] = {
-	{ "new", "Create a new policy.", in_new_name },
-	{ "edit", "Change a policy: name=, recipients=, senders=, tdc=, tdc_polling=.",
-	    in_edit_name },
-	{ "delete", "Remove a policy.", name_word },
-	{ "print", "Print all policies, or one.", name_word },
-	{ "search", "Find the policies matching an address.", in_search_addr },
-	{ "move", "Move a policy to another position.", move_name },
-	{ "clear", "Remove all policies except DEFAULT.", NULL },
-	{ NULL, NULL, NULL },
-};
-
-static const struct cmd_word out_ops[] = {
-	{ "new", "Create a new policy.", out_new_name },
-	{ "edit", "Change a policy: name=, senders=, recipients=.", out_edit_name },
-	{ "delete", "Remove a policy.", name_word },
-	{ "print", "Print all policies, or one.", name_word },
-	{ "search", "Find the policies matching an address.", out_search_addr },
-	{ "move", "Move a policy to another position.", move_name },
-	{ "clear", "Remove all policies except DEFAULT.", NULL },
-	{ NULL, NULL, NULL },
-};
-
-static const struct cmd_word policyconfig_words[] = {
-	{ "incoming", "Incoming mail policies (chosen by recipient).", in_ops },
-	{ "outgoing", "Outgoing mail policies (chosen by sender).", out_ops },
-	{ NULL, NULL, NULL },
-};
-
 /*
- * op_usage - "Invalid arguments when processing: ..." with the usage of
- * this one operation (the whole list would bury it)
+ * The operations of one direction. Each row's usage is that operation's
+ * alone (the whole list would bury it); delete, print, move and clear
+ * differ between the directions only in the word of their usage.
  */
-static enum cmd_ret
-op_usage(struct cli *c, enum policy_dir dir, const char *op)
-{
-	const char *d = policy_dir_name(dir);
-	int in = dir == POLICY_INCOMING;
-	char *keys = key_list(in ? in_edit_keys : out_edit_keys), *u;
+#define USAGE(dir, op) "policyconfig " dir " " op
+#define SUBS_DELETE_PRINT(dir) \
+	{ .name = "delete", .help = "Remove a policy.", .args = name_word, .min_args = 1, \
+	    .max_args = 1, .usage = USAGE(dir, "delete NAME"), .exec = b_delete }, \
+	{ .name = "print", .help = "Print all policies, or one.", .args = name_word, \
+	    .max_args = 1, .usage = USAGE(dir, "print [NAME]"), .exec = b_print }
+#define SUBS_MOVE_CLEAR(dir) \
+	{ .name = "move", .help = "Move a policy to another position.", .args = move_name, \
+	    .min_args = 2, .max_args = 2, .usage = USAGE(dir, "move NAME POSITION"), \
+	    .exec = b_move }, \
+	{ .name = "clear", .help = "Remove all policies except DEFAULT.", \
+	    .usage = USAGE(dir, "clear"), .exec = b_clear }
 
-	if (strcmp(op, "new") == 0)
-		u = str_printf("policyconfig %s new NAME %s=MEMBER[,MEMBER...] [%s=MEMBER,...]%s",
-		    d, in ? "recipients" : "senders", in ? "senders" : "recipients",
-		    in ? " [tdc=default|custom:ADDRESS|no]" : "");
-	else if (strcmp(op, "edit") == 0)
-		u = str_printf("policyconfig %s edit NAME key=value... (keys: %s)", d, keys);
-	else if (strcmp(op, "search") == 0)
-		u = str_printf("policyconfig %s search ADDRESS [%s=ADDRESS]", d,
-		    in ? "sender" : "recipient");
-	else if (strcmp(op, "move") == 0)
-		u = str_printf("policyconfig %s move NAME POSITION", d);
-	else if (strcmp(op, "print") == 0)
-		u = str_printf("policyconfig %s print [NAME]", d);
-	else if (strcmp(op, "delete") == 0)
-		u = str_printf("policyconfig %s delete NAME", d);
-	else
-		u = str_printf("policyconfig %s clear", d);
-	cli_error(c, "Invalid arguments when processing: policyconfig %s %s. Usage: %s", d, op, u);
-	free(u);
-	free(keys);
-	return CMD_ERROR;
-}
+/* The operations on incoming policies (chosen by recipient). */
+static const struct cmd_sub in_subs[] = {
+	{ .name = "new", .help = "Create a new policy.", .args = new_name, .min_args = 1,
+	    .keys = &in_new_set, .flags = CMD_SUB_KV_OPTIONAL,
+	    .usage = USAGE("incoming", "new NAME recipients=MEMBER[,MEMBER...] "
+				       "[senders=MEMBER,...] [tdc=default|custom:ADDRESS|no]"),
+	    .exec = b_new },
+	{ .name = "edit",
+	    .help = "Change a policy: name=, recipients=, senders=, tdc=, tdc_polling=.",
+	    .args = edit_name, .min_args = 1, .keys = &in_edit_set,
+	    .usage = USAGE("incoming", "edit NAME key=value... (keys: name=, recipients=, "
+				       "senders=, tdc= or tdc_polling=)"),
+	    .exec = b_edit },
+	SUBS_DELETE_PRINT("incoming"),
+	{ .name = "search", .help = "Find the policies matching an address.",
+	    .args = in_search_addr, .min_args = 1, .keys = &in_search_set,
+	    .flags = CMD_SUB_KV_OPTIONAL,
+	    .usage = USAGE("incoming", "search ADDRESS [sender=ADDRESS]"), .exec = b_search },
+	SUBS_MOVE_CLEAR("incoming"),
+	{ .exec = NULL },
+};
 
-/* batch_new - DIR new NAME key=value... */
-static enum cmd_ret
-batch_new(struct cli *c, enum policy_dir dir, const char *what, int argc, char **argv)
-{
-	struct kvs kv;
-	const char *r = NULL, *s = NULL, *tdc = NULL;
-	enum cmd_ret ret;
+/* The operations on outgoing policies (chosen by sender): the same handlers. */
+static const struct cmd_sub out_subs[] = {
+	{ .name = "new", .help = "Create a new policy.", .args = new_name, .min_args = 1,
+	    .keys = &out_new_set, .flags = CMD_SUB_KV_OPTIONAL,
+	    .usage = USAGE("outgoing", "new NAME senders=MEMBER[,MEMBER...] "
+				       "[recipients=MEMBER,...]"),
+	    .exec = b_new },
+	{ .name = "edit", .help = "Change a policy: name=, senders=, recipients=.",
+	    .args = edit_name, .min_args = 1, .keys = &out_edit_set,
+	    .usage = USAGE("outgoing", "edit NAME key=value... (keys: name=, senders= or "
+				       "recipients=)"),
+	    .exec = b_edit },
+	SUBS_DELETE_PRINT("outgoing"),
+	{ .name = "search", .help = "Find the policies matching an address.",
+	    .args = out_search_addr, .min_args = 1, .keys = &out_search_set,
+	    .flags = CMD_SUB_KV_OPTIONAL,
+	    .usage = USAGE("outgoing", "search ADDRESS [recipient=ADDRESS]"), .exec = b_search },
+	SUBS_MOVE_CLEAR("outgoing"),
+	{ .exec = NULL },
+};
 
-	if (argc < 1 || strchr(argv[0], '='))
-		return op_usage(c, dir, "new");
-	/* only incoming mail is journaled: say so rather than "unknown key" */
-	for (int i = 1; i < argc && dir == POLICY_OUTGOING; i++) {
-		if (strncasecmp(argv[i], "tdc=", 4) == 0) {
-			cli_error(c, "%s", POLICYCONFIG_NO_OUTGOING_TDC);
-			return CMD_ERROR;
-		}
-	}
-	if (gather_kv(c, what, argc - 1, argv + 1,
-	    dir == POLICY_INCOMING ? in_new_keys : out_new_keys, &kv) < 0)
-		return CMD_ERROR;
-	for (int i = 0; i < kv.n; i++) {
-		if (strcasecmp(kv.key[i], "recipients") == 0)
-			r = kv.val[i];
-		else if (strcasecmp(kv.key[i], "tdc") == 0)
-			tdc = kv.val[i];
-		else
-			s = kv.val[i];
-	}
-	ret = policyconfig_new(c, dir, argv[0], r, s, tdc);
-	kvs_free(&kv);
-	return ret;
-}
-
-/* batch_edit - DIR edit NAME key=value... */
-static enum cmd_ret
-batch_edit(struct cli *c, enum policy_dir dir, const char *what, int argc, char **argv)
-{
-	struct kvs kv;
-	enum cmd_ret ret;
-
-	if (argc < 2 || strchr(argv[0], '='))
-		return op_usage(c, dir, "edit");
-	/* only incoming mail is journaled: say so rather than "unknown key" */
-	for (int i = 1; i < argc && dir == POLICY_OUTGOING; i++) {
-		if (strncasecmp(argv[i], "tdc=", 4) == 0 ||
-		    strncasecmp(argv[i], "tdc_polling=", 12) == 0) {
-			cli_error(c, "%s", POLICYCONFIG_NO_OUTGOING_TDC);
-			return CMD_ERROR;
-		}
-	}
-	if (gather_kv(c, what, argc - 1, argv + 1,
-	    dir == POLICY_INCOMING ? in_edit_keys : out_edit_keys, &kv) < 0)
-		return CMD_ERROR;
-	ret = policyconfig_edit(c, dir, argv[0], kv.n, kv.key, kv.val);
-	kvs_free(&kv);
-	return ret;
-}
-
-/* batch_search - DIR search ADDRESS [sender=|recipient=ADDRESS] */
-static enum cmd_ret
-batch_search(struct cli *c, enum policy_dir dir, const char *what, int argc, char **argv)
-{
-	struct kvs kv;
-	enum cmd_ret ret;
-
-	if (argc < 1 || argc > 2 || strchr(argv[0], '='))
-		return op_usage(c, dir, "search");
-	if (gather_kv(c, what, argc - 1, argv + 1,
-	    dir == POLICY_INCOMING ? in_search_keys : out_search_keys, &kv) < 0)
-		return CMD_ERROR;
-	ret = policyconfig_search(c, dir, argv[0], kv.n ? kv.val[0] : NULL);
-	kvs_free(&kv);
-	return ret;
-}
+/* incoming|outgoing: a further level, or that table's dialogue alone */
+static const struct cmd_sub policyconfig_subs[] = {
+	{ .name = "incoming", .help = "Incoming mail policies (chosen by recipient).",
+	    .subs = in_subs, .exec = b_dialog },
+	{ .name = "outgoing", .help = "Outgoing mail policies (chosen by sender).",
+	    .subs = out_subs, .exec = b_dialog },
+	{ .exec = NULL },
+};
 
 /* policyconfig_exec - the dialogue, or one batch operation */
 static enum cmd_ret
 policyconfig_exec(struct cli *c, int argc, char **argv)
 {
-	const char *d, *op;
-	enum policy_dir dir;
-	char what[64];
-	enum cmd_ret r;
-
 	if (argc == 0)
 		return top_dialog(c);
-	d = cmd_word_match(policyconfig_words, argv[0]);
-	if (d == NULL) {
-		cli_error(c, "Unknown option '%.40s' for policyconfig: use incoming or outgoing.",
-		    argv[0]);
-		return CMD_ERROR;
-	}
-	dir = strcmp(d, "incoming") == 0 ? POLICY_INCOMING : POLICY_OUTGOING;
-	if (argc == 1)
-		return dialog(c, dir);
-	op = cmd_word_match(dir == POLICY_INCOMING ? in_ops : out_ops, argv[1]);
-	if (op == NULL) {
-		cli_error(c, "Unknown option '%.40s' for policyconfig %s: use new, edit, delete, "
-			     "print, search, move or clear.",
-		    argv[1], d);
-		return CMD_ERROR;
-	}
-	str_fmt(what, sizeof(what), "policyconfig %s %s", d, op);
-	argc -= 2;
-	argv += 2;
-	if (strcmp(op, "new") == 0)
-		r = batch_new(c, dir, what, argc, argv);
-	else if (strcmp(op, "edit") == 0)
-		r = batch_edit(c, dir, what, argc, argv);
-	else if (strcmp(op, "search") == 0)
-		r = batch_search(c, dir, what, argc, argv);
-	else if (strcmp(op, "delete") == 0)
-		r = argc == 1 ? policyconfig_delete(c, dir, argv[0]) :
-				op_usage(c, dir, op);
-	else if (strcmp(op, "move") == 0)
-		r = argc == 2 ? policyconfig_move(c, dir, argv[0], argv[1]) :
-				op_usage(c, dir, op);
-	else if (strcmp(op, "print") == 0)
-		r = argc <= 1 ? policyconfig_print(c, dir, argc ? argv[0] : NULL) :
-				op_usage(c, dir, op);
-	else
-		r = argc == 0 ? policyconfig_clear(c, dir) :
-				op_usage(c, dir, op);
-	return r;
+	return cmd_keys_run(c, &cmd_policyconfig_entry, argc, argv);
 }
 
 const struct cmd_entry cmd_policyconfig_entry = {
@@ -1070,7 +1038,7 @@ const struct cmd_entry cmd_policyconfig_entry = {
 		 "policyconfig incoming|outgoing clear",
 	.help = "Configure the incoming and outgoing mail policies.",
 	.flags = CMD_F_CONFIG,
-	.words = policyconfig_words,
+	.subs = policyconfig_subs,
 	.exec = policyconfig_exec,
 };
 

@@ -21,6 +21,11 @@
  * key without echo at a terminal (cli_ask_secret). The API client itself is a later
  * feature: these settings are stored for it.
  *
+ * The batch forms are declared once (commands/cmd_keys.h): setup's keys,
+ * in mail/tdcrules.c's order, drive the parsing, the key lists of the
+ * error lines, TAB completion (yes/no and the actions after '='), `?` and
+ * the man page check; the values are tdcrules_value's to check.
+ *
  * DIAGNOSTICS: one error line per refused command; nothing is staged.
  * Secrets (client_secret, api_key) are shown as ***** and are in no
  * error line; cmd_table.c masks them in cli_logs.
@@ -30,7 +35,7 @@
 #include <strings.h>
 
 #include "commands/cmd.h"
-#include "commands/cmd_util.h"
+#include "commands/cmd_keys.h"
 #include "commands/tdcconfig.h"
 #include "store/settings.h"
 #include "util/str.h"
@@ -53,7 +58,7 @@ static const char *const labels[TDCRULES_NKEYS] = {
 };
 
 /* The actions, as tdc.action stores them and as print and the dialogue name them. */
-static const char *const action_values[] = { "forward", "delete", "forward_delete" };
+static const char *const action_values[] = { "forward", "delete", "forward_delete", NULL };
 static const char *const action_names[] = { "Forward to an address", "Delete",
 	"Forward to an address and delete" };
 #define NACTIONS 3
@@ -126,42 +131,82 @@ apply(struct cli *c, const struct tdcrules_vals *cur, struct tdcrules_vals *v, u
 	return CMD_OK;
 }
 
+/* What the keys of a batch setup line are applied to. */
+struct setup_vals {
+	const struct tdcrules_vals *cur;	/* the values as they are */
+	struct tdcrules_vals *v;		/* the values as the line makes them */
+	unsigned given;				/* a bit per enum tdcrules_key given */
+};
+
+/*
+ * set - cmd_keyset.set: one value checked and normalised by
+ * tdcrules_value (whose causes never show a secret's value)
+ */
+static int
+set(void *obj, const struct cmd_key *k, const char *value, char **cause)
+{
+	struct setup_vals *s = obj;
+	int t = tdcrules_key_find(k->name);
+
+	if (t < 0) {
+		*cause = str_printf("The key %s has no Threat Defense Connector setting.", k->name);
+		return -1;
+	}
+	if (tdcrules_value(s->cur, (enum tdcrules_key)t, value, s->v->v[t], cause) < 0)
+		return -1;
+	s->given |= 1u << t;
+	return 0;
+}
+
+/*
+ * The keys, in mail/tdcrules.c's order (enum tdcrules_key), so the lists
+ * in the error lines read as they always have. No generic check: the
+ * values are tdcrules_value's to check, with its words, and a secret's
+ * value must never be echoed.
+ */
+static const struct cmd_key setup_keys[] = {
+	{ .name = "enable", .type = CMD_KEY_YESNO,
+	    .help = "yes: journal incoming mail to the intake address (no: disable all)" },
+	{ .name = "intake_address", .type = CMD_KEY_TEXT,
+	    .help = "the message intake address from the Threat Defense portal" },
+	{ .name = "remote_ip_header", .type = CMD_KEY_TEXT,
+	    .help = "header carrying the client's IP (default X-IronPort-RemoteIP)" },
+	{ .name = "api", .type = CMD_KEY_YESNO,
+	    .help = "yes: use the Email Threat Defense API (needs the three credentials)" },
+	{ .name = "client_id", .type = CMD_KEY_TEXT, .help = "Email Threat Defense API client ID" },
+	{ .name = "client_secret", .type = CMD_KEY_TEXT,
+	    .help = "Email Threat Defense API client password (never shown)" },
+	{ .name = "api_key", .type = CMD_KEY_TEXT,
+	    .help = "Email Threat Defense API key (never shown)" },
+	{ .name = "api_region", .type = CMD_KEY_TEXT,
+	    .help = "us (default), de, au, in, ae, or an https:// URL" },
+	{ .name = "action", .type = CMD_KEY_ENUM, .values = action_values,
+	    .help = "on messages in users' mailboxes: forward, delete (default), forward_delete" },
+	{ .name = "forward_to", .type = CMD_KEY_TEXT,
+	    .help = "the address the forward actions send to" },
+	{ .name = "polling", .type = CMD_KEY_YESNO,
+	    .help = "yes: poll the Email Threat Defense API (needs the API)" },
+	{ .name = NULL },
+};
+
+/* a stray word is never echoed: it may be the rest of a secret typed with a blank */
+static const struct cmd_keyset setup_keyset = { .keys = setup_keys, .set = set,
+	.flags = CMD_KEYS_NO_ECHO };
+
 /* setup - batch key=value words, all checked before any is staged */
 static enum cmd_ret
-setup(struct cli *c, int argc, char **argv)
+setup(struct cli *c, const struct cmd_call *call)
 {
 	struct tdcrules_vals *cur = xmalloc(sizeof(*cur)), *v = xmalloc(sizeof(*v));
+	struct setup_vals s = { cur, v, 0 };
 	enum cmd_ret r = CMD_ERROR;
-	unsigned given = 0;
 
-	if (tdcconfig_load(c, cur) < 0)
-		goto out;
-	*v = *cur;
-	for (int i = 0; i < argc; i++) {
-		char *w = str_dup(argv[i]), *key, *value;
-		int k = -1;
-
-		if (cmd_kv_split(w, &key, &value) < 0) {
-			/* a word without '=' is no secret: the masking left it alone too */
-			cli_error(c, "Invalid argument '%.100s': settings are key=value with key "
-				     "%s.",
-			    argv[i], tdcconfig_keys_text());
-		} else if ((k = tdcrules_key_find(key)) < 0) {
-			cli_error(c, "Unknown key '%.100s': use %s.", key, tdcconfig_keys_text());
-		} else if (given & (1u << k)) {
-			cli_error(c, "The key %s is given twice; give each key once.",
-			    tdcrules_key_name(k));
-			k = -1;
-		} else if (tdcconfig_value(c, cur, k, value, v->v[k]) < 0) {
-			k = -1;
-		}
-		free(w);
-		if (k < 0)
-			goto out;
-		given |= 1u << k;
+	if (tdcconfig_load(c, cur) == 0) {
+		*v = *cur;
+		if (cmd_keys_apply(c, call, &s, NULL) == 0)
+			r = apply(c, cur, v, s.given);
 	}
-	r = apply(c, cur, v, given);
-out:
+	explicit_bzero(v, sizeof(*v));	/* it may hold a secret just typed */
 	free(cur);
 	free(v);
 	return r;
@@ -443,69 +488,42 @@ dialog(struct cli *c)
 	}
 }
 
-/* ---------------------------------------------------------- words and batch */
+/* ---------------------------------------------------------- table entry */
 
-static const struct cmd_word key_words[] = {
-	{ "enable=", "yes: journal incoming mail to the intake address (no: disable all)",
-	    key_words },
-	{ "intake_address=", "the message intake address from the Threat Defense portal",
-	    key_words },
-	{ "remote_ip_header=", "header carrying the client's IP (default X-IronPort-RemoteIP)",
-	    key_words },
-	{ "api=", "yes: use the Email Threat Defense API (needs the three credentials)",
-	    key_words },
-	{ "client_id=", "Email Threat Defense API client ID", key_words },
-	{ "client_secret=", "Email Threat Defense API client password (never shown)", key_words },
-	{ "api_key=", "Email Threat Defense API key (never shown)", key_words },
-	{ "api_region=", "us (default), de, au, in, ae, or an https:// URL", key_words },
-	{ "action=", "on messages in users' mailboxes: forward, delete (default), "
-		     "forward_delete", key_words },
-	{ "forward_to=", "the address the forward actions send to", key_words },
-	{ "polling=", "yes: poll the Email Threat Defense API (needs the API)", key_words },
-	{ NULL, NULL, NULL },
-};
+/* print_sub - batch "print" */
+static enum cmd_ret
+print_sub(struct cli *c, const struct cmd_call *call)
+{
+	(void)call;
+	return print(c);
+}
 
-static const struct cmd_word tdcconfig_words[] = {
-	{ "print", "Display the Threat Defense Connector settings.", NULL },
-	{ "setup", "Change settings: key=value...", key_words },
-	{ "disable", "Disable polling, the API or the connector.", disable_words },
-	{ NULL, NULL, NULL },
+/* disable_sub - batch "disable polling|api|connector" (cmd_keys_run checked the word) */
+static enum cmd_ret
+disable_sub(struct cli *c, const struct cmd_call *call)
+{
+	const char *what = cmd_word_match(disable_words, call->argv[0]);
+
+	return what ? disable(c, disable_key(what)) : CMD_ERROR;
+}
+
+static const struct cmd_sub tdcconfig_subs[] = {
+	{ .name = "print", .help = "Display the Threat Defense Connector settings.",
+	    .exec = print_sub },
+	{ .name = "setup", .help = "Change settings: key=value...", .keys = &setup_keyset,
+	    .exec = setup },
+	{ .name = "disable", .help = "Disable polling, the API or the connector.",
+	    .args = disable_words, .min_args = 1, .max_args = 1, .exec = disable_sub },
+	{ .exec = NULL },
 };
 
 /* tdcconfig_exec - the dialogue, or one batch operation */
 static enum cmd_ret
 tdcconfig_exec(struct cli *c, int argc, char **argv)
 {
-	const char *op, *what;
-
 	if (argc == 0)
 		return dialog(c);
-	op = cmd_word_match(tdcconfig_words, argv[0]);
-	if (op == NULL) {
-		cli_error(c, "Unknown option '%.40s' for tdcconfig: use print, setup or disable.",
-		    argv[0]);
-		return CMD_ERROR;
-	}
-	if (strcmp(op, "print") == 0) {
-		if (argc != 1)
-			return cmd_usage_error(c, &cmd_tdcconfig_entry, "tdcconfig print");
-		return print(c);
-	}
-	if (strcmp(op, "setup") == 0) {
-		if (argc < 2)
-			return cmd_usage_error(c, &cmd_tdcconfig_entry, "tdcconfig setup");
-		return setup(c, argc - 1, argv + 1);
-	}
-	if (argc != 2)
-		return cmd_usage_error(c, &cmd_tdcconfig_entry, "tdcconfig disable");
-	what = cmd_word_match(disable_words, argv[1]);
-	if (what == NULL) {
-		cli_error(c, "Unknown option '%.40s' for tdcconfig disable: use polling, api or "
-			     "connector.",
-		    argv[1]);
-		return CMD_ERROR;
-	}
-	return disable(c, disable_key(what));
+	return cmd_keys_run(c, &cmd_tdcconfig_entry, argc, argv);
 }
 
 const struct cmd_entry cmd_tdcconfig_entry = {
@@ -518,6 +536,6 @@ const struct cmd_entry cmd_tdcconfig_entry = {
 		 "tdcconfig disable polling|api|connector",
 	.help = "Configure the Threat Defense Connector and the Email Threat Defense API.",
 	.flags = CMD_F_CONFIG,
-	.words = tdcconfig_words,
+	.subs = tdcconfig_subs,
 	.exec = tdcconfig_exec,
 };

@@ -672,9 +672,9 @@ static const char NO_DEFAULT_MEMBERS[] =
 
 /*
  * The keys of `policyconfig DIR edit NAME key=value...`. Which keys a
- * direction accepts is its word list in cmd_policyconfig.c (in_edit_keys,
- * out_edit_keys), which TAB completion shows too; this table says what
- * each key does.
+ * direction accepts is its key table in cmd_policyconfig.c (in_edit_keys,
+ * out_edit_keys: parsing, TAB completion, `?`, the man page check); this
+ * table says what each key does.
  */
 static const struct edit_key {
 	const char *key;		/* without '=' */

@@ -26,14 +26,6 @@
 #include "store/settings.h"
 #include "util/str.h"
 
-/* tdcconfig_keys_text - every key, for error lines */
-const char *
-tdcconfig_keys_text(void)
-{
-	return "enable, intake_address, remote_ip_header, api, client_id, client_secret, "
-	       "api_key, api_region, action, forward_to or polling";
-}
-
 /* said - print a lower layer's cause as the error line; -1 */
 static int
 said(struct cli *c, char *cause)

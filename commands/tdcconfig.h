@@ -15,9 +15,6 @@
 #include "commands/cmd.h"
 #include "mail/tdcrules.h"
 
-/* tdcconfig_keys_text - "enable, intake_address, ... or polling" for error lines */
-const char *tdcconfig_keys_text(void);
-
 /* tdcconfig_load - the values as this session sees them (pending changes included); error printed */
 int tdcconfig_load(struct cli *c, struct tdcrules_vals *v);
 

@@ -1,8 +1,9 @@
 /*
  * fuzz_cmdline.c - libFuzzer harness for what the shell does with a
  * command line before any command runs: cmd_mask_line (commands/
- * cmd_table.c, the cli_logs form of a line), cmd_find / cmd_word_match,
- * and complete_line (shell/complete.c, TAB and `?`).
+ * cmd_table.c, the cli_logs form of a line), cmd_find / cmd_word_match /
+ * cmd_keys_find (every level of sub-commands), and complete_line
+ * (shell/complete.c, TAB and `?`).
  *
  * Beyond "no crash, no leak" it abort()s when a secret could reach the
  * log:
@@ -11,8 +12,9 @@
  *   - for any line the tokenizer accepts, the masked line must split into
  *     the same words, except that each secret "key=value" word becomes
  *     "key=*****" (the value as the command would see it never appears);
- * and when completion offers a literal that does not extend the word
- * being typed.
+ * when completion offers a literal that does not extend the word being
+ * typed, and when a command or sub-command lookup returns a word the
+ * text does not abbreviate.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -21,6 +23,7 @@
 #include <strings.h>
 
 #include "commands/cmd.h"
+#include "commands/cmd_keys.h"
 #include "shell/complete.h"
 #include "store/settings.h"
 #include "util/argv.h"
@@ -123,7 +126,7 @@ check_lookup(const char *line)
 {
 	struct argv a;
 	const struct cmd_entry *e;
-	int amb;
+	int amb, i = 1;
 
 	if (argv_split_partial(line, &a) < 0 || a.argc == 0) {
 		argv_free(&a);
@@ -138,6 +141,15 @@ check_lookup(const char *line)
 		if (w && !str_casecmp_prefix(a.argv[1], w))
 			fail("cmd_word_match returned a word the text does not abbreviate", line,
 			    w);
+	}
+	/* sub-commands at every level (policyconfig incoming new): each word abbreviates its find */
+	for (const struct cmd_sub *subs = e ? e->subs : NULL; subs && i < a.argc; i++) {
+		const struct cmd_sub *s = cmd_keys_find(subs, a.argv[i]);
+
+		if (s && (s->name == NULL || !str_casecmp_prefix(a.argv[i], s->name)))
+			fail("cmd_keys_find returned a sub-command the text does not abbreviate",
+			    line, s->name);
+		subs = s ? s->subs : NULL;
 	}
 	argv_free(&a);
 }

@@ -1,7 +1,9 @@
 /*
  * test_cmdkeys.c - the sub-command dispatcher, the key=value parser and
  * their completion (commands/cmd_keys.c), on a made-up command "demo"
- * and on the real commands declared with cmd_sub tables.
+ * (a further level of sub-commands, literal positional words, comma
+ * joins, refused keys and per-sub-command usage included) and on the
+ * real commands declared with cmd_sub tables.
  *
  * Each case is a table row: a line, the error printed (or the values the
  * sub-command received), or the completion candidates.
@@ -80,6 +82,24 @@ static const struct cmd_keyset quiet_keyset = {
 
 static const char *const quiet_required[] = { "path", NULL };
 
+/* a further level's keys: a comma-joined list, its own unknown-key words, a refused key */
+static const struct cmd_key level_keys[] = {
+	{ .name = "members", .type = CMD_KEY_LIST, .help = "members, comma-separated" },
+	{ .name = "name", .type = CMD_KEY_TEXT, .help = "a name" },
+	{ .name = NULL },
+};
+
+static const char *const level_refused[] = { "colour", NULL };
+
+static const struct cmd_keyset level_keyset = {
+	.keys = level_keys,
+	.set = demo_set,
+	.unknown = "demo level add takes members= and name=",
+	.refused = level_refused,
+	.refused_why = "Colours belong to the other level.",
+	.flags = CMD_KEYS_JOIN_COMMA,
+};
+
 /* The sub-command's exec records what it got here. */
 static struct buf got;
 
@@ -89,6 +109,8 @@ demo_exec(struct cli *c, const struct cmd_call *call)
 	struct demo_vals v;
 	unsigned given = 0;
 
+	if (call->parent)
+		buf_printf(&got, "%s/", call->parent->sub->name);
 	buf_printf(&got, "%s", call->sub->name ? call->sub->name : "(bare)");
 	for (int i = 0; i < call->argc; i++)
 		buf_printf(&got, " [%s]", call->argv[i]);
@@ -121,7 +143,20 @@ static const struct cmd_word demo_pair[] = {
 	{ NULL, NULL, NULL },
 };
 
+static const struct cmd_word demo_which[] = {
+	{ "alpha", "the first", NULL },
+	{ "beta", "the second", NULL },
+	{ NULL, NULL, NULL },
+};
+
 static const char *const demo_required[] = { "mode", "port", NULL };
+
+static const struct cmd_sub level_subs[] = {
+	{ .name = "add", .help = "Add one.", .args = demo_name, .min_args = 1,
+	    .keys = &level_keyset, .usage = "demo level add NAME members=M,...", .exec = demo_exec },
+	{ .name = "show", .help = "Show them.", .usage = "demo level show", .exec = demo_exec },
+	{ .exec = NULL },
+};
 
 static const struct cmd_sub demo_subs[] = {
 	{ .name = "new", .help = "Create one.", .args = demo_name, .min_args = 1,
@@ -139,6 +174,9 @@ static const struct cmd_sub demo_subs[] = {
 	{ .name = "secret", .help = "Never echoes a stray word.", .keys = &quiet_keyset,
 	    .required = quiet_required, .needs = "demo secret needs path=PATH",
 	    .exec = demo_exec },
+	{ .name = "pick", .help = "One of two words.", .args = demo_which, .min_args = 1,
+	    .max_args = 1, .exec = demo_exec },
+	{ .name = "level", .help = "A further level.", .subs = level_subs, .exec = demo_exec },
 	{ .name = NULL, .help = "key=value right after the command.", .keys = &flat_keyset,
 	    .exec = demo_exec },
 	{ .exec = NULL },
@@ -284,11 +322,35 @@ static const struct run_case run_cases[] = {
 	{ "a=1 b=2", 1, "", "(bare) a=1;b=2; given=3" },
 	/* unknown and ambiguous sub-commands */
 	{ "frob", 0, "Unknown option 'frob' for demo: use new, edit, empty, route, print, printall, "
-		     "secret, a= or b=.\n", "" },
+		     "secret, pick, level, a= or b=.\n", "" },
 	{ "p", 0, "Unknown option 'p' for demo: use new, edit, empty, route, print, printall, "
-		  "secret, a= or b=.\n", "" },
+		  "secret, pick, level, a= or b=.\n", "" },
 	{ "print", 1, "", "print" },	/* exact beats the longer printall */
 	{ "printa", 1, "", "printall" },
+	/* a positional word from a list of literals only */
+	{ "pick b", 1, "", "pick [b]" },
+	{ "pick ALPHA", 1, "", "pick [ALPHA]" },
+	{ "pick gamma", 0, "Unknown option 'gamma' for demo pick: use alpha or beta.\n", "" },
+	{ "pick", 0, USAGE("demo pick"), "" },
+	/* a further level: the parent in the call, its own usage and errors */
+	{ "level", 1, "", "level" },
+	{ "lev sh", 1, "", "level/show" },
+	{ "level add x members=a, b", 1, "", "level/add [x] members=a,b; given=1" },
+	{ "level add x members=a ,b name=n", 1, "", "level/add [x] members=a,b;name=n; given=3" },
+	{ "level add x members=a,b, c, d", 1, "", "level/add [x] members=a,b,c,d; given=1" },
+	{ "level add x members=a b", 0,
+	    "Invalid argument 'b': settings are key=value with key members or name.\n",
+	    "level/add [x]" },
+	{ "level add x members=a colour=red", 0, "Colours belong to the other level.\n",
+	    "level/add [x]" },
+	{ "level add x size=1", 0, "Unknown key 'size': demo level add takes members= and name=.\n",
+	    "level/add [x]" },
+	{ "level add x", 0, "Invalid arguments when processing: demo level add. Usage: demo level "
+			    "add NAME members=M,...\n", "" },
+	{ "level show x", 0, "Invalid arguments when processing: demo level show. Usage: demo "
+			     "level show\n", "" },
+	{ "level frob", 0, "Unknown option 'frob' for demo level: use add or show.\n", "" },
+	{ "level a=1", 0, "Unknown option 'a=1' for demo level: use add or show.\n", "" },
 };
 
 static void
@@ -337,11 +399,13 @@ test_helpers(void)
 	CHECK(cmd_keys_find(demo_subs, "e") == NULL);		/* edit, empty */
 	CHECK(cmd_keys_find(demo_subs, "ed") == &demo_subs[1]);
 	CHECK(cmd_keys_find(demo_subs, "EMPTY") == &demo_subs[2]);
+	CHECK(cmd_keys_find(demo_subs, "add") == NULL);		/* one level only */
+	CHECK(cmd_keys_find(level_subs, "a") == &level_subs[0]);
 }
 
 /* ------------------------------------------------------------ completion */
 
-#define MAXC 10
+#define MAXC 16
 
 struct complete_case {
 	const char *line;
@@ -350,7 +414,8 @@ struct complete_case {
 };
 
 static const struct complete_case demo_complete[] = {
-	{ "", 9, { "new", "edit", "empty", "route", "print", "printall", "secret", "a=", "b=" } },
+	{ "", 11, { "new", "edit", "empty", "route", "print", "printall", "secret", "pick", "level",
+		      "a=", "b=" } },
 	{ "pr", 2, { "print", "printall" } },
 	{ "a", 1, { "a=" } },
 	{ "new ", 1, { "<NAME>" } },
@@ -375,6 +440,15 @@ static const struct complete_case demo_complete[] = {
 	{ "frob ", 0, { NULL } },
 	{ "a=1 ", 2, { "a=", "b=" } },
 	{ "a=1 b", 1, { "b=" } },
+	{ "pick ", 2, { "alpha", "beta" } },
+	{ "pick b", 1, { "beta" } },
+	{ "pick beta ", 0, { NULL } },
+	{ "level ", 2, { "add", "show" } },
+	{ "level s", 1, { "show" } },
+	{ "lev add x ", 2, { "members=", "name=" } },
+	{ "level add x members=a, ", 2, { "members=", "name=" } },
+	{ "level show ", 0, { NULL } },
+	{ "level frob ", 0, { NULL } },
 };
 
 /* add_item - cmd_keys_complete's add, into a complete_result */
@@ -451,6 +525,39 @@ static const struct complete_case real_complete[] = {
 	{ "logconfig edit ", 3, { "mail_logs", "cli_logs", "<NAME>" } },
 	{ "logconfig new x level=D", 1, { "level=Debug" } },
 	{ "logconfig new x ", 5, { "type=", "level=", "max_size=", "max_age=", "keep=" } },
+	{ "certconfig ", 3, { "server", "cafile", "print" } },
+	{ "certconfig server ", 2, { "cert=", "key=" } },
+	{ "certconfig server cert=/a ", 2, { "cert=", "key=" } },
+	{ "certconfig cafile ", 2, { "system", "<PATH>" } },
+	{ "certconfig cafile /a ", 0, { NULL } },
+	{ "tdcconfig ", 3, { "print", "setup", "disable" } },
+	{ "tdcconfig setup ", 11, { "enable=", "intake_address=", "remote_ip_header=", "api=",
+				     "client_id=", "client_secret=", "api_key=", "api_region=",
+				     "action=", "forward_to=", "polling=" } },
+	{ "tdcconfig setup enable=", 2, { "enable=yes", "enable=no" } },
+	{ "tdcconfig setup action=f", 2, { "action=forward", "action=forward_delete" } },
+	{ "tdcconfig disable ", 3, { "polling", "api", "connector" } },
+	{ "tdcconfig disable a", 1, { "api" } },
+	{ "tdcconfig disable api ", 0, { NULL } },
+	{ "policyconfig ", 2, { "incoming", "outgoing" } },
+	{ "policyconfig o", 1, { "outgoing" } },
+	{ "policyconfig incoming ", 7, { "new", "edit", "delete", "print", "search", "move",
+					  "clear" } },
+	{ "policyconfig in n", 1, { "new" } },
+	{ "policyconfig incoming new ", 1, { "<NAME>" } },
+	{ "policyconfig incoming new x ", 3, { "recipients=", "senders=", "tdc=" } },
+	{ "policyconfig outgoing new x ", 2, { "senders=", "recipients=" } },
+	{ "policyconfig incoming edit x ", 5, { "name=", "recipients=", "senders=", "tdc=",
+						 "tdc_polling=" } },
+	{ "policyconfig incoming edit DEFAULT tdc_polling=", 2, { "tdc_polling=yes",
+								   "tdc_polling=no" } },
+	{ "policyconfig outgoing edit x ", 3, { "name=", "senders=", "recipients=" } },
+	{ "policyconfig incoming move x ", 1, { "<POSITION>" } },
+	{ "policyconfig incoming move x 1 ", 0, { NULL } },
+	{ "policyconfig incoming search a@b.test ", 1, { "sender=" } },
+	{ "policyconfig outgoing search a@b.test ", 1, { "recipient=" } },
+	{ "policyconfig incoming clear ", 0, { NULL } },
+	{ "policyconfig sideways ", 0, { NULL } },
 };
 
 static void

@@ -4,8 +4,10 @@
  *
  * Every entry of cmd_table has a name, usage lines that start with it and
  * one line of help; every word of its cmd_word tree has help for `?`;
- * every sub-command and key of a cmd_sub table (commands/cmd_keys.h) has
- * help, and each key= and each word an ENUM key takes is in the man page;
+ * every sub-command and key of a cmd_sub table (commands/cmd_keys.h), at
+ * every level, has help and usage lines showing its keys, and each
+ * sub-command, key=, word an ENUM key takes and literal positional word
+ * (tdcconfig disable polling|api|connector) is in the man page;
  * every command and alias has man/man1/mxsh-NAME.1 showing its usage;
  * every man/man1/mxsh-*.1 belongs to a command (no orphans); mxsh.1 lists
  * them all under SEE ALSO.
@@ -553,102 +555,70 @@ check_keys(const char *cmd, const struct cmd_keyset *ks)
 		problem("%s: %d keys; cmd_keys_parse takes at most 32", cmd, n);
 }
 
+/* check_subs - one level of a cmd_sub table (and the levels below it) */
+static void
+check_subs(const char *cmd, const struct cmd_sub *subs, int depth)
+{
+	int bare = 0;
+
+	if (depth > 8) {
+		problem("%s: sub-commands nested too deep", cmd);
+		return;
+	}
+	for (const struct cmd_sub *s = subs; s->exec; s++) {
+		const char *name = s->name ? s->name : "(key=value)";
+
+		if (s->name == NULL && (s->keys == NULL || bare++))
+			problem("%s: at most one nameless sub-command, and it takes keys", cmd);
+		if (s->name == NULL && s->subs)
+			problem("%s: a nameless sub-command cannot have sub-commands", cmd);
+		if (s->subs && (s->keys || s->min_args || s->max_args))
+			problem("%s %s: with sub-commands, it runs alone: no words nor keys", cmd,
+			    name);
+		if (s->name && (*s->name == '\0' || strchr(s->name, '=')))
+			problem("%s: sub-command '%s' must be a word without '='", cmd, s->name);
+		if (empty(s->help))
+			problem("%s %s: no help text", cmd, name);
+		else if (strchr(s->help, '\n'))
+			problem("%s %s: help must be one line", cmd, name);
+		for (const struct cmd_sub *o = subs; s->name && o < s; o++)
+			if (o->name && strcasecmp(o->name, s->name) == 0)
+				problem("%s: sub-command %s declared twice", cmd, s->name);
+		if (s->max_args != CMD_ARGS_MANY && s->max_args < s->min_args && !s->keys)
+			problem("%s %s: max_args below min_args", cmd, name);
+		check_words(cmd, s->args, 0);
+		if (s->keys)
+			check_keys(cmd, s->keys);
+		for (int r = 0; s->required && s->required[r]; r++)
+			if (s->keys == NULL || cmd_keys_index(s->keys, s->required[r]) < 0)
+				problem("%s %s: required key %s= is not one of its keys", cmd, name,
+				    s->required[r]);
+		if (s->required && empty(s->needs))
+			problem("%s %s: required keys but no 'needs' text for the error", cmd,
+			    name);
+		for (int r = 0; s->keys && s->keys->refused && s->keys->refused[r]; r++)
+			if (cmd_keys_index(s->keys, s->keys->refused[r]) >= 0)
+				problem("%s %s: key %s= is both accepted and refused", cmd, name,
+				    s->keys->refused[r]);
+		if (s->keys && s->keys->refused && empty(s->keys->refused_why))
+			problem("%s %s: refused keys but no refused_why", cmd, name);
+		if (s->subs)
+			check_subs(cmd, s->subs, depth + 1);
+	}
+}
+
 static void
 test_subs_have_help(void)
 {
 	for (int i = 0; cmd_table[i]; i++) {
 		const struct cmd_entry *e = cmd_table[i];
 		const char *cmd = empty(e->name) ? "(unnamed)" : e->name;
-		int bare = 0;
 
 		if (e->subs == NULL)
 			continue;
 		if (e->words)
 			problem("%s: declares both words and subs; completion walks subs only", cmd);
-		for (const struct cmd_sub *s = e->subs; s->exec; s++) {
-			const char *name = s->name ? s->name : "(key=value)";
-
-			if (s->name == NULL && (s->keys == NULL || bare++))
-				problem("%s: at most one nameless sub-command, and it takes keys", cmd);
-			if (s->name && (*s->name == '\0' || strchr(s->name, '=')))
-				problem("%s: sub-command '%s' must be a word without '='", cmd, s->name);
-			if (empty(s->help))
-				problem("%s %s: no help text", cmd, name);
-			else if (strchr(s->help, '\n'))
-				problem("%s %s: help must be one line", cmd, name);
-			for (const struct cmd_sub *o = e->subs; s->name && o < s; o++)
-				if (o->name && strcasecmp(o->name, s->name) == 0)
-					problem("%s: sub-command %s declared twice", cmd, s->name);
-			if (s->max_args != CMD_ARGS_MANY && s->max_args < s->min_args && !s->keys)
-				problem("%s %s: max_args below min_args", cmd, name);
-			check_words(cmd, s->args, 0);
-			if (s->keys)
-				check_keys(cmd, s->keys);
-			for (int r = 0; s->required && s->required[r]; r++)
-				if (s->keys == NULL || cmd_keys_index(s->keys, s->required[r]) < 0)
-					problem("%s %s: required key %s= is not one of its keys", cmd, name,
-					    s->required[r]);
-			if (s->required && empty(s->needs))
-				problem("%s %s: required keys but no 'needs' text for the error", cmd,
-				    name);
-		}
-	}
-	finish();
-}
-
-/*
- * usage_line - the usage line of e for sub-command s: the first that
- * starts "cmd sub " (or, for the nameless one, "cmd k=" for one of its
- * keys); its length in *n, or NULL
- */
-static const char *
-usage_line(const struct cmd_entry *e, const struct cmd_sub *s, size_t *n)
-{
-	for (const char *p = e->usage; p && *p;) {
-		const char *nl = strchr(p, '\n'), *rest = p + strlen(e->name);
-
-		*n = nl ? (size_t)(nl - p) : strlen(p);
-		if (*rest == ' ' && s->name && strncmp(rest + 1, s->name, strlen(s->name)) == 0 &&
-		    (rest[1 + strlen(s->name)] == ' ' || rest + 1 + strlen(s->name) == p + *n))
-			return p;
-		for (const struct cmd_key *k = s->name ? NULL : s->keys->keys; k && k->name; k++)
-			if (*rest == ' ' && strncmp(rest + 1, k->name, strlen(k->name)) == 0 &&
-			    rest[1 + strlen(k->name)] == '=')
-				return p;
-		p += *n + (nl ? 1 : 0);
-	}
-	return NULL;
-}
-
-/* every sub-command has a usage line, showing each of its keys or "key=value..." */
-static void
-test_usage_shows_subs(void)
-{
-	for (int i = 0; cmd_table[i]; i++) {
-		const struct cmd_entry *e = cmd_table[i];
-
-		for (const struct cmd_sub *s = e->subs; s && s->exec && !empty(e->usage); s++) {
-			size_t n;
-			const char *u = usage_line(e, s, &n);
-			char *line;
-
-			if (u == NULL) {
-				problem("%s: no usage line for the sub-command %s", e->name,
-				    s->name ? s->name : "(key=value)");
-				continue;
-			}
-			line = strndup(u, n);
-			for (const struct cmd_key *k = s->keys ? s->keys->keys : NULL; k && k->name;
-			    k++) {
-				char want[80];
-
-				snprintf(want, sizeof(want), "%s=", k->name);
-				if (strstr(line, "key=value") == NULL && strstr(line, want) == NULL)
-					problem("%s: usage '%s' shows neither %s nor key=value...",
-					    e->name, line, want);
-			}
-			free(line);
-		}
+		check_subs(cmd, e->subs, 0);
 	}
 	finish();
 }
@@ -665,6 +635,166 @@ has_key(const char *text, const char *name)
 	return 0;
 }
 
+/* The names from the command down to a sub-command: "policyconfig incoming new". */
+struct path {
+	const char *name[10];	/* [0] the command; NULL for the nameless sub-command */
+	int n;
+};
+
+/*
+ * path_line - does one usage line start with the path? Each word of the
+ * line may list alternatives ("incoming|outgoing"); the nameless
+ * sub-command's line goes on with "k=" for one of its keys.
+ */
+static int
+path_line(const char *line, size_t n, const struct path *p, const struct cmd_sub *s)
+{
+	const char *q = line, *e = line + n;
+
+	for (int i = 0; i < p->n; i++) {
+		const char *w = q, *we;
+		int ok = 0;
+
+		if (p->name[i] == NULL) {	/* the nameless one: "cmd k=" */
+			for (const struct cmd_key *k = s->keys->keys; k->name; k++)
+				if ((size_t)(e - q) > strlen(k->name) &&
+				    strncmp(q, k->name, strlen(k->name)) == 0 && q[strlen(k->name)] == '=')
+					return 1;
+			return 0;
+		}
+		while (q < e && *q != ' ')
+			q++;
+		we = q;
+		/* the alternatives of the word, '|'-separated */
+		for (const char *a = w; a < we;) {
+			const char *bar = memchr(a, '|', (size_t)(we - a));
+			const char *ae = bar ? bar : we;
+
+			if ((size_t)(ae - a) == strlen(p->name[i]) &&
+			    strncmp(a, p->name[i], (size_t)(ae - a)) == 0)
+				ok = 1;
+			a = bar ? bar + 1 : we;
+		}
+		if (!ok)
+			return 0;
+		while (q < e && *q == ' ')
+			q++;
+	}
+	return 1;
+}
+
+/*
+ * usage_lines - the usage lines for a sub-command, joined by '\n'
+ * (malloc'd), or NULL: its own usage if it has one (every line must
+ * start with its path), else the command's lines that start with it
+ */
+static char *
+usage_lines(const struct cmd_entry *e, const struct cmd_sub *s, const struct path *p)
+{
+	const char *u = s->usage ? s->usage : e->usage;
+	char *all = NULL;
+	size_t len = 0, cap = 0;
+
+	for (const char *q = u; q && *q;) {
+		const char *nl = strchr(q, '\n');
+		size_t n = nl ? (size_t)(nl - q) : strlen(q);
+
+		if (path_line(q, n, p, s)) {
+			text_add(&all, &len, &cap, q, n);
+			text_add(&all, &len, &cap, "\n", 1);
+		} else if (s->usage) {
+			problem("%s: the usage '%.*s' of a sub-command does not start with its "
+				"path",
+			    e->name, (int)n, q);
+		}
+		q += n + (nl ? 1 : 0);
+	}
+	return all;
+}
+
+/* usage_subs - test_usage_shows_subs for one level (and below) */
+static void
+usage_subs(const struct cmd_entry *e, const struct cmd_sub *subs, struct path *p)
+{
+	for (const struct cmd_sub *s = subs; s && s->exec; s++) {
+		char *lines;
+
+		if (p->n >= 10)
+			return;
+		p->name[p->n++] = s->name;
+		lines = usage_lines(e, s, p);
+		if (lines == NULL) {
+			problem("%s: no usage line for the sub-command %s", e->name,
+			    s->name ? s->name : "(key=value)");
+		}
+		for (const struct cmd_key *k = s->keys ? s->keys->keys : NULL; lines && k && k->name;
+		    k++) {
+			char want[80];
+
+			snprintf(want, sizeof(want), "%s=", k->name);
+			if (strstr(lines, "key=value") == NULL && !has_key(lines, k->name))
+				problem("%s: usage '%s' shows neither %s nor key=value...", e->name,
+				    lines, want);
+		}
+		free(lines);
+		if (s->subs)
+			usage_subs(e, s->subs, p);
+		p->n--;
+	}
+}
+
+/* every sub-command has usage lines, showing each of its keys or "key=value..." */
+static void
+test_usage_shows_subs(void)
+{
+	for (int i = 0; cmd_table[i]; i++) {
+		const struct cmd_entry *e = cmd_table[i];
+		struct path p = { { e->name }, 1 };
+
+		if (!empty(e->usage) && !empty(e->name))
+			usage_subs(e, e->subs, &p);
+	}
+	finish();
+}
+
+/* man_words - the literals of a positional word tree are in the page text */
+static void
+man_words(const char *cmd, const char *text, const struct cmd_word *list, int depth)
+{
+	for (const struct cmd_word *w = list; w && w->word && depth < 8; w++) {
+		if (w->word[0] != '<' && !has_phrase(text, w->word))
+			problem("%s: mxsh-%s.1 does not show the word %s", cmd, cmd, w->word);
+		if (w->next != list)
+			man_words(cmd, text, w->next, depth + 1);
+	}
+}
+
+/* man_subs - test_man_pages_show_keys for one level (and below) */
+static void
+man_subs(const char *cmd, const char *text, const struct cmd_sub *subs, int depth)
+{
+	for (const struct cmd_sub *s = subs; s->exec && depth < 8; s++) {
+		if (s->name && !has_phrase(text, s->name))
+			problem("%s: mxsh-%s.1 does not mention the sub-command %s", cmd, cmd,
+			    s->name);
+		for (const struct cmd_key *k = s->keys ? s->keys->keys : NULL; k && k->name; k++) {
+			if (!has_key(text, k->name))
+				problem("%s: mxsh-%s.1 does not document %s=", cmd, cmd, k->name);
+			for (int v = 0; k->type == CMD_KEY_ENUM && k->values[v]; v++)
+				if (!has_phrase(text, k->values[v]))
+					problem("%s: mxsh-%s.1 does not show %s=%s", cmd, cmd, k->name,
+					    k->values[v]);
+		}
+		man_words(cmd, text, s->args, 0);
+		if (s->subs)
+			man_subs(cmd, text, s->subs, depth + 1);
+	}
+}
+
+/*
+ * every sub-command (at every level), every key=, every word an ENUM key
+ * takes and every literal positional word is in the command's man page
+ */
 static void
 test_man_pages_show_keys(void)
 {
@@ -675,21 +805,7 @@ test_man_pages_show_keys(void)
 		if (e->subs == NULL || empty(e->name) || (src = slurp(page_path(e->name))) == NULL)
 			continue;
 		text = man_text(src);
-		for (const struct cmd_sub *s = e->subs; s->exec; s++) {
-			if (s->name && !has_phrase(text, s->name))
-				problem("%s: mxsh-%s.1 does not mention the sub-command %s", e->name,
-				    e->name, s->name);
-			for (const struct cmd_key *k = s->keys ? s->keys->keys : NULL; k && k->name;
-			    k++) {
-				if (!has_key(text, k->name))
-					problem("%s: mxsh-%s.1 does not document %s=", e->name, e->name,
-					    k->name);
-				for (int v = 0; k->type == CMD_KEY_ENUM && k->values[v]; v++)
-					if (!has_phrase(text, k->values[v]))
-						problem("%s: mxsh-%s.1 does not show %s=%s", e->name,
-						    e->name, k->name, k->values[v]);
-			}
-		}
+		man_subs(e->name, text, e->subs, 0);
 		free(text);
 		free(src);
 	}
