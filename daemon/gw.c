@@ -20,7 +20,8 @@
 #include "util/printable.h"
 #include "util/str.h"
 
-#define ID_BLOCK 100		/* IDs reserved per trip to the queue */
+#define ID_BLOCK 1000		/* IDs reserved per trip to the queue: each trip waits for
+				 * the writer's lock and an fsync on the loop thread */
 
 static const char *const id_names[] = { "icid", "mid", "dcid" };
 
@@ -94,6 +95,46 @@ gw_safe(const char *s, char *buf, size_t size)
 {
 	printable_copy(buf, size, s ? s : "", s ? strlen(s) : 0, 200);
 	return buf;
+}
+
+/* ---------------------------------------------------------- deferred log writing */
+
+static struct event *logs_ev;	/* writes the lines a loop turn made */
+
+/* on_logs - the turn's other callbacks have run: write their log lines */
+static void
+on_logs(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	(void)arg;
+	logfile_flush_all();
+}
+
+/* logs_pending - a first line waits: write it once this turn's callbacks are done */
+static void
+logs_pending(void *arg)
+{
+	(void)arg;
+	event_active(logs_ev, EV_TIMEOUT, 0);
+}
+
+/*
+ * gw_logs_defer - log lines of one loop turn are written together
+ * (util/logfile.c): the event runs after the callbacks already active,
+ * before the loop waits again. on 0: write through, as before the loop.
+ */
+void
+gw_logs_defer(struct gw *gw, int on)
+{
+	if (on && logs_ev == NULL) {
+		logs_ev = event_new(gw->base, -1, 0, on_logs, NULL);
+		logfile_defer(logs_pending, NULL);
+	} else if (!on && logs_ev != NULL) {
+		logfile_defer(NULL, NULL);
+		event_free(logs_ev);
+		logs_ev = NULL;
+	}
 }
 
 /* ---------------------------------------------------------- TLS contexts */

@@ -100,6 +100,9 @@ enum gw_id { GW_ICID = 0, GW_MID, GW_DCID };
 /* gw_id - the next persistent, increasing ID of a sequence */
 int64_t gw_id(struct gw *gw, enum gw_id which);
 
+/* gw_logs_defer - on 1: each loop turn's log lines written together; 0: at once */
+void gw_logs_defer(struct gw *gw, int on);
+
 /* gw_log - one mail_logs line at Info (to every mail_logs-type subscription) */
 void gw_log(struct gw *gw, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 

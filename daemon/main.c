@@ -340,6 +340,7 @@ main(int argc, char **argv)
 	}
 
 	control_started(&gw);
+	gw_logs_defer(&gw, 1);	/* one write per loop turn (issue 8, speed) */
 	tick = event_new(gw.base, -1, EV_PERSIST, on_tick, &gw);
 	event_add(tick, &one);
 	poll = event_new(gw.base, -1, EV_PERSIST, on_poll, &gw);
@@ -349,6 +350,7 @@ main(int argc, char **argv)
 		event_add(sigs[i], NULL);
 	}
 	event_base_dispatch(gw.base);
+	gw_logs_defer(&gw, 0);	/* what follows is written as it is told */
 
 	/* the writer first: its last callbacks still reach live sessions */
 	qwriter_stop(gw.qw);

@@ -61,6 +61,7 @@ struct conn {
 	enum cstate state;
 	int cand;			/* index into d->cands */
 	int tls;
+	int direct;			/* plain and connected: conn_flush writes itself */
 	int worked;			/* reached the point of taking work */
 	int skip;			/* replies to ignore (to RSET) */
 	int *alive;			/* cleared when the connection is freed */
@@ -133,6 +134,36 @@ ridlist(const struct conn *c, int only_ok, char *buf, size_t size)
 
 /* ---------------------------------------------------------- connections */
 
+/*
+ * conn_flush - send what was queued. A plain, connected session writes
+ * it itself, in one writev and without the bufferevent's write event
+ * (two epoll_ctl calls and a loop turn per command group and per body);
+ * what the socket does not take at once, and errors, are left to the
+ * write event. Over TLS the filter writes.
+ */
+static void
+conn_flush(struct conn *c)
+{
+	struct evbuffer *out;
+
+	if (!c->direct || c->bev == NULL)
+		return;
+	out = bufferevent_get_output(c->bev);
+	if (bufferevent_get_enabled(c->bev) & EV_WRITE) {
+		if (evbuffer_get_length(out) == 0)
+			bufferevent_disable(c->bev, EV_WRITE);
+		return;
+	}
+	if (evbuffer_get_length(out) > 0) {
+		/* the bufferevent keeps its output's front frozen but for its own writes */
+		evbuffer_unfreeze(out, 1);
+		evbuffer_write(out, bufferevent_getfd(c->bev));
+		evbuffer_freeze(out, 1);
+	}
+	if (evbuffer_get_length(out) > 0)
+		bufferevent_enable(c->bev, EV_WRITE);
+}
+
 /* send_line - a command to the server */
 static void
 send_line(struct conn *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -177,6 +208,7 @@ send_line(struct conn *c, const char *fmt, ...)
 	va_start(ap, fmt);
 	vline_to(bufferevent_get_output(c->bev), fmt, ap);
 	va_end(ap);
+	conn_flush(c);
 }
 
 /* addr_text - numeric address and port of a socket address */
@@ -286,6 +318,7 @@ conn_try(struct conn *c)
 	addr_text(&cd->addr, c->peer, sizeof(c->peer), &c->port);
 	c->state = C_CONNECTING;
 	c->tls = 0;
+	c->direct = 0;
 	c->bev = bufferevent_socket_new(gw->base, -1, BEV_OPT_CLOSE_ON_FREE);
 	bufferevent_setcb(c->bev, conn_read, NULL, conn_event, c);
 	bufferevent_set_timeouts(c->bev, &(struct timeval){ MTA_TIMEOUT, 0 },
@@ -402,6 +435,7 @@ send_cmds(struct conn *c)
 	} while (c->caps.pipelining);
 	evbuffer_add_buffer(bufferevent_get_output(c->bev), group);
 	evbuffer_free(group);
+	conn_flush(c);
 }
 
 /* send_body - the message, dot-stuffed, then the final dot */
@@ -427,6 +461,7 @@ send_body(struct conn *c)
 	evbuffer_add_buffer(bufferevent_get_output(c->bev), out);
 	evbuffer_free(out);
 	c->state = C_DOT;
+	conn_flush(c);
 }
 
 /* reply_text - "250 2.0.0 Ok: queued" -> "Ok: queued" for the Response line */
@@ -468,14 +503,17 @@ txn_reply(struct conn *c, const struct smtp_reply *rp)
 			if (c->d->activity_published != now) {
 				qwriter_host(gw->qw, c->d->name, 0, now, NULL);
 				c->d->activity_published = now;
+				/* the time of the last success, in seconds: once a second will do */
+				if (c->d->tdc) {
+					str_fmt(t, sizeof(t), "%lld", (long long)now);
+					qwriter_state(gw->qw, "tdc.last_success", t);
+				}
 			}
 
 			if (c->d->tdc) {
 				gw_log(gw, "TDC: MID %lld successfully delivered for scanning with "
 					   "Cisco Secure Email Threat Defense",
 				    (long long)c->m->mid);
-				str_fmt(t, sizeof(t), "%lld", (long long)now);
-				qwriter_state(gw->qw, "tdc.last_success", t);
 			} else {
 				gw_log(gw, "Message done DCID %lld MID %lld to RID %s",
 				    (long long)c->dcid, (long long)c->m->mid, rids);
@@ -600,6 +638,7 @@ txn_step(struct conn *c, int x, const struct smtp_reply *rp, const char *status,
 		if (rp->code == 354) {
 			/* the server wants data we will not send: end it cleanly */
 			evbuffer_add(bufferevent_get_output(c->bev), ".\r\n", 3);
+			conn_flush(c);
 			c->state = C_DOT;
 			c->d->nbusy++;
 			c->m = NULL;
@@ -670,6 +709,9 @@ start_tls(struct conn *c)
 		X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl), host);
 	else if (verify)
 		SSL_set1_host(ssl, host);
+	/* from now on the filter writes, through the socket's write event */
+	c->direct = 0;
+	bufferevent_enable(c->bev, EV_WRITE);
 	tb = bufferevent_openssl_filter_new(gw->base, c->bev, ssl, BUFFEREVENT_SSL_CONNECTING,
 	    BEV_OPT_CLOSE_ON_FREE);
 	if (tb == NULL) {
@@ -862,6 +904,11 @@ conn_event(struct bufferevent *bev, short what, void *arg)
 			send_line(c, "EHLO %s", gw->conf->hostname);
 			c->state = C_EHLO;
 			return;
+		}
+		if (c->state == C_CONNECTING && !c->tls) {
+			/* connected: replies to come are read, commands written by conn_flush */
+			bufferevent_disable(c->bev, EV_WRITE);
+			c->direct = 1;
 		}
 		on_connected(c);
 		return;

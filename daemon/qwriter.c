@@ -13,6 +13,15 @@
  * strings and bodies), so callers may free their data at once; the copy
  * is cheap next to the fsync it waits for.
  *
+ * Status updates alone (a recipient done, counters, gauges) are not
+ * worth a transaction each: they wait up to QWRITER_STATUS_DELAY_MS for
+ * company, and go at once with the next accept. In a batch, additions to
+ * the same counter are summed and only the last value of a state name is
+ * written (issue 8, speed: a transaction per delivery cost as much as
+ * the accepts did). A crash may lose those milliseconds of status, as it
+ * could lose the unsynced (synchronous=NORMAL) commits before; at worst
+ * a delivered recipient is delivered again after the restart.
+ *
  * DIAGNOSTICS: a failed batch is handed, with the SQLite cause, to the
  * report function on the loop thread (mxgated logs it in mail_logs and
  * raises an alert): the writer thread itself never writes a log.
@@ -23,10 +32,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "daemon/qwriter.h"
 #include "util/str.h"
+
+#define QWRITER_STATUS_DELAY_MS 20	/* status updates wait this long for an accept */
+#define QWRITER_MERGE_NAMES 64		/* counter and state names merged per batch */
 
 enum qop_type { QOP_ACCEPT, QOP_DONE, QOP_DEFER, QOP_COUNT, QOP_HOST, QOP_CONNS, QOP_GLOBAL, QOP_STATE };
 
@@ -47,6 +60,7 @@ struct qop {
 	time_t when;
 	char *host, *text;		/* copies */
 	int64_t n;
+	int skip;			/* merged into another operation of the batch */
 };
 
 struct qwriter {
@@ -55,6 +69,7 @@ struct qwriter {
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
 	struct qop *head, **tail;	/* pending, in order */
+	int naccepts;			/* accepts among them */
 	struct qop *done;		/* applied accepts, for the loop thread */
 	int stop;
 	int efd;			/* eventfd: accepts are done */
@@ -66,15 +81,24 @@ struct qwriter {
 	void *report_arg;
 };
 
-/* push - hand an operation to the thread */
+/*
+ * push - hand an operation to the thread; it is woken for an accept, or
+ * for the first operation of an empty list (then it waits for company)
+ */
 static void
 push(struct qwriter *qw, struct qop *op)
 {
+	int wake;
+
 	pthread_mutex_lock(&qw->lock);
+	wake = qw->head == NULL || op->type == QOP_ACCEPT;
+	if (op->type == QOP_ACCEPT)
+		qw->naccepts++;
 	op->next = NULL;
 	*qw->tail = op;
 	qw->tail = &op->next;
-	pthread_cond_signal(&qw->cond);
+	if (wake)
+		pthread_cond_signal(&qw->cond);
 	pthread_mutex_unlock(&qw->lock);
 }
 
@@ -133,6 +157,45 @@ free_op(struct qop *op)
 	free(op);
 }
 
+/*
+ * merge - fold the batch's counter additions into the first of each name
+ * (host) and leave only the last value of each state name; the others
+ * are marked skipped. Counters commute, and a state row keeps only its
+ * last value, so the result in the queue is the same. Names are few:
+ * past QWRITER_MERGE_NAMES of them the rest is applied one by one.
+ */
+static void
+merge(struct qop *list)
+{
+	struct qop *first[QWRITER_MERGE_NAMES];
+	int n = 0;
+
+	for (struct qop *op = list; op; op = op->next) {
+		int i;
+
+		if (op->type != QOP_GLOBAL && op->type != QOP_COUNT && op->type != QOP_STATE)
+			continue;
+		for (i = 0; i < n; i++)
+			if (first[i]->type == op->type && strcmp(first[i]->host, op->host) == 0)
+				break;
+		if (i == n) {
+			if (n < QWRITER_MERGE_NAMES)
+				first[n++] = op;
+			continue;
+		}
+		if (op->type == QOP_STATE) {
+			first[i]->skip = 1;	/* this later value replaces it */
+			first[i] = op;
+			continue;
+		}
+		first[i]->n += op->n;
+		first[i]->a += op->a;
+		first[i]->b += op->b;
+		first[i]->c += op->c;
+		op->skip = 1;
+	}
+}
+
 /* run_batch - apply a list of operations in one transaction */
 static void
 run_batch(struct qwriter *qw, struct qop *list)
@@ -145,9 +208,10 @@ run_batch(struct qwriter *qw, struct qop *list)
 	for (op = list; op; op = op->next)
 		if (op->type == QOP_ACCEPT)
 			durable = 1;
+	merge(list);
 	ok = queue_begin(qw->q, durable, &cause) == 0;
 	for (op = list; ok && op; op = op->next)
-		if (apply(qw->q, op, &cause) < 0)
+		if (!op->skip && apply(qw->q, op, &cause) < 0)
 			ok = 0;
 	if (ok)
 		ok = queue_commit(qw->q, &cause) == 0;
@@ -205,9 +269,24 @@ thread_main(void *arg)
 		pthread_mutex_lock(&qw->lock);
 		while (qw->head == NULL && !qw->stop)
 			pthread_cond_wait(&qw->cond, &qw->lock);
+		if (qw->head && qw->naccepts == 0 && !qw->stop) {
+			/* status updates only: let more gather, unless an accept comes */
+			struct timespec until;
+
+			clock_gettime(CLOCK_MONOTONIC, &until);
+			until.tv_nsec += QWRITER_STATUS_DELAY_MS * 1000000L;
+			if (until.tv_nsec >= 1000000000L) {
+				until.tv_sec++;
+				until.tv_nsec -= 1000000000L;
+			}
+			while (qw->naccepts == 0 && !qw->stop &&
+			    pthread_cond_timedwait(&qw->cond, &qw->lock, &until) != ETIMEDOUT)
+				;
+		}
 		list = qw->head;
 		qw->head = NULL;
 		qw->tail = &qw->head;
+		qw->naccepts = 0;
 		stop = qw->stop;
 		pthread_mutex_unlock(&qw->lock);
 		if (list)
@@ -265,7 +344,15 @@ qwriter_start(struct event_base *base, const char *dir, qwriter_report_fn report
 	}
 	qw->tail = &qw->head;
 	pthread_mutex_init(&qw->lock, NULL);
-	pthread_cond_init(&qw->cond, NULL);
+	{
+		pthread_condattr_t ca;
+
+		/* the status delay is measured on a clock that does not jump */
+		pthread_condattr_init(&ca);
+		pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+		pthread_cond_init(&qw->cond, &ca);
+		pthread_condattr_destroy(&ca);
+	}
 	qw->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	if (qw->efd < 0) {
 		*cause = str_printf("eventfd: %s", strerror(errno));

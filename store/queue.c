@@ -133,6 +133,7 @@ struct queue {
 	sqlite3 *db;			/* DIR/queue.db */
 	sqlite3_stmt *stmt[S_COUNT];	/* prepared hot statements */
 	int in_batch;			/* between queue_begin and queue_commit */
+	int sync;			/* synchronous set by queue_begin: 1 NORMAL, 2 FULL */
 };
 
 /* err - cause from the connection */
@@ -331,8 +332,13 @@ int
 queue_begin(struct queue *q, int durable, char **cause)
 {
 	/* synchronous is per connection and may change between transactions */
-	if (exec(q, durable ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL", cause) < 0)
-		return -1;
+	if (q->sync != (durable ? 2 : 1)) {
+		q->sync = 0;
+		if (exec(q, durable ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL",
+			cause) < 0)
+			return -1;
+		q->sync = durable ? 2 : 1;
+	}
 	if (exec(q, "BEGIN IMMEDIATE", cause) < 0)
 		return -1;
 	q->in_batch = 1;

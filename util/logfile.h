@@ -50,6 +50,17 @@ void logfile_set_rollover(struct logfile *lf, long long max_bytes, long long max
 /* logfile_rollover - roll over now; returns 0 or -1 */
 int logfile_rollover(struct logfile *lf);
 
+/*
+ * logfile_defer - from now on Info lines and below wait in memory until
+ * logfile_flush_all; pending(arg) is called when a first line waits (a
+ * daemon's loop then flushes at the end of its turn). NULL: every line
+ * is written at once again (what waits is written first).
+ */
+void logfile_defer(void (*pending)(void *), void *arg);
+
+/* logfile_flush_all - write the lines that wait, in every file */
+void logfile_flush_all(void);
+
 /* logfile_level_name - "Info" etc. */
 const char *logfile_level_name(enum logfile_level level);
 
