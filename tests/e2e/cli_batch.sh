@@ -17,49 +17,13 @@ export TZ HOME
 unset MXGATE_HOME
 user=$(id -un)
 failed=0
-bgpid=""
 
 pass() { echo "PASS cli_batch/$1"; }
 fail() {
 	echo "FAIL cli_batch/$1: $2"
 	failed=1
 }
-# show FILE... - the evidence of a failure, indented, after the FAIL line
-show() {
-	for f in "$@"; do
-		[ -f "$f" ] && sed "s|^|    $(basename "$f"): |" "$f" | head -20
-	done
-}
-# wait_for FILE PATTERN - poll (10 s at most) until FILE holds PATTERN
-wait_for() {
-	i=0
-	while [ $i -lt 200 ]; do
-		grep -q -- "$2" "$1" 2>/dev/null && return 0
-		sleep 0.05
-		i=$((i + 1))
-	done
-	return 1
-}
-# a session A whose standard input we feed line by line through a fifo
-start_session() { # DIR NAME
-	rm -f "$out/$2.fifo"
-	mkfifo "$out/$2.fifo" || exit 2
-	"$MXSH" -D "$1" <"$out/$2.fifo" >"$out/$2.out" 2>"$out/$2.err" &
-	bgpid=$!
-	exec 3>"$out/$2.fifo"
-}
-end_session() { # -> $rc
-	exec 3>&-
-	wait "$bgpid"
-	rc=$?
-	bgpid=""
-}
-cleanup() {
-	exec 3>&- 2>/dev/null
-	[ -n "$bgpid" ] && kill "$bgpid" 2>/dev/null
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM HUP
+. "$(dirname "$0")/session.subr"
 
 # run NAME ARGS... - mxsh with stdin from /dev/null; $rc, $out/NAME.out/.err
 run() {
