@@ -17,6 +17,30 @@
  * DATA lines may be long but the message is bounded by the listener's
  * max_size (the rest is read and thrown away, then 552); twenty errors
  * end the session (Postfix hard_error_limit); idle time is bounded.
+ * Unread input is bounded by the read watermark (SMTPD_INPUT_MAX) and
+ * unread replies by SMTPD_OUTPUT_MAX: a client that pipelines commands
+ * without reading the replies is no longer read from until it has read
+ * them (Postfix and OpenSMTPD stop reading while output is blocked).
+ * Without that, one connection sending 3 M "EHLO x" took mxgated from
+ * 30 MB to 307 MB (issue 9). A pause is flow control at first: the
+ * kernel's socket buffers grow and take more while the client is not
+ * reading yet, so a client that pipelines a large batch and reads late
+ * is paused and resumed many times within a second. A pause during
+ * which no reply leaves for SMTPD_STALL seconds is the client not
+ * reading: that counts as one error and is logged. A paused session
+ * still ends at the idle timeout (the write timeout then).
+ *
+ * Recipients over the listener's max_rcpts get 452 4.5.3 and are not
+ * errors: the client is expected to send them in another transaction
+ * (RFC 5321 4.5.3.1.8); counting them dropped the session with 421 and
+ * lost the accepted recipients too (issue 9). Only an overshoot past
+ * SMTPD_RCPT_OVERSHOOT counts, as with Postfix's
+ * smtpd_recipient_overshoot_limit. "RCPT TO:<postmaster>" without a
+ * domain (RFC 5321 4.5.1) is accepted whatever the listener's domains
+ * and becomes postmaster@ the appliance's host name (sethostname), as
+ * Postfix appends its $myorigin ($myhostname by default): it is routed
+ * like any mail for that host (smtproutes: the name, a ".parent" entry
+ * or ALL).
  *
  * DATA is ended only by <CRLF>.<CRLF>: a "." line with a bare LF on
  * either side is content, so a message cannot be smuggled past a
@@ -51,6 +75,9 @@
 #define SMTPD_LINE_MAX 2048		/* command line, lenient (RFC: 512) */
 #define SMTPD_DATA_VECS 16		/* input chunks scanned per pass in DATA */
 #define SMTPD_INPUT_MAX (256 * 1024)	/* unread input held while a message commits */
+#define SMTPD_OUTPUT_MAX (64 * 1024)	/* unread replies before input stops being read */
+#define SMTPD_STALL 2			/* seconds a pause may last with no reply leaving */
+#define SMTPD_RCPT_OVERSHOOT 1000	/* 452s past max_rcpts before they count as errors */
 #define SMTPD_ERROR_LIMIT 20		/* errors before the session is dropped */
 #define SMTPD_TIMEOUT 300		/* seconds of silence allowed (RFC 5321 4.5.3.2.7) */
 #define SMTPD_CLOSE_POLLS 250		/* 20 ms checks for the last reply to leave (5 s) */
@@ -109,10 +136,14 @@ struct session {
 	int prev_cr;			/* DATA: the previous line ended with CRLF */
 	enum dstate dstate;		/* DATA: where scanning stands */
 	int hold;			/* replies wait for flush_out (inside process) */
+	int blocked;			/* replies unread: input paused until they leave */
+	struct event *stall;		/* blocked: checks that the replies still leave */
+	size_t stall_left;		/* replies not yet sent at the last check */
 	/* transaction */
 	int64_t mid;
 	char sender[SMTP_PATH_MAX + 1];
 	int nrcpts;
+	int overshoot;			/* RCPTs refused for max_rcpts so far */
 	struct srcpt *rcpts;
 	struct buf data;		/* message received so far */
 	int too_big;
@@ -127,7 +158,10 @@ struct smtpd {
 	int nsessions, committing, shutting_down;
 };
 
+static const struct timeval stall_tv = { SMTPD_STALL, 0 };
+
 static void session_read(struct bufferevent *bev, void *arg);
+static void session_write(struct bufferevent *bev, void *arg);
 static void session_event(struct bufferevent *bev, short what, void *arg);
 static void process(struct session *s);
 
@@ -164,6 +198,21 @@ flush_out(struct session *s)
 		bufferevent_enable(s->bev, EV_WRITE);
 }
 
+/* reply_v - queue one reply line; sent at once unless inside process() */
+static void
+reply_v(struct session *s, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
+
+static void
+reply_v(struct session *s, const char *fmt, va_list ap)
+{
+	struct evbuffer *out = bufferevent_get_output(s->bev);
+
+	evbuffer_add_vprintf(out, fmt, ap);
+	evbuffer_add(out, "\r\n", 2);
+	if (s->hold == 0)
+		flush_out(s);
+}
+
 /* reply - send one reply line; 4xx and 5xx count as errors */
 static void
 reply(struct session *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -171,17 +220,27 @@ reply(struct session *s, const char *fmt, ...) __attribute__((format(printf, 2, 
 static void
 reply(struct session *s, const char *fmt, ...)
 {
-	struct evbuffer *out = bufferevent_get_output(s->bev);
+	va_list ap;
+
+	if (fmt[0] == '4' || fmt[0] == '5')
+		s->errors++;
+	va_start(ap, fmt);
+	reply_v(s, fmt, ap);
+	va_end(ap);
+}
+
+/* reply_nocount - a 4xx that is no fault of the client's: not an error */
+static void
+reply_nocount(struct session *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void
+reply_nocount(struct session *s, const char *fmt, ...)
+{
 	va_list ap;
 
 	va_start(ap, fmt);
-	evbuffer_add_vprintf(out, fmt, ap);
+	reply_v(s, fmt, ap);
 	va_end(ap);
-	evbuffer_add(out, "\r\n", 2);
-	if (fmt[0] == '4' || fmt[0] == '5')
-		s->errors++;
-	if (s->hold == 0)
-		flush_out(s);
 }
 
 /* safe - escape peer text for a log line */
@@ -204,6 +263,7 @@ txn_reset(struct session *s, const char *why)
 	free(s->rcpts);
 	s->rcpts = NULL;
 	s->nrcpts = 0;
+	s->overshoot = 0;
 	s->mid = 0;
 	s->sender[0] = '\0';
 	buf_free(&s->data);
@@ -223,6 +283,8 @@ session_free(struct session *s)
 	gw_log(sd->gw, "ICID %lld close", (long long)s->icid);
 	if (s->closer)
 		event_free(s->closer);
+	if (s->stall)
+		event_free(s->stall);
 	if (s->bev)
 		bufferevent_free(s->bev);
 	TAILQ_REMOVE(&sd->sessions, s, link);
@@ -233,14 +295,21 @@ session_free(struct session *s)
 	free(s);
 }
 
+/* unsent - replies not yet given to the kernel, the TLS layer's included */
+static size_t
+unsent(struct session *s)
+{
+	struct bufferevent *u = bufferevent_get_underlying(s->bev);
+
+	return evbuffer_get_length(bufferevent_get_output(s->bev)) +
+	    (u ? evbuffer_get_length(bufferevent_get_output(u)) : 0);
+}
+
 /* flushed - nothing left to send, in the TLS layer's buffer either */
 static int
 flushed(struct session *s)
 {
-	struct bufferevent *u = bufferevent_get_underlying(s->bev);
-
-	return evbuffer_get_length(bufferevent_get_output(s->bev)) == 0 &&
-	    (u == NULL || evbuffer_get_length(bufferevent_get_output(u)) == 0);
+	return unsent(s) == 0;
 }
 
 /* close_check - free a closing session once its last reply is out (5 s at most) */
@@ -433,8 +502,8 @@ do_rcpt(struct session *s, const struct smtp_cmd *cmd)
 	struct gw *gw = s->sd->gw;
 	struct smtp_path path;
 	struct smtp_params params;
-	const char *err = NULL;
-	char t[400];
+	const char *err = NULL, *addr;
+	char t[400], pm[sizeof("postmaster@") + SMTP_DOMAIN_MAX];
 
 	if (s->state != SS_MAIL && s->state != SS_RCPT) {
 		reply(s, "503 5.5.1 Error: need MAIL command");
@@ -444,21 +513,39 @@ do_rcpt(struct session *s, const struct smtp_cmd *cmd)
 		reply(s, "%s", err);
 		return;
 	}
+	addr = path.addr;
 	if (s->nrcpts >= s->l->conf.max_rcpts) {
-		reply(s, "452 4.5.3 Error: too many recipients");
+		/*
+		 * RFC 5321 4.5.3.1.8: the client sends the rest in another
+		 * transaction. Not an error, or a client with max_rcpts + 20
+		 * recipients loses the accepted ones to 421 (issue 9); an
+		 * overshoot past SMTPD_RCPT_OVERSHOOT is (Postfix
+		 * smtpd_recipient_overshoot_limit).
+		 */
+		if (s->overshoot++ < SMTPD_RCPT_OVERSHOOT)
+			reply_nocount(s, "452 4.5.3 Error: too many recipients");
+		else
+			reply(s, "452 4.5.3 Error: too many recipients");
 		return;
 	}
-	if (s->l->conf.type == LISTENER_PUBLIC && !listener_accepts_domain(&s->l->conf, path.domain)) {
+	if (path.domain[0] == '\0' && strcasecmp(path.local, "postmaster") == 0) {
+		/* "<postmaster>" (RFC 5321 4.5.1): this host's postmaster, whatever the RAT */
+		str_copy(path.domain, gw->conf->hostname, sizeof(path.domain));
+		str_lower(path.domain);
+		(void)str_fmt(pm, sizeof(pm), "postmaster@%s", path.domain);	/* fits */
+		addr = pm;
+	} else if (s->l->conf.type == LISTENER_PUBLIC &&
+	    !listener_accepts_domain(&s->l->conf, path.domain)) {
 		gw_log(gw, "MID %lld ICID %lld To: <%s> Rejected by RAT", (long long)s->mid,
 		    (long long)s->icid, safe(path.addr, t, sizeof(t)));
 		reply(s, "550 5.7.1 <%s>: Relaying denied", safe(path.addr, t, sizeof(t)));
 		return;
 	}
 	s->rcpts = xrealloc(s->rcpts, sizeof(*s->rcpts) * (size_t)(s->nrcpts + 1));
-	s->rcpts[s->nrcpts].addr = str_dup(path.addr);
+	s->rcpts[s->nrcpts].addr = str_dup(addr);
 	s->rcpts[s->nrcpts].domain = str_dup(path.domain);
 	gw_log(gw, "MID %lld ICID %lld RID %d To: <%s>", (long long)s->mid, (long long)s->icid,
-	    s->nrcpts, safe(path.addr, t, sizeof(t)));
+	    s->nrcpts, safe(addr, t, sizeof(t)));
 	s->nrcpts++;
 	s->state = SS_RCPT;
 	reply(s, "250 2.1.5 Recipient ok");
@@ -529,11 +616,13 @@ do_starttls(struct session *s, const struct smtp_cmd *cmd)
 		return;
 	}
 	bufferevent_setwatermark(tb, EV_READ, 0, SMTPD_INPUT_MAX);
+	/* the TLS layer stops taking replies while the socket's own buffer is this full */
+	bufferevent_setwatermark(s->bev, EV_WRITE, 0, SMTPD_OUTPUT_MAX);
 	s->bev = tb;
 	s->tls = 1;
 	s->state = SS_HELO;	/* RFC 3207 4.2: forget everything, expect EHLO */
 	s->esmtp = 0;
-	bufferevent_setcb(tb, session_read, NULL, session_event, s);
+	bufferevent_setcb(tb, session_read, session_write, session_event, s);
 	bufferevent_set_timeouts(tb, &(struct timeval){ SMTPD_TIMEOUT, 0 },
 	    &(struct timeval){ SMTPD_TIMEOUT, 0 });
 	bufferevent_enable(tb, EV_READ | EV_WRITE);
@@ -735,6 +824,71 @@ data_input(struct session *s, struct evbuffer *in)
 		finish_data(s);
 }
 
+/* error_limit - past SMTPD_ERROR_LIMIT errors: 421 and close */
+static void
+error_limit(struct session *s)
+{
+	if (s->errors >= SMTPD_ERROR_LIMIT && s->state != SS_CLOSE) {
+		close_after_output(s);	/* first: see session_write */
+		reply(s, "421 4.7.0 %s Error: too many errors", s->sd->gw->conf->hostname);
+		gw_log(s->sd->gw, "ICID %lld dropped: too many errors", (long long)s->icid);
+	}
+}
+
+/*
+ * stall_check - a paused session, SMTPD_STALL seconds on: if no reply has
+ * left since the last check the client is not reading, which counts as
+ * one error (once per pause); else look again later.
+ */
+static void
+stall_check(evutil_socket_t fd, short what, void *arg)
+{
+	struct session *s = arg;
+	size_t left = unsent(s);
+
+	(void)fd;
+	(void)what;
+	if (!s->blocked || s->state == SS_CLOSE)
+		return;
+	if (left < s->stall_left) {
+		s->stall_left = left;
+		evtimer_add(s->stall, &stall_tv);
+		return;
+	}
+	s->errors++;
+	gw_log(s->sd->gw, "ICID %lld client does not read its replies: %zu bytes unread, "
+			  "input paused", (long long)s->icid, left);
+	error_limit(s);
+}
+
+/*
+ * replies_unread - are more than SMTPD_OUTPUT_MAX bytes of replies waiting
+ * for the client? Then input stops being read until they are gone:
+ * session_write resumes, stall_check counts a pause that lasts. What the
+ * kernel and, over TLS, the layer below hold is not counted: the TLS
+ * layer takes at most SMTPD_OUTPUT_MAX itself (its write high watermark,
+ * set in do_starttls).
+ */
+static int
+replies_unread(struct session *s)
+{
+	struct evbuffer *out = bufferevent_get_output(s->bev);
+
+	if (evbuffer_get_length(out) <= SMTPD_OUTPUT_MAX)
+		return 0;
+	flush_out(s);	/* inside process(): replies are still held */
+	if (evbuffer_get_length(out) <= SMTPD_OUTPUT_MAX)
+		return 0;
+	s->blocked = 1;
+	bufferevent_disable(s->bev, EV_READ);
+	if (s->stall == NULL)
+		s->stall = evtimer_new(s->sd->gw->base, stall_check, s);
+	s->stall_left = unsent(s);
+	if (s->stall)
+		evtimer_add(s->stall, &stall_tv);
+	return 1;
+}
+
 /* process_input - handle as much buffered input as the state allows */
 static void
 process_input(struct session *s)
@@ -746,6 +900,8 @@ process_input(struct session *s)
 		struct evbuffer_ptr eol;
 		size_t eol_len = 0, avail, n;
 
+		if (s->blocked || replies_unread(s))
+			break;
 		in = bufferevent_get_input(s->bev);
 		avail = evbuffer_get_length(in);
 		if (avail == 0)
@@ -778,11 +934,7 @@ process_input(struct session *s)
 			n--;
 		small[n] = '\0';
 		command(s, small, n);
-		if (s->errors >= SMTPD_ERROR_LIMIT && s->state != SS_CLOSE) {
-			reply(s, "421 4.7.0 %s Error: too many errors", s->sd->gw->conf->hostname);
-			gw_log(s->sd->gw, "ICID %lld dropped: too many errors", (long long)s->icid);
-			close_after_output(s);
-		}
+		error_limit(s);
 	}
 }
 
@@ -803,6 +955,29 @@ session_read(struct bufferevent *bev, void *arg)
 {
 	(void)bev;
 	process(arg);
+}
+
+/*
+ * session_write - the replies have left: a paused session reads again.
+ * Over TLS this can run inside reply() (the filter writes at once), so
+ * code that answers a paused session from outside process() and then
+ * closes it calls close_after_output first: a closing session is not
+ * resumed.
+ */
+static void
+session_write(struct bufferevent *bev, void *arg)
+{
+	struct session *s = arg;
+
+	if (!s->blocked || evbuffer_get_length(bufferevent_get_output(bev)) > 0)
+		return;
+	s->blocked = 0;
+	if (s->stall)
+		evtimer_del(s->stall);
+	if (s->state == SS_CLOSE || s->gone)
+		return;
+	bufferevent_enable(s->bev, EV_READ);
+	process(s);	/* what was read before the pause */
 }
 
 /* log_tls - "ICID n TLS success protocol ... cipher ..." once the handshake is done */
@@ -831,8 +1006,8 @@ session_event(struct bufferevent *bev, short what, void *arg)
 		gw_log(gw, "ICID %lld timed out", (long long)s->icid);
 		if (s->state == SS_COMMIT)
 			return;	/* the callback still holds the session */
+		close_after_output(s);	/* first: see session_write */
 		reply(s, "421 4.4.2 %s Error: timeout exceeded", gw->conf->hostname);
-		close_after_output(s);
 		return;
 	}
 	if (what & BEV_EVENT_ERROR) {
@@ -892,7 +1067,7 @@ on_accept(struct evconnlistener *evl, evutil_socket_t fd, struct sockaddr *sa, i
 	s->bev = bufferevent_socket_new(gw->base, fd, BEV_OPT_CLOSE_ON_FREE);
 	bufferevent_disable(s->bev, EV_WRITE);	/* on by default; flush_out writes */
 	bufferevent_setwatermark(s->bev, EV_READ, 0, SMTPD_INPUT_MAX);
-	bufferevent_setcb(s->bev, session_read, NULL, session_event, s);
+	bufferevent_setcb(s->bev, session_read, session_write, session_event, s);
 	bufferevent_set_timeouts(s->bev, &(struct timeval){ SMTPD_TIMEOUT, 0 },
 	    &(struct timeval){ SMTPD_TIMEOUT, 0 });
 	gw_log(gw, "New SMTP ICID %lld interface %s (%s) address %s reverse dns host unknown "
@@ -1048,9 +1223,9 @@ smtpd_shutdown(struct smtpd *sd)
 		next = TAILQ_NEXT(s, link);
 		if (s->state == SS_COMMIT || s->state == SS_CLOSE)
 			continue;	/* answered when durable / already closing */
-		reply(s, "421 4.3.2 %s Service shutting down", sd->gw->conf->hostname);
 		txn_reset(s, "Receiving aborted by shutdown");
-		close_after_output(s);
+		close_after_output(s);	/* first: see session_write */
+		reply(s, "421 4.3.2 %s Service shutting down", sd->gw->conf->hostname);
 	}
 }
 
