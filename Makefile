@@ -35,7 +35,7 @@ LIB_SRC := $(wildcard util/*.c store/*.c mail/*.c net/*.c)
 CLI_SRC := $(wildcard commands/*.c) $(filter-out shell/main.c,$(wildcard shell/*.c))
 DAEMON_SRC := $(filter-out daemon/main.c,$(wildcard daemon/*.c))
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
-HELPER_SRC := $(wildcard tests/helpers/*.c)
+HELPER_SRC := $(filter-out tests/helpers/netguard.c,$(wildcard tests/helpers/*.c))
 
 obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
 LIB_OBJ := $(call obj,$(LIB_SRC))
@@ -43,6 +43,7 @@ CLI_OBJ := $(call obj,$(CLI_SRC))
 DAEMON_OBJ := $(call obj,$(DAEMON_SRC))
 UNIT_BIN := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
 HELPER_BIN := $(patsubst tests/helpers/%.c,$(BUILD)/tests/%,$(HELPER_SRC))
+NETGUARD := $(BUILD)/tests/netguard.so
 
 MXSH := $(BUILD)/mxsh
 MXGATED := $(BUILD)/mxgated
@@ -51,7 +52,7 @@ PROGS := $(MXSH) $(if $(wildcard daemon/main.c),$(MXGATED))
 .PHONY: all run test fuzz fuzz-build bench install clean checksrc deps test-deps \
 	unit-bins asan
 
-all: $(PROGS) $(UNIT_BIN) $(HELPER_BIN)
+all: $(PROGS) $(UNIT_BIN) $(HELPER_BIN) $(NETGUARD)
 
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -85,6 +86,13 @@ $(BUILD)/tests/%: tests/helpers/%.c $(BUILD)/libmx.a
 	@echo "  LD      $@"
 	@$(CC) $(ALL_CFLAGS) -o $@ $< $(BUILD)/libmx.a $(LDLIBS)
 
+# The tests' LD_PRELOAD guard (tests/helpers/netguard.c): never built with
+# sanitizers, since it is preloaded into uninstrumented programs too.
+$(NETGUARD): tests/helpers/netguard.c
+	@mkdir -p $(dir $@)
+	@echo "  LD      $@"
+	@$(CC) -std=c11 $(WARN) $(CFLAGS) -fPIC -shared -o $@ $< -ldl
+
 asan:
 	$(MAKE) BUILD=build/asan SAN=1 all
 
@@ -98,8 +106,10 @@ TEST_PKGS := $(BUILD_PKGS) clang libclang-rt-14-dev sqlite3 tmux openssl postfix
 deps:
 	@sh .ci/deps $(BUILD_PKGS)
 
+# the tests start mxgated as root: it runs as the account mxgate
 test-deps:
 	@sh .ci/deps $(TEST_PKGS)
+	@sh daemon/account.sh
 
 DATA ?= ./var
 
@@ -108,6 +118,7 @@ DATA ?= ./var
 # starts in the background unless it already runs, then the shell opens.
 run: deps
 	@$(MAKE) --no-print-directory all
+	@[ "$$(id -u)" != 0 ] || sh daemon/account.sh
 	@mkdir -p $(DATA) && chmod 700 $(DATA)
 	@$(MXSH) -D $(DATA) -c 'listenerconfig print' 2>/dev/null | grep -q 'SMTP TCP Port' || \
 		$(MXSH) -D $(DATA) -e -c 'listenerconfig new IncomingMail ip=127.0.0.1 port=2525 type=public domains=@localhost.localdomain' \
@@ -170,7 +181,9 @@ bench: test-deps
 
 MANPAGES := $(wildcard man/man1/*.1 man/man8/*.8)
 
+# the account mxgated runs as is made on this machine, not in a DESTDIR staging tree
 install: all
+	$(if $(DESTDIR),,sh daemon/account.sh)
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/sbin \
 		$(DESTDIR)$(PREFIX)/share/man/man1 $(DESTDIR)$(PREFIX)/share/man/man8
 	install -m 0755 $(MXSH) $(DESTDIR)$(PREFIX)/bin/mxsh

@@ -8,6 +8,13 @@
 # "N passed, N failed" and exits non-zero on any failure.
 #
 # TESTS=pattern limits the run to tests whose name contains pattern.
+#
+# Nothing a test runs may reach past this machine: every test program runs
+# with BUILD/tests/netguard.so preloaded (tests/helpers/netguard.c), which
+# refuses any connection or datagram to an address outside 127.0.0.0/8 and
+# ::1 and records it in the test's guard file, TEST_OUT/NAME.netguard. Each
+# recorded line is a FAIL of that test, and any guard file under TEST_OUT
+# with lines fails the run, whoever started the program that wrote it.
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top" || exit 2
 out=$top/tests/out
@@ -31,15 +38,51 @@ count() {
 $(grep '^FAIL ' "$1" | sed "s|^|  [$4] |")"
 }
 
-# run LABEL LOG CMD... - run one test program, echo its result lines
+# guard_fail NAME GUARD-FILE - a FAIL line per distinct record (ten at most)
+guard_fail() {
+	awk -v name="$1" -v file="$2" '
+	!($0 in n) { o[++k] = $0 }
+	{ n[$0]++ }
+	END {
+		for (i = 1; i <= k && i <= 10; i++)
+			printf "FAIL %s: sent off this machine: %s%s\n", name, o[i],
+			    (n[o[i]] > 1 ? " (" n[o[i]] " times)" : "")
+		if (k > 10)
+			printf "FAIL %s: and %d more in %s\n", name, k - 10, file
+	}' "$2"
+}
+
+# run LABEL LOG CMD... - run one test program under the guard, echo its
+# result lines; records in its guard file the test did not report
+# itself (lib.subr's t_done does) become FAIL lines here
 run() {
 	label=$1 log=$2
 	shift 2
 	case "$label" in *"${TESTS:-}"*) ;; *) return ;; esac
-	"$@" >"$log" 2>&1
+	guard="$TEST_OUT/$(echo "$label" | tr / _).netguard"
+	rm -f "$guard"
+	LD_PRELOAD="$netguard${LD_PRELOAD:+ $LD_PRELOAD}" MXGATE_NETGUARD="$guard" \
+		"$@" >"$log" 2>&1
 	rc=$?
+	if [ -s "$guard" ] && ! grep -q '^FAIL [^ ]*netguard: ' "$log"; then
+		guard_fail "$label/netguard" "$guard" >>"$log"
+	fi
 	grep -E '^(PASS|FAIL) ' "$log"
 	count "$log" "$label" "$rc" "$bname"
+}
+
+# guard_sweep LOG - FAIL every guard file under TEST_OUT with lines that
+# no test reported: a program started with its own MXGATE_NETGUARD
+guard_sweep() {
+	: >"$1"
+	find "$TEST_OUT" -name '*.netguard' -size +0 2>/dev/null | sort |
+	while read -r g; do
+		l=$out/$bname.$(basename "$g" .netguard).log
+		[ -f "$l" ] && grep -q '^FAIL [^ ]*netguard: ' "$l" && continue
+		guard_fail "netguard${g#"$TEST_OUT"}" "$g"
+	done >>"$1"
+	grep -E '^(PASS|FAIL) ' "$1"
+	count "$1" guard 0 "$bname"
 }
 
 for b in "$@"; do
@@ -51,8 +94,16 @@ for b in "$@"; do
 	# only this build's results: runs against other builds may be going on
 	rm -rf "$out/$bname" "$out/$bname".*
 	mkdir -p "$UNIT_TMP" "$TEST_OUT"
-	export ASAN_OPTIONS="detect_leaks=1:abort_on_error=0:exitcode=99"
+	# verify_asan_link_order=0: netguard.so comes before the ASan runtime
+	export ASAN_OPTIONS="detect_leaks=1:abort_on_error=0:exitcode=99:verify_asan_link_order=0"
 	export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1:exitcode=98"
+	netguard=$top/$b/tests/netguard.so
+	if [ ! -f "$netguard" ]; then
+		echo "FAIL guard: $b/tests/netguard.so not built (make BUILD=$b all)" |
+			tee "$out/$bname.guard.log"
+		count "$out/$bname.guard.log" guard 1 "$bname"
+		continue
+	fi
 	for t in "$b"/tests/test_*; do
 		[ -x "$t" ] || continue
 		n=$(basename "$t")
@@ -63,6 +114,7 @@ for b in "$@"; do
 		n=$(basename "$(dirname "$t")")/$(basename "$t" .sh)
 		run "$n" "$out/$bname.$(echo "$n" | tr / _).log" sh "$t"
 	done
+	guard_sweep "$out/$bname.guard.log"
 done
 
 if [ -f tests/fuzz/run.sh ] && [ -z "${NO_FUZZ:-}" ]; then

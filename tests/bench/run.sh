@@ -29,6 +29,13 @@
 # BENCH_KEEP=1 keeps the scratch directory (logs, configurations);
 # BENCH_MAIL_ONLY=1 stops after the mail runs (no idle-connection and
 # log-tool measurements).
+#
+# Nothing leaves this machine: mxsh and mxgated run under the tests'
+# network guard (BUILD/tests/netguard.so), which refuses a connection or
+# datagram to any address outside 127.0.0.0/8 and ::1 and records it in
+# $W/netguard; a record fails the benchmark. Every domain is routed, and
+# mxgated's DNS goes to a closed loopback port (a bounce to source.test
+# fails there); Postfix hands anything unrouted to its error transport.
 set -u
 top=$(cd "$(dirname "$0")/../.." && pwd)
 B=${1:-build}
@@ -37,15 +44,26 @@ MXSH=$B/mxsh
 MXGATED=$B/mxgated
 TLSSINK=$B/tests/tlssink
 PY=/usr/bin/python3
+NETGUARD=$B/tests/netguard.so
+[ -f "$NETGUARD" ] || { echo "bench: no $NETGUARD (make all)"; exit 1; }
+export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0"
 W=$(mktemp -d /tmp/mxgate-bench.XXXXXX)
 chmod 755 "$W"
+NG=$W/netguard
 PIDS=""
 PFDIRS=""
 cleanup() {
+	rc=$?
 	for p in $PIDS $(cat "$W"/pids.* 2>/dev/null); do kill "$p" 2>/dev/null; done
 	for d in $PFDIRS; do postfix -c "$d/etc" stop >/dev/null 2>&1; done
 	sleep 0.5
+	if [ -s "$NG" ]; then
+		echo "bench: FAIL netguard: mxsh or mxgated sent off this machine:"
+		sed 's/^/  /' "$NG"
+		rc=1
+	fi
 	if [ -n "${BENCH_KEEP:-}" ]; then echo "bench: kept $W"; else rm -rf "$W"; fi
+	exit $rc
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM	# then cleanup, once, on the way out
@@ -147,13 +165,15 @@ N2=${BENCH_N2:-2000}
 # ------------------------------------------------------------ mxgated
 GP=$(port)
 GS=$(port)
+NODNS=$(port)		# closed: mxgated's DNS, never answered
 G=$W/gw
-"$MXSH" -D "$G" -e \
+LD_PRELOAD=$NETGUARD MXGATE_NETGUARD=$NG "$MXSH" -D "$G" -e \
 	-c "listenerconfig new bench ip=127.0.0.1 port=$GP type=public domains=@bench.test max_conns=2000 max_size=20000000" \
 	-c "smtproutes new bench.test 127.0.0.1:$GS" \
 	-c "destconfig edit default tls=no" \
+	-c "dnsconfig servers=127.0.0.1:$NODNS timeout=1" \
 	-c "commit bench" >/dev/null || { echo "bench: mxsh setup failed"; exit 1; }
-"$MXGATED" -D "$G" -f >"$W/gw.out" 2>&1 &
+LD_PRELOAD=$NETGUARD MXGATE_NETGUARD=$NG "$MXGATED" -D "$G" -f >"$W/gw.out" 2>&1 &
 GPID=$!
 PIDS="$PIDS $GPID"
 wait_port "$GP" || { echo "bench: mxgated did not start"; cat "$W/gw.out"; exit 1; }
@@ -179,6 +199,7 @@ mydestination =
 mynetworks = 127.0.0.0/8
 relay_domains = bench.test
 transport_maps = inline:{ $tr }
+default_transport = error:5.3.0 bench: only routed domains, nothing leaves this machine
 smtp_tls_security_level = none
 smtpd_tls_security_level = none
 maillog_file = $d/maillog
@@ -309,16 +330,17 @@ JGP=$(port)
 JGS=$(port)
 GJ=$W/gwj
 GJPID=
-if [ "$JOK" = 1 ] && "$MXSH" -D "$GJ" -e \
+if [ "$JOK" = 1 ] && LD_PRELOAD=$NETGUARD MXGATE_NETGUARD=$NG "$MXSH" -D "$GJ" -e \
 	-c "listenerconfig new bench ip=127.0.0.1 port=$JGP type=public domains=@bench.test max_conns=2000 max_size=20000000" \
 	-c "smtproutes new bench.test 127.0.0.1:$JGS" \
 	-c "smtproutes new intake.test 127.0.0.1:$TP" \
 	-c "destconfig edit default tls=no" \
+	-c "dnsconfig servers=127.0.0.1:$NODNS timeout=1" \
 	-c "certconfig cafile $K/ca.pem" \
 	-c "tdcconfig setup enable=yes intake_address=journal@intake.test" \
 	-c "policyconfig incoming edit DEFAULT tdc=global" \
 	-c "commit bench journaling" >"$W/gwj.setup.out" 2>&1; then
-	"$MXGATED" -D "$GJ" -f >"$W/gwj.out" 2>&1 &
+	LD_PRELOAD=$NETGUARD MXGATE_NETGUARD=$NG "$MXGATED" -D "$GJ" -f >"$W/gwj.out" 2>&1 &
 	GJPID=$!
 	PIDS="$PIDS $GJPID"
 	wait_port "$JGP" || { echo "bench: journaling: mxgated did not start"; cat "$W/gwj.out"; JOK=0; }
