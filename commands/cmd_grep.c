@@ -19,6 +19,9 @@
  * With -t the current file is followed afterwards (across rollovers) until
  * Ctrl-C, or, in batch mode, until the input stream has a line or ends
  * (cli_wait), so a script never waits forever.
+ * Files are opened relative to the log's directory, never through a
+ * symbolic link and only if regular (util/fsutil.h): a link planted in a
+ * log directory does not make a root shell print what it points to.
  *
  * DIAGNOSTICS: one error line and CMD_ERROR for an unknown log, a bad
  * expression, a bad -C count, bad arguments, a file pattern that selects
@@ -34,6 +37,7 @@
 
 #include "commands/cmd.h"
 #include "mail/logsub.h"
+#include "util/fsutil.h"
 #include "util/linegrep.h"
 #include "util/logset.h"
 #include "util/str.h"
@@ -350,13 +354,16 @@ now_ms(void)
  * truncated in place is read again from its start.
  */
 static enum cmd_ret
-follow(struct cli *c, struct linegrep_scan *s, struct grep_out *o, const char *path, int fd)
+follow(struct cli *c, struct linegrep_scan *s, struct grep_out *o, const char *dir,
+    const char *name, int fd)
 {
-	char *cause = NULL;
+	char *cause = NULL, *path = str_printf("%s/%s", dir, name);
 	long long quiet = 0;	/* rolled over: when the old file last grew */
-	int r;
+	int r, dirfd = fs_open_dir(dir, 0);
+	enum cmd_ret ret = CMD_OK;
 
-	if (fd < 0 && (fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY)) >= 0)
+	if (fd < 0 && dirfd >= 0 &&
+	    (fd = fs_openat(dirfd, name, O_RDONLY | O_CLOEXEC | O_NOCTTY, 0)) >= 0)
 		lseek(fd, 0, SEEK_END);	/* not searched: only what comes from now on */
 	for (;;) {
 		struct stat now, held;
@@ -366,7 +373,9 @@ follow(struct cli *c, struct linegrep_scan *s, struct grep_out *o, const char *p
 		if (c->stopped || cli_wait(c, GREP_FOLLOW_MS))
 			break;
 		if (fd < 0) {
-			fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+			if (dirfd < 0 && (dirfd = fs_open_dir(dir, 0)) < 0)
+				continue;	/* the log has no directory yet */
+			fd = fs_openat(dirfd, name, O_RDONLY | O_CLOEXEC | O_NOCTTY, 0);
 			if (fd < 0)
 				continue;	/* the log has no file yet */
 		}
@@ -388,7 +397,8 @@ follow(struct cli *c, struct linegrep_scan *s, struct grep_out *o, const char *p
 		}
 		if (fstat(fd, &held) < 0)
 			break;
-		if (stat(path, &now) < 0 || now.st_ino != held.st_ino || now.st_dev != held.st_dev) {
+		if (fstatat(dirfd, name, &now, AT_SYMLINK_NOFOLLOW) < 0 || now.st_ino != held.st_ino ||
+		    now.st_dev != held.st_dev) {
 			quiet = now_ms();	/* rolled over */
 		} else if (now.st_size < lseek(fd, 0, SEEK_CUR)) {
 			if ((r = linegrep_scan_end(s, &cause)) != 0)
@@ -398,20 +408,23 @@ follow(struct cli *c, struct linegrep_scan *s, struct grep_out *o, const char *p
 	}
 	if (fd >= 0)
 		close(fd);
+	if (dirfd >= 0)
+		close(dirfd);
 	out_flush(o);
 	if (cause)
-		return scan_fail(c, path, cause);
-	return CMD_OK;
+		ret = scan_fail(c, path, cause);
+	free(path);
+	return ret;
 }
 
-/* open_log - open a file of the log; -1 if it is gone, or with the error printed and *ret set */
+/* open_log - open file i of the log; -1 if it is gone, or with the error printed and *ret set */
 static int
-open_log(struct cli *c, const char *path, enum cmd_ret *ret)
+open_log(struct cli *c, const struct logset *set, int i, enum cmd_ret *ret)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	int fd = fs_openat(set->dirfd, set->f[i].name, O_RDONLY | O_CLOEXEC | O_NOCTTY, 0);
 
 	if (fd < 0 && errno != ENOENT) {
-		cli_error(c, "Cannot read %s: %s", path, strerror(errno));
+		cli_error(c, "Cannot read %s: %s", set->f[i].path, fs_strerror(errno));
 		*ret = CMD_ERROR;
 	}
 	if (fd >= 0)
@@ -440,7 +453,7 @@ has_files(const char *dir, const char *prefix)
 static enum cmd_ret
 search(struct cli *c, const struct grep_req *r)
 {
-	char dir[4096], prefix[64], *cause = NULL, *curpath;
+	char dir[4096], prefix[64], *cause = NULL, *curname;
 	struct logset set;
 	struct linegrep *g;
 	struct linegrep_scan *s;
@@ -479,7 +492,7 @@ search(struct cli *c, const struct grep_req *r)
 	 */
 	fds = xcalloc((size_t)set.n + 1, sizeof(*fds));
 	for (int i = 0; i < set.n; i++)
-		fds[i] = set.f[i].current ? open_log(c, set.f[i].path, &ret) : -2;
+		fds[i] = set.f[i].current ? open_log(c, &set, i, &ret) : -2;
 	o = xmalloc(sizeof(*o));
 	o->c = c;
 	o->n = 0;
@@ -492,7 +505,7 @@ search(struct cli *c, const struct grep_req *r)
 		int rc;
 
 		if (fds[i] == -2)
-			fds[i] = open_log(c, set.f[i].path, &ret);
+			fds[i] = open_log(c, &set, i, &ret);
 		if (fds[i] < 0)
 			continue;	/* rolled away or pruned since it was listed */
 		rc = linegrep_scan_fd(s, fds[i], &cause);
@@ -515,10 +528,10 @@ search(struct cli *c, const struct grep_req *r)
 	free(fds);
 	out_flush(o);
 	if (ret == CMD_OK && r->tail && !stopped && !cli_interrupted(c)) {
-		curpath = str_printf("%s/%s.current", dir, prefix);
-		ret = follow(c, s, o, curpath, curfd);
+		curname = str_printf("%s.current", prefix);
+		ret = follow(c, s, o, dir, curname, curfd);
 		curfd = -1;
-		free(curpath);
+		free(curname);
 	}
 	if (curfd >= 0)
 		close(curfd);

@@ -5,16 +5,21 @@
  * current file is renamed PREFIX.@YYYYMMDDTHHMMSS.s and a new one begun;
  * rolled files beyond the subscription's keep are removed at once. A
  * daemon writing the log notices within a second and follows; this
- * shell's own cli_logs-type files follow at once.
+ * shell's own cli_logs-type files follow at once. Files are renamed and
+ * removed relative to the log's directory, which is opened without
+ * following a symbolic link (util/logfile.c, util/fsutil.h).
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "commands/cmd.h"
 #include "mail/logsub.h"
 #include "store/store.h"
+#include "util/fsutil.h"
 #include "util/logfile.h"
 #include "util/str.h"
 
@@ -35,20 +40,25 @@ roll(struct cli *c, const struct logsub *s)
 		r = logfile_rollover(own);
 	} else {
 		struct stat sb;
-		char *path = str_printf("%s/logs/%s/%s.current", store_dir(c->st), s->name,
-		    logsub_prefix(s->type));
+		char *cur = str_printf("%s.current", logsub_prefix(s->type));
+		int dfd, missing;
 
 		/*
 		 * Nothing written yet: nothing to roll, and no directory made
 		 * here (made by root, the daemon's user could not write it).
 		 */
-		r = stat(path, &sb);
-		free(path);
-		if (r < 0 && errno == ENOENT) {
+		dir = str_printf("%s/logs/%s", store_dir(c->st), s->name);
+		dfd = fs_open_dir(dir, 0);
+		r = dfd < 0 ? -1 : fstatat(dfd, cur, &sb, AT_SYMLINK_NOFOLLOW);
+		missing = r < 0 && errno == ENOENT;
+		if (dfd >= 0)
+			close(dfd);
+		free(cur);
+		if (missing) {
+			free(dir);
 			cli_printf(c, "Log %s rolled over.\n", s->name);
 			return 0;
 		}
-		dir = str_printf("%s/logs/%s", store_dir(c->st), s->name);
 		lf = logfile_open(dir, logsub_prefix(s->type), &cause);
 		free(dir);
 		if (lf == NULL) {

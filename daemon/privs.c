@@ -1,72 +1,197 @@
 /*
- * privs.c - drop root, keep CAP_NET_BIND_SERVICE.
+ * privs.c - mxgated started as root becomes the account mxgate.
  *
- * DIAGNOSTICS: -1 with a malloc'd cause; the daemon refuses to go on as
- * root when the switch fails.
+ * privs_drop runs first, before anything in the data directory is opened
+ * (issue 9: the daemon used to open its logs, stores and pid file as
+ * root, and so followed links the daemon's account had planted there):
+ *
+ *   1. the data directory is opened (util/fsutil.h: made 0700 if missing;
+ *      no link is followed below a directory another user can write),
+ *      given to mxgate and made 0700, and what it holds is handed over by
+ *      a walk of descriptors: a directory or a regular file is changed
+ *      through an O_PATH descriptor of itself (fchownat AT_EMPTY_PATH),
+ *      never by its path; a symbolic link is neither followed nor changed;
+ *      a regular file with another hard link is left as it is, and named
+ *      on stderr, for it may be a root file linked in by the account;
+ *   2. the capability bounding set is cut to CAP_NET_BIND_SERVICE, so no
+ *      later exec can bring another capability back;
+ *   3. groups, gid and uid become mxgate's, CAP_NET_BIND_SERVICE kept so
+ *      that a listener below port 1024 committed later can still be bound;
+ *   4. PR_SET_NO_NEW_PRIVS; and root must not be regainable.
+ *
+ * There is no fallback to nobody: an account that other services share
+ * could write into the data directory (daemon/account.sh makes mxgate;
+ * make install and make run call it).
+ *
+ * DIAGNOSTICS: -1 with a malloc'd one-line cause; the daemon does not
+ * start as root when anything fails. Files left as they are: a warning
+ * line each on stderr.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <grp.h>
 #include <linux/capability.h>
 #include <pwd.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
 #include "daemon/privs.h"
+#include "util/fsutil.h"
 #include "util/str.h"
 
-static uid_t chown_uid;
-static gid_t chown_gid;
+/* Directory levels walked at most below the data directory. */
+#define PRIVS_DEPTH_MAX 32
 
-/* give - nftw callback: hand one file of the data directory over */
+/* give_tree - hand what the directory dfd (path, for messages) holds to uid:gid */
 static int
-give(const char *path, const struct stat *sb, int type, struct FTW *ftw)
+give_tree(int dfd, const char *path, uid_t uid, gid_t gid, int depth, char **cause)
 {
-	(void)sb;
-	(void)type;
-	(void)ftw;
-	if (lchown(path, chown_uid, chown_gid) < 0)
+	int dup = fcntl(dfd, F_DUPFD_CLOEXEC, 0), rc = 0;
+	DIR *d = dup < 0 ? NULL : fdopendir(dup);
+	struct dirent *e;
+
+	if (d == NULL) {
+		*cause = str_printf("cannot read %s: %s", path, strerror(errno));
+		if (dup >= 0)
+			close(dup);
 		return -1;
-	return 0;
+	}
+	while (rc == 0 && (e = readdir(d)) != NULL) {
+		struct stat st;
+		char *sub;
+		int fd;
+
+		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+			continue;
+		sub = str_printf("%s/%s", path, e->d_name);
+		/* the entry itself, never what a link names */
+		fd = openat(dfd, e->d_name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+		if (fd < 0 || fstat(fd, &st) < 0) {
+			if (errno != ENOENT) {	/* gone meanwhile: nothing to hand over */
+				*cause = str_printf("cannot look at %s: %s", sub, strerror(errno));
+				rc = -1;
+			}
+		} else if (S_ISLNK(st.st_mode)) {
+			fprintf(stderr, "mxgated: warning: %s is a symbolic link: neither followed "
+					"nor handed over\n", sub);
+		} else if (!S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode)) {
+			fprintf(stderr, "mxgated: warning: %s is not a file or a directory: left "
+					"as it is\n", sub);
+		} else if (S_ISREG(st.st_mode) && st.st_nlink > 1) {
+			fprintf(stderr, "mxgated: warning: %s has %lu hard links: not handed over "
+					"(it may be another file linked in)\n", sub,
+			    (unsigned long)st.st_nlink);
+		} else if ((st.st_uid != uid || st.st_gid != gid) &&
+		    fchownat(fd, "", uid, gid, AT_EMPTY_PATH) < 0) {
+			*cause = str_printf("cannot hand %s over: %s", sub, strerror(errno));
+			rc = -1;
+		} else if (S_ISDIR(st.st_mode)) {
+			/* the directory just handed over, reopened through its own descriptor */
+			int sfd = openat(fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+			if (depth >= PRIVS_DEPTH_MAX) {
+				*cause = str_printf("cannot hand %s over: more than %d levels deep", sub,
+				    PRIVS_DEPTH_MAX);
+				rc = -1;
+			} else if (sfd < 0) {
+				*cause = str_printf("cannot read %s: %s", sub, strerror(errno));
+				rc = -1;
+			} else {
+				rc = give_tree(sfd, sub, uid, gid, depth + 1, cause);
+			}
+			if (sfd >= 0)
+				close(sfd);
+		}
+		if (fd >= 0)
+			close(fd);
+		free(sub);
+	}
+	closedir(d);
+	return rc;
+}
+
+/* give_dir - the data directory to uid:gid, mode 0700, and all it holds */
+static int
+give_dir(const char *dir, uid_t uid, gid_t gid, char **cause)
+{
+	int dfd = fs_open_dir(dir, 0700), rc = -1;
+	struct stat st;
+
+	if (dfd < 0) {
+		*cause = str_printf("cannot open the data directory %s: %s", dir, fs_strerror(errno));
+		return -1;
+	}
+	if (fstat(dfd, &st) < 0 || ((st.st_uid != uid || st.st_gid != gid) &&
+					  fchown(dfd, uid, gid) < 0) ||
+	    ((st.st_mode & 07777) != 0700 && fchmod(dfd, 0700) < 0))
+		*cause = str_printf("cannot hand %s over: %s", dir, strerror(errno));
+	else
+		rc = give_tree(dfd, dir, uid, gid, 0, cause);
+	close(dfd);
+	return rc;
+}
+
+/* cut_bounding_set - every capability but CAP_NET_BIND_SERVICE out of the bounding set */
+static int
+cut_bounding_set(char **cause)
+{
+	for (int cap = 0;; cap++) {
+		int r = prctl(PR_CAPBSET_READ, cap, 0, 0, 0);
+
+		if (r < 0)
+			return 0;	/* EINVAL: past the last capability this kernel knows */
+		if (r == 1 && cap != CAP_NET_BIND_SERVICE && prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0) {
+			*cause = str_printf("cannot drop capability %d from the bounding set: %s", cap,
+			    strerror(errno));
+			return -1;
+		}
+	}
 }
 
 int
 privs_drop(const char *dir, char **cause)
 {
-	struct passwd *pw;
 	struct __user_cap_header_struct hdr = { _LINUX_CAPABILITY_VERSION_3, 0 };
 	struct __user_cap_data_struct data[2];
+	struct passwd *pw;
+	uid_t uid;
+	gid_t gid;
 
 	if (geteuid() != 0)
 		return 0;
-	pw = getpwnam("mxgate");
-	if (pw == NULL)
-		pw = getpwnam("nobody");
-	if (pw == NULL) {
-		*cause = str_dup("running as root and neither user mxgate nor nobody exists");
+	pw = getpwnam(PRIVS_USER);
+	if (pw == NULL || pw->pw_uid == 0) {
+		*cause = str_printf("started as root, but there is no unprivileged user %s to run "
+				    "as: create it with 'sh daemon/account.sh' as root (make install "
+				    "does)",
+		    PRIVS_USER);
 		return -1;
 	}
-	chown_uid = pw->pw_uid;
-	chown_gid = pw->pw_gid;
-	if (nftw(dir, give, 16, FTW_PHYS) < 0) {
-		*cause = str_printf("cannot hand %s to user %s: %s", dir, pw->pw_name,
-		    strerror(errno));
+	uid = pw->pw_uid;
+	gid = pw->pw_gid;
+	if (give_dir(dir, uid, gid, cause) < 0 || cut_bounding_set(cause) < 0)
 		return -1;
-	}
 	if (prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0 || setgroups(0, NULL) < 0 ||
-	    setresgid(pw->pw_gid, pw->pw_gid, pw->pw_gid) < 0 ||
-	    setresuid(pw->pw_uid, pw->pw_uid, pw->pw_uid) < 0) {
-		*cause = str_printf("cannot switch to user %s: %s", pw->pw_name, strerror(errno));
+	    setresgid(gid, gid, gid) < 0 || setresuid(uid, uid, uid) < 0) {
+		*cause = str_printf("cannot switch to user %s: %s", PRIVS_USER, strerror(errno));
 		return -1;
 	}
 	memset(data, 0, sizeof(data));
 	data[0].effective = data[0].permitted = 1u << CAP_NET_BIND_SERVICE;
 	if (syscall(SYS_capset, &hdr, data) < 0) {
 		*cause = str_printf("cannot keep CAP_NET_BIND_SERVICE: %s", strerror(errno));
+		return -1;
+	}
+	prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0);
+	prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);	/* none: a kernel without them has none */
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) {
+		*cause = str_printf("cannot set no_new_privs: %s", strerror(errno));
 		return -1;
 	}
 	if (setuid(0) == 0) {

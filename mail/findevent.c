@@ -23,6 +23,10 @@
  * The scan stops once every member is finished and every connection of
  * the message closed: nothing after can belong.
  *
+ * The log's files are opened relative to the listing's directory
+ * descriptor, never through a symbolic link and only if regular
+ * (util/fsutil.h, issue 9).
+ *
  * DIAGNOSTICS: -1 with a one-line cause when a file cannot be read.
  */
 #define PCRE2_CODE_UNIT_WIDTH 8
@@ -38,6 +42,7 @@
 
 #include "mail/findevent.h"
 #include "mail/logindex.h"
+#include "util/fsutil.h"
 #include "util/lineread.h"
 #include "util/str.h"
 
@@ -427,7 +432,7 @@ gc(const char *dir, const char *prefix)
 	for (int i = 0; i < all.n; i++) {
 		struct stat st;
 
-		if (stat(all.f[i].path, &st) == 0)
+		if (fstatat(all.dirfd, all.f[i].name, &st, AT_SYMLINK_NOFOLLOW) == 0)
 			inos[n++] = (unsigned long long)st.st_ino;
 	}
 	/* a listing that raced a rollover may miss a file: then keep everything */
@@ -468,7 +473,7 @@ findevent_open(const char *dir, const char *prefix, const struct logset *set, in
 	fe->src = xcalloc((size_t)set->n + 1, sizeof(*fe->src));
 	for (int i = 0; i < set->n; i++) {
 		struct stat st;
-		int fd = open(set->f[i].path, O_RDONLY | O_CLOEXEC);
+		int fd = fs_openat(set->dirfd, set->f[i].name, O_RDONLY | O_CLOEXEC, 0);
 
 		if (fd < 0 || fstat(fd, &st) < 0) {
 			int e = errno;
@@ -478,7 +483,7 @@ findevent_open(const char *dir, const char *prefix, const struct logset *set, in
 			findevent_close(fe);
 			if (e == ENOENT)
 				return 1;
-			*cause = str_printf("cannot read %s: %s", set->f[i].name, strerror(e));
+			*cause = str_printf("cannot read %s: %s", set->f[i].name, fs_strerror(e));
 			return -1;
 		}
 		fe->f[fe->n].path = str_dup(set->f[i].path);

@@ -31,6 +31,13 @@
  * offset 0, the segment that reaches furthest, and so on; segments left
  * over (superseded by a merge) are removed.
  *
+ * DIR/.index is reached through a descriptor of DIR opened without
+ * following a symbolic link below the data directory (util/fsutil.h) and
+ * is itself never a link; segment files are opened, renamed and removed
+ * relative to it, and only regular ones are read (issue 9: a root shell
+ * must not write or remove files where a link planted by the daemon's
+ * account points).
+ *
  * DIAGNOSTICS: logindex_open fails only when a log file cannot be read;
  * an index that cannot be written is reported as 1 (scan instead); a
  * damaged segment is removed and rebuilt, not reported.
@@ -48,6 +55,7 @@
 #include <unistd.h>
 
 #include "mail/logindex.h"
+#include "util/fsutil.h"
 #include "util/lineread.h"
 #include "util/str.h"
 
@@ -479,7 +487,7 @@ struct seg {
 	unsigned char *base;		/* the bytes */
 	size_t len;
 	int mapped;			/* munmap, else free */
-	char *path;			/* its file; NULL in memory */
+	char *name;			/* its file in DIR/.index; NULL in memory */
 	uint64_t h[HDR_WORDS];		/* the header */
 	int fences_ok;			/* the fences' hash was checked */
 	int vals_ok[NTABLES];		/* each values table's hash was checked */
@@ -492,7 +500,7 @@ seg_free(struct seg *s)
 		munmap(s->base, s->len);
 	else
 		free(s->base);
-	free(s->path);
+	free(s->name);
 	memset(s, 0, sizeof(*s));
 }
 
@@ -523,11 +531,11 @@ seg_check(struct seg *s)
 	return end == s->len ? 0 : -1;
 }
 
-/* seg_map - map a segment file; 0 or -1 (unreadable or malformed) */
+/* seg_map - map the segment file name of the directory ifd; 0 or -1 (unreadable or malformed) */
 static int
-seg_map(struct seg *s, const char *path)
+seg_map(struct seg *s, int ifd, const char *name)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	int fd = fs_openat(ifd, name, O_RDONLY | O_CLOEXEC, 0);
 	struct stat st;
 	void *p;
 
@@ -545,7 +553,7 @@ seg_map(struct seg *s, const char *path)
 	s->base = p;
 	s->len = (size_t)st.st_size;
 	s->mapped = 1;
-	s->path = str_dup(path);
+	s->name = str_dup(name);
 	if (seg_check(s) < 0) {
 		seg_free(s);
 		return -1;
@@ -774,7 +782,8 @@ struct lxfile {
 };
 
 struct logindex {
-	char *idir;			/* DIR/.index */
+	int dfd;			/* DIR, -1 if it could not be opened */
+	int ifd;			/* DIR/.index, -1 until it exists */
 	const struct logindex_src *src;
 	int n;
 	struct lxfile *f;
@@ -786,7 +795,7 @@ struct logindex {
 struct found {
 	unsigned long long ino;
 	long long start, end;
-	char *path;
+	char *name;		/* in DIR/.index */
 };
 
 /* parse_name - "INO.START-END.fx" (lower-case hex) */
@@ -809,26 +818,35 @@ parse_name(const char *name, struct found *f)
 	return 0;
 }
 
-/* seg_path - DIR/.index/INO.START-END.fx */
+/* seg_name - INO.START-END.fx */
 static char *
-seg_path(const struct logindex *x, unsigned long long ino, long long start, long long end)
+seg_name(unsigned long long ino, long long start, long long end)
 {
-	return str_printf("%s/%llx.%llx-%llx.fx", x->idir, ino, (unsigned long long)start,
+	return str_printf("%llx.%llx-%llx.fx", ino, (unsigned long long)start,
 	    (unsigned long long)end);
+}
+
+/* open_idir - DIR/.index, a directory and no link; -1 if there is none */
+static int
+open_idir(int dfd)
+{
+	return dfd < 0 ? -1 :
+			 openat(dfd, ".index", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 }
 
 /* ensure_dir - can we write DIR/.index? (created on first need) */
 static int
 ensure_dir(struct logindex *x)
 {
-	struct stat st;
-
 	if (x->writable >= 0)
 		return x->writable;
-	if (mkdir(x->idir, 0700) < 0 && errno != EEXIST)
-		return x->writable = 0;
-	if (stat(x->idir, &st) < 0 || !S_ISDIR(st.st_mode))
-		return x->writable = 0;
+	if (x->ifd < 0) {
+		if (x->dfd < 0 || (mkdirat(x->dfd, ".index", 0700) < 0 && errno != EEXIST))
+			return x->writable = 0;
+		/* a file or a link of that name: no index, scan */
+		if ((x->ifd = open_idir(x->dfd)) < 0)
+			return x->writable = 0;
+	}
 	return x->writable = 1;
 }
 
@@ -839,16 +857,16 @@ write_seg(struct logindex *x, int i, struct builder *b, struct seg *s)
 	const struct logindex_src *src = &x->src[i];
 	unsigned char *d;
 	size_t len, done = 0;
-	char *tmp, *path;
+	char *tmp, *name;
 	int fd;
 
 	if (!ensure_dir(x))
 		return -1;
 	if ((d = encode(b, src->fd, src->ino, &len)) == NULL)
 		return -1;
-	tmp = str_printf("%s/.tmp.%ld.%u", x->idir, (long)getpid(), x->seq++);
-	path = seg_path(x, src->ino, b->start, b->end);
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	tmp = str_printf(".tmp.%ld.%u", (long)getpid(), x->seq++);
+	name = seg_name(src->ino, b->start, b->end);
+	fd = fs_openat(x->ifd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 	while (fd >= 0 && done < len) {
 		ssize_t k = write(fd, d + done, len - done);
 
@@ -860,23 +878,23 @@ write_seg(struct logindex *x, int i, struct builder *b, struct seg *s)
 	}
 	/* synced before the rename: a crash never leaves a named file of zeros */
 	if (fd < 0 || done < len || fdatasync(fd) < 0 || close(fd) < 0 ||
-	    rename(tmp, path) < 0) {
+	    renameat(x->ifd, tmp, x->ifd, name) < 0) {
 		if (fd >= 0 && done < len)
 			close(fd);
-		unlink(tmp);
+		unlinkat(x->ifd, tmp, 0);
 		free(tmp);
-		free(path);
+		free(name);
 		free(d);
 		x->writable = 0;
 		return -1;
 	}
 	free(tmp);
 	if (seg_memory(s, d, len) < 0) {	/* cannot happen: we just made it */
-		free(path);
+		free(name);
 		seg_free(s);
 		return -1;
 	}
-	s->path = path;
+	s->name = name;
 	return 0;
 }
 
@@ -905,7 +923,7 @@ merge_tail(struct logindex *x, int i)
 		long long slen = (long long)(s->h[H_END] - s->h[H_START]);
 		struct builder b;
 
-		if (p->path == NULL || s->path == NULL || plen > slen ||
+		if (p->name == NULL || s->name == NULL || plen > slen ||
 		    plen + slen > LOGINDEX_SEG_MAX)
 			return 0;
 		builder_init(&b, (long long)p->h[H_START]);
@@ -919,8 +937,8 @@ merge_tail(struct logindex *x, int i)
 			return -1;
 		}
 		builder_free(&b);
-		unlink(p->path);
-		unlink(s->path);
+		unlinkat(x->ifd, p->name, 0);
+		unlinkat(x->ifd, s->name, 0);
 		seg_free(p);
 		seg_free(s);
 		f->nseg -= 2;
@@ -1063,20 +1081,20 @@ load_chain(struct logindex *x, int i, struct found *fs, int nf)
 		if (fs[j].end > src->size && !bad)
 			continue;	/* written by another process after our snapshot */
 		if (bad || fs[j].start != pos) {
-			unlink(fs[j].path);	/* superseded, or beyond a gap */
+			unlinkat(x->ifd, fs[j].name, 0);	/* superseded, or beyond a gap */
 			continue;
 		}
-		if (seg_map(&s, fs[j].path) < 0 || s.h[H_INO] != src->ino ||
+		if (seg_map(&s, x->ifd, fs[j].name) < 0 || s.h[H_INO] != src->ino ||
 		    (long long)s.h[H_START] != fs[j].start || (long long)s.h[H_END] != fs[j].end) {
 			seg_free(&s);
-			unlink(fs[j].path);
+			unlinkat(x->ifd, fs[j].name, 0);
 			continue;	/* a shorter one from the same start may do */
 		}
 		if (!checked_head) {
 			if (fp(src->fd, 0, (size_t)s.h[H_HEADLEN], &h) < 0 || h != s.h[H_HEADHASH]) {
 				bad = 1;	/* another file now has this inode */
 				seg_free(&s);
-				unlink(fs[j].path);
+				unlinkat(x->ifd, fs[j].name, 0);
 				continue;
 			}
 			checked_head = 1;
@@ -1085,7 +1103,7 @@ load_chain(struct logindex *x, int i, struct found *fs, int nf)
 		    (size_t)s.h[H_TAILLEN], &h) < 0 || h != s.h[H_TAILHASH]) {
 			bad = 1;		/* the indexed bytes are not there any more */
 			seg_free(&s);
-			unlink(fs[j].path);
+			unlinkat(x->ifd, fs[j].name, 0);
 			continue;
 		}
 		pos = fs[j].end;
@@ -1093,7 +1111,7 @@ load_chain(struct logindex *x, int i, struct found *fs, int nf)
 	}
 	if (bad) {
 		for (int j = 0; j < f->nseg; j++) {
-			unlink(f->seg[j].path);
+			unlinkat(x->ifd, f->seg[j].name, 0);
 			seg_free(&f->seg[j]);
 		}
 		f->nseg = 0;
@@ -1110,23 +1128,29 @@ logindex_open(const char *dir, const struct logindex_src *src, int n, struct log
 	int nf = 0, rc = 0;
 	DIR *d;
 	struct dirent *e;
+	int dup;
 
-	x->idir = str_printf("%s/.index", dir);
+	x->dfd = fs_open_dir(dir, 0);
+	x->ifd = open_idir(x->dfd);
 	x->src = src;
 	x->n = n;
 	x->f = xcalloc((size_t)n + 1, sizeof(*x->f));
 	x->writable = -1;
-	if ((d = opendir(x->idir)) != NULL) {
-		while ((e = readdir(d)) != NULL) {
-			struct found f;
+	if (x->ifd >= 0 && (dup = fcntl(x->ifd, F_DUPFD_CLOEXEC, 0)) >= 0) {
+		if ((d = fdopendir(dup)) == NULL) {
+			close(dup);
+		} else {
+			while ((e = readdir(d)) != NULL) {
+				struct found f;
 
-			if (parse_name(e->d_name, &f) < 0)
-				continue;
-			f.path = str_printf("%s/%s", x->idir, e->d_name);
-			fs = xrealloc(fs, sizeof(*fs) * (size_t)(nf + 1));
-			fs[nf++] = f;
+				if (parse_name(e->d_name, &f) < 0)
+					continue;
+				f.name = str_dup(e->d_name);
+				fs = xrealloc(fs, sizeof(*fs) * (size_t)(nf + 1));
+				fs[nf++] = f;
+			}
+			closedir(d);
 		}
-		closedir(d);
 	}
 	for (int i = 0; i < n; i++) {
 		struct found *mine = NULL;
@@ -1143,7 +1167,7 @@ logindex_open(const char *dir, const struct logindex_src *src, int n, struct log
 			break;
 	}
 	for (int j = 0; j < nf; j++)
-		free(fs[j].path);
+		free(fs[j].name);
 	free(fs);
 	if (rc != 0) {
 		logindex_close(x);
@@ -1200,8 +1224,8 @@ logindex_drop(struct logindex *x, int i)
 	struct lxfile *f = &x->f[i];
 
 	for (int j = 0; j < f->nseg; j++)
-		if (f->seg[j].path)
-			unlink(f->seg[j].path);
+		if (f->seg[j].name)
+			unlinkat(x->ifd, f->seg[j].name, 0);
 	f->damaged = 1;
 }
 
@@ -1217,7 +1241,10 @@ logindex_close(struct logindex *x)
 		free(x->f[i].seg);
 	}
 	free(x->f);
-	free(x->idir);
+	if (x->ifd >= 0)
+		close(x->ifd);
+	if (x->dfd >= 0)
+		close(x->dfd);
 	free(x);
 }
 
@@ -1225,19 +1252,23 @@ logindex_close(struct logindex *x)
 void
 logindex_gc(const char *dir, const unsigned long long *inos, int n)
 {
-	char *idir = str_printf("%s/.index", dir);
-	DIR *d = opendir(idir);
+	int dfd = fs_open_dir(dir, 0), ifd = open_idir(dfd), dup = -1;
+	DIR *d = NULL;
 	struct dirent *e;
 	time_t now = time(NULL);
 
+	if (dfd >= 0)
+		close(dfd);
+	if (ifd >= 0 && (dup = fcntl(ifd, F_DUPFD_CLOEXEC, 0)) >= 0 && (d = fdopendir(dup)) == NULL)
+		close(dup);
 	if (d == NULL) {
-		free(idir);
+		if (ifd >= 0)
+			close(ifd);
 		return;
 	}
 	while ((e = readdir(d)) != NULL) {
 		struct found f;
 		struct stat st;
-		char *path;
 		int known = 0;
 
 		if (strncmp(e->d_name, ".tmp.", 5) != 0) {
@@ -1249,11 +1280,10 @@ logindex_gc(const char *dir, const unsigned long long *inos, int n)
 			if (known)
 				continue;
 		}
-		path = str_printf("%s/%s", idir, e->d_name);
-		if (stat(path, &st) == 0 && st.st_mtime < now - GC_AGE)
-			unlink(path);
-		free(path);
+		if (fstatat(ifd, e->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+		    st.st_mtime < now - GC_AGE)
+			unlinkat(ifd, e->d_name, 0);
 	}
 	closedir(d);
-	free(idir);
+	close(ifd);
 }

@@ -11,9 +11,14 @@
  * Secrets are read with the terminal's echo off, outside libedit, so they
  * reach neither the screen nor the history.
  *
- * DIAGNOSTICS: a history file that cannot be written is ignored.
+ * The history file lies in the data directory: it is opened as
+ * util/fsutil.h says (no symbolic link followed, a regular file, ours
+ * with one link to be written), never by libedit from its path.
+ *
+ * DIAGNOSTICS: a history file that cannot be read or written is ignored.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <histedit.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,6 +30,7 @@
 #include "commands/cli.h"
 #include "shell/complete.h"
 #include "shell/lineedit.h"
+#include "util/fsutil.h"
 #include "util/str.h"
 
 struct lineedit {
@@ -212,6 +218,41 @@ help_fn(EditLine *el, int ch)
 	return CC_REDISPLAY;
 }
 
+/*
+ * hist_load - read the history file; libedit's H_LOAD takes only a path,
+ * so it gets /proc/self/fd/N, which leads to the file we opened and
+ * checked, whatever the name in the directory leads to now
+ */
+static void
+hist_load(struct lineedit *le)
+{
+	int fd = fs_open(le->histfile, O_RDONLY | O_CLOEXEC, 0);
+	char path[64];
+
+	if (fd < 0)
+		return;
+	str_fmt(path, sizeof(path), "/proc/self/fd/%d", fd);
+	history(le->hist, &le->ev, H_LOAD, path);
+	close(fd);
+}
+
+/* hist_save - write the history file through a descriptor we opened (H_SAVE_FP) */
+static void
+hist_save(struct lineedit *le)
+{
+	int fd = fs_open(le->histfile, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	FILE *fp;
+
+	if (fd < 0)
+		return;
+	if ((fp = fdopen(fd, "w")) == NULL) {
+		close(fd);
+		return;
+	}
+	history(le->hist, &le->ev, H_SAVE_FP, fp);
+	fclose(fp);
+}
+
 struct lineedit *
 lineedit_open(const char *progname, const char *histfile, int histsize,
     volatile sig_atomic_t *intr)
@@ -232,7 +273,7 @@ lineedit_open(const char *progname, const char *histfile, int histsize,
 	history(le->hist, &le->ev, H_SETUNIQUE, 1);
 	if (histfile) {
 		le->histfile = str_dup(histfile);
-		history(le->hist, &le->ev, H_LOAD, le->histfile);
+		hist_load(le);
 	}
 	le->el = el_init(progname, stdin, stdout, stderr);
 	el_set(le->el, EL_CLIENTDATA, le);
@@ -259,7 +300,7 @@ lineedit_close(struct lineedit *le)
 	if (le == NULL)
 		return;
 	if (le->histfile)
-		history(le->hist, &le->ev, H_SAVE, le->histfile);
+		hist_save(le);
 	el_end(le->el);
 	history_end(le->hist);
 	free(le->histfile);
@@ -360,7 +401,7 @@ lineedit_history_add(struct lineedit *le, const char *line)
 {
 	history(le->hist, &le->ev, H_ENTER, line);
 	if (le->histfile)
-		history(le->hist, &le->ev, H_SAVE, le->histfile);
+		hist_save(le);
 }
 
 void

@@ -11,12 +11,14 @@
  * Exit status: 0 every command succeeded, 1 some command failed, 2 usage.
  */
 #include <errno.h>
+#include <grp.h>
 #include <poll.h>
 #include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -27,6 +29,7 @@
 #include "store/config.h"
 #include "store/queue.h"
 #include "store/settings.h"
+#include "util/fsutil.h"
 #include "util/logfile.h"
 #include "util/str.h"
 
@@ -78,6 +81,9 @@ batch_readline(void *arg, const char *prompt, int *intr)
 		free(line);
 		return NULL;
 	}
+	/* C strings end at a NUL: the CLI refuses the line rather than run a prefix */
+	if (memchr(line, '\0', (size_t)n) != NULL)
+		sh->cli.nul_in_line = 1;
 	while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
 		line[--n] = '\0';
 	return line;
@@ -301,6 +307,53 @@ run_line(struct shell *sh, const char *line, int stop_on_error, int *failed)
 	return 0;
 }
 
+/*
+ * become_owner - root in a data directory that another user owns (the
+ * daemon's account) becomes that user, as `su` would, for good and with
+ * no_new_privs: a root shell then writes and prints nothing that account
+ * could not, whatever it planted there (issue 9). 0 (also when there is
+ * nothing to do), or -1 with cause.
+ */
+static int
+become_owner(const char *dir, char **cause)
+{
+	struct passwd *pw;
+	struct stat st;
+	gid_t gid;
+	int fd;
+
+	if (geteuid() != 0)
+		return 0;
+	if ((fd = fs_open_dir(dir, 0)) < 0) {
+		if (errno == ENOENT)
+			return 0;	/* a first start: store_open makes it */
+		*cause = str_printf("cannot open %s: %s", dir, fs_strerror(errno));
+		return -1;
+	}
+	if (fstat(fd, &st) < 0) {
+		*cause = str_printf("cannot open %s: %s", dir, strerror(errno));
+		close(fd);
+		return -1;
+	}
+	close(fd);
+	if (st.st_uid == 0)
+		return 0;
+	pw = getpwuid(st.st_uid);
+	gid = pw ? pw->pw_gid : st.st_gid;
+	if (setgroups(0, NULL) < 0 || setresgid(gid, gid, gid) < 0 ||
+	    setresuid(st.st_uid, st.st_uid, st.st_uid) < 0 ||
+	    prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) {
+		*cause = str_printf("cannot become user %ld, the owner of %s: %s",
+		    (long)st.st_uid, dir, strerror(errno));
+		return -1;
+	}
+	if (setuid(0) == 0) {
+		*cause = str_printf("root could be regained after becoming the owner of %s", dir);
+		return -1;
+	}
+	return 0;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -331,6 +384,14 @@ main(int argc, char **argv)
 	if (optind != argc)
 		usage();
 	umask(077);
+	/* who asked (cli_logs, commits), then, if root, the data directory's owner */
+	find_user(sh.cli.user, sizeof(sh.cli.user));
+	if (become_owner(dir, &cause) < 0) {
+		fprintf(stderr, "mxsh: %s\n", cause);
+		free(cause);
+		free(lines);
+		return 1;
+	}
 
 	if (store_open(dir, STORE_SESSION, &sh.cli.st, &cause) < 0) {
 		fprintf(stderr, "mxsh: %s\n", cause);
@@ -340,7 +401,6 @@ main(int argc, char **argv)
 	}
 	sh.cli.clilogs = logsub_out_new(dir, LOGSUB_CLI);
 	follow_logs(&sh, 1);
-	find_user(sh.cli.user, sizeof(sh.cli.user));
 	sh.cli.intr = &interrupted;
 	sh.in = stdin;
 

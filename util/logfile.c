@@ -9,6 +9,18 @@
  * once, after what waits; so is everything before a rollover, a reopen
  * or a close. A crash loses at most the lines of the turn it happens in.
  *
+ * The log directory is opened once, without following a symbolic link
+ * below the data directory (util/fsutil.h), and the files are opened,
+ * renamed and removed relative to it; the current file is never reached
+ * through a link, and is written only if it is a regular file of our own
+ * with no other hard link (issue 9: a link planted by the daemon's
+ * account made a root start append to, and hand over, a root-only file).
+ * Nothing here changes a file's owner.
+ *
+ * A full disk may take part of a write: the piece of a line it took is
+ * cut off again (write_lines), so the file always ends with a whole line
+ * and the next line written starts on its own.
+ *
  * DIAGNOSTICS: open failures return NULL with a malloc'd cause; a failed
  * write returns -1 and is otherwise ignored (logging must never stop mail).
  */
@@ -36,6 +48,8 @@
 struct logfile {
 	char *path;			/* DIR/NAME.current */
 	char *dir, *name;		/* where rolled files go, and their prefix */
+	char *cur;			/* NAME.current */
+	int dirfd;			/* DIR, opened safely: every name is relative to it */
 	int fd;				/* O_APPEND descriptor */
 	enum logfile_level level;	/* highest level written */
 	long long max_bytes;		/* roll over past this size (0: never) */
@@ -57,19 +71,65 @@ static void (*defer_pending)(void *);
 static void *defer_arg;
 static struct logfile *dirty_files;
 
+/*
+ * cut_partial - a write that the disk cut short ended in the middle of a
+ * line: cut the file back to the end of the last whole line. buf holds
+ * whole lines; its first done bytes were written, the last write taking
+ * last of them. The cut is made only if the piece is ours alone (written
+ * by that last write) and nothing has been appended after it since.
+ */
+static void
+cut_partial(struct logfile *lf, const char *buf, size_t done, size_t last)
+{
+	const char *nl = memrchr(buf, '\n', done);
+	size_t piece = done - (nl ? (size_t)(nl - buf) + 1 : 0);
+	struct stat sb;
+	off_t end;
+
+	if (piece == 0 || piece > last)
+		return;
+	/* O_APPEND: the offset is where our last write ended */
+	end = lseek(lf->fd, 0, SEEK_CUR);
+	if (end < (off_t)piece || fstat(lf->fd, &sb) < 0 || sb.st_size != end)
+		return;
+	if (ftruncate(lf->fd, end - (off_t)piece) < 0)
+		return;	/* nothing better to do: the next line still starts anew */
+}
+
+/*
+ * write_lines - append n bytes of whole lines; the bytes written, a cut
+ * line not counted (a full disk: the rest is lost, mail goes on)
+ */
+static size_t
+write_lines(struct logfile *lf, const char *buf, size_t n)
+{
+	size_t done = 0, last = 0;
+
+	while (done < n) {
+		ssize_t w = write(lf->fd, buf + done, n - done);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			break;
+		done += (size_t)w;
+		last = (size_t)w;
+	}
+	if (done < n && done > 0) {
+		const char *nl = memrchr(buf, '\n', done);
+
+		cut_partial(lf, buf, done, last);
+		done = nl ? (size_t)(nl - buf) + 1 : 0;
+	}
+	return done;
+}
+
 /* flush - write what waits for this file */
 static void
 flush(struct logfile *lf)
 {
-	size_t off = 0;
-
-	while (off < lf->npend) {
-		ssize_t w = write(lf->fd, lf->pend + off, lf->npend - off);
-
-		if (w <= 0)
-			break;	/* a full disk: the lines are lost, mail goes on */
-		off += (size_t)w;
-	}
+	if (lf->npend > 0)
+		write_lines(lf, lf->pend, lf->npend);
 	lf->npend = 0;
 }
 
@@ -123,33 +183,52 @@ logfile_level_name(enum logfile_level level)
 	return level_names[level];
 }
 
-static void give_to_dir_owner(const struct logfile *lf, int fd);
+/* open_current - the current file, relative to the directory; -1 with errno */
+static int
+open_current(const struct logfile *lf)
+{
+	return fs_openat(lf->dirfd, lf->cur, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+}
+
+/* same_file - does the name NAME.current still lead to the file we write? */
+static int
+same_file(const struct logfile *lf)
+{
+	struct stat a, b;
+
+	return fstatat(lf->dirfd, lf->cur, &a, AT_SYMLINK_NOFOLLOW) == 0 &&
+	    fstat(lf->fd, &b) == 0 && a.st_ino == b.st_ino && a.st_dev == b.st_dev;
+}
 
 struct logfile *
 logfile_open(const char *dir, const char *name, char **cause)
 {
 	struct logfile *lf;
+	int dirfd = fs_open_dir(dir, 0700);
 
-	if (fs_mkdirs(dir, 0700) < 0) {
-		*cause = str_printf("cannot create %s: %s", dir, strerror(errno));
+	if (dirfd < 0) {
+		*cause = str_printf("cannot open %s: %s", dir, fs_strerror(errno));
 		return NULL;
 	}
 	lf = xcalloc(1, sizeof(*lf));
 	lf->path = str_printf("%s/%s.current", dir, name);
 	lf->dir = str_dup(dir);
 	lf->name = str_dup(name);
+	lf->cur = str_printf("%s.current", name);
+	lf->dirfd = dirfd;
 	lf->level = LOGFILE_INFO;
 	lf->opened = time(NULL);
-	lf->fd = open(lf->path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+	lf->fd = open_current(lf);
 	if (lf->fd < 0) {
-		*cause = str_printf("cannot open %s: %s", lf->path, strerror(errno));
+		*cause = str_printf("cannot open %s: %s", lf->path, fs_strerror(errno));
+		close(lf->dirfd);
 		free(lf->path);
 		free(lf->dir);
 		free(lf->name);
+		free(lf->cur);
 		free(lf);
 		return NULL;
 	}
-	give_to_dir_owner(lf, lf->fd);
 	{
 		struct stat sb;
 
@@ -171,9 +250,11 @@ logfile_close(struct logfile *lf)
 	undirty(lf);
 	free(lf->pend);
 	close(lf->fd);
+	close(lf->dirfd);
 	free(lf->path);
 	free(lf->dir);
 	free(lf->name);
+	free(lf->cur);
 	free(lf);
 }
 
@@ -199,7 +280,7 @@ prune(struct logfile *lf)
 	}
 	rolled = set.n > 0 && set.f[set.n - 1].current ? set.n - 1 : set.n;
 	for (int i = 0; i < rolled - lf->keep; i++)	/* oldest first */
-		unlink(set.f[i].path);
+		unlinkat(set.dirfd, set.f[i].name, 0);
 	logset_free(&set);
 }
 
@@ -213,10 +294,9 @@ prune(struct logfile *lf)
 static int
 follow_rename(struct logfile *lf)
 {
-	struct stat a, b;
+	struct stat b;
 
-	if (stat(lf->path, &a) == 0 && fstat(lf->fd, &b) == 0 && a.st_ino == b.st_ino &&
-	    a.st_dev == b.st_dev)
+	if (same_file(lf))
 		return 0;
 	if (logfile_reopen(lf) == 0 && fstat(lf->fd, &b) == 0)
 		lf->size = (long long)b.st_size;
@@ -233,22 +313,27 @@ logfile_rollover(struct logfile *lf)
 	char stamp[32], *rolled;
 	struct stat sb;
 	time_t now = time(NULL);
+	int r = -1;
 
 	flush(lf);	/* deferred lines belong to the file being rolled */
 	follow_rename(lf);	/* then roll what the path names now */
 	if (fstat(lf->fd, &sb) == 0 && sb.st_size == 0)
 		return 0;	/* nothing to roll */
 	timefmt_stamp(now, stamp, sizeof(stamp));
-	rolled = str_printf("%s/%s.@%s.s", lf->dir, lf->name, stamp);
-	for (int i = 1; access(rolled, F_OK) == 0 && i < 100; i++) {
+	/* a name not taken yet: rolled files are never overwritten */
+	for (int i = 0; i < 100 && r < 0; i++) {
+		rolled = i == 0 ? str_printf("%s.@%s.s", lf->name, stamp) :
+				  str_printf("%s.@%s.%02d.s", lf->name, stamp, i);
+		r = renameat2(lf->dirfd, lf->cur, lf->dirfd, rolled, RENAME_NOREPLACE);
+		if (r < 0 && errno == EINVAL &&
+		    fstatat(lf->dirfd, rolled, &sb, AT_SYMLINK_NOFOLLOW) < 0 && errno == ENOENT)
+			r = renameat(lf->dirfd, lf->cur, lf->dirfd, rolled);	/* no RENAME_NOREPLACE here */
 		free(rolled);
-		rolled = str_printf("%s/%s.@%s.%02d.s", lf->dir, lf->name, stamp, i);
+		if (r < 0 && errno != EEXIST && errno != EINVAL)
+			return -1;
 	}
-	if (rename(lf->path, rolled) < 0) {
-		free(rolled);
+	if (r < 0)
 		return -1;
-	}
-	free(rolled);
 	if (logfile_reopen(lf) < 0)
 		return -1;
 	lf->size = 0;
@@ -264,11 +349,11 @@ maybe_roll(struct logfile *lf, size_t adding)
 	time_t now = time(NULL);
 
 	if (now != lf->checked) {
-		struct stat a, b;
+		struct stat b;
 
 		/* another process may have rolled the file: follow it */
 		lf->checked = now;
-		if (stat(lf->path, &a) < 0 || fstat(lf->fd, &b) < 0 || a.st_ino != b.st_ino) {
+		if (!same_file(lf) || fstat(lf->fd, &b) < 0) {
 			logfile_reopen(lf);
 			lf->opened = now;
 			lf->size = 0;
@@ -296,31 +381,15 @@ logfile_path(const struct logfile *lf)
 	return lf->path;
 }
 
-/*
- * give_to_dir_owner - a file root creates in a log directory belongs to
- * the directory's owner, so that the unprivileged daemon can still write
- * a log that `rollovernow` (run as root) started anew.
- */
-static void
-give_to_dir_owner(const struct logfile *lf, int fd)
-{
-	struct stat d;
-
-	if (geteuid() == 0 && stat(lf->dir, &d) == 0 && d.st_uid != 0)
-		if (fchown(fd, d.st_uid, d.st_gid) < 0)
-			return;
-}
-
 int
 logfile_reopen(struct logfile *lf)
 {
 	int fd;
 
 	flush(lf);	/* to the file they were meant for */
-	fd = open(lf->path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+	fd = open_current(lf);
 	if (fd < 0)
-		return -1;
-	give_to_dir_owner(lf, fd);
+		return -1;	/* keep writing the file we have */
 	close(lf->fd);
 	lf->fd = fd;
 	return 0;
@@ -377,7 +446,7 @@ logfile_vwrite(struct logfile *lf, enum logfile_level level, const char *fmt, va
 		return 0;
 	}
 	flush(lf);	/* in order: what waits first */
-	if (write(lf->fd, line, n) != (ssize_t)n)
+	if (write_lines(lf, line, n) != n)
 		return -1;
 	lf->size += (long long)n;
 	return 0;

@@ -3,7 +3,8 @@
  *
  * A line is "Sun Nov 22 10:15:02 2026 Info: message". Each line is written
  * with one write(2) on an O_APPEND descriptor, so several processes (the
- * shell and the daemon) can share a file without interleaving.
+ * shell and the daemon) can share a file without interleaving; a line that
+ * a full disk cuts short is cut off again, so a file ends with a whole line.
  */
 #ifndef UTIL_LOGFILE_H
 #define UTIL_LOGFILE_H
@@ -20,7 +21,12 @@ enum logfile_level {
 
 struct logfile;
 
-/* logfile_open - open DIR/NAME.current for appending, creating DIR (0700) */
+/*
+ * logfile_open - open DIR/NAME.current for appending, creating DIR (0700).
+ * No symbolic link below the data directory is followed (util/fsutil.h)
+ * and the file must be a regular file of the caller's with one link: NULL
+ * with a cause otherwise. Nothing changes the file's owner.
+ */
 struct logfile *logfile_open(const char *dir, const char *name, char **cause);
 
 /* logfile_close - close and free */

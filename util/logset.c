@@ -11,11 +11,14 @@
 #include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <fnmatch.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
+#include "util/fsutil.h"
 #include "util/logset.h"
 #include "util/str.h"
 
@@ -73,21 +76,33 @@ int
 logset_list(const char *dir, const char *prefix, const char *pattern, struct logset *out,
     char **cause)
 {
-	DIR *d = opendir(dir);
+	int fd = fs_open_dir(dir, 0), dupfd = -1;
+	DIR *d = NULL;
 	struct dirent *e;
 	struct entry *v = NULL;
-	char *cur = str_printf("%s.current", prefix);
+	char *cur;
 	int n = 0;
 
 	out->n = 0;
 	out->f = NULL;
-	if (d == NULL) {
-		free(cur);
+	out->dirfd = -1;
+	if (fd >= 0 && ((dupfd = fcntl(fd, F_DUPFD_CLOEXEC, 0)) < 0 ||
+			   (d = fdopendir(dupfd)) == NULL)) {
+		int err = errno;
+
+		if (dupfd >= 0)
+			close(dupfd);
+		close(fd);
+		fd = -1;
+		errno = err;
+	}
+	if (fd < 0) {
 		if (errno == ENOENT)
 			return 0;
-		*cause = str_printf("cannot read %s: %s", dir, strerror(errno));
+		*cause = str_printf("cannot read %s: %s", dir, fs_strerror(errno));
 		return -1;
 	}
+	cur = str_printf("%s.current", prefix);
 	while ((e = readdir(d)) != NULL) {
 		struct entry x = { 0 };
 
@@ -110,6 +125,7 @@ logset_list(const char *dir, const char *prefix, const char *pattern, struct log
 	for (int i = 0; i < n; i++)
 		out->f[i] = v[i].f;
 	out->n = n;
+	out->dirfd = fd;
 	free(v);
 	return 0;
 }
@@ -124,4 +140,7 @@ logset_free(struct logset *s)
 	free(s->f);
 	s->f = NULL;
 	s->n = 0;
+	if (s->dirfd >= 0)
+		close(s->dirfd);
+	s->dirfd = -1;
 }

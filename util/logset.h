@@ -21,6 +21,7 @@ struct logset_file {
 struct logset {
 	int n;
 	struct logset_file *f;	/* oldest first; the current file last */
+	int dirfd;		/* DIR, for opening the files (fs_openat); -1 if none */
 };
 
 /*
@@ -29,6 +30,9 @@ struct logset {
  * NN is the first of its second). pattern selects among them by name with
  * fnmatch(3): NULL means the current file only, "*" every file. A DIR that
  * does not exist yields an empty set. -1 with *cause on a read error.
+ * DIR is opened by fs_open_dir (util/fsutil.h: no symbolic link below the
+ * data directory is followed) and stays open in out->dirfd: open the
+ * files with fs_openat(out->dirfd, f->name, ...), not by their path.
  */
 int logset_list(const char *dir, const char *prefix, const char *pattern, struct logset *out,
     char **cause);

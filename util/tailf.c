@@ -6,6 +6,12 @@
  * size or the number of lines asked for: the last n lines are located by
  * a backward scan that only counts newlines, then streamed forwards.
  *
+ * The file is opened relative to its directory, which is opened without
+ * following a symbolic link below the data directory (util/fsutil.h), and
+ * only as a regular file reached through no link: a root shell must not
+ * print a root-only file that the daemon's account linked into a log
+ * directory (issue 9).
+ *
  * DIAGNOSTICS: tailf_open returns NULL with a cause when the file exists
  * but cannot be opened or read; later read errors end the lines (NULL)
  * and the file is tried again at the next call.
@@ -18,6 +24,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "util/fsutil.h"
 #include "util/str.h"
 #include "util/tailf.h"
 
@@ -26,6 +33,8 @@
 
 struct tailf {
 	char *path;		/* the path followed */
+	char *dir, *name;	/* its directory and its name there */
+	int dirfd;		/* the directory, -1 until it exists */
 	int fd;			/* the file being read, -1 while it does not exist */
 	dev_t dev;		/* identity of the open file */
 	ino_t ino;
@@ -108,9 +117,11 @@ static int
 open_path(struct tailf *t)
 {
 	struct stat sb;
-	int fd = open(t->path, O_RDONLY | O_CLOEXEC);
+	int fd;
 
-	if (fd < 0)
+	if (t->dirfd < 0 && (t->dirfd = fs_open_dir(t->dir, 0)) < 0)
+		return -1;
+	if ((fd = fs_openat(t->dirfd, t->name, O_RDONLY | O_CLOEXEC, 0)) < 0)
 		return -1;
 	if (fstat(fd, &sb) < 0) {
 		close(fd);
@@ -129,15 +140,24 @@ struct tailf *
 tailf_open(const char *path, long n, char **cause)
 {
 	struct tailf *t = xcalloc(1, sizeof(*t));
+	const char *slash = strrchr(path, '/');
 	off_t off;
 
 	t->path = str_dup(path);
+	if (slash == NULL) {
+		t->dir = str_dup(".");
+		t->name = str_dup(path);
+	} else {
+		t->dir = slash == path ? str_dup("/") : str_printf("%.*s", (int)(slash - path), path);
+		t->name = str_dup(slash + 1);
+	}
+	t->dirfd = -1;
 	t->fd = -1;
 	t->buf = xmalloc(TAILF_LINE_MAX);
 	if (open_path(t) < 0) {
 		if (errno == ENOENT)
 			return t;
-		*cause = str_printf("cannot open %s: %s", path, strerror(errno));
+		*cause = str_printf("cannot open %s: %s", path, fs_strerror(errno));
 		tailf_close(t);
 		return NULL;
 	}
@@ -163,7 +183,8 @@ at_end(struct tailf *t)
 		t->n = 0;
 		return;
 	}
-	if (stat(t->path, &sb) == 0 && sb.st_dev == t->dev && sb.st_ino == t->ino) {
+	if (fstatat(t->dirfd, t->name, &sb, AT_SYMLINK_NOFOLLOW) == 0 && sb.st_dev == t->dev &&
+	    sb.st_ino == t->ino) {
 		t->rolled = 0;
 		return;
 	}
@@ -257,7 +278,11 @@ tailf_close(struct tailf *t)
 		return;
 	if (t->fd >= 0)
 		close(t->fd);
+	if (t->dirfd >= 0)
+		close(t->dirfd);
 	free(t->buf);
 	free(t->path);
+	free(t->dir);
+	free(t->name);
 	free(t);
 }

@@ -1,0 +1,256 @@
+#!/bin/sh
+# privs.sh - issue 9, item 1: a local user must not become root through
+# the data directory.
+#
+# The attacker is a real unprivileged process, run with setpriv: the
+# daemon's own account mxgate (what a compromised daemon could do), and
+# nobody (the account mxgated used to run as, shared with other
+# services). Each attack plants a link in the data directory, then root
+# starts mxgated or runs mxsh, and the target - a root-only file (mode
+# 600) or directory outside the data directory - must be neither written,
+# nor handed over, nor printed:
+#   - logs/mail_logs/mail.current -> the file: a root start of mxgated
+#     refuses to start, saying why;
+#   - logs/cli_logs/cli.current -> the file: root's mxsh runs its command
+#     and leaves the file alone;
+#   - mxgated.pid -> the file: not truncated, the daemon says why;
+#   - a rolled mail log, mail.current, and logs/mail_logs itself -> root's
+#     files: root's grep, tail and findevent print none of them;
+#   - a hard link to a root file (made by root here: fs.protected_hardlinks
+#     keeps mxgate from making it, a system without it would not): not
+#     handed over at the next root start, and named on stderr.
+# The daemon itself runs as mxgate (/proc/PID/status: every uid and gid,
+# no groups, NoNewPrivs 1, CAP_NET_BIND_SERVICE alone in the bounding,
+# permitted and effective sets); its data directory is mxgate's with
+# mode 0700, so nobody cannot even list it; an old data directory owned
+# by nobody (with nobody's link planted in it) is refused while the link
+# is there, then handed to mxgate. Root's mxsh still records root as the
+# user in cli_logs.
+#
+# Every wait is for an event (the daemon up or gone), with a ceiling.
+. "$(dirname "$0")/lib.subr"
+
+as_mxgate() { setpriv --reuid=mxgate --regid=mxgate --clear-groups "$@"; }
+as_nobody() { setpriv --reuid=nobody --regid="$(id -g nobody)" --clear-groups "$@"; }
+
+if [ "$(id -u)" != 0 ]; then
+	t_fail setup "privs.sh runs as root (it starts mxgated as root and plays other users)"
+	t_done
+fi
+if ! getent passwd mxgate >/dev/null; then
+	t_fail setup "no user mxgate: make test-deps creates it (daemon/account.sh)"
+	t_done
+fi
+MXUID=$(id -u mxgate)
+
+D=$(t_dir privs)
+S=$(t_dir privs_secrets)	# root's own files, outside the data directory
+chmod 755 "$S"
+
+# secret NAME - a root-only file holding one line naming it; prints its path
+secret() {
+	printf 'Sun Nov 22 10:15:02 2026 Info: MID 1 ICID 1 From: <SECRET-%s@example.test>\n' "$1" \
+		>"$S/$1"
+	chmod 600 "$S/$1"
+	echo "$S/$1"
+}
+
+# print_of FILE - owner, mode and checksum: what must not change
+print_of() { echo "$(stat -c '%U %a' "$1") $(sha256sum <"$1")"; }
+
+# alive PID - the process runs (a zombie does not)
+alive() { grep -q '^State:[[:space:]]*[^Z]' "/proc/$1/status" 2>/dev/null; }
+
+# up DIR - mxgated on DIR says it runs
+up() { "$MXSH" -D "$1" -c status 2>/dev/null | grep -q 'Up since'; }
+
+# settle DIR - until the daemon started on DIR has exited, or is up and
+# has become mxgate (the old daemon did that last: it must not be stopped
+# before it has walked its data directory)
+settle() {
+	_p=$(cat "$1/gw.pid")
+	wait_for 30 sh -c "! grep -q '^State:[[:space:]]*[^Z]' /proc/$_p/status 2>/dev/null ||
+		{ grep -q '^Uid:[[:space:]]*$MXUID[[:space:]]' /proc/$_p/status &&
+		'$MXSH' -D '$1' -c status 2>/dev/null | grep -q 'Up since'; }"
+}
+
+# unchanged NAME FILE PRINT - the file still has that print, and is root's
+unchanged() {
+	if [ "$(print_of "$2")" = "$3" ]; then
+		t_pass "$1"
+	else
+		t_fail "$1" "$2 changed: $(stat -c '%U %a %s' "$2"): $(head -c 300 "$2")"
+	fi
+}
+
+mxsh_do "$D" "dnsconfig servers=127.0.0.1:$(free_port)" "commit privs e2e" >"$D.setup" 2>&1 ||
+	t_fail setup "mxsh setup failed: $(cat "$D.setup")"
+
+# ---------------------------------------------------------------- the daemon
+gw_start "$D"
+settle "$D"
+PID=$(cat "$D/gw.pid")
+if alive "$PID" && up "$D"; then t_pass daemon_up; else
+	t_fail daemon_up "$(tail -3 "$D/mxgated.out")"
+	t_done
+fi
+ST=/proc/$PID/status
+want="Uid:	$MXUID	$MXUID	$MXUID	$MXUID"
+if grep -qx "$want" "$ST"; then t_pass runs_as_mxgate; else
+	t_fail runs_as_mxgate "$(grep '^Uid' "$ST"), want uid $MXUID"
+fi
+if grep -qx "Gid:	$(id -g mxgate)	$(id -g mxgate)	$(id -g mxgate)	$(id -g mxgate)" "$ST" &&
+	grep -qx 'Groups:[[:space:]]*' "$ST"; then t_pass groups_of_mxgate; else
+	t_fail groups_of_mxgate "$(grep -E '^(Gid|Groups)' "$ST" | tr '\n' ' ')"
+fi
+if grep -qx 'NoNewPrivs:	1' "$ST"; then t_pass no_new_privs; else
+	t_fail no_new_privs "$(grep '^NoNewPrivs' "$ST")"
+fi
+caps=$(grep -E '^Cap(Bnd|Prm|Eff|Inh|Amb)' "$ST" | tr '\t\n' '  ')
+case "$caps" in
+"CapInh: 0000000000000000 CapPrm: 0000000000000400 CapEff: 0000000000000400 CapBnd: 0000000000000400 CapAmb: 0000000000000000 ")
+	t_pass only_net_bind_service ;;
+*) t_fail only_net_bind_service "$caps" ;;
+esac
+if [ "$(stat -c '%U %a' "$D")" = "mxgate 700" ]; then t_pass data_dir_mxgate_0700; else
+	t_fail data_dir_mxgate_0700 "$(stat -c '%U %a' "$D")"
+fi
+if ! as_nobody ls "$D" >/dev/null 2>&1 &&
+	! as_nobody cat "$D/logs/mail_logs/mail.current" >/dev/null 2>&1; then
+	t_pass nobody_kept_out
+else
+	t_fail nobody_kept_out "nobody can list $D"
+fi
+gw_stop "$D"
+
+# ---------------------------------------------------------------- writing through links
+# a root start with mail.current a link to root's file
+F=$(secret mail_current)
+P0=$(print_of "$F")
+as_mxgate sh -c "rm -f '$D/logs/mail_logs/mail.current' && ln -s '$F' '$D/logs/mail_logs/mail.current'" ||
+	t_fail setup "mxgate cannot plant a link in its logs"
+: >"$D/mxgated.out"
+gw_start "$D"
+settle "$D"
+gw_stop "$D"
+unchanged mail_current_link "$F" "$P0"
+if grep -q 'mail.current.*symbolic link' "$D/mxgated.out"; then t_pass mail_current_link_said; else
+	t_fail mail_current_link_said "mxgated said: $(tail -2 "$D/mxgated.out")"
+fi
+rm -f "$D/logs/mail_logs/mail.current"
+
+# root's mxsh with cli.current a link to root's file
+F=$(secret cli_current)
+P0=$(print_of "$F")
+as_mxgate sh -c "rm -f '$D/logs/cli_logs/cli.current' && ln -s '$F' '$D/logs/cli_logs/cli.current'" ||
+	t_fail setup "mxgate cannot plant a link in cli_logs"
+if "$MXSH" -D "$D" -c version >"$D.version" 2>&1; then t_pass root_mxsh_runs; else
+	t_fail root_mxsh_runs "$(cat "$D.version")"
+fi
+unchanged cli_current_link "$F" "$P0"
+rm -f "$D/logs/cli_logs/cli.current"
+
+# a root start with the pid file a link to root's file
+F=$(secret pidfile)
+P0=$(print_of "$F")
+as_mxgate sh -c "rm -f '$D/mxgated.pid' && ln -s '$F' '$D/mxgated.pid'" ||
+	t_fail setup "mxgate cannot plant the pid file link"
+: >"$D/mxgated.out"
+gw_start "$D"
+settle "$D"
+gw_stop "$D"
+unchanged pidfile_link "$F" "$P0"
+if grep -q 'mxgated.pid.*symbolic link' "$D/mxgated.out"; then t_pass pidfile_link_said; else
+	t_fail pidfile_link_said "mxgated said: $(tail -2 "$D/mxgated.out")"
+fi
+rm -f "$D/mxgated.pid"
+
+# ---------------------------------------------------------------- reading through links
+# saw NAME CMD - root's mxsh ran CMD: nothing secret may be in what it printed
+saw() {
+	"$MXSH" -D "$D" -c "$2" >"$D.$1.out" 2>&1
+	if grep -q SECRET "$D.$1.out"; then
+		t_fail "$1" "root's '$2' printed: $(grep SECRET "$D.$1.out" | head -2)"
+	else
+		t_pass "$1"
+	fi
+}
+L=$D/logs/mail_logs
+F=$(secret rolled)
+as_mxgate ln -s "$F" "$L/mail.@20260101T000000.s" || t_fail setup "cannot plant a rolled log"
+saw grep_rolled_link 'grep SECRET mail_logs'
+F2=$(secret current)
+as_mxgate sh -c "rm -f '$L/mail.current' && ln -s '$F2' '$L/mail.current'" ||
+	t_fail setup "cannot plant mail.current"
+saw grep_current_link 'grep SECRET mail_logs'
+saw tail_current_link 'tail mail_logs'
+saw findevent_link 'findevent -m 1 mail_logs'
+rm -f "$L/mail.@20260101T000000.s" "$L/mail.current"
+
+# the log directory itself a link to a root-only directory
+mkdir -m 700 "$S/rootdir"
+secret dir >/dev/null && mv "$S/dir" "$S/rootdir/mail.current"
+as_mxgate sh -c "mv '$L' '$L.away' && ln -s '$S/rootdir' '$L'" || t_fail setup "cannot plant the log directory"
+saw grep_dir_link 'grep SECRET mail_logs'
+saw tail_dir_link 'tail mail_logs'
+saw findevent_dir_link 'findevent -m 1 mail_logs'
+if [ -z "$(ls -A "$S/rootdir" | grep -v '^mail.current$')" ]; then t_pass nothing_written_in_root_dir; else
+	t_fail nothing_written_in_root_dir "$(ls -A "$S/rootdir")"
+fi
+rm -f "$L" && mv "$L.away" "$L"
+
+# ---------------------------------------------------------------- a hard link
+F=$(secret hardlink)
+P0=$(print_of "$F")
+if ! as_mxgate ln "$F" "$D/notes" 2>/dev/null; then
+	ln "$F" "$D/notes"	# fs.protected_hardlinks stopped mxgate: root stands in
+fi
+: >"$D/mxgated.out"
+gw_start "$D"
+settle "$D"
+if up "$D"; then t_pass starts_beside_hard_link; else
+	t_fail starts_beside_hard_link "$(tail -2 "$D/mxgated.out")"
+fi
+gw_stop "$D"
+unchanged hard_link_not_handed_over "$F" "$P0"
+if grep -q 'notes.*hard link' "$D/mxgated.out"; then t_pass hard_link_said; else
+	t_fail hard_link_said "mxgated said: $(tail -2 "$D/mxgated.out")"
+fi
+rm -f "$D/notes"
+
+# ---------------------------------------------------------------- root's mxsh is still root to the logs
+if tail -1 "$D/logs/cli_logs/cli.current" 2>/dev/null | grep -q "User root entered" &&
+	[ "$(stat -c %U "$D/logs/cli_logs/cli.current")" = mxgate ]; then
+	t_pass cli_logs_name_root
+else
+	t_fail cli_logs_name_root "$(stat -c %U "$D/logs/cli_logs/cli.current" 2>&1): $(tail -1 "$D/logs/cli_logs/cli.current" 2>&1)"
+fi
+
+# ---------------------------------------------------------------- a data directory of old, nobody's
+O=$(t_dir privs_old)
+mxsh_do "$O" "dnsconfig servers=127.0.0.1:$(free_port)" "commit privs e2e old" >"$O.setup" 2>&1 ||
+	t_fail setup "mxsh setup failed: $(cat "$O.setup")"
+mkdir -p "$O/logs/mail_logs"
+chown -R nobody "$O"
+chmod 755 "$O"
+F=$(secret old_current)
+P0=$(print_of "$F")
+as_nobody ln -s "$F" "$O/logs/mail_logs/mail.current" || t_fail setup "nobody cannot plant a link"
+gw_start "$O"
+settle "$O"
+gw_stop "$O"
+unchanged nobody_link "$F" "$P0"
+rm -f "$O/logs/mail_logs/mail.current"
+gw_start "$O"
+settle "$O"
+if up "$O"; then t_pass old_dir_starts; else t_fail old_dir_starts "$(tail -2 "$O/mxgated.out")"; fi
+gw_stop "$O"
+bad=$(find "$O" ! -user mxgate -printf '%u %p\n' | head -3)
+if [ -z "$bad" ] && [ "$(stat -c %a "$O")" = 700 ]; then t_pass old_dir_handed_to_mxgate; else
+	t_fail old_dir_handed_to_mxgate "mode $(stat -c %a "$O"); not mxgate's: $bad"
+fi
+if ! as_nobody ls "$O" >/dev/null 2>&1; then t_pass old_dir_nobody_kept_out; else
+	t_fail old_dir_nobody_kept_out "nobody can list $O"
+fi
+
+t_done
