@@ -10,7 +10,8 @@
  * The parts: dest.c (the queues), trouble.c (what an outcome means),
  * mta.c (the connections); this file only decides when work starts.
  *
- * DIAGNOSTICS: mail_logs (DNS Error, Queue loaded, Work queue ...).
+ * DIAGNOSTICS: mail_logs (DNS Error, Queue loaded, Work queue ...); a
+ * queued recipient without its message: a Warning line and an alert.
  */
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -283,6 +284,7 @@ struct loadmap {
 	struct delivery *dl;
 	struct msg **msgs;		/* sorted by mid */
 	int n, cap;
+	int orphans;			/* recipients whose message row is missing */
 };
 
 /* load_msg - queue_load_msgs callback */
@@ -318,16 +320,30 @@ find_loaded(struct loadmap *lm, int64_t mid)
 	return NULL;
 }
 
-/* load_rcpt - queue_load_rcpts callback */
+/*
+ * load_rcpt - queue_load_rcpts callback. A recipient whose message row is
+ * missing (a damaged queue.db, or a row deleted by hand) has nothing left
+ * to deliver and no sender to notify: it is told in mail_logs and removed
+ * from the queue. Left in place it was skipped without a word at every
+ * start, yet counted by status and tophosts for ever, and never expired.
+ */
 static int
 load_rcpt(const struct queue_rcpt *qr, void *arg)
 {
 	struct loadmap *lm = arg;
 	struct msg *m = find_loaded(lm, qr->mid);
 	struct rcpt *r;
+	char addr[256];
 
-	if (m == NULL)
+	if (m == NULL) {
+		gw_logl(lm->dl->gw, LOGFILE_WARNING,
+		    "MID %lld RID [%d] To: <%s> removed from the queue: the message is "
+		    "missing from queue.db (nothing to deliver, no sender to notify)",
+		    (long long)qr->mid, qr->rid, gw_safe(qr->addr, addr, sizeof(addr)));
+		qwriter_done(lm->dl->gw->qw, qr->mid, qr->rid);
+		lm->orphans++;
 		return 0;
+	}
 	r = rcpt_new(m, qr->rid, qr->addr, qr->dest);
 	r->attempts = qr->attempts;
 	r->next_try = qr->next_try;
@@ -341,7 +357,7 @@ struct delivery *
 delivery_new(struct gw *gw, char **cause)
 {
 	struct delivery *dl = xcalloc(1, sizeof(*dl));
-	struct loadmap lm = { dl, NULL, 0, 0 };
+	struct loadmap lm = { dl, NULL, 0, 0, 0 };
 	char *paused;
 	int64_t nr = 0;
 
@@ -371,6 +387,11 @@ delivery_new(struct gw *gw, char **cause)
 	if (lm.n > 0)
 		gw_log(gw, "Queue loaded: %d messages, %lld recipients to deliver", lm.n,
 		    (long long)nr);
+	if (lm.orphans > 0)
+		gw_alert(gw, ALERT_WARNING, "Queue", 0,
+		    "%d queued recipients had no message in queue.db and were removed "
+		    "(their MIDs are in mail_logs); queue.db may be damaged",
+		    lm.orphans);
 	return dl;
 }
 

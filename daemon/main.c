@@ -8,8 +8,16 @@
  * Committed configuration and the shell's requests are followed by
  * control.c; this file sets the parts up and tears them down.
  *
- * DIAGNOSTICS: start-up failures go to stderr and exit 1; later problems
- * go to mail_logs.
+ * Before anything is delivered or accepted the stores are checked
+ * (open_stores): mail_logs is opened first, so that whatever stops the
+ * start is told there too; then queue.db and config.db must pass PRAGMA
+ * quick_check, the ID sequences must be ahead of every ID in use, and a
+ * queue holding mail is never run without a committed configuration
+ * (issue 9: a 0-byte config.db made mxgated bounce 6,012 queued messages).
+ *
+ * DIAGNOSTICS: start-up failures are one line on stderr, the same line as
+ * Critical in mail_logs (when it could be opened) and in syslog (mail
+ * facility), and exit 1; later problems go to mail_logs.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -20,6 +28,7 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <syslog.h>
 #include <unistd.h>
 
 #include <event2/event.h>
@@ -36,6 +45,7 @@
 #include "net/dns.h"
 #include "store/config.h"
 #include "store/queue.h"
+#include "util/fsutil.h"
 #include "util/printable.h"
 #include "util/str.h"
 #include "util/version.h"
@@ -152,16 +162,20 @@ on_signal(evutil_socket_t sig, short what, void *arg)
 	event_add(gw->drain, &(struct timeval){ 0, 50000 });
 }
 
-/* write_pidfile - DIR/mxgated.pid, refusing if another daemon holds it */
+/*
+ * write_pidfile - DIR/mxgated.pid, refusing if another daemon holds it.
+ * Opened as util/fsutil.h says: a link planted there is not followed, and
+ * only a regular file of our own with one link is truncated (issue 9).
+ */
 static int
 write_pidfile(const char *dir, char **cause)
 {
 	char *path = str_printf("%s/mxgated.pid", dir), buf[32];
-	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	int fd = fs_open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
 	struct flock fl = { .l_type = F_WRLCK, .l_whence = SEEK_SET };
 
 	if (fd < 0) {
-		*cause = str_printf("cannot open %s: %s", path, strerror(errno));
+		*cause = str_printf("cannot open %s: %s", path, fs_strerror(errno));
 		free(path);
 		return -1;
 	}
@@ -184,6 +198,147 @@ write_pidfile(const char *dir, char **cause)
 		return -1;
 	}
 	return fd;	/* kept open: the lock lives as long as the daemon */
+}
+
+/* ---------------------------------------------------------- start and stop */
+
+/*
+ * teardown - release what is open, in the order the parts depend on each
+ * other; every member may still be NULL (a start that failed half way).
+ * last: a mail_logs line once the queue writer has finished, or NULL.
+ */
+static void
+teardown(struct gw *gw, const char *last)
+{
+	/* the writer first: its last callbacks still reach live sessions */
+	qwriter_stop(gw->qw);
+	smtpd_free(gw->smtpd);
+	/* DNS before delivery: cancelled lookups call back into the engine */
+	dns_free(gw->dns);
+	delivery_free(gw->dl);
+	if (last && gw->logs)
+		gw_log(gw, "%s", last);
+	conf_free(gw->conf);
+	SSL_CTX_free(gw->server_ctx);
+	SSL_CTX_free(gw->client_ctx);
+	SSL_CTX_free(gw->client_ctx_verify);
+	queue_close(gw->q);
+	store_close(gw->st);
+	logsub_out_free(gw->logs);
+	if (gw->base)
+		event_base_free(gw->base);
+	free(gw->dir);
+	memset(gw, 0, sizeof(*gw));
+}
+
+/*
+ * start_fail - mxgated cannot start: cause (malloc'd, one line) goes to
+ * stderr, to mail_logs as Critical and to syslog, so that a `make run`
+ * user, the systemd journal and an operator reading mail_logs all see
+ * why; then whatever was opened is released. Returns the exit status.
+ */
+static int
+start_fail(struct gw *gw, char *cause)
+{
+	const char *why = cause ? cause : "unknown error";
+
+	fprintf(stderr, "mxgated: %s\n", why);
+	if (gw->logs)
+		gw_logl(gw, LOGFILE_CRITICAL, "mxgated cannot start: %s", why);
+	openlog("mxgated", LOG_PID, LOG_MAIL);
+	syslog(LOG_CRIT, "cannot start: %s", why);
+	closelog();
+	free(cause);
+	teardown(gw, NULL);
+	return 1;
+}
+
+/*
+ * check_last_ids - the ID sequences are ahead of the last IDs the previous
+ * run handed out (state "ids.last", publish_gauges): the only record of
+ * DCIDs, and of every ID once the queue has emptied
+ */
+static int
+check_last_ids(struct gw *gw, char **cause)
+{
+	static const char *const names[3] = { "icid", "mid", "dcid" };
+	char *v = queue_state_get(gw->q, "ids.last");
+	long long last[3];
+	int rc = 0;
+
+	if (v && sscanf(v, "%lld %lld %lld", &last[0], &last[1], &last[2]) == 3)
+		for (int i = 0; i < 3 && rc == 0; i++)
+			rc = queue_id_check(gw->q, names[i], last[i],
+			    "the record of mxgated's last run", cause);
+	free(v);
+	return rc;
+}
+
+/*
+ * open_stores - mail_logs, then DIR/queue.db and DIR/config.db, checked
+ * before anything can be delivered (issue 9, item 3). A missing or
+ * uncommitted configuration is a normal first start, unless the queue
+ * holds mail: with no listeners and no routes every queued domain would
+ * be looked up in DNS and bounced. queue.db is opened first so that a
+ * missing config.db is not created just to be refused.
+ */
+static int
+open_stores(struct gw *gw, char **cause)
+{
+	struct logsub mail;
+	struct stat sb;
+	int64_t msgs = 0, rcpts = 0, version;
+	time_t oldest;
+	char *conf_path, held[160];
+	int conf_exists;
+
+	/* mail_logs first: where everything after this is told, refusals too */
+	logsub_defaults(&mail, "mail_logs", LOGSUB_MAIL);
+	gw->logs = logsub_out_new(gw->dir, LOGSUB_MAIL);
+	if (logsub_out_apply(gw->logs, &mail, 1, cause) < 0)
+		return -1;
+	gw->maillog = logsub_out_get(gw->logs, "mail_logs");
+
+	conf_path = str_printf("%s/config.db", gw->dir);
+	conf_exists = lstat(conf_path, &sb) == 0 || errno != ENOENT;
+	if (queue_open(gw->dir, &gw->q, cause) < 0 || queue_check(gw->q, cause) < 0 ||
+	    check_last_ids(gw, cause) < 0)
+		goto fail;
+	if (queue_stats(gw->q, &msgs, &rcpts, &oldest) < 0) {
+		*cause = str_printf("%s/queue.db: cannot count the queued messages", gw->dir);
+		goto fail;
+	}
+	str_fmt(held, sizeof(held), "%s/queue.db holds %lld messages for %lld recipients",
+	    gw->dir, (long long)msgs, (long long)rcpts);
+	if (!conf_exists && (msgs > 0 || rcpts > 0)) {
+		*cause = str_printf("%s does not exist, but %s: without the configuration "
+				    "(listeners, routes, DNS servers) they would be bounced; restore "
+				    "config.db from a backup, or configure and commit with mxsh before "
+				    "starting mxgated",
+		    conf_path, held);
+		goto fail;
+	}
+	if (store_open(gw->dir, STORE_RUNNING, &gw->st, cause) < 0 ||
+	    store_check(gw->st, cause) < 0)
+		goto fail;
+	version = config_version(gw->st);
+	if (version < 0) {
+		*cause = str_printf("%s: cannot read the commit history", conf_path);
+		goto fail;
+	}
+	if (version == 0 && (msgs > 0 || rcpts > 0)) {
+		*cause = str_printf("%s holds no committed configuration, but %s: without the "
+				    "configuration (listeners, routes, DNS servers) they would be "
+				    "bounced; restore config.db from a backup, or configure and commit "
+				    "with mxsh before starting mxgated",
+		    conf_path, held);
+		goto fail;
+	}
+	free(conf_path);
+	return 0;
+fail:
+	free(conf_path);
+	return -1;
 }
 
 static void
@@ -239,35 +394,24 @@ main(int argc, char **argv)
 		fprintf(stderr, "mxgated: cannot daemonize: %s\n", strerror(errno));
 		return 1;
 	}
-	if (store_open(dir, STORE_RUNNING, &gw.st, &cause) < 0 ||
-	    queue_open(dir, &gw.q, &cause) < 0) {
-		fprintf(stderr, "mxgated: %s\n", cause);
-		return 1;
-	}
-	if ((pidfd = write_pidfile(dir, &cause)) < 0) {
-		fprintf(stderr, "mxgated: %s\n", cause);
-		return 1;
-	}
-	{
-		/* mail_logs first, as it is: where everything after this is told */
-		struct logsub mail;
-
-		logsub_defaults(&mail, "mail_logs", LOGSUB_MAIL);
-		gw.logs = logsub_out_new(dir, LOGSUB_MAIL);
-		if (logsub_out_apply(gw.logs, &mail, 1, &cause) < 0) {
-			fprintf(stderr, "mxgated: %s\n", cause);
-			return 1;
-		}
-		gw.maillog = logsub_out_get(gw.logs, "mail_logs");
-	}
+	/* started as root: the daemon's account before anything in DIR is opened (issue 9) */
+	if (privs_drop(dir, &cause) < 0)
+		return start_fail(&gw, cause);
+	if (open_stores(&gw, &cause) < 0)
+		return start_fail(&gw, cause);
+	if ((pidfd = write_pidfile(dir, &cause)) < 0)
+		return start_fail(&gw, cause);
 	gw.base = event_base_new();
 	{
 		struct conf *c = conf_load(gw.st, &cause);
 
 		if (gw.base == NULL || c == NULL) {
-			fprintf(stderr, "mxgated: cannot load configuration: %s\n",
-			    cause ? cause : "?");
-			return 1;
+			char *why = str_printf("cannot load configuration: %s",
+			    cause ? cause : "no event loop");
+
+			free(cause);
+			conf_free(c);
+			return start_fail(&gw, why);
 		}
 		control_apply(&gw, c);	/* the log subscriptions, before anything is told */
 	}
@@ -277,15 +421,11 @@ main(int argc, char **argv)
 
 		str_fmt(started, sizeof(started), "%lld", (long long)gw.started);
 		if (queue_state_set(gw.q, "started", started, &cause) < 0 ||
-		    queue_reset_conns(gw.q, &cause) < 0) {
-			fprintf(stderr, "mxgated: %s\n", cause);
-			return 1;
-		}
+		    queue_reset_conns(gw.q, &cause) < 0)
+			return start_fail(&gw, cause);
 	}
-	if (tdc_init(&gw, &cause) < 0) {
-		fprintf(stderr, "mxgated: %s\n", cause);
-		return 1;
-	}
+	if (tdc_init(&gw, &cause) < 0)
+		return start_fail(&gw, cause);
 	gw_log(&gw, "mxgated %s starting on %s (configuration commit %lld)", MXGATE_VERSION, dir,
 	    (long long)gw.conf->version);
 	if (gw_tls_reload(&gw, &cause) < 0) {
@@ -302,26 +442,20 @@ main(int argc, char **argv)
 		cause = NULL;
 		gw.dns = dns_new(gw.base, "", gw.conf->dns_timeout * 1000, 2, &cause);
 		if (gw.dns == NULL) {
-			fprintf(stderr, "mxgated: DNS: %s\n", cause);
-			return 1;
+			char *why = str_printf("DNS: %s", cause);
+
+			free(cause);
+			return start_fail(&gw, why);
 		}
 	}
 	gw.qw = qwriter_start(gw.base, dir, on_writer_failure, &gw, &cause);
-	if (gw.qw == NULL) {
-		fprintf(stderr, "mxgated: %s\n", cause);
-		return 1;
-	}
+	if (gw.qw == NULL)
+		return start_fail(&gw, cause);
 	gw.dl = delivery_new(&gw, &cause);
-	if (gw.dl == NULL) {
-		fprintf(stderr, "mxgated: %s\n", cause);
-		return 1;
-	}
+	if (gw.dl == NULL)
+		return start_fail(&gw, cause);
 	gw.smtpd = smtpd_new(&gw);
 	smtpd_reconfigure(gw.smtpd);	/* binds the listeners */
-	if (privs_drop(dir, &cause) < 0) {
-		fprintf(stderr, "mxgated: %s\n", cause);
-		return 1;
-	}
 	if (!foreground) {
 		/*
 		 * Started: from now on everything is told in mail_logs. Let go
@@ -352,28 +486,13 @@ main(int argc, char **argv)
 	event_base_dispatch(gw.base);
 	gw_logs_defer(&gw, 0);	/* what follows is written as it is told */
 
-	/* the writer first: its last callbacks still reach live sessions */
-	qwriter_stop(gw.qw);
-	smtpd_free(gw.smtpd);
-	/* DNS before delivery: cancelled lookups call back into the engine */
-	dns_free(gw.dns);
-	delivery_free(gw.dl);
 	if (gw.drain)
 		event_free(gw.drain);
 	event_free(tick);
 	event_free(poll);
 	for (int i = 0; i < 3; i++)
 		event_free(sigs[i]);
-	gw_log(&gw, "mxgated stopped");
-	conf_free(gw.conf);
-	SSL_CTX_free(gw.server_ctx);
-	SSL_CTX_free(gw.client_ctx);
-	SSL_CTX_free(gw.client_ctx_verify);
-	queue_close(gw.q);
-	store_close(gw.st);
-	logsub_out_free(gw.logs);
-	event_base_free(gw.base);
+	teardown(&gw, "mxgated stopped");
 	close(pidfd);
-	free(gw.dir);
 	return 0;
 }

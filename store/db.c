@@ -3,10 +3,13 @@
  *
  * Schema changes are numbered migrations; migration N brings the database
  * from PRAGMA user_version N-1 to N in one transaction. A database newer
- * than this build is refused rather than guessed at.
+ * than this build is refused rather than guessed at. So is a store file
+ * that is empty, not a plain file, or (store_check, at the daemon's
+ * start) fails PRAGMA quick_check: a damaged store is never re-created
+ * or trusted behind the operator's back.
  *
  * DIAGNOSTICS: every failure returns -1 with a malloc'd cause that names
- * the file and the SQLite message.
+ * the file and the SQLite message (and errno's reason: a full disk).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -16,6 +19,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "store/secret.h"
 #include "store/store_int.h"
 #include "util/buf.h"
 #include "util/fsutil.h"
@@ -50,6 +54,14 @@ static const char *const migrations[] = {
 	"  PRIMARY KEY (commit_id, section, key));"
 	"CREATE INDEX commit_changes_item ON commit_changes(section, key, commit_id);"
 	"PRAGMA user_version = 1;",
+	/* 2: the values secret settings had before each commit, encrypted (store/secret.c) */
+	"CREATE TABLE secret_history ("
+	"  commit_id INTEGER NOT NULL REFERENCES commits(id),"
+	"  section TEXT NOT NULL,"
+	"  key TEXT NOT NULL,"
+	"  old TEXT,"				/* NULL: the item did not exist */
+	"  PRIMARY KEY (commit_id, section, key)) WITHOUT ROWID;"
+	"PRAGMA user_version = 2;",
 };
 
 #define NMIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
@@ -173,14 +185,25 @@ store_migrate_to(struct store *st, int version, char **cause)
  * SQLite's back would let another process delete its live WAL. A file that
  * does not exist cannot be open in this process. The lock is flock(2) on
  * the directory itself, which SQLite's fcntl locks never see.
+ *
+ * An existing file is only looked at (lstat), never opened here. It is
+ * never empty in a working store: the first opener writes the header
+ * while it holds the lock (WAL mode is set before the lock is released),
+ * so 0 bytes means the file was truncated, and SQLite would take it for a
+ * new database and lose what it held without a word (issue 9, item 3).
  */
 int
-store_file_open(const char *dir, const char *name, char **path, int *lockfd, char **cause)
+store_file_open(const char *dir, const char *name, const char *what, char **path,
+    int *lockfd, int *created, char **cause)
 {
+	struct stat sb;
+	const char *bad = NULL;
+	char *why = NULL;
 	int fd;
 
 	*path = NULL;
 	*lockfd = -1;
+	*created = 0;
 	if (fs_mkdirs(dir, 0700) < 0) {
 		*cause = str_printf("cannot create data directory %s: %s", dir, strerror(errno));
 		return -1;
@@ -193,18 +216,38 @@ store_file_open(const char *dir, const char *name, char **path, int *lockfd, cha
 		return -1;
 	}
 	*path = str_printf("%s/%s", dir, name);
-	if (access(*path, F_OK) != 0) {
-		fd = open(*path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-		if (fd < 0 && errno != EEXIST) {
-			*cause = str_printf("cannot create %s: %s", *path, strerror(errno));
-			free(*path);
-			*path = NULL;
-			store_file_unlock(*lockfd);
-			*lockfd = -1;
-			return -1;
-		}
-		if (fd >= 0)
+	if (lstat(*path, &sb) == 0) {
+		if (S_ISLNK(sb.st_mode))
+			bad = "is a symbolic link, which mxgate does not follow; put the database "
+			      "file itself there";
+		else if (S_ISDIR(sb.st_mode))
+			bad = "is a directory, not a database file; move it out of the way";
+		else if (!S_ISREG(sb.st_mode))
+			bad = "is not a regular file; move it out of the way";
+		if (bad)
+			why = str_printf("%s %s", *path, bad);
+		else if (sb.st_size == 0)
+			why = str_printf("%s is empty (0 bytes): the %s it held is lost; restore "
+					 "it from a backup, or remove it to start with an empty %s",
+			    *path, what, what);
+	} else if (errno != ENOENT) {
+		why = str_printf("cannot examine %s: %s", *path, strerror(errno));
+	} else {
+		fd = open(*path, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+		if (fd < 0 && errno != EEXIST)
+			why = str_printf("cannot create %s: %s", *path, strerror(errno));
+		if (fd >= 0) {
 			close(fd);
+			*created = 1;
+		}
+	}
+	if (why) {
+		*cause = why;
+		free(*path);
+		*path = NULL;
+		store_file_unlock(*lockfd);
+		*lockfd = -1;
+		return -1;
 	}
 	return 0;
 }
@@ -217,38 +260,110 @@ store_file_unlock(int lockfd)
 		close(lockfd);
 }
 
+/* store_file_abandon - see store_int.h */
+void
+store_file_abandon(char *path, int lockfd, int created)
+{
+	static const char *const sidecars[] = { "-wal", "-shm" };
+
+	if (created && path) {
+		/* made by this call under the lock: nobody else has it open */
+		for (size_t i = 0; i < sizeof(sidecars) / sizeof(sidecars[0]); i++) {
+			char *p = str_printf("%s%s", path, sidecars[i]);
+
+			unlink(p);
+			free(p);
+		}
+		unlink(path);
+	}
+	free(path);
+	store_file_unlock(lockfd);
+}
+
+/* store_file_cause - see store_int.h */
+void
+store_file_cause(sqlite3 *db, const char *path, char **cause)
+{
+	char *old = *cause;
+	int code = db ? sqlite3_errcode(db) : SQLITE_OK;
+	int sys = db ? sqlite3_system_errno(db) : 0;
+	const char *sep = old && strstr(old, path) ? "" : ": ";	/* named already? */
+
+	if (sys != 0 && (code == SQLITE_IOERR || code == SQLITE_FULL || code == SQLITE_CANTOPEN))
+		*cause = str_printf("%s%s%s (%s)", *sep ? path : "", sep, old ? old : "error",
+		    strerror(sys));
+	else
+		*cause = str_printf("%s%s%s", *sep ? path : "", sep, old ? old : "error");
+	free(old);
+}
+
+/* store_quick_check - see store_int.h */
+int
+store_quick_check(sqlite3 *db, const char *path, const char *what, char **cause)
+{
+	sqlite3_stmt *s = NULL;
+	char fault[200] = "";
+	int rc;
+
+	/* the first fault is enough to refuse; quick_check(1) stops there */
+	if (sqlite3_prepare_v2(db, "PRAGMA quick_check(1)", -1, &s, NULL) != SQLITE_OK) {
+		str_copy(fault, sqlite3_errmsg(db), sizeof(fault));
+	} else {
+		rc = sqlite3_step(s);
+		if (rc == SQLITE_ROW) {
+			const unsigned char *t = sqlite3_column_text(s, 0);
+
+			if (t == NULL || strcmp((const char *)t, "ok") != 0)
+				str_copy(fault, t ? (const char *)t : "no verdict", sizeof(fault));
+		} else {
+			str_copy(fault, sqlite3_errmsg(db), sizeof(fault));
+		}
+	}
+	sqlite3_finalize(s);
+	if (fault[0] == '\0')
+		return 0;
+	for (char *p = fault; *p; p++)	/* one line, whatever SQLite said */
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			*p = ' ';
+	*cause = str_printf("%s is damaged (PRAGMA quick_check: %s); the %s in it cannot be "
+			    "trusted: restore it from a backup",
+	    path, fault, what);
+	return -1;
+}
+
 int
 store_open(const char *dir, enum store_mode mode, struct store **out, char **cause)
 {
 	struct store *st;
 	char *path;
-	int lockfd;
+	int lockfd, created;
 
 	*out = NULL;
-	if (store_file_open(dir, "config.db", &path, &lockfd, cause) < 0)
+	if (store_file_open(dir, "config.db", "configuration", &path, &lockfd, &created,
+		cause) < 0)
 		return -1;
 	st = xcalloc(1, sizeof(*st));
 	st->dir = str_dup(dir);
 	st->mode = mode;
-	if (sqlite3_open_v2(path, &st->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL) !=
-	    SQLITE_OK) {
-		*cause = str_printf("cannot open %s: %s", path,
-		    st->db ? sqlite3_errmsg(st->db) : "out of memory");
-		free(path);
-		store_file_unlock(lockfd);
+	if (sqlite3_open_v2(path, &st->db, STORE_OPEN_FLAGS, NULL) != SQLITE_OK) {
+		*cause = str_dup(st->db ? sqlite3_errmsg(st->db) : "out of memory");
+		store_file_cause(st->db, path, cause);
 		store_close(st);
+		store_file_abandon(path, lockfd, created);
 		return -1;
 	}
-	free(path);
 	sqlite3_busy_timeout(st->db, STORE_BUSY_TIMEOUT_MS);
 	if (store_exec(st, "PRAGMA journal_mode=WAL", cause) < 0 ||
 	    store_exec(st, "PRAGMA synchronous=FULL", cause) < 0 ||
 	    store_exec(st, "PRAGMA foreign_keys=ON", cause) < 0 ||
-	    store_migrate_to(st, NMIGRATIONS, cause) < 0) {
-		store_file_unlock(lockfd);
+	    store_migrate_to(st, NMIGRATIONS, cause) < 0 ||
+	    secret_open(st, cause) < 0) {
+		store_file_cause(st->db, path, cause);
 		store_close(st);
+		store_file_abandon(path, lockfd, created);
 		return -1;
 	}
+	free(path);
 	store_file_unlock(lockfd);
 	if (mode == STORE_SESSION &&
 	    store_exec(st,
@@ -266,6 +381,17 @@ store_open(const char *dir, enum store_mode mode, struct store **out, char **cau
 	return 0;
 }
 
+/* store_check - see store.h */
+int
+store_check(struct store *st, char **cause)
+{
+	char *path = str_printf("%s/config.db", st->dir);
+	int rc = store_quick_check(st->db, path, "configuration", cause);
+
+	free(path);
+	return rc;
+}
+
 void
 store_close(struct store *st)
 {
@@ -274,6 +400,7 @@ store_close(struct store *st)
 	if (st->db)
 		sqlite3_close(st->db);
 	free(st->dir);
+	free(st->count_section);
 	free(st);
 }
 

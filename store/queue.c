@@ -5,11 +5,14 @@
  * the transaction that inserted it has committed with synchronous=FULL
  * (WAL: the commit fsyncs the log). Recipients are rows of their own;
  * when the last recipient of a message is done, the message goes too.
- * Hot statements are prepared once and kept.
+ * Hot statements are prepared once and kept. The daemon checks the file
+ * at start (queue_check): a damaged file, or ID sequences behind the IDs
+ * in use, stop it before it delivers or accepts anything.
  *
  * DIAGNOSTICS: -1 with a malloc'd cause naming the operation and the
- * SQLite message.
+ * SQLite message; causes at open and from the checks name the file.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <sqlite3.h>
@@ -131,6 +134,7 @@ static const char *const stmt_sql[S_COUNT] = {
 
 struct queue {
 	sqlite3 *db;			/* DIR/queue.db */
+	char *path;			/* its path, for causes */
 	sqlite3_stmt *stmt[S_COUNT];	/* prepared hot statements */
 	int in_batch;			/* between queue_begin and queue_commit */
 	int sync;			/* synchronous set by queue_begin: 1 NORMAL, 2 FULL */
@@ -236,35 +240,36 @@ queue_open(const char *dir, struct queue **out, char **cause)
 {
 	struct queue *q;
 	char *path;
-	int lockfd;
+	int lockfd, created;
 
 	*out = NULL;
-	if (store_file_open(dir, "queue.db", &path, &lockfd, cause) < 0)
+	if (store_file_open(dir, "queue.db", "mail queue", &path, &lockfd, &created, cause) < 0)
 		return -1;
 	q = xcalloc(1, sizeof(*q));
-	if (sqlite3_open_v2(path, &q->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL) !=
-	    SQLITE_OK) {
-		*cause = str_printf("cannot open %s: %s", path,
-		    q->db ? sqlite3_errmsg(q->db) : "out of memory");
-		free(path);
-		store_file_unlock(lockfd);
+	q->path = str_dup(path);
+	if (sqlite3_open_v2(path, &q->db, STORE_OPEN_FLAGS, NULL) != SQLITE_OK) {
+		*cause = str_dup(q->db ? sqlite3_errmsg(q->db) : "out of memory");
+		store_file_cause(q->db, path, cause);
 		queue_close(q);
+		store_file_abandon(path, lockfd, created);
 		return -1;
 	}
-	free(path);
 	sqlite3_busy_timeout(q->db, QUEUE_BUSY_TIMEOUT_MS);
 	if (exec(q, "PRAGMA journal_mode=WAL", cause) < 0 ||
 	    exec(q, "PRAGMA synchronous=FULL", cause) < 0 ||
 	    exec(q, "PRAGMA wal_autocheckpoint=4000", cause) < 0 || migrate(q, cause) < 0) {
-		store_file_unlock(lockfd);
+		store_file_cause(q->db, path, cause);
 		queue_close(q);
+		store_file_abandon(path, lockfd, created);
 		return -1;
 	}
+	free(path);
 	store_file_unlock(lockfd);
 	for (int i = 0; i < S_COUNT; i++)
 		if (sqlite3_prepare_v3(q->db, stmt_sql[i], -1, SQLITE_PREPARE_PERSISTENT,
 			&q->stmt[i], NULL) != SQLITE_OK) {
 			err(q, cause, "cannot prepare statement");
+			store_file_cause(q->db, q->path, cause);
 			queue_close(q);
 			return -1;
 		}
@@ -281,6 +286,7 @@ queue_close(struct queue *q)
 		sqlite3_finalize(q->stmt[i]);
 	if (q->db)
 		sqlite3_close(q->db);
+	free(q->path);
 	free(q);
 }
 
@@ -326,6 +332,101 @@ queue_id_current(struct queue *q, const char *name)
 		v = sqlite3_column_int64(s, 0);
 	sqlite3_finalize(s);
 	return v;
+}
+
+/* id_next - a sequence's next ID: 0 found, 1 no such row, -1 error (cause set) */
+static int
+id_next(struct queue *q, const char *name, int64_t *next, char **cause)
+{
+	sqlite3_stmt *s;
+	int rc;
+
+	*next = 0;
+	if (sqlite3_prepare_v2(q->db, "SELECT next FROM ids WHERE name = ?1", -1, &s, NULL) !=
+	    SQLITE_OK)
+		return err(q, cause, "cannot read IDs");
+	text(s, 1, name);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW)
+		*next = sqlite3_column_int64(s, 0);
+	sqlite3_finalize(s);
+	if (rc == SQLITE_ROW)
+		return 0;
+	if (rc == SQLITE_DONE)
+		return 1;
+	return err(q, cause, "cannot read IDs");
+}
+
+/*
+ * queue_id_check - see queue.h. The fix offered is the one that keeps
+ * every ID unique: move the sequence past what is in use, never back.
+ */
+int
+queue_id_check(struct queue *q, const char *name, int64_t seen, const char *where,
+    char **cause)
+{
+	char label[8];
+	int64_t next;
+	int rc = id_next(q, name, &next, cause);
+
+	if (rc < 0) {
+		store_file_cause(q->db, q->path, cause);
+		return -1;
+	}
+	if (rc == 0 && next > seen && next > 0)
+		return 0;
+	str_copy(label, name, sizeof(label));
+	for (char *p = label; *p; p++)
+		*p = (char)toupper((unsigned char)*p);
+	if (rc == 1) {
+		*cause = str_printf("%s: the %s sequence is missing from its ids table: the file "
+				    "is damaged; restore it from a backup",
+		    q->path, label);
+		return -1;
+	}
+	*cause = str_printf("%s: the %s sequence is behind the IDs in use (next %s %lld, but %s "
+			    "holds %s %lld): its ids table was damaged or the file restored from "
+			    "an older copy, and new IDs would repeat old ones; restore it from a "
+			    "backup, or move the sequence past them: sqlite3 %s \"UPDATE ids SET "
+			    "next = %lld WHERE name = '%s'\"",
+	    q->path, label, label, (long long)next, where, label, (long long)seen, q->path,
+	    (long long)seen + 1, name);
+	return -1;
+}
+
+/* queue_check - see queue.h */
+int
+queue_check(struct queue *q, char **cause)
+{
+	static const char *const names[] = { "icid", "mid", "dcid" };
+	int64_t top[3] = { 0, 0, 0 };	/* DCIDs are kept in no table */
+	sqlite3_stmt *s;
+	int rc;
+
+	if (store_quick_check(q->db, q->path, "mail queue", cause) < 0)
+		return -1;
+	if (sqlite3_prepare_v2(q->db,
+		"SELECT ifnull(max(icid), 0), ifnull(max(mid), 0) FROM messages", -1, &s,
+		NULL) != SQLITE_OK) {
+		err(q, cause, "cannot read messages");
+		store_file_cause(q->db, q->path, cause);
+		return -1;
+	}
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		top[0] = sqlite3_column_int64(s, 0);
+		top[1] = sqlite3_column_int64(s, 1);
+	}
+	sqlite3_finalize(s);
+	if (rc != SQLITE_ROW) {
+		err(q, cause, "cannot read messages");
+		store_file_cause(q->db, q->path, cause);
+		return -1;
+	}
+	for (int i = 0; i < 3; i++)
+		if (queue_id_check(q, names[i], top[i], "the queue", cause) < 0)
+			return -1;
+	return 0;
 }
 
 int

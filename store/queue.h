@@ -66,6 +66,23 @@ struct queue_host {
 /* queue_open - open (create, migrate) DIR/queue.db */
 int queue_open(const char *dir, struct queue **out, char **cause);
 
+/*
+ * queue_check - at the daemon's start, before any delivery: queue.db
+ * passes PRAGMA quick_check, and every ID sequence (icid, mid, dcid)
+ * exists and is ahead of the highest ID the queued messages hold; -1
+ * with a one-line cause (the file, the fault, the remedy) if not
+ */
+int queue_check(struct queue *q, char **cause);
+
+/*
+ * queue_id_check - the sequence name is ahead of an ID seen elsewhere
+ * (where: "mxgated's last run", ...); -1 with such a cause if it is
+ * behind or missing: handing out IDs already used makes every new
+ * message fail (UNIQUE constraint) or two messages share a MID in the logs
+ */
+int queue_id_check(struct queue *q, const char *name, int64_t seen, const char *where,
+    char **cause);
+
 /* queue_close - close the connection */
 void queue_close(struct queue *q);
 

@@ -18,7 +18,7 @@
 struct store;
 
 /* Schema version written by this build; newer databases are refused. */
-#define STORE_SCHEMA_VERSION 1
+#define STORE_SCHEMA_VERSION 2
 
 enum store_mode {
 	STORE_SESSION = 0,	/* a shell: reads overlay its own candidate */
@@ -27,6 +27,12 @@ enum store_mode {
 
 /* store_open - create DIR (0700) and open/migrate DIR/config.db (0600) */
 int store_open(const char *dir, enum store_mode mode, struct store **out, char **cause);
+
+/*
+ * store_check - PRAGMA quick_check of config.db (the daemon's start, before
+ * anything is applied): -1 with a one-line cause if the file is damaged
+ */
+int store_check(struct store *st, char **cause);
 
 /* store_close - close the database; pending candidate changes are lost */
 void store_close(struct store *st);
