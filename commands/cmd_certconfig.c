@@ -15,7 +15,8 @@
  * settings tls.server_cert and tls.server_key, so the daemon needs no
  * access to the operator's files. The key is SECRET: no output, error or
  * log line of this command contains it, its buffers are cleansed after
- * use, and showchanges shows it as *****. The CA bundle is imported the
+ * use, and showchanges shows it as *****; the store keeps it encrypted
+ * (store/secret.h). The CA bundle is imported the
  * same way: its certificates must all parse, and are staged re-encoded in
  * tls.ca_pem, with the file's absolute path in tls.cafile for print
  * (both empty: the system bundle). So the daemon, which drops root, never
@@ -45,6 +46,7 @@
 #include "commands/cmd.h"
 #include "commands/cmd_keys.h"
 #include "store/config.h"
+#include "store/secret.h"
 #include "store/settings.h"
 #include "util/buf.h"
 #include "util/fsutil.h"
@@ -313,7 +315,7 @@ stage_setting(struct cli *c, const char *name, const char *value)
 	rc = running == NULL && *value == '\0' ?
 	    config_delete(c->st, SETTINGS_SECTION, name, &cause) :
 	    config_set(c->st, SETTINGS_SECTION, name, value, &cause);
-	free(running);
+	secret_drop(running);	/* the running key, decrypted */
 	if (rc < 0) {
 		cli_error(c, "Cannot stage the change: %s", cause);
 		free(cause);
@@ -447,15 +449,24 @@ server_chain(struct cli *c)
 	return sk;
 }
 
-/* key_set - is a private key configured? (its value is never shown) */
+/*
+ * key_set - is a private key configured? 1 or 0; -1 with the error
+ * printed when it cannot be decrypted (store/secret.h), which must not
+ * read as "not set". Its value is never shown.
+ */
 static int
 key_set(struct cli *c)
 {
-	char *k = settings_get(c->st, KEY_SETTING);
-	int set = *k != '\0';
+	char *k = NULL, *cause = NULL;
+	int set;
 
-	OPENSSL_cleanse(k, strlen(k));
-	free(k);
+	if (settings_read(c->st, KEY_SETTING, &k, &cause) < 0) {
+		cli_error(c, "Cannot read the private key: %s", cause);
+		free(cause);
+		return -1;
+	}
+	set = *k != '\0';
+	secret_drop(k);
 	return set;
 }
 
@@ -465,6 +476,7 @@ cert_print(struct cli *c)
 {
 	STACK_OF(X509) *sk = server_chain(c);
 	char *ca = cafile_text(c);
+	int set;
 
 	if (sk == NULL) {
 		cli_printf(c, "Server certificate:     not set\n");
@@ -493,10 +505,11 @@ cert_print(struct cli *c)
 		free(na);
 		sk_X509_pop_free(sk, X509_free);
 	}
-	cli_printf(c, "Private key:            %s\n", key_set(c) ? SETTINGS_MASK : "not set");
+	if ((set = key_set(c)) >= 0)
+		cli_printf(c, "Private key:            %s\n", set ? SETTINGS_MASK : "not set");
 	cli_printf(c, "CA bundle:              %s\n", ca);
 	free(ca);
-	return CMD_OK;
+	return set < 0 ? CMD_ERROR : CMD_OK;
 }
 
 /* ---------------------------------------------------------- dialogue */

@@ -3,7 +3,9 @@
  * configuration as it was after commit N, as a new commit.
  *
  * Refuses while changes are pending (they would be mixed into the
- * rollback). Interactive: lists the recent commits, asks which, confirms
+ * rollback). Secrets come back too: the history shows only that they
+ * changed, and the store stages the encrypted value that was running
+ * then (store/secret.h), so a certificate returns with its key. Interactive: lists the recent commits, asks which, confirms
  * and asks for a comment.
  */
 #include <stdio.h>

@@ -2,7 +2,9 @@
  * cmd_showchanges.c - `showchanges`: the pending changes as a diff.
  *
  * "+ section key = value" added, "- section key (was: v)" removed,
- * "~ section key = new (was: old)" changed; secrets show as *****.
+ * "~ section key = new (was: old)" changed; secrets show as *****, and
+ * a changed one as "= ***** (changed)": the store lists no value of a
+ * secret, not even encrypted (store/secret.h).
  * Listeners and mail policies are shown as their `print` sub-commands
  * show them (listenerconfig print, policyconfig ... print): an added one
  * in full, a changed one as a diff of the two ("-" a committed line, "+"

@@ -16,6 +16,7 @@
 #include "store/config.h"
 #include "store/queue.h"
 #include "store/settings.h"
+#include "util/fsutil.h"
 #include "util/str.h"
 
 int
@@ -54,6 +55,8 @@ cmd_show_change(struct cli *c, const char *indent, const char *section, const ch
 		cli_printf(c, "%s+ %s %s = %s\n", indent, section, key, n);
 	else if (newv == NULL)
 		cli_printf(c, "%s- %s %s (was: %s)\n", indent, section, key, o);
+	else if (secret)	/* the store keeps no value of a secret to compare */
+		cli_printf(c, "%s~ %s %s = %s (changed)\n", indent, section, key, n);
 	else
 		cli_printf(c, "%s~ %s %s = %s (was: %s)\n", indent, section, key, n,
 		    *o ? o : "\"\"");
@@ -83,7 +86,8 @@ cmd_daemon_running(struct cli *c)
 {
 	char *path = str_printf("%s/mxgated.pid", store_dir(c->st));
 	struct flock fl = { .l_type = F_WRLCK, .l_whence = SEEK_SET };
-	int fd = open(path, O_RDONLY | O_CLOEXEC), running = 0;
+	/* no link followed, no FIFO to hang on (util/fsutil.h) */
+	int fd = fs_open(path, O_RDONLY | O_CLOEXEC, 0), running = 0;
 
 	free(path);
 	if (fd < 0)

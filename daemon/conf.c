@@ -5,6 +5,10 @@
  * changes, inside one read transaction; the loop swaps snapshots between
  * events, so a session or a delivery never sees half of a commit.
  *
+ * Secret settings (the TLS private key) come decrypted from the store
+ * (store/secret.h); one that cannot be decrypted fails the snapshot with
+ * the store's cause, never reads as empty.
+ *
  * DIAGNOSTICS: a snapshot that cannot be built returns NULL with a cause;
  * the daemon keeps the previous one and logs the cause.
  */
@@ -17,6 +21,7 @@
 #include "mail/logsub.h"
 #include "mail/route.h"
 #include "store/config.h"
+#include "store/secret.h"
 #include "store/store.h"
 #include "store/settings.h"
 #include "util/str.h"
@@ -212,7 +217,7 @@ conf_free(struct conf *c)
 	policy_table_free(&c->out);
 	free(c->dest);
 	free(c->server_cert);
-	free(c->server_key);
+	secret_drop(c->server_key);	/* decrypted by the store: not left in freed memory */
 	free(c->ca_pem);
 	free(c->logsubs);
 	free(c);

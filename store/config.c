@@ -14,14 +14,24 @@
  * then, so the session's overlay reads see exactly what would be
  * committed, and a refusal rolls everything back, keeping the candidate.
  *
+ * Secret items (store/secret.h) are sealed here, as they are staged, and
+ * opened here, as they are read: the candidate, the running items and
+ * every copy SQLite makes of them hold only the encrypted form, and no
+ * caller sees it. The history records SECRET_CHANGED instead of their
+ * values, and the value each commit replaced in secret_history, which
+ * only rollback reads; the pending list shows SECRET_CHANGED too.
+ *
  * DIAGNOSTICS: -1 with a malloc'd cause; a conflict is reported as
- * "<section> <key> was changed by <user> in commit N; ...".
+ * "<section> <key> was changed by <user> in commit N; ...". A secret
+ * that cannot be decrypted is an error naming it and the key file's
+ * trouble, never an empty value.
  */
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "store/config.h"
+#include "store/secret.h"
 #include "store/store_int.h"
 #include "util/str.h"
 
@@ -45,6 +55,21 @@ static const char SQL_LIST[] =
 
 static const char SQL_LIST_RUNNING[] =
     "SELECT key, value FROM main.config WHERE section = ?1 ORDER BY key";
+
+/* reveal - *value as callers see it: a secret item's clear value; on error *value is NULL */
+static int
+reveal(struct store *st, const char *section, const char *key, char **value, char **cause)
+{
+	char *clear = NULL;
+	int rc;
+
+	if (*value == NULL || !secret_item(section, key))
+		return 0;
+	rc = secret_unseal(st, section, key, *value, &clear, cause);
+	free(*value);
+	*value = clear;
+	return rc;
+}
 
 /* check_session - candidate operations need a session store */
 static int
@@ -79,10 +104,10 @@ config_get(struct store *st, const char *section, const char *key, char **value,
 		return -1;
 	}
 	sqlite3_finalize(s);
-	return 0;
+	return reveal(st, section, key, value, cause);
 }
 
-/* running_item - running value (malloc'd or NULL) and revision of an item */
+/* running_item - running value (malloc'd or NULL, as stored) and revision of an item */
 static int
 running_item(struct store *st, const char *section, const char *key, char **value,
     int64_t *rev, char **cause)
@@ -115,7 +140,9 @@ config_get_running(struct store *st, const char *section, const char *key, char 
 {
 	int64_t rev;
 
-	return running_item(st, section, key, value, &rev, cause);
+	if (running_item(st, section, key, value, &rev, cause) < 0)
+		return -1;
+	return reveal(st, section, key, value, cause);
 }
 
 int
@@ -129,7 +156,21 @@ config_list(struct store *st, const char *section, config_item_cb cb, void *arg,
 		return -1;
 	store_bind_text(s, 1, section);
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		if (cb(section, store_col_text(s, 0), store_col_text(s, 1), arg) != 0) {
+		const char *key = store_col_text(s, 0);
+		char *v = NULL;
+		int stop;
+
+		/* a secret item (a setting) is opened for the callback; the rest as stored */
+		if (secret_item(section, key)) {
+			v = str_dup(store_col_text(s, 1));
+			if (reveal(st, section, key, &v, cause) < 0) {
+				sqlite3_finalize(s);
+				return -1;
+			}
+		}
+		stop = cb(section, key, v ? v : store_col_text(s, 1), arg);
+		secret_drop(v);
+		if (stop != 0) {
 			rc = SQLITE_DONE;
 			break;
 		}
@@ -147,7 +188,8 @@ stage(struct store *st, const char *section, const char *key, const char *value,
 	sqlite3_stmt *s;
 	char *running;
 	int64_t rev, base_rev;
-	int rc, have;
+	int rc, have, same, was;
+	long long before = sqlite3_total_changes64(st->db);
 
 	if (check_session(st, cause) < 0)
 		return -1;
@@ -155,7 +197,8 @@ stage(struct store *st, const char *section, const char *key, const char *value,
 		return -1;
 
 	/* keep the base revision of the first edit */
-	s = store_prepare(st, "SELECT base_rev FROM temp.candidate WHERE section = ?1 AND key = ?2",
+	s = store_prepare(st,
+	    "SELECT base_rev, value IS NOT NULL FROM temp.candidate WHERE section = ?1 AND key = ?2",
 	    cause);
 	if (s == NULL) {
 		free(running);
@@ -165,11 +208,19 @@ stage(struct store *st, const char *section, const char *key, const char *value,
 	store_bind_text(s, 2, key);
 	have = sqlite3_step(s) == SQLITE_ROW;
 	base_rev = have ? sqlite3_column_int64(s, 0) : rev;
+	was = have ? sqlite3_column_int(s, 1) : running != NULL;	/* the item, as seen so far */
 	sqlite3_finalize(s);
 
 	/* an edit that returns the item to its running value is no change */
-	if ((value == NULL && running == NULL) ||
-	    (value != NULL && running != NULL && strcmp(value, running) == 0)) {
+	same = (value == NULL && running == NULL) ||
+	    (value != NULL && running != NULL && strcmp(value, running) == 0);
+	/* two encryptions of one secret differ: compare the clear values */
+	if (!same && value != NULL && running != NULL && secret_item(section, key) &&
+	    (same = secret_same(st, section, key, value, running, cause)) < 0) {
+		free(running);
+		return -1;
+	}
+	if (same) {
 		free(running);
 		if (base_rev != rev)
 			goto keep;	/* it moved underneath: let commit report it */
@@ -198,14 +249,31 @@ run:
 	sqlite3_finalize(s);
 	if (rc != SQLITE_DONE)
 		return store_err(st, cause, "cannot stage change");
+	/* keep config_count_atleast's count of this section true without a recount */
+	if (st->count_section && strcmp(st->count_section, section) == 0 &&
+	    st->count_changes == before) {
+		st->count_n += (value != NULL) - was;
+		st->count_changes = sqlite3_total_changes64(st->db);
+	}
 	return 0;
 }
 
+/* config_set - a secret item's value is sealed first: the candidate never holds it in clear */
 int
 config_set(struct store *st, const char *section, const char *key, const char *value,
     char **cause)
 {
-	return stage(st, section, key, value, cause);
+	char *sealed = NULL;
+	int rc;
+
+	if (!secret_item(section, key))
+		return stage(st, section, key, value, cause);
+	if (check_session(st, cause) < 0 ||
+	    secret_seal(st, section, key, value, &sealed, cause) < 0)
+		return -1;
+	rc = stage(st, section, key, sealed, cause);
+	free(sealed);
+	return rc;
 }
 
 int
@@ -272,10 +340,16 @@ config_pending_list(struct store *st, config_change_cb cb, void *arg, char **cau
 	if (s == NULL)
 		return -1;
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		const char *section = store_col_text(s, 0), *key = store_col_text(s, 1);
 		const char *o = sqlite3_column_type(s, 2) == SQLITE_NULL ? NULL : store_col_text(s, 2);
 		const char *n = sqlite3_column_type(s, 3) == SQLITE_NULL ? NULL : store_col_text(s, 3);
 
-		if (cb(store_col_text(s, 0), store_col_text(s, 1), o, n, arg) != 0) {
+		/* a secret: that it changes, never a value, clear or encrypted */
+		if (secret_item(section, key)) {
+			o = o ? SECRET_CHANGED : NULL;
+			n = n ? SECRET_CHANGED : NULL;
+		}
+		if (cb(section, key, o, n, arg) != 0) {
 			rc = SQLITE_DONE;
 			break;
 		}
@@ -343,21 +417,25 @@ apply_candidate(struct store *st, int64_t id, char **cause)
 		const char *oldv = sqlite3_column_type(sel, 4) == SQLITE_NULL ? NULL :
 		    store_col_text(sel, 4);
 		int64_t base = sqlite3_column_int64(sel, 3), cur = sqlite3_column_int64(sel, 5);
+		int secret = secret_item(section, key);
 
 		if (base != cur) {
 			*cause = conflict_cause(st, section, key, cur);
 			goto out;
 		}
+		/* a secret's history: "changed"; the value replaced, encrypted, for rollback */
 		sqlite3_reset(rec);
 		sqlite3_bind_int64(rec, 1, id);
 		store_bind_text(rec, 2, section);
 		store_bind_text(rec, 3, key);
-		store_bind_text(rec, 4, oldv);
-		store_bind_text(rec, 5, newv);
+		store_bind_text(rec, 4, secret && oldv ? SECRET_CHANGED : oldv);
+		store_bind_text(rec, 5, secret && newv ? SECRET_CHANGED : newv);
 		if (sqlite3_step(rec) != SQLITE_DONE) {
 			store_err(st, cause, "cannot record change");
 			goto out;
 		}
+		if (secret && secret_record(st, id, section, key, oldv, cause) < 0)
+			goto out;
 		if (newv) {
 			sqlite3_reset(up);
 			store_bind_text(up, 1, section);
@@ -543,10 +621,11 @@ config_stage_rollback(struct store *st, int64_t id, char **cause)
 		return -1;
 	/*
 	 * The state after commit id: every item touched later goes back to
-	 * the old value of the first later change to it.
+	 * the old value of the first later change to it. A secret's is in
+	 * secret_history, as it was stored (encrypted), and is staged so.
 	 */
 	s = store_prepare(st,
-	    "SELECT section, key, old FROM commit_changes c WHERE commit_id > ?1 AND "
+	    "SELECT section, key, old, commit_id FROM commit_changes c WHERE commit_id > ?1 AND "
 	    "commit_id = (SELECT min(commit_id) FROM commit_changes d "
 	    "WHERE d.section = c.section AND d.key = c.key AND d.commit_id > ?1) "
 	    "ORDER BY section, key",
@@ -558,7 +637,21 @@ config_stage_rollback(struct store *st, int64_t id, char **cause)
 		char *section = str_dup(store_col_text(s, 0)), *key = str_dup(store_col_text(s, 1));
 		char *old = sqlite3_column_type(s, 2) == SQLITE_NULL ? NULL :
 		    str_dup(store_col_text(s, 2));
-		int r = stage(st, section, key, old, cause);
+		int64_t later = sqlite3_column_int64(s, 3);
+		int r = 0;
+
+		if (secret_item(section, key)) {
+			free(old);
+			r = secret_before(st, later, section, key, &old, cause);
+			if (r == 1) {
+				*cause = str_printf("%s %s cannot be restored: the value it had "
+						    "before commit %lld is not kept",
+				    section, key, (long long)later);
+				r = -1;
+			}
+		}
+		if (r == 0)
+			r = stage(st, section, key, old, cause);
 
 		free(section);
 		free(key);
@@ -584,4 +677,76 @@ config_version(struct store *st)
 		v = sqlite3_column_int64(s, 0);
 	sqlite3_finalize(s);
 	return v;
+}
+
+/*
+ * The items of a section as the session sees them, counted without
+ * reading them: running items, plus the candidate's additions, less its
+ * deletions of running items. The count is a join over the candidate, so
+ * it is kept (count_*) while neither this session (total changes) nor
+ * another (data_version) has written, and stage() keeps it true: a script
+ * staging thousands of items does not count once a line (issue 9: staging
+ * was quadratic).
+ */
+static const char SQL_COUNT[] =
+    "SELECT (SELECT count(*) FROM main.config WHERE section = ?1)"
+    " + (SELECT count(*) FROM temp.candidate c WHERE c.section = ?1 AND c.value IS NOT NULL"
+    "    AND NOT EXISTS (SELECT 1 FROM main.config r WHERE r.section = c.section"
+    "                    AND r.key = c.key))"
+    " - (SELECT count(*) FROM temp.candidate c WHERE c.section = ?1 AND c.value IS NULL"
+    "    AND EXISTS (SELECT 1 FROM main.config r WHERE r.section = c.section"
+    "                AND r.key = c.key))";
+
+/* count - one number from a query with the section as ?1 (if it has one) */
+static int
+count(struct store *st, const char *sql, const char *section, long long *n, char **cause)
+{
+	sqlite3_stmt *s;
+	int rc;
+
+	s = store_prepare(st, sql, cause);
+	if (s == NULL)
+		return -1;
+	if (sqlite3_bind_parameter_count(s) > 0)
+		store_bind_text(s, 1, section);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW)
+		*n = sqlite3_column_int64(s, 0);
+	sqlite3_finalize(s);
+	if (rc != SQLITE_ROW)
+		return store_err(st, cause, "cannot count configuration items");
+	return 0;
+}
+
+int
+config_count_atleast(struct store *st, const char *section, long long limit, int *reached,
+    char **cause)
+{
+	long long n = 0, changes, version = -1;
+
+	*reached = 0;
+	if (st->mode != STORE_SESSION) {
+		if (count(st, "SELECT count(*) FROM main.config WHERE section = ?1", section, &n,
+			cause) < 0)
+			return -1;
+		*reached = n >= limit;
+		return 0;
+	}
+	changes = sqlite3_total_changes64(st->db);
+	if (count(st, "PRAGMA data_version", section, &version, cause) < 0)
+		return -1;
+	if (st->count_section && strcmp(st->count_section, section) == 0 &&
+	    st->count_changes == changes && st->count_version == version) {
+		n = st->count_n;
+	} else {
+		if (count(st, SQL_COUNT, section, &n, cause) < 0)
+			return -1;
+		free(st->count_section);
+		st->count_section = str_dup(section);
+		st->count_n = n;
+		st->count_changes = changes;
+		st->count_version = version;
+	}
+	*reached = n >= limit;
+	return 0;
 }

@@ -44,6 +44,10 @@ int config_get_running(struct store *st, const char *section, const char *key, c
 /* config_list - items of a section as this session sees them, ordered by key */
 int config_list(struct store *st, const char *section, config_item_cb cb, void *arg, char **cause);
 
+/* config_count_atleast - *reached: a section has limit items or more, as this session sees it */
+int config_count_atleast(struct store *st, const char *section, long long limit, int *reached,
+    char **cause);
+
 /* config_set - stage a new value in the candidate */
 int config_set(struct store *st, const char *section, const char *key, const char *value,
     char **cause);

@@ -2,7 +2,10 @@
  * settings.h - scalar settings, declared once in settings_table.c.
  *
  * Every write is validated against the table (type, range, choices);
- * SECRET values are never printed back nor logged. Settings are
+ * SECRET values are never printed back nor logged, and config.db keeps
+ * them encrypted (store/secret.h): read them with settings_read, which
+ * fails when one cannot be decrypted, not with settings_get, which
+ * falls back to the default on any error. Settings are
  * configuration items in section "setting", so they share the candidate,
  * commit and rollback of every other item.
  */
@@ -25,7 +28,7 @@ enum setting_type {
 	SETTING_ENDPOINT,	/* one of the choices (a region), or an https:// URL */
 };
 
-#define SETTING_SECRET 0x01	/* never shown nor logged */
+#define SETTING_SECRET 0x01	/* never shown nor logged; encrypted at rest */
 #define SETTING_HIDDEN 0x02	/* not listed; for tests and support */
 
 struct setting_def {

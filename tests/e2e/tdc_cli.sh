@@ -45,6 +45,8 @@ mx() {
 }
 # dump DIR - the persistent configuration
 dump() { sqlite3 "$1/config.db" .dump; }
+# secret DIR NAME - a setting's clear value (config.db holds secrets encrypted)
+secret() { "$(cd "$(dirname "$MXGATED")" && pwd)/tests/settingget" "$@"; }
 # leaks FILE... - does any file hold a secret?
 leaks() { grep -l SEKRIT "$@" 2>/dev/null; }
 
@@ -70,8 +72,7 @@ else
 	show "$out/setup.out"
 fi
 # the store does hold them (so the checks below look for something real)
-if [ "$(sqlite3 "$d/config.db" "SELECT value FROM config WHERE key = 'tdc.client_secret'")" = "$S1" ] &&
-    [ "$(sqlite3 "$d/config.db" "SELECT value FROM config WHERE key = 'tdc.api_key'")" = "$K1" ]; then
+if [ "$(secret "$d" tdc.client_secret)" = "$S1" ] && [ "$(secret "$d" tdc.api_key)" = "$K1" ]; then
 	t_pass tdc_cli/stored
 else
 	t_fail tdc_cli/stored "config.db does not hold the committed secrets"
@@ -83,7 +84,7 @@ mx "$d" quoting \
     "tdcconfig setup 'api_key=$K2' client_secret=*****" showchanges \
     "tdcconfig setup client_secret=\"$S2\" \"api_key\"=$K2" showchanges \
     "commit rotate" commitdetail "rollbackconfig 1 back" commitdetail "tdcconfig print"
-v2=$(sqlite3 "$d/config.db" "SELECT value FROM config WHERE key = 'tdc.client_secret'")
+v2=$(secret "$d" tdc.client_secret)
 if [ $rc = 0 ] && [ "$v2" = "$S1" ] &&
     grep -q '^Configuration rolled back to commit 1 ' "$out/quoting.out"; then
 	t_pass tdc_cli/rotate_and_rollback
@@ -142,7 +143,7 @@ refuse all_or_nothing 'Invalid tdc' \
 printf 'tdcconfig\nAPI\ncid-2\n%s\n%s\nus\n2\nn\n\ncommit from the dialogue\ntdcconfig print\nshowchanges\n' \
     "$S2" "$K2" | "$MXSH" -D "$d" >"$out/dialogue.out" 2>&1
 rc=$?
-v=$(sqlite3 "$d/config.db" "SELECT value FROM config WHERE key = 'tdc.api_key'")
+v=$(secret "$d" tdc.api_key)
 if [ $rc = 0 ] && [ "$v" = "$K2" ] && grep -q '^Client ID: *cid-2$' "$out/dialogue.out"; then
 	t_pass tdc_cli/dialogue
 else
@@ -193,7 +194,7 @@ if command -v tmux >/dev/null 2>&1; then
 	T capture-pane -p -t mx -S -100 >"$out/tty.screen" 2>/dev/null
 	T kill-server >/dev/null 2>&1
 	rm -rf "$TMUX_TMPDIR"
-	v=$(sqlite3 "$d2/config.db" "SELECT value FROM config WHERE key = 'tdc.client_secret'")
+	v=$(secret "$d2" tdc.client_secret)
 	if [ -z "$ok" ] && [ "$v" = "$S1" ]; then
 		t_pass tdc_cli/tty_recall_keeps_secret
 	else
