@@ -13,6 +13,7 @@
 #include <strings.h>
 
 #include "commands/cli.h"
+#include "util/buf.h"
 #include "util/str.h"
 
 /* After this many invalid answers in a row, a dialogue gives up. */
@@ -45,19 +46,44 @@ void
 cli_error(struct cli *c, const char *fmt, ...)
 {
 	va_list ap;
-	char *s, *line;
+	struct buf b;
+	char *s;
 
 	va_start(ap, fmt);
 	s = str_vprintf(fmt, ap);
 	va_end(ap);
-	/* one line: a newline inside would let input text forge output */
-	for (char *p = s; *p; p++)
-		if (*p == '\n' || *p == '\r')
-			*p = ' ';
-	line = str_printf("%s\n", s);
-	emit(c, line, strlen(line), 1);
-	free(line);
+	/*
+	 * one line: a newline inside would let input text forge output, and
+	 * the user's control characters (an escape sequence) reach the
+	 * terminal only as \ooo
+	 */
+	buf_init(&b, 0);
+	for (const char *p = s; *p; p++) {
+		unsigned char ch = (unsigned char)*p;
+
+		if (ch == '\n' || ch == '\r')
+			buf_add(&b, " ", 1);
+		else if ((ch < 0x20 && ch != '\t') || ch == 0x7f)
+			buf_printf(&b, "\\%03o", ch);
+		else
+			buf_add(&b, p, 1);
+	}
+	buf_add(&b, "\n", 1);
+	emit(c, b.data, b.len, 1);
+	buf_free(&b);
 	free(s);
+}
+
+int
+cli_bad_char(const char *s)
+{
+	for (; *s; s++) {
+		unsigned char ch = (unsigned char)*s;
+
+		if ((ch < 0x20 && ch != '\t') || ch == 0x7f)
+			return ch;
+	}
+	return -1;
 }
 
 int
@@ -92,7 +118,26 @@ read_answer(struct cli *c, const char *question, const char *def, const struct c
 		cli_printf(c, "\n%s\n", question);
 	prompt = str_printf("[%s]> ", def ? def : "");
 	c->prompt = p ? p : &free_text;
-	line = c->io->readline(c->io_arg, prompt, &intr);
+	for (int tries = 0;; tries++) {
+		int bad;
+
+		c->nul_in_line = 0;
+		line = c->io->readline(c->io_arg, prompt, &intr);
+		if (line == NULL || intr || cli_interrupted(c))
+			break;
+		if (c->nul_in_line)
+			cli_error(c, "The answer contains a NUL byte. Please answer again.");
+		else if ((bad = cli_bad_char(line)) >= 0)
+			cli_error(c, "The answer contains a control character (\\%03o). "
+			    "Please answer again.", bad);
+		else
+			break;
+		free(line);
+		line = NULL;
+		if (tries + 1 >= CLI_MAX_RETRIES)
+			break;
+	}
+	c->nul_in_line = 0;
 	c->prompt = NULL;
 	free(prompt);
 	if (line == NULL) {

@@ -70,6 +70,7 @@ struct cli {
 	struct logsub_out *clilogs;	/* every cli_logs-type log (clilog among them), or NULL */
 	struct queue *q;		/* DIR/queue.db, opened on first use */
 	const struct cli_prompt *prompt;	/* the question being read, NULL at the command prompt */
+	int nul_in_line;		/* the line just read held a NUL byte (set by the shell) */
 };
 
 enum cmd_ret {
@@ -92,7 +93,17 @@ struct cli_choice {
 /* cli_printf - command output */
 void cli_printf(struct cli *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
-/* cli_error - one error line (a newline is added) */
+/*
+ * cli_bad_char - the first control character of s that no command line
+ * or answer may hold (all but TAB, and DEL), or -1: such bytes would
+ * reach other operators' terminals through logs and history.
+ */
+int cli_bad_char(const char *s);
+
+/*
+ * cli_error - one error line (a newline is added); control characters in
+ * it (the user's text echoed back) are shown as \ooo, newlines as spaces
+ */
 void cli_error(struct cli *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* cli_interrupted - has Ctrl-C been pressed during this command? */

@@ -167,24 +167,36 @@ check_absent(struct cli *c, const struct routes *r, const char *domain)
 static enum cmd_ret
 route_new(struct cli *c, const char *domain_in, const char *dests_in)
 {
-	char domain[256], dests[4096];
-	struct routes r;
-	enum cmd_ret ret = CMD_ERROR;
+	char domain[256], dests[4096], *cause = NULL, *have = NULL;
+	int full = 0;
 
 	if (check_domain(c, domain_in, domain, sizeof(domain)) < 0 ||
 	    check_dests(c, dests_in, dests, sizeof(dests)) < 0)
 		return CMD_ERROR;
-	if (routes_load(c, &r) < 0)
+	/*
+	 * one item and a count, not the whole table: a script of thousands
+	 * of routes must not read the table once a line (issue 9)
+	 */
+	if (config_get(c->st, ROUTE_SECTION, domain, &have, &cause) < 0 ||
+	    config_count_atleast(c->st, ROUTE_SECTION, ROUTE_MAX_ROUTES, &full, &cause) < 0) {
+		cli_error(c, "Cannot read routes: %s", cause);
+		free(cause);
+		free(have);
 		return CMD_ERROR;
-	if (check_absent(c, &r, domain) < 0) {
-		/* error printed */
-	} else if (r.n >= ROUTE_MAX_ROUTES) {
-		cli_error(c, "There is a maximum of %d routes.", ROUTE_MAX_ROUTES);
-	} else if (stage(c, domain, dests) == 0) {
-		ret = CMD_OK;
 	}
-	routes_free(&r);
-	return ret;
+	if (have != NULL) {
+		free(have);
+		if (strcmp(domain, ROUTE_DEFAULT) == 0)
+			cli_error(c, "There is already a default route set.");
+		else
+			cli_error(c, "The value %s is already in the routing table.", domain);
+		return CMD_ERROR;
+	}
+	if (full) {
+		cli_error(c, "There is a maximum of %d routes.", ROUTE_MAX_ROUTES);
+		return CMD_ERROR;
+	}
+	return stage(c, domain, dests) == 0 ? CMD_OK : CMD_ERROR;
 }
 
 /* route_edit - replace the destinations of an existing route */

@@ -253,12 +253,23 @@ cmd_run_line(struct cli *c, const char *line)
 	char *cause = NULL;
 	const struct cmd_entry *e;
 	enum cmd_ret r;
-	int amb;
+	int amb, bad;
 
 	c->stopped = 0;
+	/* what follows a NUL would be lost: run none of it (issue 9) */
+	if (c->nul_in_line) {
+		c->nul_in_line = 0;
+		cli_error(c, "The line contains a NUL byte; nothing was done.");
+		return CMD_ERROR;
+	}
 	/* a comment is skipped before tokenizing: its text may hold a lone quote */
 	if (line[strspn(line, " \t")] == '#')
 		return CMD_OK;
+	if ((bad = cli_bad_char(line)) >= 0) {
+		cli_error(c, "The line contains a control character (\\%03o); nothing was done.",
+		    bad);
+		return CMD_ERROR;
+	}
 	if (argv_split(line, &a, &cause) < 0) {
 		log_line(c, line);
 		cli_error(c, "%s", cause);
