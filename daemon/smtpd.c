@@ -38,9 +38,11 @@
  * smtpd_recipient_overshoot_limit. "RCPT TO:<postmaster>" without a
  * domain (RFC 5321 4.5.1) is accepted whatever the listener's domains
  * and becomes postmaster@ the appliance's host name (sethostname), as
- * Postfix appends its $myorigin ($myhostname by default): it is routed
- * like any mail for that host (smtproutes: the name, a ".parent" entry
- * or ALL).
+ * Postfix appends its $myorigin ($myhostname by default), when the
+ * operator routed that host (smtproutes: the name or a ".parent" entry).
+ * Without such a route it is refused as any domainless address: the
+ * default route or DNS could bring it back to this gateway and turn it
+ * into a bounce to a forged sender.
  *
  * DATA is ended only by <CRLF>.<CRLF>: a "." line with a bare LF on
  * either side is content, so a message cannot be smuggled past a
@@ -68,6 +70,7 @@
 #include "daemon/gw.h"
 #include "daemon/pipeline.h"
 #include "daemon/smtpd.h"
+#include "mail/route.h"
 #include "net/smtp_parse.h"
 #include "util/buf.h"
 #include "util/str.h"
@@ -496,6 +499,28 @@ do_mail(struct session *s, const struct smtp_cmd *cmd)
 	reply(s, "250 2.1.0 Sender ok");
 }
 
+/*
+ * postmaster_routed - the appliance's host name into domain, if an
+ * operator routed mail for it (its own smtproutes entry or a ".parent"
+ * one; the default route ALL does not count). Without such a route,
+ * "<postmaster>" would go to DNS for a name that may be this very
+ * gateway, and come back as a bounce to a sender anyone can forge.
+ */
+static int
+postmaster_routed(struct gw *gw, char *domain, size_t size)
+{
+	int i;
+
+	str_copy(domain, gw->conf->hostname, size);
+	str_lower(domain);
+	i = route_match(domain, (const char *const *)gw->conf->route_keys, gw->conf->nroutes);
+	if (i < 0 || strcmp(gw->conf->route_keys[i], ROUTE_DEFAULT) == 0) {
+		domain[0] = '\0';
+		return 0;
+	}
+	return 1;
+}
+
 static void
 do_rcpt(struct session *s, const struct smtp_cmd *cmd)
 {
@@ -528,10 +553,9 @@ do_rcpt(struct session *s, const struct smtp_cmd *cmd)
 			reply(s, "452 4.5.3 Error: too many recipients");
 		return;
 	}
-	if (path.domain[0] == '\0' && strcasecmp(path.local, "postmaster") == 0) {
+	if (path.domain[0] == '\0' && strcasecmp(path.local, "postmaster") == 0 &&
+	    postmaster_routed(gw, path.domain, sizeof(path.domain))) {
 		/* "<postmaster>" (RFC 5321 4.5.1): this host's postmaster, whatever the RAT */
-		str_copy(path.domain, gw->conf->hostname, sizeof(path.domain));
-		str_lower(path.domain);
 		(void)str_fmt(pm, sizeof(pm), "postmaster@%s", path.domain);	/* fits */
 		addr = pm;
 	} else if (s->l->conf.type == LISTENER_PUBLIC &&

@@ -148,6 +148,21 @@ print(*s.rcpt("postmaster@elsewhere.test"))
 PYEOF
 )
 case "$out" in 550*) t_pass postmaster/other_domain_by_rat ;; *) t_fail postmaster/other_domain_by_rat "$out" ;; esac
+# without a route of its own for the host name (ALL does not count), a
+# domainless postmaster is refused as before: the default route or DNS
+# could bring it back here and make it a bounce to a forged sender
+mxsh_do "$D" "smtproutes delete mx1.hostile.test" "smtproutes new ALL 127.0.0.1:$S" \
+	"commit e2e smtp_hostile: no route for the host name" >"$D/noroute.out" 2>&1 ||
+	t_fail postmaster/setup_unrouted "$(cat "$D/noroute.out")"
+out=$($PY - "$P" <<'PYEOF' 2>&1
+import smtplib, sys
+s = smtplib.SMTP("127.0.0.1", int(sys.argv[1]), local_hostname="client.test", timeout=30)
+s.ehlo()
+s.mail("a@outside.test")
+print(*s.rcpt("postmaster"))
+PYEOF
+)
+case "$out" in 550*) t_pass postmaster/unrouted_refused ;; *) t_fail postmaster/unrouted_refused "$out" ;; esac
 
 gw_stop "$D" || t_fail sigterm "mxgated exited $?"
 t_done
