@@ -397,9 +397,14 @@ main(int argc, char **argv)
 	/* started as root: the daemon's account before anything in DIR is opened (issue 9) */
 	if (privs_drop(dir, &cause) < 0)
 		return start_fail(&gw, cause);
-	if (open_stores(&gw, &cause) < 0)
-		return start_fail(&gw, cause);
+	/*
+	 * the pid file's lock before the stores: a second mxgated must not
+	 * check (or upgrade) the running one's stores, nor write its refusal
+	 * into their mail_logs
+	 */
 	if ((pidfd = write_pidfile(dir, &cause)) < 0)
+		return start_fail(&gw, cause);
+	if (open_stores(&gw, &cause) < 0)
 		return start_fail(&gw, cause);
 	gw.base = event_base_new();
 	{

@@ -163,6 +163,17 @@ store_migrate_to(struct store *st, int version, char **cause)
 		    st->dir, cur, NMIGRATIONS);
 		return -1;
 	}
+	/* an existing store is checked before a migration writes into it (issue 9) */
+	if (cur > 0 && cur < version) {
+		char *path = str_printf("%s/config.db", st->dir);
+		int bad = store_quick_check(st->db, path, "configuration", cause);
+
+		free(path);
+		if (bad < 0) {
+			store_exec(st, "ROLLBACK", NULL);
+			return -1;
+		}
+	}
 	for (; cur < version; cur++) {
 		if (store_exec(st, migrations[cur], cause) < 0) {
 			char *c = *cause;

@@ -227,6 +227,12 @@ migrate(struct queue *q, char **cause)
 			err(q, cause, "cannot read schema version");
 		return -1;
 	}
+	/* an existing queue is checked before a migration writes into it (issue 9) */
+	if (cur > 0 && cur < NMIGRATIONS &&
+	    store_quick_check(q->db, q->path, "mail queue", cause) < 0) {
+		exec(q, "ROLLBACK", NULL);
+		return -1;
+	}
 	for (; cur < NMIGRATIONS; cur++)
 		if (exec(q, migrations[cur], cause) < 0) {
 			exec(q, "ROLLBACK", NULL);
