@@ -7,6 +7,7 @@
  *
  * DIAGNOSTICS: none of its own; write errors of the terminal are ignored.
  */
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -61,17 +62,30 @@ cli_error(struct cli *c, const char *fmt, ...)
 	for (const char *p = s; *p; p++) {
 		unsigned char ch = (unsigned char)*p;
 
-		if (ch == '\n' || ch == '\r')
+		if (ch == '\n' || ch == '\r') {
 			buf_add(&b, " ", 1);
-		else if ((ch < 0x20 && ch != '\t') || ch == 0x7f)
+		} else if ((ch < 0x20 && ch != '\t') || ch == 0x7f) {
 			buf_printf(&b, "\\%03o", ch);
-		else
+		} else if (ch == 0xc2 && (unsigned char)p[1] >= 0x80 && (unsigned char)p[1] <= 0x9f) {
+			/* U+0080-U+009F in UTF-8: C1 controls (0xc2 0x9b is CSI) */
+			buf_printf(&b, "\\%03o\\%03o", ch, (unsigned char)p[1]);
+			p++;
+		} else {
 			buf_add(&b, p, 1);
+		}
 	}
 	buf_add(&b, "\n", 1);
 	emit(c, b.data, b.len, 1);
 	buf_free(&b);
 	free(s);
+}
+
+int
+cli_open_file(struct cli *c, const char *path)
+{
+	if (c->io && c->io->open_file)
+		return c->io->open_file(c->io_arg, path);
+	return open(path, O_RDONLY | O_NOCTTY | O_CLOEXEC);
 }
 
 int
@@ -82,6 +96,9 @@ cli_bad_char(const char *s)
 
 		if ((ch < 0x20 && ch != '\t') || ch == 0x7f)
 			return ch;
+		/* the C1 controls U+0080-U+009F, as UTF-8: the code point */
+		if (ch == 0xc2 && (unsigned char)s[1] >= 0x80 && (unsigned char)s[1] <= 0x9f)
+			return (unsigned char)s[1];
 	}
 	return -1;
 }
@@ -110,7 +127,7 @@ read_answer(struct cli *c, const char *question, const char *def, const struct c
 {
 	static const struct cli_prompt free_text = { NULL, 0, 0, NULL, 0 };
 	char *prompt, *line;
-	int intr = 0;
+	int intr = 0, refused = 0;
 
 	if (c->eof)
 		return NULL;
@@ -119,6 +136,8 @@ read_answer(struct cli *c, const char *question, const char *def, const struct c
 	prompt = str_printf("[%s]> ", def ? def : "");
 	c->prompt = p ? p : &free_text;
 	for (int tries = 0;; tries++) {
+		const char *again = c->interactive ? "Please answer again." :
+						     "The command is abandoned.";
 		int bad;
 
 		c->nul_in_line = 0;
@@ -126,22 +145,28 @@ read_answer(struct cli *c, const char *question, const char *def, const struct c
 		if (line == NULL || intr || cli_interrupted(c))
 			break;
 		if (c->nul_in_line)
-			cli_error(c, "The answer contains a NUL byte. Please answer again.");
+			cli_error(c, "The answer contains a NUL byte. %s", again);
 		else if ((bad = cli_bad_char(line)) >= 0)
-			cli_error(c, "The answer contains a control character (\\%03o). "
-			    "Please answer again.", bad);
+			cli_error(c, "The answer contains a control character (\\%03o). %s", bad,
+			    again);
 		else
 			break;
 		free(line);
 		line = NULL;
-		if (tries + 1 >= CLI_MAX_RETRIES)
+		/*
+		 * a script's next line was meant for the next question: taking
+		 * it for this one would shift every answer after it
+		 */
+		if (!c->interactive || tries + 1 >= CLI_MAX_RETRIES) {
+			refused = 1;
 			break;
+		}
 	}
 	c->nul_in_line = 0;
 	c->prompt = NULL;
 	free(prompt);
 	if (line == NULL) {
-		if (!intr)
+		if (!intr && !refused)
 			c->eof = 1;
 		return NULL;
 	}

@@ -38,6 +38,13 @@ struct cli_io {
 	 * that a script never waits forever. NULL: stop at once.
 	 */
 	int (*wait)(void *arg, int ms);
+	/*
+	 * open_file - a file the operator names (certconfig cert=PATH), open
+	 * for reading with the operator's rights, which mxsh run as root no
+	 * longer has once it is the data directory's owner (shell/opener.h).
+	 * NULL: open(2) here.
+	 */
+	int (*open_file)(void *arg, const char *path);
 };
 
 struct cli_choice;
@@ -95,10 +102,14 @@ void cli_printf(struct cli *c, const char *fmt, ...) __attribute__((format(print
 
 /*
  * cli_bad_char - the first control character of s that no command line
- * or answer may hold (all but TAB, and DEL), or -1: such bytes would
+ * or answer may hold (all but TAB, DEL, and the C1 controls U+0080-U+009F
+ * written in UTF-8, given as their code point), or -1: such bytes would
  * reach other operators' terminals through logs and history.
  */
 int cli_bad_char(const char *s);
+
+/* cli_open_file - read-only descriptor of a file the operator named, or -1 with errno */
+int cli_open_file(struct cli *c, const char *path);
 
 /*
  * cli_error - one error line (a newline is added); control characters in

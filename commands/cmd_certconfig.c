@@ -76,11 +76,13 @@ no_passphrase(char *buf, int size, int rwflag, void *u)
 static char *
 read_pem(struct cli *c, const char *what, const char *path, size_t max, size_t *len)
 {
-	char *text = fs_read_file(path, max, len);
+	int fd = cli_open_file(c, path);
+	char *text = fd < 0 ? NULL : fs_read_fd(fd, max, len);
 
 	if (text == NULL)
 		cli_error(c, "Cannot read the %s file %.200s: %s.", what, path,
-		    errno == EFBIG ? "the file is too large" : strerror(errno));
+		    errno == EFBIG ? "the file is too large" :
+		    errno == ENXIO ? "not a regular file" : strerror(errno));
 	return text;
 }
 

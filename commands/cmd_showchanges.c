@@ -48,7 +48,7 @@ capture_write(void *arg, const char *s, size_t n, int is_error)
 	return 0;
 }
 
-static const struct cli_io capture_io = { capture_readline, capture_write, NULL };
+static const struct cli_io capture_io = { capture_readline, capture_write, NULL, NULL };
 
 /* The lines a print function wrote. */
 struct lines {

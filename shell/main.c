@@ -11,6 +11,7 @@
  * Exit status: 0 every command succeeded, 1 some command failed, 2 usage.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <grp.h>
 #include <poll.h>
 #include <pwd.h>
@@ -26,6 +27,7 @@
 #include "commands/cmd_displayalerts.h"
 #include "mail/logsub.h"
 #include "shell/lineedit.h"
+#include "shell/opener.h"
 #include "store/config.h"
 #include "store/queue.h"
 #include "store/settings.h"
@@ -43,6 +45,7 @@ struct shell {
 	FILE *in;			/* batch input */
 	int prompt_answers;		/* batch on a terminal (-c): show question prompts */
 	int64_t logs_version;		/* commit whose cli_logs-type logs are open */
+	int opener;			/* root's file opener (shell/opener.h), or -1 */
 };
 
 static void
@@ -161,8 +164,19 @@ tty_write(void *arg, const char *s, size_t n, int is_error)
 	return lineedit_write(sh->le, s, n, is_error);
 }
 
-static const struct cli_io batch_io = { batch_readline, batch_write, batch_wait };
-static const struct cli_io tty_io = { tty_readline, tty_write, tty_wait };
+/* open_file - cli_io.open_file: as root through the opener once mxsh changed user */
+static int
+open_file(void *arg, const char *path)
+{
+	struct shell *sh = arg;
+
+	if (sh->opener >= 0)
+		return opener_open(sh->opener, path);
+	return open(path, O_RDONLY | O_NOCTTY | O_CLOEXEC);
+}
+
+static const struct cli_io batch_io = { batch_readline, batch_write, batch_wait, open_file };
+static const struct cli_io tty_io = { tty_readline, tty_write, tty_wait, open_file };
 
 /* find_user - who runs the shell */
 static void
@@ -315,7 +329,7 @@ run_line(struct shell *sh, const char *line, int stop_on_error, int *failed)
  * nothing to do), or -1 with cause.
  */
 static int
-become_owner(const char *dir, char **cause)
+become_owner(struct shell *sh, const char *dir, char **cause)
 {
 	struct passwd *pw;
 	struct stat st;
@@ -338,6 +352,11 @@ become_owner(const char *dir, char **cause)
 	close(fd);
 	if (st.st_uid == 0)
 		return 0;
+	/* the files an operator names are still opened as root, by a process that stays root */
+	if ((sh->opener = opener_start()) < 0) {
+		*cause = str_printf("cannot start the file opener: %s", strerror(errno));
+		return -1;
+	}
 	pw = getpwuid(st.st_uid);
 	gid = pw ? pw->pw_gid : st.st_gid;
 	if (setgroups(0, NULL) < 0 || setresgid(gid, gid, gid) < 0 ||
@@ -386,7 +405,8 @@ main(int argc, char **argv)
 	umask(077);
 	/* who asked (cli_logs, commits), then, if root, the data directory's owner */
 	find_user(sh.cli.user, sizeof(sh.cli.user));
-	if (become_owner(dir, &cause) < 0) {
+	sh.opener = -1;
+	if (become_owner(&sh, dir, &cause) < 0) {
 		fprintf(stderr, "mxsh: %s\n", cause);
 		free(cause);
 		free(lines);

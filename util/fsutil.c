@@ -60,12 +60,19 @@ char *
 fs_read_file(const char *path, size_t max, size_t *len)
 {
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return NULL;
+	return fs_read_fd(fd, max, len);
+}
+
+char *
+fs_read_fd(int fd, size_t max, size_t *len)
+{
 	size_t n = 0, cap = 4096;
 	char *p;
 	ssize_t r;
 
-	if (fd < 0)
-		return NULL;
 	p = xmalloc(cap);
 	for (;;) {
 		if (n + 1 >= cap) {

@@ -24,6 +24,9 @@ int fs_mkdirs(const char *path, mode_t mode);
 /* fs_read_file - read a whole file (up to max bytes) into a malloc'd string */
 char *fs_read_file(const char *path, size_t max, size_t *len);
 
+/* fs_read_fd - the same from an open descriptor, which it closes */
+char *fs_read_fd(int fd, size_t max, size_t *len);
+
 /*
  * fs_open_dir - the directory PATH, open for reading and for the *at
  * calls, its components followed as above; mode not 0: what is missing

@@ -127,7 +127,7 @@ cap_write(void *arg, const char *s, size_t n, int is_error)
 	return 0;
 }
 
-static const struct cli_io cap_io = { cap_readline, cap_write, NULL };
+static const struct cli_io cap_io = { cap_readline, cap_write, NULL, NULL };
 static volatile sig_atomic_t intr_flag;
 
 /* session - a shell session on dir (interactive or batch) writing into cp */

@@ -207,7 +207,7 @@ cap_write(void *arg, const char *p, size_t n, int is_error)
 	return 0;
 }
 
-static const struct cli_io cap_io = { NULL, cap_write, NULL };
+static const struct cli_io cap_io = { NULL, cap_write, NULL, NULL };
 
 /* run - demo LINE through cmd_keys_run; *outp the errors, *gotp what exec saw */
 static enum cmd_ret

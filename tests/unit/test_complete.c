@@ -789,7 +789,7 @@ script_write(void *arg, const char *p, size_t n, int is_error)
 	return 0;
 }
 
-static const struct cli_io script_io = { script_readline, script_write, NULL };
+static const struct cli_io script_io = { script_readline, script_write, NULL, NULL };
 
 /* script_cli - a cli (no store) answering from answers */
 static void

@@ -56,7 +56,7 @@ script_write(void *arg, const char *p, size_t n, int is_error)
 	return 0;
 }
 
-static const struct cli_io script_io = { script_readline, script_write, NULL };
+static const struct cli_io script_io = { script_readline, script_write, NULL, NULL };
 static volatile sig_atomic_t intr_flag;
 
 /* session - a fresh store and an interactive cli on a script */

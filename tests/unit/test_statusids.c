@@ -30,7 +30,7 @@ no_readline(void *arg, const char *prompt, int *intr)
 	return NULL;
 }
 
-static const struct cli_io buf_io = { no_readline, out_write, NULL };
+static const struct cli_io buf_io = { no_readline, out_write, NULL, NULL };
 
 /* status_of - run `status` on dir after setting ids.last (NULL: none) and reserving blocks */
 static char *
