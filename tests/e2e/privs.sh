@@ -253,6 +253,20 @@ if ! as_nobody ls "$O" >/dev/null 2>&1; then t_pass old_dir_nobody_kept_out; els
 	t_fail old_dir_nobody_kept_out "nobody can list $O"
 fi
 
+# ---------------------------------------------------------------- a tree too deep to walk
+# the account can make a tree deeper than the walk goes: a root start
+# leaves it as it is and starts anyway, rather than let it stop the start
+as_mxgate sh -c "cd '$D' && i=0 && while [ \$i -lt 40 ]; do mkdir d && cd d && i=\$((i + 1)); done" ||
+	t_fail setup "mxgate cannot make a deep tree"
+: >"$D/mxgated.out"
+gw_start "$D"
+settle "$D"
+if up "$D" && grep -q 'levels deep' "$D/mxgated.out"; then t_pass deep_tree_starts; else
+	t_fail deep_tree_starts "$(tail -2 "$D/mxgated.out")"
+fi
+gw_stop "$D"
+rm -rf "$D/d"
+
 # ---------------------------------------------------------------- root's own files for certconfig
 # root's mxsh has become mxgate, yet the certificate and key the operator
 # names (root's, in a root-only directory) are still read as root, by the
