@@ -18,6 +18,7 @@
  * invalid value or a store error. Nothing here prints or exits.
  */
 #include <ctype.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,6 +30,7 @@
 #include "store/config.h"
 #include "store/settings.h"
 #include "util/buf.h"
+#include "util/fsutil.h"
 #include "util/printable.h"
 #include "util/str.h"
 
@@ -673,7 +675,10 @@ void
 logsub_out_reopen(struct logsub_out *o)
 {
 	for (int i = 0; o && i < o->n; i++)
-		logfile_reopen(o->f[i].lf);
+		if (logfile_reopen(o->f[i].lf) < 0)	/* a link planted in its place, say */
+			logfile_write(o->f[i].lf, LOGFILE_WARNING,
+			    "Log file %s not reopened: %s; still writing the file open before",
+			    logfile_path(o->f[i].lf), fs_strerror(errno));
 }
 
 /* logsub_out_free - close everything */

@@ -267,6 +267,28 @@ fi
 gw_stop "$D"
 rm -rf "$D/d"
 
+# ---------------------------------------------------------------- a link planted at SIGHUP
+# a rotation moved mail.current away and the account planted a link in its
+# place: the reopen on SIGHUP refuses it and says so in the file it keeps
+F=$(secret sighup_link)
+P0=$(print_of "$F")
+gw_start "$D"
+settle "$D"
+L=$D/logs/mail_logs
+mv "$L/mail.current" "$L/mail.rotated"
+as_mxgate ln -s "$F" "$L/mail.current" || t_fail setup "mxgate cannot plant a link"
+kill -HUP "$(cat "$D/gw.pid")"
+if wait_for 30 grep -q 'mail.current not reopened: a symbolic link is in the way' "$L/mail.rotated"
+then
+	t_pass sighup_link_told
+else
+	t_fail sighup_link_told "$(tail -2 "$L/mail.rotated")"
+fi
+gw_stop "$D"
+unchanged sighup_link_target "$F" "$P0"
+rm -f "$L/mail.current"
+mv "$L/mail.rotated" "$L/mail.current"
+
 # ---------------------------------------------------------------- root's own files for certconfig
 # root's mxsh has become mxgate, yet the certificate and key the operator
 # names (root's, in a root-only directory) are still read as root, by the
