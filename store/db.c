@@ -238,8 +238,9 @@ store_file_open(const char *dir, const char *name, const char *what, char **path
 		if (bad)
 			why = str_printf("%s %s", *path, bad);
 		else if (sb.st_size == 0)
-			why = str_printf("%s is empty (0 bytes): the %s it held is lost; restore "
-					 "it from a backup, or remove it to start with an empty %s",
+			why = str_printf("%s is empty (0 bytes): the %s it held is lost (or its "
+					 "first start was cut short); restore it from a backup, or "
+					 "remove it to start with an empty %s",
 			    *path, what, what);
 	} else if (errno != ENOENT) {
 		why = str_printf("cannot examine %s: %s", *path, strerror(errno));
