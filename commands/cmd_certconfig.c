@@ -302,22 +302,26 @@ read_ca_certs(const char *text, size_t len, int *bad)
 	return sk;
 }
 
-/* stage_setting - stage value, or drop the edit when it goes back to an unstored "" */
+/*
+ * stage_setting - stage value, or drop the edit when it goes back to an
+ * unstored "". Whether the item is stored is all it asks: a secret's
+ * running value is not decrypted, so one whose key is lost can still be
+ * cleared or replaced.
+ */
 static int
 stage_setting(struct cli *c, const char *name, const char *value)
 {
-	char *cause = NULL, *running = NULL;
-	int rc;
+	char *cause = NULL;
+	int rc, stored;
 
-	if (config_get_running(c->st, SETTINGS_SECTION, name, &running, &cause) < 0) {
+	if ((stored = config_has_running(c->st, SETTINGS_SECTION, name, &cause)) < 0) {
 		cli_error(c, "Cannot read %s: %s", name, cause);
 		free(cause);
 		return -1;
 	}
-	rc = running == NULL && *value == '\0' ?
+	rc = !stored && *value == '\0' ?
 	    config_delete(c->st, SETTINGS_SECTION, name, &cause) :
 	    config_set(c->st, SETTINGS_SECTION, name, value, &cause);
-	secret_drop(running);	/* the running key, decrypted */
 	if (rc < 0) {
 		cli_error(c, "Cannot stage the change: %s", cause);
 		free(cause);

@@ -111,7 +111,12 @@ print(struct cli *c)
 	struct tdcrules_vals *v = xmalloc(sizeof(*v));
 	enum cmd_ret r = CMD_ERROR;
 
-	if (tdcconfig_load(c, v) == 0) {
+	if (tdcconfig_load(c, v) < 0) {
+		/* error printed */
+	} else if (v->lost) {
+		/* say it: "*****" would claim a secret that can no longer be used */
+		cli_error(c, "Cannot read the Threat Defense Connector settings: %s", v->lost_why);
+	} else {
 		print_vals(c, v);
 		r = CMD_OK;
 	}

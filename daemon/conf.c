@@ -159,6 +159,29 @@ read_settings(struct store *st, struct conf *c, char **cause)
 }
 
 /*
+ * lost_advice - when a secret cannot be decrypted, *cause names every
+ * such setting and says what the operator can do: mxgated will not start
+ * (or reload) until one of the two is done
+ */
+static void
+lost_advice(struct store *st, char **cause)
+{
+	char *why = NULL, *names = secret_lost(st, &why);
+
+	if (names == NULL)
+		return;
+	free(*cause);
+	*cause = str_printf("%s (%s). To go on: restore secret.key into the data directory "
+			    "from a backup of it; or, in mxsh, clear or enter again each of %s "
+			    "(certconfig server cert=PATH key=PATH for tls.server_key, "
+			    "tdcconfig setup client_secret=SECRET api_key=KEY for tdc.*) and "
+			    "commit: a new secret.key is made once none needs the lost one",
+	    why, names, names);
+	free(why);
+	free(names);
+}
+
+/*
  * conf_load - one read transaction, so that a commit landing meanwhile is
  * seen whole or not at all
  */
@@ -196,6 +219,7 @@ conf_load(struct store *st, char **cause)
 	store_read_end(st);
 	return c;
 fail:
+	lost_advice(st, cause);
 	store_read_end(st);
 	conf_free(c);
 	return NULL;

@@ -24,6 +24,7 @@
 #include <strings.h>
 
 #include "mail/tdcrules.h"
+#include "store/secret.h"
 #include "store/settings.h"
 #include "util/buf.h"
 #include "util/str.h"
@@ -90,16 +91,44 @@ tdcrules_key_find(const char *key)
 	return -1;
 }
 
+/* running_lost - is setting among the running secrets that cannot be decrypted? */
+static int
+running_lost(struct store *st, const char *setting)
+{
+	char *why = NULL, *names = secret_lost(st, &why);
+	size_t n = strlen(setting);
+	int found = 0;
+
+	for (const char *p = names; p && (p = strstr(p, setting)) != NULL; p += n)
+		if ((p == names || p[-1] == ' ') && (p[n] == '\0' || p[n] == ','))
+			found = 1;
+	free(names);
+	free(why);
+	return found;
+}
+
 /* tdcrules_load - the values as this store handle sees them */
 int
 tdcrules_load(struct store *st, struct tdcrules_vals *v, char **cause)
 {
+	v->lost = 0;
+	v->lost_why[0] = '\0';
 	for (int k = 0; k < TDCRULES_NKEYS; k++) {
 		const struct setting_def *d = settings_find(tkeys[k].setting);
 		char *s = NULL, *why = NULL;
+		int rc = settings_read(st, tkeys[k].setting, &s, &why);
 
-		if (settings_read(st, tkeys[k].setting, &s, &why) < 0) {
-			*cause = str_printf("cannot read %s: %s", tkeys[k].setting, why);
+		if (rc < 0 && tkeys[k].secret && running_lost(st, tkeys[k].setting)) {
+			/* the key is lost: clearing or entering it again must still be possible */
+			v->lost |= 1u << k;
+			if (v->lost_why[0] == '\0')
+				str_copy(v->lost_why, why, sizeof(v->lost_why));
+			free(why);
+			str_copy(v->v[k], TDCRULES_LOST, sizeof(v->v[k]));
+			continue;
+		}
+		if (rc < 0) {
+			*cause = str_printf("cannot read %s: %s", tkeys[k].setting, why ? why : "?");
 			free(why);
 			return -1;
 		}
@@ -137,6 +166,12 @@ tdcrules_value(const struct tdcrules_vals *cur, enum tdcrules_key k, const char 
 	char *why = NULL;
 
 	if (tkeys[k].secret && strcmp(in, SETTINGS_MASK) == 0) {
+		if (cur->lost & (1u << k)) {
+			*cause = str_printf("Invalid %s: the stored value cannot be read (%s); give "
+					    "the value itself, or clear it.",
+			    key, cur->lost_why);
+			return -1;
+		}
 		if (cur->v[k][0] == '\0') {
 			*cause = str_printf("Invalid %s: %s stands for the stored value, and none "
 					    "is stored; give the value itself.",

@@ -54,9 +54,18 @@ enum tdcrules_key {
 /* Longest custom intake address (an RFC 5321 path is at most 256 octets). */
 #define TDCRULES_ADDRESS_MAX 254
 
+/*
+ * What a secret that cannot be decrypted (secret.key lost) loads as: set,
+ * for the rules, and kept unless the operator gives a value or clears it;
+ * it holds a control character, which no value entered at the CLI can.
+ */
+#define TDCRULES_LOST "\001lost"
+
 /* A full set of values, as text (as the store holds them). */
 struct tdcrules_vals {
 	char v[TDCRULES_NKEYS][TDCRULES_VALUE_MAX + 1];
+	unsigned lost;			/* bit k: the stored secret k cannot be decrypted */
+	char lost_why[300];		/* why, for the first of them */
 };
 
 /* tdcrules_key_name - the batch key of a setting ("intake_address") */

@@ -146,6 +146,20 @@ config_get_running(struct store *st, const char *section, const char *key, char 
 }
 
 int
+config_has_running(struct store *st, const char *section, const char *key, char **cause)
+{
+	char *v;
+	int64_t rev;
+	int rc;
+
+	if (running_item(st, section, key, &v, &rev, cause) < 0)
+		return -1;
+	rc = v != NULL;
+	free(v);	/* as stored: a secret's is its encrypted form */
+	return rc;
+}
+
+int
 config_list(struct store *st, const char *section, config_item_cb cb, void *arg, char **cause)
 {
 	sqlite3_stmt *s;
@@ -214,7 +228,11 @@ stage(struct store *st, const char *section, const char *key, const char *value,
 	/* an edit that returns the item to its running value is no change */
 	same = (value == NULL && running == NULL) ||
 	    (value != NULL && running != NULL && strcmp(value, running) == 0);
-	/* two encryptions of one secret differ: compare the clear values */
+	/*
+	 * two encryptions of one secret differ: compare the clear values
+	 * (without the key when either is "": clearing a secret whose key
+	 * is lost; see secret_same)
+	 */
 	if (!same && value != NULL && running != NULL && secret_item(section, key) &&
 	    (same = secret_same(st, section, key, value, running, cause)) < 0) {
 		free(running);
@@ -299,6 +317,15 @@ config_end(struct store *st, int keep, char **cause)
 {
 	if (check_session(st, cause) < 0)
 		return -1;
+	/*
+	 * The rollback undoes stage()'s edits, and with them its updates of
+	 * config_count_atleast's count, but not total_changes, by which the
+	 * count is known to be current: forget it.
+	 */
+	if (!keep) {
+		free(st->count_section);
+		st->count_section = NULL;
+	}
 	if (!keep && store_exec(st, "ROLLBACK TO stage_group", cause) < 0) {
 		char *ignored = NULL;
 
@@ -648,6 +675,18 @@ config_stage_rollback(struct store *st, int64_t id, char **cause)
 						    "before commit %lld is not kept",
 				    section, key, (long long)later);
 				r = -1;
+			}
+			/* one sealed under a key since lost or replaced is refused now, named */
+			if (r == 0 && old != NULL && *old != '\0') {
+				char *clear = NULL, *why = NULL;
+
+				if (secret_unseal(st, section, key, old, &clear, &why) < 0) {
+					*cause = str_printf("%s %s cannot be restored: %s", section,
+					    key, why);
+					free(why);
+					r = -1;
+				}
+				secret_drop(clear);
 			}
 		}
 		if (r == 0)

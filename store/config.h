@@ -41,6 +41,9 @@ int config_get(struct store *st, const char *section, const char *key, char **va
 int config_get_running(struct store *st, const char *section, const char *key, char **value,
     char **cause);
 
+/* config_has_running - is an item committed? 1, 0, -1; a secret is not decrypted */
+int config_has_running(struct store *st, const char *section, const char *key, char **cause);
+
 /* config_list - items of a section as this session sees them, ordered by key */
 int config_list(struct store *st, const char *section, config_item_cb cb, void *arg, char **cause);
 

@@ -15,10 +15,16 @@
  * planted link or a file someone else could read or have chosen is
  * never used as the key.
  *
- * A key file that is missing while config.db holds encrypted values is
- * never replaced by a new one: that would turn every secret into an
- * error for good. Reads then fail with a cause telling the operator to
- * restore it.
+ * A key file that is missing while the running configuration holds
+ * encrypted values is never replaced by a new one: that would turn every
+ * secret into an error for good. Reads then fail with a cause telling
+ * the operator to restore it. To go on without it, the operator clears
+ * or enters again each secret that is still encrypted and commits:
+ * staging "" or a delete never needs the key (secret_same), and a new
+ * key is made once no running value needs the old one, at the next
+ * open or at the next secret sealed (key_make). The values the history
+ * keeps (secret_history) do not hold the key back: a rollback to one of
+ * them fails to decrypt it, naming the setting and the key file.
  *
  * The history. commit_changes keeps SECRET_CHANGED for a secret's old
  * and new values (NULL still means created / deleted), so showchanges,
@@ -37,8 +43,10 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -49,6 +57,7 @@
 #include "store/secret.h"
 #include "store/settings.h"
 #include "store/store_int.h"
+#include "util/buf.h"
 #include "util/str.h"
 
 #define NONCE_LEN 12		/* the GCM nonce size NIST SP 800-38D recommends */
@@ -371,6 +380,65 @@ out:
 	return rc;
 }
 
+/*
+ * Does a running value need the key? (Then a missing key file is a loss,
+ * not a first start.) The history's values do not count: they are only
+ * read by a rollback, which names the setting when one cannot be opened.
+ */
+static const char SQL_ENCRYPTED[] =
+    "SELECT count(*) FROM config WHERE section = ?1 AND key = ?2 AND "
+    "substr(value, 1, 4) = 'enc:'";
+
+static int64_t secrets_where(struct store *st, const char *sql, char **cause);
+
+/*
+ * key_make - a new key file when there is none: at open (replacing NULL)
+ * only if no running value needs one, so that opening a store never
+ * replaces a lost key; when an operator enters a secret (replacing: its
+ * name) in any case, for that is how the secrets of a lost key are
+ * entered again (the values that needed the old key stay unreadable, and
+ * each use of one says so). 0 also when the key file is there, damaged,
+ * or lost at open, -1 on error. In a session the data directory's lock is
+ * taken here, as store_open holds it around secret_open, so two programs
+ * never make two keys.
+ */
+static int
+key_make(struct store *st, const char *replacing, char **cause)
+{
+	unsigned char k[SECRET_KEY_LEN];
+	char *why = NULL;
+	int lfd = -1, missing, rc = 0;
+	int64_t n;
+
+	if (replacing) {
+		lfd = open(st->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		while (lfd >= 0 && flock(lfd, LOCK_EX) < 0) {
+			if (errno != EINTR) {
+				close(lfd);
+				lfd = -1;
+			}
+		}
+		if (lfd < 0) {
+			*cause = str_printf("cannot lock data directory %s: %s", st->dir,
+			    strerror(errno));
+			return -1;
+		}
+	}
+	if (key_read(st->dir, k, &missing, &why) == 0) {
+		OPENSSL_cleanse(k, sizeof(k));
+	} else if (missing) {
+		n = replacing ? 0 : secrets_where(st, SQL_ENCRYPTED, cause);
+		if (n < 0)
+			rc = -1;
+		else if (n == 0)
+			rc = key_create(st->dir, cause);
+	}
+	free(why);
+	if (lfd >= 0)
+		close(lfd);
+	return rc;
+}
+
 /* ------------------------------------------------- sealing in a store */
 
 int
@@ -379,13 +447,25 @@ secret_seal(struct store *st, const char *section, const char *key, const char *
 {
 	unsigned char k[SECRET_KEY_LEN];
 	char *why = NULL;
-	int rc;
+	int rc, missing;
 
 	*stored = NULL;
 	if (*clear == '\0') {
 		*stored = str_dup("");
 		return 0;
 	}
+	/*
+	 * no key yet, and no running value needs a lost one: make it now
+	 * (never while store_open holds the lock: the key is there then)
+	 */
+	if (key_read(st->dir, k, &missing, &why) < 0 && missing) {
+		free(why);
+		why = NULL;
+		if (key_make(st, key, cause) < 0)
+			return -1;
+	}
+	free(why);
+	why = NULL;
 	if (secret_key_load(st->dir, k, &why) < 0) {
 		*cause = str_printf("cannot encrypt setting %s: %s", key, why);
 		free(why);
@@ -433,15 +513,23 @@ int
 secret_same(struct store *st, const char *section, const char *key, const char *a,
     const char *b, char **cause)
 {
-	char *ca = NULL, *cb = NULL;
+	char *ca = NULL, *cb = NULL, *why = NULL;
 	int rc;
 
+	if (a == NULL || b == NULL)
+		return a == b;
 	if (strcmp(a, b) == 0)
 		return 1;
-	if (secret_unseal(st, section, key, a, &ca, cause) < 0 ||
-	    secret_unseal(st, section, key, b, &cb, cause) < 0) {
-		secret_drop(ca);
+	/* "" is no ciphertext: clearing a secret never needs the key (a lost key) */
+	if (*a == '\0' || *b == '\0')
+		return 0;
+	if (secret_unseal(st, section, key, a, &ca, cause) < 0)
 		return -1;
+	/* a value the key cannot open is not the one it just opened: a replacement */
+	if (secret_unseal(st, section, key, b, &cb, &why) < 0) {
+		free(why);
+		secret_drop(ca);
+		return 0;
 	}
 	rc = strcmp(ca, cb) == 0;
 	secret_drop(ca);
@@ -542,13 +630,6 @@ count(struct store *st, const char *sql, const char *name, char **cause)
 	sqlite3_finalize(s);
 	return n;
 }
-
-/* Is any secret encrypted? (then a missing key file is a loss, not a first start) */
-static const char SQL_ENCRYPTED[] =
-    "SELECT (SELECT count(*) FROM config WHERE section = ?1 AND key = ?2 AND "
-    "  substr(value, 1, 4) = 'enc:') + "
-    " (SELECT count(*) FROM secret_history WHERE section = ?1 AND key = ?2 AND "
-    "  substr(old, 1, 4) = 'enc:')";
 
 /* Is any secret in clear, in the running configuration or the history? */
 static const char SQL_PLAIN[] =
@@ -672,18 +753,94 @@ out:
 }
 
 /*
- * scrub - encrypt every plaintext secret in one transaction; then VACUUM
- * (a fresh file: no free page or unused cell holds an old page's bytes)
- * and a TRUNCATE checkpoint (the WAL, which held the old pages, emptied).
- * A checkpoint that finds a reader of an older snapshot (a program from
- * before this version still running) cannot empty the WAL; SQLite
- * checkpoints it when the last connection closes, so that only delays it.
+ * The upgrade's cleanup, VACUUM and a TRUNCATE checkpoint, runs after
+ * the transaction that encrypted the secrets, and can fail (a full disk,
+ * a reader in the way) or never run (the process dies first): the old
+ * plaintext would stay in free pages for good. So that transaction also
+ * sets a marker, a row of secret_scrub (owned by this file), which only
+ * a cleanup that did both clears, and every open retries while it is
+ * set.
  */
+static const char SQL_MARK_TABLE[] =
+    "CREATE TABLE IF NOT EXISTS secret_scrub (pending INTEGER PRIMARY KEY CHECK (pending = 1))";
+
+/* scrub_pending - is the marker set? 1, 0, -1 */
+static int
+scrub_pending(struct store *st, char **cause)
+{
+	sqlite3_stmt *s;
+	int rc, n = 0;
+
+	s = store_prepare(st,
+	    "SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND name = 'secret_scrub'",
+	    cause);
+	if (s == NULL)
+		return -1;
+	if ((rc = sqlite3_step(s)) == SQLITE_ROW)
+		n = sqlite3_column_int(s, 0);
+	sqlite3_finalize(s);
+	if (rc != SQLITE_ROW)
+		return store_err(st, cause, "cannot read the schema");
+	if (n == 0)
+		return 0;
+	s = store_prepare(st, "SELECT count(*) FROM secret_scrub", cause);
+	if (s == NULL)
+		return -1;
+	if ((rc = sqlite3_step(s)) == SQLITE_ROW)
+		n = sqlite3_column_int(s, 0);
+	sqlite3_finalize(s);
+	if (rc != SQLITE_ROW)
+		return store_err(st, cause, "cannot read the upgrade's marker");
+	return n > 0;
+}
+
+/*
+ * scrub_cleanup - VACUUM (a fresh file: no free page or unused cell
+ * holds an old page's bytes) and a TRUNCATE checkpoint (the WAL, which
+ * held the old pages, emptied), then the marker cleared. Whatever fails
+ * is a warning on stderr, not a failed open: the store is sound, only
+ * not yet clean, and the next open tries again.
+ */
+static void
+scrub_cleanup(struct store *st)
+{
+	sqlite3_stmt *s;
+	char *why = NULL;
+	int busy = 1;
+
+	if (store_exec(st, "VACUUM", &why) < 0)
+		goto warn;
+	/*
+	 * A reader of an older snapshot (a program from before this version
+	 * still running) keeps the WAL from being emptied: retried later.
+	 */
+	for (int i = 0; i < 3 && busy; i++) {
+		s = store_prepare(st, "PRAGMA wal_checkpoint(TRUNCATE)", &why);
+		if (s == NULL)
+			goto warn;
+		if (sqlite3_step(s) == SQLITE_ROW)
+			busy = sqlite3_column_int(s, 0);
+		sqlite3_finalize(s);
+	}
+	if (busy) {
+		why = str_dup("another program is reading config.db, so its WAL cannot be "
+			      "emptied yet");
+		goto warn;
+	}
+	if (store_exec(st, "DELETE FROM secret_scrub", &why) == 0)
+		return;
+warn:
+	fprintf(stderr, "mxgate: warning: %s/config.db may still hold the plaintext secrets "
+			"of before their encryption in unused space: %s; cleaning it is "
+			"retried at the next start\n",
+	    st->dir, why ? why : "unknown error");
+	free(why);
+}
+
+/* scrub - encrypt every plaintext secret, and set the marker, in one transaction; then clean */
 static int
 scrub(struct store *st, char **cause)
 {
-	sqlite3_stmt *s;
-
 	if (store_exec(st, "BEGIN IMMEDIATE", cause) < 0)
 		return -1;
 	for (const struct setting_def *d = settings_table; d->name; d++) {
@@ -694,24 +851,13 @@ scrub(struct store *st, char **cause)
 			return -1;
 		}
 	}
-	if (store_exec(st, "COMMIT", cause) < 0) {
+	if (store_exec(st, SQL_MARK_TABLE, cause) < 0 ||
+	    store_exec(st, "INSERT OR IGNORE INTO secret_scrub (pending) VALUES (1)", cause) < 0 ||
+	    store_exec(st, "COMMIT", cause) < 0) {
 		store_exec(st, "ROLLBACK", NULL);
 		return -1;
 	}
-	if (store_exec(st, "VACUUM", cause) < 0)
-		return -1;
-	for (int i = 0; i < 3; i++) {
-		int busy = 1;
-
-		s = store_prepare(st, "PRAGMA wal_checkpoint(TRUNCATE)", cause);
-		if (s == NULL)
-			return -1;
-		if (sqlite3_step(s) == SQLITE_ROW)
-			busy = sqlite3_column_int(s, 0);
-		sqlite3_finalize(s);
-		if (!busy)
-			break;
-	}
+	scrub_cleanup(st);
 	return 0;
 }
 
@@ -721,26 +867,63 @@ secret_open(struct store *st, char **cause)
 	unsigned char k[SECRET_KEY_LEN];
 	char *why = NULL;
 	int64_t n;
-	int missing;
+	int missing, pending;
 
 	/* from now on a deleted or overwritten value is zeroed in the file */
 	if (store_exec(st, "PRAGMA secure_delete = ON", cause) < 0)
 		return -1;
-	if (key_read(st->dir, k, &missing, &why) == 0) {
-		OPENSSL_cleanse(k, sizeof(k));
-	} else {
+	/* an upgrade's cleanup that failed or never ran */
+	if ((pending = scrub_pending(st, cause)) < 0)
+		return -1;
+	if (pending)
+		scrub_cleanup(st);
+	if (key_make(st, NULL, cause) < 0)
+		return -1;
+	if (key_read(st->dir, k, &missing, &why) < 0) {
 		free(why);
-		why = NULL;
-		if (!missing)
-			return 0;	/* a damaged key: every use of a secret says why */
-		if ((n = secrets_where(st, SQL_ENCRYPTED, cause)) < 0)
-			return -1;
-		if (n > 0)
-			return 0;	/* lost, not new: never replace it (see above) */
-		if (key_create(st->dir, cause) < 0)
-			return -1;
+		return 0;	/* damaged or lost: every use of a secret says why */
 	}
+	OPENSSL_cleanse(k, sizeof(k));
 	if ((n = secrets_where(st, SQL_PLAIN, cause)) < 0)
 		return -1;
 	return n > 0 ? scrub(st, cause) : 0;
+}
+
+char *
+secret_lost(struct store *st, char **why)
+{
+	struct buf names;
+	char *out = NULL;
+
+	*why = NULL;
+	buf_init(&names, 0);
+	for (const struct setting_def *d = settings_table; d->name; d++) {
+		sqlite3_stmt *s;
+		char *v = NULL, *clear = NULL, *cause = NULL;
+
+		if (!(d->flags & SETTING_SECRET))
+			continue;
+		s = store_prepare(st, "SELECT value FROM config WHERE section = ?1 AND key = ?2",
+		    NULL);
+		if (s == NULL)
+			continue;
+		store_bind_text(s, 1, SETTINGS_SECTION);
+		store_bind_text(s, 2, d->name);
+		if (sqlite3_step(s) == SQLITE_ROW)
+			v = str_dup(store_col_text(s, 0));
+		sqlite3_finalize(s);
+		if (v && secret_unseal(st, SETTINGS_SECTION, d->name, v, &clear, &cause) < 0) {
+			buf_printf(&names, "%s%s", names.len ? ", " : "", d->name);
+			if (*why == NULL)
+				*why = cause;
+			else
+				free(cause);
+		}
+		secret_drop(clear);
+		free(v);
+	}
+	if (names.len > 0)
+		out = str_dup(names.data);
+	buf_free(&names);
+	return out;
 }

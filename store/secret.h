@@ -67,7 +67,13 @@ int secret_unseal(struct store *st, const char *section, const char *key, const 
 /* secret_drop - cleanse and free a clear value (NULL: nothing) */
 void secret_drop(char *clear);
 
-/* secret_same - do two stored values of an item hold the same clear value? (1, 0, -1) */
+/*
+ * secret_same - do a, a value being staged, and b, the running one (NULL:
+ * none), hold the same clear value? 1, 0, -1 when a cannot be opened.
+ * "" or NULL on either side is compared without the key (clearing a
+ * secret whose key is lost), and a b the key cannot open is another
+ * value (replacing it).
+ */
 int secret_same(struct store *st, const char *section, const char *key, const char *a,
     const char *b, char **cause);
 
@@ -87,12 +93,21 @@ int secret_before(struct store *st, int64_t id, const char *section, const char 
 
 /*
  * secret_open - after the migrations, with the data directory locked:
- * secure_delete on, the key file made if there is none and nothing is
- * encrypted yet, and a store from before encryption upgraded: its
+ * secure_delete on, the key file made if there is none and no running
+ * value is encrypted, and a store from before encryption upgraded: its
  * plaintext secrets encrypted, their values in the history moved
  * (encrypted) to secret_history, then the file vacuumed and the WAL
- * emptied so that no copy of the plaintext is left in either
+ * emptied so that no copy of the plaintext is left in either (retried at
+ * every open until both have succeeded; a failure is a warning on
+ * stderr, not a failed open)
  */
 int secret_open(struct store *st, char **cause);
+
+/*
+ * secret_lost - the secret settings whose running value cannot be
+ * decrypted, as "name, name" (malloc'd), with the first one's cause in
+ * *why (malloc'd); NULL when there is none
+ */
+char *secret_lost(struct store *st, char **why);
 
 #endif

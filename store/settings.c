@@ -254,13 +254,13 @@ int
 settings_stage(struct store *st, const char *name, const char *value, char **cause)
 {
 	const struct setting_def *d = settings_find(name);
-	char *running = NULL;
+	/* whether it is committed, not its value: a secret of a lost key must be replaceable */
+	int has = config_has_running(st, SETTINGS_SECTION, name, cause);
 
-	if (config_get_running(st, SETTINGS_SECTION, name, &running, cause) < 0)
+	if (has < 0)
 		return -1;
-	if (running == NULL && d && d->def && strcmp(value, d->def) == 0)
+	if (!has && d && d->def && strcmp(value, d->def) == 0)
 		return config_delete(st, SETTINGS_SECTION, name, cause);
-	free(running);
 	return settings_set(st, name, value, cause);
 }
 

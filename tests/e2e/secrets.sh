@@ -17,6 +17,9 @@
 #     error and no secret, and no new key is made for it;
 #   - a missing, short, 0644 or symlinked secret.key: a clear error from
 #     mxsh and from mxgated, which refuses to start without its TLS key;
+#   - recovery without secret.key: mxgated refuses and says what to do,
+#     the TLS key is imported again without the old key, a new
+#     secret.key is made, and mxgated starts with the new certificate;
 #   - a store written before encryption (schema 1, plaintext secrets in
 #     the running configuration, the history and an unchecked-point WAL
 #     held open by another connection) is upgraded at the first open: no
@@ -199,6 +202,14 @@ else
 	t_fail $T/key_missing "mxgated exit $g, mxsh exit $rc, or no clear error"
 	show "$W/nokey.gw" "$W/nokey.out"
 fi
+# the refusal says what to do, and names every secret the lost key holds
+if grep -q 'secret.key is missing.*To go on: restore secret.key into the data directory from a backup of it; or, in mxsh, clear or enter again each of tls.server_key, tdc.client_secret, tdc.api_key (certconfig server cert=PATH key=PATH for tls.server_key, tdcconfig setup client_secret=SECRET api_key=KEY for tdc.\*) and commit' \
+    "$W/nokey.gw"; then
+	t_pass $T/key_missing_advice
+else
+	t_fail $T/key_missing_advice "mxgated does not say how to recover"
+	show "$W/nokey.gw"
+fi
 # damaged_key NAME PATTERN - mxsh and mxgated refuse secret.key as it is now
 # (owned as the data directory is: the programs may run as its owner)
 damaged_key() {
@@ -232,6 +243,60 @@ cp -p "$W/secret.key.saved" "$D/secret.key"
 v=$("$GET" "$D" tdc.client_secret 2>&1)
 if [ "$v" = "$S2" ]; then t_pass $T/key_restored
 else t_fail $T/key_restored "read '$v' with the key put back"; fi
+
+# ---------------------------------------------------------------- recovery
+# Without its secret.key, a store whose secret is the TLS key: mxgated
+# refuses, saying what to do; the operator imports the key again with
+# certconfig and commits, without the old key; a new secret.key is made
+# and mxgated starts with the new certificate.
+R=$W/recover
+P2=$(free_port)
+mx "$R" recover_setup "dnsconfig servers=127.0.0.1:$DNS" \
+    "listenerconfig new In ip=127.0.0.1 port=$P2 type=public domains=@sink.test tls=preferred" \
+    "certconfig server cert=$K/a.pem key=$K/a.key" \
+    "tdcconfig setup enable=yes intake_address=journal@intake.test api=yes client_id=cid client_secret=OldSecret-$$ api_key=OldKey-$$" \
+    "commit with certificate a and the connector credentials"
+r0=$rc
+rm -f "$R/secret.key"
+timeout 60 "$MXGATED" -D "$R" -f >"$W/recover_refused.gw" 2>&1
+g=$?
+# the lost credentials cannot be kept as "*****", nor printed as if they could be used
+mx "$R" recover_keep "tdcconfig setup client_secret=*****"
+keep=$rc
+mx "$R" recover_print "tdcconfig print"
+prt=$rc
+mx "$R" recover "certconfig server cert=$K/b.pem key=$K/b.key" \
+    "tdcconfig setup client_secret=NewSecret-$$ api_key=NewKey-$$" "commit certificate b and new credentials"
+if [ $keep = 1 ] && grep -q 'Invalid client_secret: the stored value cannot be read' "$W/recover_keep.out" &&
+    [ $prt = 1 ] && grep -q 'secret.key is missing' "$W/recover_print.out"; then
+	t_pass $T/lost_secret_not_kept
+else
+	t_fail $T/lost_secret_not_kept "keeping exit $keep, print exit $prt"
+	show "$W/recover_keep.out" "$W/recover_print.out"
+fi
+if [ $r0 = 0 ] && [ $g = 1 ] &&
+    grep -q 'secret.key is missing.*or, in mxsh, clear or enter again each of tls.server_key, tdc.client_secret, tdc.api_key (certconfig server cert=PATH key=PATH' \
+    "$W/recover_refused.gw" &&
+    [ $rc = 0 ] && [ -f "$R/secret.key" ] &&
+    [ "$("$GET" "$R" tdc.client_secret 2>&1)" = "NewSecret-$$" ] &&
+    [ "$("$GET" "$R" tdc.api_key 2>&1)" = "NewKey-$$" ]; then
+	gw_start "$R"
+	if wait_port "$P2" 10; then
+		s=$(subject "$P2")
+	else
+		s="(mxgated does not listen)"
+	fi
+	gw_stop "$R"
+	if [ "$s" = "CN = b.test" ] || [ "$s" = "CN=b.test" ]; then
+		t_pass $T/recover_without_key
+	else
+		t_fail $T/recover_without_key "after recovery STARTTLS presented '$s', not b.test"
+		show "$R/mxgated.out"
+	fi
+else
+	t_fail $T/recover_without_key "setup exit $r0, mxgated exit $g without the key (want 1 and the advice), mxsh exit $rc, or no new secret.key"
+	show "$W/recover_setup.out" "$W/recover_refused.gw" "$W/recover.out"
+fi
 
 # ---------------------------------------------------------------- upgrade
 # A store of schema 1 as mxgate wrote it before encryption, written by

@@ -9,6 +9,12 @@
  * its value is no change, rollback restores the encrypted value) and
  * the upgrade of a store written before encryption.
  *
+ * Recovery from a lost key (lost_key_recovery, other_key_replace): the
+ * secrets are cleared without the key, a new key is made once no running
+ * value needs the old one, and a rollback to a value under the old key
+ * is refused naming the setting and the key file. The upgrade's cleanup
+ * (scrub_retried): a marker left set is acted on at the next open.
+ *
  * The raw sqlite3 API is used only to build a store of schema 1 as the
  * earlier mxgate wrote it, and to look at what the file holds.
  */
@@ -373,6 +379,7 @@ test_missing_key(void)
 	struct store *st = open_ok(dir, STORE_SESSION);
 
 	set_ok(st, NAME, "kept-Secret-1");
+	set_ok(st, "tdc.api_key", "kept-ApiKey-1");
 	set_ok(st, "tdc.client_id", "cid-9");
 	commit_ok(st, "one");
 	store_close(st);
@@ -389,12 +396,157 @@ test_missing_key(void)
 	CHECK_INT(settings_read(st, NAME, &v, &cause), -1);
 	free(cause);
 	cause = NULL;
-	/* nor can a new value be encrypted */
-	CHECK_INT(config_set(st, SEC, NAME, "new", &cause), -1);
-	CHECK(strstr(cause, "missing") != NULL);
-	free(cause);
 	/* an item that is no secret is read as before */
 	get_is(st, "tdc.client_id", "cid-9");
+	store_close(st);
+	free(path);
+	free(dir);
+}
+
+
+/* key_absent - the key file does not exist */
+static int
+key_absent(const char *dir)
+{
+	char *path = str_printf("%s/%s", dir, SECRET_KEY_FILE);
+	int absent = access(path, F_OK) != 0 && errno == ENOENT;
+
+	free(path);
+	return absent;
+}
+
+static void
+test_lost_key_recovery(void)
+{
+	char *dir = str_printf("%s/data", unit_tmpdir());
+	char *path = str_printf("%s/%s", dir, SECRET_KEY_FILE), *cause = NULL;
+	struct store *st = open_ok(dir, STORE_SESSION);
+	char *v = NULL;
+	int64_t c1;
+
+	set_ok(st, NAME, "lost-Secret-1");
+	set_ok(st, "tdc.api_key", "lost-ApiKey-1");
+	set_ok(st, "tls.server_key", "lost-ServerKey-1");
+	c1 = commit_ok(st, "one");
+	store_close(st);
+	CHECK_INT(unlink(path), 0);
+
+	st = open_ok(dir, STORE_SESSION);
+	CHECK(key_absent(dir));
+	/*
+	 * an operator entering a secret again makes a new key at once; the
+	 * values that needed the lost one stay unreadable, and say so
+	 */
+	set_ok(st, "tls.server_key", "new-ServerKey-1");
+	CHECK(!key_absent(dir));
+	get_is(st, "tls.server_key", "new-ServerKey-1");
+	CHECK_INT(config_get(st, SEC, "tdc.api_key", &v, &cause), -1);
+	CHECK(cause != NULL && strstr(cause, "does not decrypt") != NULL);
+	free(cause);
+	cause = NULL;
+	CHECK_INT(config_clear(st, &cause), 0);
+	/* clearing and deleting need no key */
+	if (config_set(st, SEC, NAME, "", &cause) < 0)
+		UNIT_FAIL("clearing %s without the key: %s", NAME, cause);
+	if (config_delete(st, SEC, "tdc.api_key", &cause) < 0)
+		UNIT_FAIL("deleting tdc.api_key without the key: %s", cause);
+	CHECK_INT(config_pending(st), 2);
+	set_ok(st, "tls.server_key", "");
+	commit_ok(st, "cleared");
+	store_close(st);
+	CHECK(unlink(path) == 0 || errno == ENOENT);
+
+	/* nothing running needs the old key: the next open makes a new one */
+	st = open_ok(dir, STORE_SESSION);
+	CHECK(!key_absent(dir));
+	set_ok(st, NAME, "new-Secret-2");
+	set_ok(st, "tls.server_key", "new-ServerKey-2");
+	commit_ok(st, "entered again");
+	get_is(st, NAME, "new-Secret-2");
+	get_is(st, "tls.server_key", "new-ServerKey-2");
+
+	/* a value of the history under the lost key: refused, named */
+	CHECK_INT(config_stage_rollback(st, c1, &cause), -1);
+	CHECK(cause != NULL && strstr(cause, "cannot be restored") != NULL &&
+	    strstr(cause, "tdc.api_key") != NULL && strstr(cause, SECRET_KEY_FILE) != NULL);
+	free(cause);
+	cause = NULL;
+	CHECK_INT(config_clear(st, &cause), 0);
+	store_close(st);
+	free(path);
+	free(dir);
+}
+
+static void
+test_lost_key_in_session(void)
+{
+	char *dir = str_printf("%s/data", unit_tmpdir());
+	char *path = str_printf("%s/%s", dir, SECRET_KEY_FILE);
+	struct store *st = open_ok(dir, STORE_SESSION);
+
+	set_ok(st, NAME, "lost-Secret-1");
+	commit_ok(st, "one");
+	CHECK_INT(unlink(path), 0);
+	/* cleared and committed in the session that goes on: a key when next sealing */
+	set_ok(st, NAME, "");
+	commit_ok(st, "cleared");
+	CHECK(key_absent(dir));
+	set_ok(st, NAME, "new-Secret-3");
+	CHECK(!key_absent(dir));
+	commit_ok(st, "entered again");
+	get_is(st, NAME, "new-Secret-3");
+	store_close(st);
+	free(path);
+	free(dir);
+}
+
+static void
+test_lost_key_replace(void)
+{
+	char *dir = str_printf("%s/data", unit_tmpdir());
+	char *path = str_printf("%s/%s", dir, SECRET_KEY_FILE);
+	struct store *st = open_ok(dir, STORE_SESSION);
+
+	set_ok(st, NAME, "lost-Secret-1");
+	set_ok(st, "tls.server_key", "lost-ServerKey-1");
+	commit_ok(st, "one");
+	CHECK_INT(unlink(path), 0);
+	/* the other secret cleared in the candidate: this one can be entered again */
+	set_ok(st, NAME, "");
+	CHECK(key_absent(dir));
+	set_ok(st, "tls.server_key", "new-ServerKey-2");
+	CHECK(!key_absent(dir));
+	commit_ok(st, "replaced");
+	get_is(st, "tls.server_key", "new-ServerKey-2");
+	get_is(st, NAME, "");
+	store_close(st);
+	free(path);
+	free(dir);
+}
+
+static void
+test_other_key_replace(void)
+{
+	char *dir = str_printf("%s/data", unit_tmpdir());
+	char *path = str_printf("%s/%s", dir, SECRET_KEY_FILE), *cause = NULL, *v = NULL;
+	struct store *st = open_ok(dir, STORE_SESSION);
+	int fd;
+
+	set_ok(st, NAME, "old-Secret-1");
+	commit_ok(st, "one");
+	/* another key in its place: the running value does not open with it */
+	CHECK_INT(unlink(path), 0);
+	fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0600);
+	CHECK(fd >= 0 && write(fd, key2, sizeof(key2)) == (ssize_t)sizeof(key2));
+	close(fd);
+	CHECK_INT(config_get(st, SEC, NAME, &v, &cause), -1);
+	free(cause);
+	cause = NULL;
+	/* replacing it needs only the key that seals the new value */
+	set_ok(st, NAME, "new-Secret-2");
+	CHECK_INT(config_pending(st), 1);
+	commit_ok(st, "replaced");
+	get_is(st, NAME, "new-Secret-2");
 	store_close(st);
 	free(path);
 	free(dir);
@@ -482,6 +634,107 @@ test_upgrade(void)
 	free(dir);
 }
 
+
+/* marker_rows - rows of secret_scrub (-1: no such table) */
+static int
+marker_rows(sqlite3 *raw)
+{
+	sqlite3_stmt *s = NULL;
+	int n = -1;
+
+	if (sqlite3_prepare_v2(raw, "SELECT count(*) FROM secret_scrub", -1, &s, NULL) ==
+	    SQLITE_OK && sqlite3_step(s) == SQLITE_ROW)
+		n = sqlite3_column_int(s, 0);
+	sqlite3_finalize(s);
+	return n;
+}
+
+static void
+test_scrub_retried(void)
+{
+	char *dir = str_printf("%s/data", unit_tmpdir()), *path;
+	struct store *st;
+	sqlite3 *raw;
+
+	CHECK_INT(fs_mkdirs(dir, 0700), 0);
+	path = str_printf("%s/config.db", dir);
+	CHECK_INT(sqlite3_open(path, &raw), SQLITE_OK);
+	exec_ok(raw,
+	    "PRAGMA journal_mode=WAL;"
+	    "CREATE TABLE config (section TEXT NOT NULL, key TEXT NOT NULL, value TEXT NOT NULL,"
+	    "  rev INTEGER NOT NULL, PRIMARY KEY (section, key)) WITHOUT ROWID;"
+	    "CREATE TABLE commits (id INTEGER PRIMARY KEY, time INTEGER NOT NULL,"
+	    "  user TEXT NOT NULL, comment TEXT NOT NULL);"
+	    "CREATE TABLE commit_changes (commit_id INTEGER NOT NULL REFERENCES commits(id),"
+	    "  section TEXT NOT NULL, key TEXT NOT NULL, old TEXT, new TEXT,"
+	    "  PRIMARY KEY (commit_id, section, key));"
+	    "CREATE INDEX commit_changes_item ON commit_changes(section, key, commit_id);"
+	    "PRAGMA user_version = 1;"
+	    "INSERT INTO commits VALUES (1, 0, 'a', 'one');"
+	    "INSERT INTO config VALUES ('setting', 'tdc.client_secret', 'Scrub-Plain-1', 1);"
+	    "INSERT INTO commit_changes VALUES (1, 'setting', 'tdc.client_secret', NULL,"
+	    "  'Scrub-Plain-1');");
+	sqlite3_close(raw);
+
+	/* the upgrade: encrypted, cleaned, and the marker cleared */
+	st = open_ok(dir, STORE_SESSION);
+	store_close(st);
+	CHECK(!dir_holds(dir, "Scrub-Plain-1"));
+	CHECK_INT(sqlite3_open(path, &raw), SQLITE_OK);
+	CHECK_INT(marker_rows(raw), 0);
+
+	/*
+	 * As if the process had died after the upgrade's COMMIT: the marker
+	 * set, and plaintext left in free pages (secure_delete off here)
+	 */
+	exec_ok(raw,
+	    "PRAGMA secure_delete = OFF;"
+	    "CREATE TABLE junk (t TEXT);"
+	    "INSERT INTO junk VALUES ('Scrub-Leftover-' || hex(randomblob(2000)));"
+	    "INSERT INTO junk VALUES ('Scrub-Leftover-2');"
+	    "DROP TABLE junk;"
+	    "INSERT INTO secret_scrub (pending) VALUES (1);"
+	    "PRAGMA wal_checkpoint(TRUNCATE);");
+	CHECK_INT(marker_rows(raw), 1);
+	sqlite3_close(raw);
+	CHECK(file_holds(path, "Scrub-Leftover-2"));	/* so the check below means something */
+
+	/* the next open vacuums and clears it */
+	st = open_ok(dir, STORE_RUNNING);
+	CHECK(!dir_holds(dir, "Scrub-Leftover-2"));
+	store_close(st);
+	CHECK_INT(sqlite3_open(path, &raw), SQLITE_OK);
+	CHECK_INT(marker_rows(raw), 0);
+	sqlite3_close(raw);
+	free(path);
+	free(dir);
+}
+
+/*
+ * config_count_atleast's count, kept by stage(), must not outlive the
+ * edit a refused group (config_end, keep 0) rolls back (store/config.c)
+ */
+static void
+test_count_after_rollback(void)
+{
+	char *dir = str_printf("%s/data", unit_tmpdir()), *cause = NULL;
+	struct store *st = open_ok(dir, STORE_SESSION);
+	int reached = -1;
+
+	CHECK_INT(config_count_atleast(st, "route", 1, &reached, &cause), 0);
+	CHECK_INT(reached, 0);
+	CHECK_INT(config_begin(st, &cause), 0);
+	CHECK_INT(config_set(st, "route", "a.test", "[10.0.0.1]", &cause), 0);
+	CHECK_INT(config_count_atleast(st, "route", 1, &reached, &cause), 0);
+	CHECK_INT(reached, 1);
+	CHECK_INT(config_end(st, 0, &cause), 0);
+	CHECK_INT(config_pending(st), 0);
+	CHECK_INT(config_count_atleast(st, "route", 1, &reached, &cause), 0);
+	CHECK_INT(reached, 0);
+	store_close(st);
+	free(dir);
+}
+
 static const struct unit_case cases[] = {
 	{ "round_trip", test_round_trip },
 	{ "tampered", test_tampered },
@@ -489,6 +742,12 @@ static const struct unit_case cases[] = {
 	{ "store_secrets", test_store_secrets },
 	{ "missing_key", test_missing_key },
 	{ "upgrade", test_upgrade },
+	{ "lost_key_recovery", test_lost_key_recovery },
+	{ "lost_key_in_session", test_lost_key_in_session },
+	{ "lost_key_replace", test_lost_key_replace },
+	{ "other_key_replace", test_other_key_replace },
+	{ "scrub_retried", test_scrub_retried },
+	{ "count_after_rollback", test_count_after_rollback },
 	{ NULL, NULL },
 };
 
