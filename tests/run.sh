@@ -12,9 +12,11 @@
 # Nothing a test runs may reach past this machine: every test program runs
 # with BUILD/tests/netguard.so preloaded (tests/helpers/netguard.c), which
 # refuses any connection or datagram to an address outside 127.0.0.0/8 and
-# ::1 and records it in the test's guard file, TEST_OUT/NAME.netguard. Each
-# recorded line is a FAIL of that test, and any guard file under TEST_OUT
-# with lines fails the run, whoever started the program that wrote it.
+# ::1 or to port 53 of a nameserver of /etc/resolv.conf (and any lookup
+# of a name that would be asked of one) and records it in the test's
+# guard file, TEST_OUT/NAME.netguard. Each recorded line is a FAIL of
+# that test, and any guard file under TEST_OUT with lines fails the run,
+# whoever started the program that wrote it.
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top" || exit 2
 out=$top/tests/out
@@ -60,7 +62,9 @@ run() {
 	shift 2
 	case "$label" in *"${TESTS:-}"*) ;; *) return ;; esac
 	guard="$TEST_OUT/$(echo "$label" | tr / _).netguard"
+	# mode 0666: programs a test runs as another user (setpriv) append too
 	rm -f "$guard"
+	(umask 0 && : >"$guard")
 	LD_PRELOAD="$netguard${LD_PRELOAD:+ $LD_PRELOAD}" MXGATE_NETGUARD="$guard" \
 		"$@" >"$log" 2>&1
 	rc=$?

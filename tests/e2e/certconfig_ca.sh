@@ -95,7 +95,7 @@ LOG=$D/logs/mail_logs/mail.current
 # the listener's tls=preferred of the same commit took effect
 $PY - "$P" >"$D/ehlo.out" 2>&1 <<'PYEOF'
 import smtplib, sys
-s = smtplib.SMTP("127.0.0.1", int(sys.argv[1]), timeout=10)
+s = smtplib.SMTP("127.0.0.1", int(sys.argv[1]), timeout=10, local_hostname="localhost")
 s.ehlo("client.test")
 print("starttls" if s.has_extn("starttls") else "no starttls")
 s.quit()

@@ -28,7 +28,7 @@ def worker():
                "X-Seq: %d\r\n\r\n%s\r\n" % (seq, seq, "body line\r\n" * 20))
         try:
             if conn is None:
-                conn = smtplib.SMTP("127.0.0.1", port, timeout=10)
+                conn = smtplib.SMTP("127.0.0.1", port, timeout=10, local_hostname="localhost")
                 conn.ehlo("crash.test")
             conn.sendmail("crash@source.test", ["r@crash.test"], msg)
             with lock:

@@ -77,7 +77,7 @@ import smtplib, sys
 n = int(sys.argv[2])
 hdrs = "".join("Received: from hop%d.test by hop%d.test; Sun, 6 Dec 2026 10:00:00 +0000\r\n" % (i, i + 1) for i in range(n))
 data = hdrs + "From: a@outside.test\r\nTo: x@example.test\r\nSubject: hops %d\r\n\r\nbody\r\n" % n
-s = smtplib.SMTP("127.0.0.1", int(sys.argv[1]), timeout=30)
+s = smtplib.SMTP("127.0.0.1", int(sys.argv[1]), timeout=30, local_hostname="localhost")
 s.ehlo("hops.test")
 s.mail("a@outside.test")
 s.rcpt("x@example.test")
@@ -117,7 +117,7 @@ out=$($PY - "$P" <<'PYEOF' 2>&1
 import smtplib, sys
 data = ("X-MXGate-Journal: " + "0" * 64 + "\r\nFrom: a@outside.test\r\nTo: x@example.test\r\n"
         "Subject: forged\r\n\r\nbody\r\n")
-s = smtplib.SMTP("127.0.0.1", int(sys.argv[1]), timeout=30)
+s = smtplib.SMTP("127.0.0.1", int(sys.argv[1]), timeout=30, local_hostname="localhost")
 s.ehlo("forger.test")
 s.mail("")
 s.rcpt("x@example.test")

@@ -115,7 +115,7 @@ out=$($PY "$CLIENT" overshoot "$P" 100 2>&1)
 n0=$(sink_count "$PMSINK")
 out=$($PY - "$P" <<'PYEOF' 2>&1
 import smtplib, sys
-s = smtplib.SMTP("127.0.0.1", int(sys.argv[1]), timeout=30)
+s = smtplib.SMTP("127.0.0.1", int(sys.argv[1]), timeout=30, local_hostname="localhost")
 for rcpt in ("postmaster", "PostMaster"):
     s.ehlo("client.test")
     s.mail("a@outside.test")
@@ -141,7 +141,7 @@ grep -Eq "MID [0-9]+ ICID [0-9]+ RID 0 To: <postmaster@mx1.hostile.test>" "$LOG"
 # with a domain, postmaster is an address like any other: the RAT decides
 out=$($PY - "$P" <<'PYEOF' 2>&1
 import smtplib, sys
-s = smtplib.SMTP("127.0.0.1", int(sys.argv[1]), timeout=30)
+s = smtplib.SMTP("127.0.0.1", int(sys.argv[1]), timeout=30, local_hostname="localhost")
 s.ehlo("client.test")
 s.mail("a@outside.test")
 print(*s.rcpt("postmaster@elsewhere.test"))

@@ -235,7 +235,7 @@ def pipe(port, log, ncmds, tls):
 def rcpts(port):
     rcpt = ["r%d@example.test" % i for i in range(120)]
     msg = b"From: a@outside.test\r\nTo: undisclosed-recipients:;\r\nSubject: many\r\n\r\nbody\r\n"
-    s = smtplib.SMTP("127.0.0.1", port, timeout=60)
+    s = smtplib.SMTP("127.0.0.1", port, timeout=60, local_hostname="localhost")
     try:
         refused = s.sendmail("a@outside.test", rcpt, msg)
     except smtplib.SMTPException as e:

@@ -105,7 +105,7 @@ printf 'From: a <sender@outside.test>\r\nTo: x@example.test\r\nSubject: byte for
 $PY - "$P" "$D/orig.eml" >"$D/smtplib.out" 2>&1 <<'PYEOF'
 import smtplib, sys
 data = open(sys.argv[2], "rb").read()
-s = smtplib.SMTP("127.0.0.1", int(sys.argv[1]), timeout=10)
+s = smtplib.SMTP("127.0.0.1", int(sys.argv[1]), timeout=10, local_hostname="localhost")
 s.ehlo("client.outside.test")
 code, text = s.docmd("MAIL FROM:<sender@outside.test> BODY=8BITMIME")
 s.rcpt("x@example.test")
