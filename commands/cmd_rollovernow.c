@@ -17,7 +17,9 @@
 #include <unistd.h>
 
 #include "commands/cmd.h"
+#include "commands/cmd_util.h"
 #include "mail/logsub.h"
+#include "store/queue.h"
 #include "store/store.h"
 #include "util/fsutil.h"
 #include "util/logfile.h"
@@ -74,6 +76,23 @@ roll(struct cli *c, const struct logsub *s)
 	if (r < 0) {
 		cli_error(c, "Cannot roll over %s.", s->name);
 		return -1;
+	}
+	/*
+	 * a running daemon would follow within a second on its own, and write
+	 * what it logs meanwhile into the file just rolled: ask it to follow
+	 * now (control.c), which it says in the new file
+	 */
+	if (own == NULL && cmd_daemon_running(c)) {
+		struct queue *q = cmd_queue(c);
+
+		if (q == NULL)
+			return -1;	/* error printed */
+		if (queue_request_add(q, "rollover", s->name, &cause) < 0) {
+			cli_error(c, "Log %s rolled over, but mxgated was not told: %s", s->name,
+			    cause);
+			free(cause);
+			return -1;
+		}
 	}
 	cli_printf(c, "Log %s rolled over.\n", s->name);
 	return 0;

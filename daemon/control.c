@@ -106,7 +106,9 @@ on_request(const char *verb, const char *arg, void *ctx)
 		gw_log(gw, "Work queue resumed");
 		delivery_resume(gw->dl);
 	} else if (strcmp(verb, "rollover") == 0) {
+		/* rollovernow renamed the file: follow now, and say so in the new one */
 		logsub_out_reopen(gw->logs);
+		gw_log(gw, "Log %s rolled over by rollovernow", *arg ? arg : "ALL");
 	}
 }
 

@@ -129,6 +129,9 @@ R=$(send slow r@slow.example.test)
 wait_for 10 grep -q "Delayed: DCID [0-9]* MID $R " "$LOG" || t_fail rollover "MID $R not delayed"
 fe "rollovernow mail_logs" >"$D/roll.out"
 t_check rolled_over sh -c "ls '$D'/logs/mail_logs/mail.@*.s >/dev/null 2>&1"
+# the daemon follows at once when asked, and says so in the new file
+wait_for 10 grep -q "Log mail_logs rolled over by rollovernow" "$LOG" ||
+	t_fail rollover_followed "mxgated did not follow the rollover"
 sink_start "$Q" "$SLOW" || t_fail setup "slow smtp-sink did not start"
 finished "$R" 30 || t_fail rollover "MID $R not finished"
 d=$(sed -n "s/.*Delivery start DCID \([0-9]*\) MID $R .*/\1/p" "$LOG" | tail -1)

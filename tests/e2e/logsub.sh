@@ -107,7 +107,8 @@ sleep 1	# a new second: a new stamp
 ck rollovernow_ok grep -q '^Log mail_debug rolled over.$' "$D/roll.out"
 ck rollovernow_new_stamp test "$(rolled | tail -1)" != "$before"
 ck rollovernow_pruned test "$(nrolled)" -eq 2
-ck rollovernow_current_empty test ! -s "$L/mail.current"
+# a fresh current file: nothing in it but mxgated saying it followed
+ck rollovernow_current_fresh sh -c "! grep -qv 'Log mail_debug rolled over by rollovernow' '$L/mail.current'"
 
 # tail follows across a rollover (batch -f: until its input ends)
 (sleep 9) | "$MXSH" -D "$D" -c 'tail -f -n 0 mail_debug' >"$D/follow.out" 2>&1 &
