@@ -455,8 +455,9 @@ secret_seal(struct store *st, const char *section, const char *key, const char *
 		return 0;
 	}
 	/*
-	 * no key yet, and no running value needs a lost one: make it now
-	 * (never while store_open holds the lock: the key is there then)
+	 * no key file: the operator enters a secret, so make one now, even
+	 * if running values needed a lost key (key_make); never while
+	 * store_open holds the lock: the key is there then
 	 */
 	if (key_read(st->dir, k, &missing, &why) < 0 && missing) {
 		free(why);
