@@ -378,6 +378,11 @@ main(int argc, char **argv)
 		usage();
 	umask(077);
 	signal(SIGPIPE, SIG_IGN);
+	/*
+	 * a SIGHUP (logrotate's postrotate) before the loop's handler is in
+	 * place must not end the daemon: ignored until then
+	 */
+	signal(SIGHUP, SIG_IGN);
 	{
 		/* every SMTP session is a descriptor: take all the system allows */
 		struct rlimit rl;

@@ -277,9 +277,17 @@ settle "$D"
 L=$D/logs/mail_logs
 mv "$L/mail.current" "$L/mail.rotated"
 as_mxgate ln -s "$F" "$L/mail.current" || t_fail setup "mxgate cannot plant a link"
-kill -HUP "$(cat "$D/gw.pid")"
-if wait_for 30 grep -q 'mail.current not reopened: a symbolic link is in the way' "$L/mail.rotated"
-then
+# "Up since" is told before the signal handlers are in place (a SIGHUP
+# before them is ignored): signal until it is answered
+told=0
+i=0
+while [ $told = 0 ] && [ $i -lt 30 ]; do
+	kill -HUP "$(cat "$D/gw.pid")"
+	wait_for 1 grep -q 'mail.current not reopened: a symbolic link is in the way' \
+		"$L/mail.rotated" && told=1
+	i=$((i + 1))
+done
+if [ $told = 1 ] && alive "$(cat "$D/gw.pid")"; then
 	t_pass sighup_link_told
 else
 	t_fail sighup_link_told "$(tail -2 "$L/mail.rotated")"
