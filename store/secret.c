@@ -441,37 +441,49 @@ key_make(struct store *st, const char *replacing, char **cause)
 
 /* ------------------------------------------------- sealing in a store */
 
+/*
+ * use_key - the key into k for doing (encrypt, decrypt) setting key; -1
+ * with a cause naming the setting. Sealing a secret with no key file
+ * makes one first (key_make): that is how an operator enters the secrets
+ * of a lost key again; never while store_open holds the lock, for the
+ * key is there then.
+ */
+static int
+use_key(struct store *st, const char *doing, const char *key, int sealing,
+    unsigned char k[SECRET_KEY_LEN], char **cause)
+{
+	char *why = NULL;
+	int missing;
+
+	if (key_read(st->dir, k, &missing, &why) == 0)
+		return 0;
+	if (sealing && missing) {
+		free(why);
+		why = NULL;
+		if (key_make(st, key, cause) < 0)
+			return -1;
+		if (key_read(st->dir, k, &missing, &why) == 0)
+			return 0;
+	}
+	*cause = str_printf("cannot %s setting %s: %s", doing, key, why);
+	free(why);
+	return -1;
+}
+
 int
 secret_seal(struct store *st, const char *section, const char *key, const char *clear,
     char **stored, char **cause)
 {
 	unsigned char k[SECRET_KEY_LEN];
-	char *why = NULL;
-	int rc, missing;
+	int rc;
 
 	*stored = NULL;
 	if (*clear == '\0') {
 		*stored = str_dup("");
 		return 0;
 	}
-	/*
-	 * no key file: the operator enters a secret, so make one now, even
-	 * if running values needed a lost key (key_make); never while
-	 * store_open holds the lock: the key is there then
-	 */
-	if (key_read(st->dir, k, &missing, &why) < 0 && missing) {
-		free(why);
-		why = NULL;
-		if (key_make(st, key, cause) < 0)
-			return -1;
-	}
-	free(why);
-	why = NULL;
-	if (secret_key_load(st->dir, k, &why) < 0) {
-		*cause = str_printf("cannot encrypt setting %s: %s", key, why);
-		free(why);
+	if (use_key(st, "encrypt", key, 1, k, cause) < 0)
 		return -1;
-	}
 	rc = secret_encrypt(k, section, key, clear, stored, cause);
 	OPENSSL_cleanse(k, sizeof(k));
 	return rc;
@@ -482,7 +494,6 @@ secret_unseal(struct store *st, const char *section, const char *key, const char
     char **clear, char **cause)
 {
 	unsigned char k[SECRET_KEY_LEN];
-	char *why = NULL;
 	int rc;
 
 	*clear = NULL;
@@ -491,11 +502,8 @@ secret_unseal(struct store *st, const char *section, const char *key, const char
 		*clear = str_dup(stored);
 		return 0;
 	}
-	if (secret_key_load(st->dir, k, &why) < 0) {
-		*cause = str_printf("cannot decrypt setting %s: %s", key, why);
-		free(why);
+	if (use_key(st, "decrypt", key, 0, k, cause) < 0)
 		return -1;
-	}
 	rc = secret_decrypt(k, section, key, stored, clear, cause);
 	OPENSSL_cleanse(k, sizeof(k));
 	return rc;
