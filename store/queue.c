@@ -86,6 +86,49 @@ static const char *const migrations[] = {
 	"  commit_id INTEGER NOT NULL);"
 	"CREATE INDEX alerts_commit ON alerts(commit_id);"
 	"PRAGMA user_version = 2;",
+	/*
+	 * 3: quarantines (store/quarantine.c) and the indicators of STIX/TAXII
+	 * feeds for Sender Domain Reputation (store/sdrfeed.c)
+	 */
+	"CREATE TABLE quarantine ("
+	"  qname TEXT NOT NULL,"			/* the quarantine */
+	"  mid INTEGER NOT NULL,"
+	"  parent_mid INTEGER NOT NULL,"
+	"  icid INTEGER NOT NULL,"
+	"  kind INTEGER NOT NULL,"
+	"  received INTEGER NOT NULL,"		/* acceptance time */
+	"  quarantined INTEGER NOT NULL,"		/* when it entered the quarantine */
+	"  sender TEXT NOT NULL,"
+	"  rcpts TEXT NOT NULL,"			/* \n-separated addr\tdest */
+	"  subject TEXT NOT NULL,"
+	"  reason TEXT NOT NULL,"			/* the filter (and action) that put it here */
+	"  policy TEXT NOT NULL,"
+	"  direction INTEGER NOT NULL,"
+	"  client_ip TEXT NOT NULL,"
+	"  listener TEXT NOT NULL,"
+	"  message_id TEXT NOT NULL,"
+	"  size INTEGER NOT NULL,"
+	"  body BLOB NOT NULL,"
+	"  PRIMARY KEY (qname, mid)) WITHOUT ROWID;"
+	"CREATE INDEX quarantine_time ON quarantine(quarantined);"
+	"CREATE TABLE sdr_indicators ("
+	"  feed TEXT NOT NULL,"
+	"  id TEXT NOT NULL,"				/* STIX indicator id */
+	"  domain TEXT NOT NULL,"
+	"  verdict INTEGER NOT NULL,"
+	"  category TEXT NOT NULL,"
+	"  valid_until INTEGER NOT NULL,"		/* 0: no end */
+	"  added INTEGER NOT NULL,"
+	"  PRIMARY KEY (feed, id)) WITHOUT ROWID;"
+	"CREATE INDEX sdr_indicators_domain ON sdr_indicators(domain);"
+	"CREATE TABLE sdr_feeds ("
+	"  feed TEXT PRIMARY KEY,"
+	"  added_after TEXT NOT NULL DEFAULT '',"	/* X-TAXII-Date-Added-Last of the last poll */
+	"  last_poll INTEGER NOT NULL DEFAULT 0,"
+	"  last_ok INTEGER NOT NULL DEFAULT 0,"
+	"  last_error TEXT NOT NULL DEFAULT '',"
+	"  indicators INTEGER NOT NULL DEFAULT 0) WITHOUT ROWID;"
+	"PRAGMA user_version = 3;",
 };
 
 #define NMIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
@@ -628,6 +671,23 @@ queue_state_get(struct queue *q, const char *name)
 		v = str_dup(col(s, 0));
 	sqlite3_finalize(s);
 	return v;
+}
+
+int
+queue_state_delete(struct queue *q, const char *name, char **cause)
+{
+	sqlite3_stmt *s;
+
+	if (sqlite3_prepare_v2(q->db, "DELETE FROM state WHERE name = ?1", -1, &s, NULL) !=
+	    SQLITE_OK)
+		return err(q, cause, "cannot delete state");
+	text(s, 1, name);
+	if (sqlite3_step(s) != SQLITE_DONE) {
+		sqlite3_finalize(s);
+		return err(q, cause, "cannot delete state");
+	}
+	sqlite3_finalize(s);
+	return 0;
 }
 
 int

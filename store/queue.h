@@ -40,6 +40,10 @@ struct queue_msg {
 	const char *message_id;	/* Message-ID header, for logs */
 	const void *body;	/* the message as it will be delivered */
 	size_t body_len;
+	/* set (non-NULL, not "") for a message to quarantine instead of queue (store/quarantine.h) */
+	const char *quarantine;	/* the quarantine's name */
+	const char *qreason;	/* the filter that put it there */
+	const char *subject;	/* for showquarantine */
 };
 
 struct queue_rcpt {
@@ -133,6 +137,9 @@ int queue_global_add(struct queue *q, const char *name, int64_t n, char **cause)
 /* queue_state_set, queue_state_get - small runtime state ("paused", "started", ...) */
 int queue_state_set(struct queue *q, const char *name, const char *value, char **cause);
 char *queue_state_get(struct queue *q, const char *name);
+
+/* queue_state_delete - remove a state row (absent: nothing to do) */
+int queue_state_delete(struct queue *q, const char *name, char **cause);
 
 /* loading at start-up: every message (body not read) and every queued recipient */
 typedef int (*queue_msg_cb)(const struct queue_msg *m, void *arg);

@@ -26,6 +26,7 @@
 #include "commands/cmd_util.h"
 #include "store/alert.h"
 #include "store/config.h"
+#include "store/quarantine.h"
 #include "store/queue.h"
 #include "tests/unit/unit.h"
 #include "util/buf.h"
@@ -333,18 +334,33 @@ test_seen(void)
 	free(dir);
 }
 
-/* test_migration - a queue.db of schema 1 gets the alerts table when opened */
+/*
+ * test_migration - a queue.db of schema 1 gets the alerts table (2) and
+ * the quarantine and feed tables (3) when opened; one of schema 2 the latter
+ */
 static void
 test_migration(void)
 {
-	char *dir = str_printf("%s/data", unit_tmpdir());
+	char *dir = str_printf("%s/data", unit_tmpdir()), *cause = NULL;
 	struct queue *q = qopen(dir);
+	int64_t msgs = -1, bytes = -1;
 
 	queue_close(q);
-	sql(dir, "DROP TABLE alerts; PRAGMA user_version = 1;");
+	sql(dir, "DROP TABLE alerts; DROP TABLE quarantine; DROP TABLE sdr_indicators; "
+		 "DROP TABLE sdr_feeds; PRAGMA user_version = 1;");
 	q = qopen(dir);
 	raise_ok(q, ALERT_CRITICAL, "Listener", "after migration", 1);
 	CHECK_INT(alert_last_id(q), 1);
+	CHECK_INT(quarantine_usage(q, NULL, &msgs, &bytes, &cause), 0);
+	CHECK_INT(msgs, 0);
+	queue_close(q);
+	sql(dir, "DROP TABLE quarantine; DROP TABLE sdr_indicators; DROP TABLE sdr_feeds; "
+		 "PRAGMA user_version = 2;");
+	q = qopen(dir);
+	CHECK_INT(alert_last_id(q), 1);
+	msgs = -1;
+	CHECK_INT(quarantine_usage(q, NULL, &msgs, &bytes, &cause), 0);
+	CHECK_INT(msgs, 0);
 	queue_close(q);
 	free(dir);
 }
