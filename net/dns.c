@@ -8,7 +8,10 @@
  *
  * A lookup (struct dns_req) runs one or two rounds of c-ares queries
  * (struct dns_q): dns_resolve_mail asks MX, then A and AAAA of every MX
- * host at once; dns_resolve_addr asks A and AAAA. When its last query
+ * host at once; dns_resolve_addr asks A and AAAA; dns_query_a asks one A
+ * question and keeps the TTLs (c-ares gives those of the records; the
+ * negative-caching time of an NXDOMAIN or NODATA answer is read from its
+ * authority section's SOA here, RFC 2308 5). When its last query
  * answers, the lookup moves to the done list and one event delivers the
  * done list from the loop. Callbacks therefore never run inside c-ares
  * or inside dns_resolve_*, and a callback may start lookups, change the
@@ -81,6 +84,7 @@ struct dns_chan {
 enum dns_kind {
 	REQ_MAIL,			/* dns_resolve_mail */
 	REQ_ADDR,			/* dns_resolve_addr */
+	REQ_A,				/* dns_query_a */
 };
 
 /* the A and AAAA answers for one hop, merged into its dns_hop at the end */
@@ -100,7 +104,11 @@ struct dns_req {
 	char name[256];			/* domain or host: lower case, no final dot */
 	dns_mail_cb mail_cb;		/* REQ_MAIL */
 	dns_addr_cb addr_cb;		/* REQ_ADDR */
+	dns_a_cb a_cb;			/* REQ_A */
 	void *arg;			/* for the callback */
+	int na;				/* REQ_A: addresses in a */
+	unsigned int a[DNS_MAX_ADDRS];	/* REQ_A: host order */
+	int ttl;			/* REQ_A: smallest TTL, or negative TTL; -1 unknown */
 	int pending;			/* c-ares queries in flight (plus holds) */
 	int nhops;			/* entries in hops and work */
 	struct dns_hop *hops;		/* the answer being built */
@@ -113,7 +121,7 @@ struct dns_q {
 	struct dns_chan *c;		/* channel asked */
 	struct dns_req *req;		/* lookup it belongs to */
 	int type;			/* ns_t_mx, ns_t_a or ns_t_aaaa */
-	int hop;			/* index into req->hops (A, AAAA) */
+	int hop;			/* index into req->hops (A, AAAA); -1: req->name */
 	int try;			/* 1..d->tries */
 };
 
@@ -660,7 +668,7 @@ query_start(struct dns_req *req, int type, int hop, int try)
 	req->pending++;
 	c->nq++;
 	/* may call qcallback before returning: q is not ours after this */
-	ares_query(c->ch, type == ns_t_mx ? req->name : req->hops[hop].host, ns_c_in, type,
+	ares_query(c->ch, hop < 0 ? req->name : req->hops[hop].host, ns_c_in, type,
 	    qcallback, q);
 	chan_arm(c);
 	return 0;
@@ -717,6 +725,111 @@ addr_answer(struct dns_req *req, int type, int i, int status, const unsigned cha
 		w->st4 = st;
 	else
 		w->st6 = st;
+}
+
+/* skip_name - the offset after the (possibly compressed) name at off; -1 if cut */
+static int
+skip_name(const unsigned char *abuf, int alen, int off)
+{
+	while (off < alen) {
+		unsigned int len = abuf[off];
+
+		if (len == 0)
+			return off + 1;
+		if ((len & 0xc0) == 0xc0)
+			return off + 2 <= alen ? off + 2 : -1;	/* a pointer ends the name */
+		if ((len & 0xc0) != 0)
+			return -1;
+		off += 1 + (int)len;
+	}
+	return -1;
+}
+
+/* get32 - a 32-bit network order integer */
+static unsigned long
+get32(const unsigned char *p)
+{
+	return (unsigned long)p[0] << 24 | (unsigned long)p[1] << 16 | (unsigned long)p[2] << 8 |
+	    p[3];
+}
+
+/*
+ * negative_ttl - how long a negative answer may be cached (RFC 2308 5):
+ * the smaller of the authority section's SOA TTL and its MINIMUM field;
+ * -1 when the answer carries no SOA (c-ares parses none of this)
+ */
+static int
+negative_ttl(const unsigned char *abuf, int alen)
+{
+	int off = 12, qd, an, ns;
+
+	if (abuf == NULL || alen < 12)
+		return -1;
+	qd = abuf[4] << 8 | abuf[5];
+	an = abuf[6] << 8 | abuf[7];
+	ns = abuf[8] << 8 | abuf[9];
+	for (int i = 0; i < qd; i++)
+		if ((off = skip_name(abuf, alen, off)) < 0 || (off += 4) > alen)
+			return -1;
+	for (int i = 0; i < an + ns; i++) {
+		int type, rdlen, rd;
+		unsigned long ttl, min;
+
+		if ((off = skip_name(abuf, alen, off)) < 0 || off + 10 > alen)
+			return -1;
+		type = abuf[off] << 8 | abuf[off + 1];
+		ttl = get32(abuf + off + 4);
+		rdlen = abuf[off + 8] << 8 | abuf[off + 9];
+		rd = off + 10;
+		if (rd + rdlen > alen)
+			return -1;
+		off = rd + rdlen;
+		if (i < an || type != ns_t_soa)
+			continue;
+		/* MNAME, RNAME, then SERIAL REFRESH RETRY EXPIRE MINIMUM */
+		if ((rd = skip_name(abuf, alen, rd)) < 0 || (rd = skip_name(abuf, alen, rd)) < 0 ||
+		    rd + 20 > off)
+			return -1;
+		min = get32(abuf + rd + 16);
+		if (min < ttl)
+			ttl = min;
+		return ttl > 0x7fffffffUL ? 0x7fffffff : (int)ttl;
+	}
+	return -1;
+}
+
+/* a_answer - the answer of dns_query_a: addresses (host order) and the smallest TTL */
+static void
+a_answer(struct dns_req *req, int status, const unsigned char *abuf, int alen)
+{
+	struct ares_addrttl at[DNS_MAX_ADDRS];
+	int rc, n = DNS_MAX_ADDRS;
+
+	req->ttl = -1;
+	if (status != ARES_SUCCESS) {
+		if (status == ARES_ENOTFOUND || status == ARES_ENODATA)
+			req->ttl = negative_ttl(abuf, alen);
+		req_decide(req, map_status(status));
+		return;
+	}
+	rc = ares_parse_a_reply(abuf, alen, NULL, at, &n);
+	if (rc != ARES_SUCCESS || n <= 0) {
+		/* only a CNAME (c-ares 1.18 says SUCCESS with no records) */
+		if (rc == ARES_SUCCESS || rc == ARES_ENODATA) {
+			req->ttl = negative_ttl(abuf, alen);
+			req_decide(req, DNS_NODATA);
+		} else {
+			req_decide(req, DNS_TEMPFAIL);
+		}
+		return;
+	}
+	for (int i = 0; i < n; i++) {
+		req->a[i] = ntohl(at[i].ipaddr.s_addr);
+		if (req->ttl < 0 || at[i].ttl < req->ttl)
+			req->ttl = at[i].ttl < 0 ? 0 : at[i].ttl;
+	}
+	req->na = n;
+	req_decide(req, DNS_OK);
 }
 
 struct mx_cand {
@@ -856,6 +969,8 @@ qcallback(void *arg, int status, int timeouts, unsigned char *abuf, int alen)
 	if (!retryable(status) || try >= d->tries || query_start(req, type, hop, try + 1) < 0) {
 		if (type == ns_t_mx)
 			mx_answer(req, status, abuf, alen);
+		else if (req->kind == REQ_A)
+			a_answer(req, status, abuf, alen);
 		else
 			addr_answer(req, type, hop, status, abuf, alen);
 	}
@@ -871,6 +986,9 @@ deliver(struct dns_req *req, enum dns_status st)
 
 	if (req->kind == REQ_MAIL)
 		req->mail_cb(st, ok ? req->hops : NULL, ok ? req->nhops : 0, req->arg);
+	else if (req->kind == REQ_A)
+		req->a_cb(st, ok ? req->a : NULL, ok ? req->na : 0, ok || st == DNS_NXDOMAIN ||
+		    st == DNS_NODATA ? req->ttl : -1, req->arg);
 	else
 		req->addr_cb(st, ok ? req->hops[0].addr : NULL, ok ? req->hops[0].naddr : 0,
 		    req->arg);
@@ -1089,5 +1207,22 @@ dns_resolve_addr(struct dns *d, const char *host, dns_addr_cb cb, void *arg)
 		str_copy(req->hops[0].host, req->name, sizeof(req->hops[0].host));
 		if (!hosts_file(req))
 			start_addrs(req);
+	}
+}
+
+/* dns_query_a - the A records of name, with their smallest TTL */
+void
+dns_query_a(struct dns *d, const char *name, dns_a_cb cb, void *arg)
+{
+	struct dns_req *req = req_new(d, REQ_A, arg);
+
+	req->a_cb = cb;
+	req->ttl = -1;
+	if (name_norm(name, req->name, sizeof(req->name)) < 0) {
+		req_decide(req, DNS_BADNAME);
+		req_finish(req);
+	} else if (query_start(req, ns_t_a, -1, 1) < 0) {
+		req_decide(req, DNS_TEMPFAIL);
+		req_finish(req);
 	}
 }

@@ -1,6 +1,6 @@
 /*
  * dns.h - asynchronous DNS for mail delivery: MX and address lookups on a
- * libevent loop, through c-ares.
+ * libevent loop, through c-ares; A queries for DNS block lists.
  *
  * One struct dns serves one event loop. Every lookup reports through its
  * callback exactly once, always from the event loop and never from
@@ -67,6 +67,8 @@ typedef void (*dns_mail_cb)(enum dns_status st, const struct dns_hop *hops, int 
     void *arg);
 typedef void (*dns_addr_cb)(enum dns_status st, const struct sockaddr_storage *addrs,
     int naddr, void *arg);
+typedef void (*dns_a_cb)(enum dns_status st, const unsigned int *addrs, int naddr, int ttl,
+    void *arg);
 
 /* dns_status_str - a short English phrase for a status, for logs and bounces */
 const char *dns_status_str(enum dns_status s);
@@ -127,5 +129,17 @@ void dns_resolve_mail(struct dns *d, const char *domain, dns_mail_cb cb, void *a
  * from the loop. addrs is valid only during the callback.
  */
 void dns_resolve_addr(struct dns *d, const char *host, dns_addr_cb cb, void *arg);
+
+/*
+ * dns_query_a - the A records of name as asked (no hosts file, no
+ * literals: a DNS list query such as "2.0.0.127.zen.test" or
+ * "bad.test.dbl.test"), for DNS block lists. DNS_OK gives at most
+ * DNS_MAX_ADDRS IPv4 addresses in host order and ttl, the smallest TTL
+ * of the records (CNAMEs followed); DNS_NXDOMAIN and DNS_NODATA give
+ * ttl, the negative-caching time of the answer's SOA (RFC 2308 5), or -1
+ * when it carries none; DNS_TEMPFAIL (timeout, SERVFAIL, REFUSED, ...)
+ * and DNS_BADNAME give -1. addrs is valid only during the callback.
+ */
+void dns_query_a(struct dns *d, const char *name, dns_a_cb cb, void *arg);
 
 #endif

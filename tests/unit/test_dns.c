@@ -1,6 +1,7 @@
 /*
  * test_dns.c - net/dns.c: server list syntax, and real lookups against
- * DNS servers this test starts on 127.0.0.1 (never the network).
+ * DNS servers this test starts on 127.0.0.1 (never the network); the
+ * A queries of DNS block lists (dns_query_a) and their TTLs.
  *
  * Lookups go to Debian's dnsmasq (dnsmasq-base), started per case on a
  * free loopback port, authoritative for "test" (--local=/test/) so an
@@ -241,6 +242,60 @@ responder_start(int rcode)
 		buf[3] = (unsigned char)(0x80 | rcode);
 		memset(buf + 6, 0, 6);
 		sendto(fd, buf, end, 0, (struct sockaddr *)&from, flen);
+	}
+}
+
+/*
+ * soa_responder_start - a server answering every query with rcode and,
+ * in the authority section, an SOA whose TTL is 600 and MINIMUM 120
+ * (RFC 2308: a negative answer may be cached for the smaller); its port
+ */
+static int
+soa_responder_start(int rcode)
+{
+	static const unsigned char soa[] = {
+		0xc0, 0x0c, 0, 6, 0, 1, 0, 0, 0x02, 0x58,	/* owner: the qname; SOA IN 600 */
+		0, 27,						/* rdlength */
+		2, 'n', 's', 0xc0, 0x0c,			/* MNAME ns.<qname> */
+		0xc0, 0x0c,					/* RNAME <qname> */
+		0, 0, 0, 1, 0, 0, 0x0e, 0x10, 0, 0, 0x03, 0x84,	/* SERIAL REFRESH RETRY */
+		0, 0x09, 0x3a, 0x80, 0, 0, 0, 120,		/* EXPIRE MINIMUM */
+	};
+	unsigned char buf[600];
+	struct sockaddr_storage from;
+	socklen_t flen;
+	ssize_t len;
+	size_t end;
+	pid_t pid;
+	int port, fd = udp_bound(&port);
+
+	if (nchildren == MAX_CHILDREN)
+		SETUP_FAIL("too many servers");
+	fflush(NULL);
+	if ((pid = fork()) < 0)
+		SETUP_FAIL("fork: %s", strerror(errno));
+	if (pid > 0) {
+		close(fd);
+		children[nchildren++] = pid;
+		return port;
+	}
+	prctl(PR_SET_PDEATHSIG, SIGKILL);	/* never outlive the case */
+	for (;;) {
+		flen = sizeof(from);
+		len = recvfrom(fd, buf, 512, 0, (struct sockaddr *)&from, &flen);
+		if (len < 12)
+			continue;
+		for (end = 12; end < (size_t)len && buf[end] != 0; end += buf[end] + 1u)
+			;
+		end += 5;
+		if (end > (size_t)len)
+			continue;
+		buf[2] = (unsigned char)(0x84 | (buf[2] & 0x01));	/* QR AA RD */
+		buf[3] = (unsigned char)(0x80 | rcode);
+		memset(buf + 6, 0, 6);
+		buf[9] = 1;						/* NSCOUNT 1 */
+		memcpy(buf + end, soa, sizeof(soa));
+		sendto(fd, buf, end + sizeof(soa), 0, (struct sockaddr *)&from, flen);
 	}
 }
 
@@ -1274,6 +1329,210 @@ test_many(void)
 	run(many_body);
 }
 
+/* ---------------------------------------------------------------- dns_query_a */
+
+struct a_res {
+	int called;
+	enum dns_status st;
+	int naddr, ttl;
+	unsigned int addrs[DNS_MAX_ADDRS];
+};
+
+static void
+a_cb(enum dns_status st, const unsigned int *addrs, int naddr, int ttl, void *arg)
+{
+	struct a_res *r = arg;
+
+	if (naddr < 0 || naddr > DNS_MAX_ADDRS || (st == DNS_OK) != (naddr > 0) ||
+	    (naddr > 0 && addrs == NULL) || (st == DNS_OK && ttl < 0) ||
+	    (st != DNS_OK && st != DNS_NXDOMAIN && st != DNS_NODATA && ttl != -1))
+		UNIT_FAIL("A callback: status %d with %d addresses, ttl %d", st, naddr, ttl);
+	r->called++;
+	total_calls++;
+	r->st = st;
+	r->naddr = naddr;
+	r->ttl = ttl;
+	if (naddr > 0)
+		memcpy(r->addrs, addrs, (size_t)naddr * sizeof(*addrs));
+}
+
+/* qa - dns_query_a synchronously, checking the callback came once, from the loop */
+static void
+qa(struct dns *d, const char *name, struct a_res *r)
+{
+	memset(r, 0, sizeof(*r));
+	dns_query_a(d, name, a_cb, r);
+	CHECK_INT(r->called, 0);	/* never from inside dns_query_a */
+	loop_until(&r->called, 1);
+	event_base_loop(base, EVLOOP_NONBLOCK);
+	CHECK_INT(r->called, 1);
+}
+
+/* a_text - "127.0.1.2 127.0.1.3", sorted (DNS answers come in any order) */
+static const char *
+a_text(const struct a_res *r)
+{
+	static char out[512];
+	unsigned int v[DNS_MAX_ADDRS];
+	size_t len = 0;
+
+	memcpy(v, r->addrs, sizeof(v));
+	for (int i = 1; i < r->naddr; i++)
+		for (int j = i; j > 0 && v[j - 1] > v[j]; j--) {
+			unsigned int t = v[j];
+
+			v[j] = v[j - 1];
+			v[j - 1] = t;
+		}
+	out[0] = '\0';
+	for (int i = 0; i < r->naddr; i++) {
+		str_fmt(out + len, sizeof(out) - len, "%s%u.%u.%u.%u", i ? " " : "", v[i] >> 24,
+		    v[i] >> 16 & 255, v[i] >> 8 & 255, v[i] & 255);
+		len = strlen(out);
+	}
+	return out;
+}
+
+static const char *const dbl_zone[] = {
+	"--host-record=bad.example.dbl.test,127.0.1.2,300",
+	"--host-record=two.example.dbl.test,127.0.1.3,60",
+	"--host-record=two.example.dbl.test,127.0.1.5,900",
+	"--host-record=2.0.0.127.zen.test,127.0.0.2,45",
+	"--cname=alias.dbl.test,bad.example.dbl.test",
+	"--host-record=v6only.dbl.test,2001:db8::7",
+	"--txt-record=txt.dbl.test,hello",
+	NULL,
+};
+
+static int soa_port;
+
+static void
+a_records_body(void)
+{
+	struct dns *d = resolver(zone_port, ANSWER_MS, 2);
+	struct a_res r;
+
+	qa(d, "bad.example.dbl.test", &r);
+	CHECK_INT(r.st, DNS_OK);
+	CHECK_STR(a_text(&r), "127.0.1.2");
+	CHECK_INT(r.ttl, 300);
+	/* two records: both, and the smaller TTL; case and a final dot do not matter */
+	qa(d, "Two.Example.DBL.test.", &r);
+	CHECK_INT(r.st, DNS_OK);
+	CHECK_STR(a_text(&r), "127.0.1.3 127.0.1.5");
+	CHECK_INT(r.ttl, 60);
+	qa(d, "2.0.0.127.zen.test", &r);
+	CHECK_INT(r.st, DNS_OK);
+	CHECK_STR(a_text(&r), "127.0.0.2");
+	CHECK_INT(r.ttl, 45);
+	/* a CNAME is followed */
+	qa(d, "alias.dbl.test", &r);
+	CHECK_INT(r.st, DNS_OK);
+	CHECK_STR(a_text(&r), "127.0.1.2");
+	/* negative answers: dnsmasq's --local answers carry no SOA */
+	qa(d, "clean.example.dbl.test", &r);
+	CHECK_INT(r.st, DNS_NXDOMAIN);
+	CHECK_INT(r.naddr, 0);
+	CHECK_INT(r.ttl, -1);
+	qa(d, "v6only.dbl.test", &r);
+	CHECK_INT(r.st, DNS_NODATA);
+	qa(d, "txt.dbl.test", &r);
+	CHECK_INT(r.st, DNS_NODATA);
+	/* never an address literal or the hosts file: "localhost" is asked of DNS */
+	qa(d, "localhost", &r);
+	CHECK(r.st != DNS_OK);
+	dns_free(d);
+}
+
+static void
+test_a_records(void)
+{
+	zone_port = dnsmasq_start(dbl_zone);
+	run(a_records_body);
+}
+
+static void
+a_failures_body(void)
+{
+	char servers[64], *cause = NULL;
+	struct dns *d;
+	struct a_res r;
+	long long t0, dt;
+
+	/* the SOA of a negative answer says how long it may be kept */
+	d = resolver(soa_port, ANSWER_MS, 1);
+	qa(d, "clean.example.dbl.test", &r);
+	CHECK_INT(r.st, DNS_NXDOMAIN);
+	CHECK_INT(r.ttl, 120);
+	dns_free(d);
+	/* SERVFAIL and REFUSED: temporary, no TTL */
+	str_fmt(servers, sizeof(servers), "127.0.0.1:%d", servfail_port);
+	CHECK((d = dns_new(base, servers, ANSWER_MS, 2, &cause)) != NULL);
+	qa(d, "bad.example.dbl.test", &r);
+	CHECK_INT(r.st, DNS_TEMPFAIL);
+	CHECK_INT(r.ttl, -1);
+	str_fmt(servers, sizeof(servers), "127.0.0.1:%d", refused_port);
+	CHECK(dns_set_servers(d, servers, &cause) == 0);
+	qa(d, "bad.example.dbl.test", &r);
+	CHECK_INT(r.st, DNS_TEMPFAIL);
+	dns_free(d);
+	/* silence: TEMPFAIL after tries x timeout */
+	d = resolver(hole_port, 400, 2);
+	t0 = now_ms();
+	qa(d, "bad.example.dbl.test", &r);
+	dt = now_ms() - t0;
+	CHECK_INT(r.st, DNS_TEMPFAIL);
+	if (dt < 780 || dt >= 3000)
+		UNIT_FAIL("gave up after %lld ms, expected about 800", dt);
+	/* bad names: decided without a query, still from the loop */
+	qa(d, "a..test", &r);
+	CHECK_INT(r.st, DNS_BADNAME);
+	qa(d, "", &r);
+	CHECK_INT(r.st, DNS_BADNAME);
+	dns_free(d);
+}
+
+static void
+test_a_failures(void)
+{
+	udp_bound(&hole_port);
+	soa_port = soa_responder_start(3);
+	servfail_port = responder_start(2);
+	refused_port = responder_start(5);
+	run(a_failures_body);
+}
+
+static void
+a_free_body(void)
+{
+	struct a_res r[3];
+	int before;
+
+	victim = resolver(hole_port, 5000, 3);
+	memset(r, 0, sizeof(r));
+	dns_query_a(victim, "bad.example.dbl.test", a_cb, &r[0]);	/* in flight */
+	dns_query_a(victim, "a..bad", a_cb, &r[1]);		/* decided, not delivered */
+	dns_query_a(victim, "x.dbl.test", a_cb, &r[2]);
+	before = total_calls;
+	dns_free(victim);
+	for (int i = 0; i < 3; i++) {
+		CHECK_INT(r[i].called, 1);
+		CHECK_INT(r[i].st, DNS_TEMPFAIL);
+		CHECK_INT(r[i].ttl, -1);
+	}
+	CHECK_INT(total_calls - before, 3);
+	event_base_loop(base, EVLOOP_NONBLOCK);
+	CHECK_INT(total_calls - before, 3);
+	CHECK(event_base_get_num_events(base, EVENT_BASE_COUNT_ADDED) == 0);
+}
+
+static void
+test_a_free(void)
+{
+	udp_bound(&hole_port);
+	run(a_free_body);
+}
+
 static const struct unit_case cases[] = {
 	{ "parse_servers", test_parse_servers },
 	{ "status_str", test_status_str },
@@ -1293,6 +1552,9 @@ static const struct unit_case cases[] = {
 	{ "free_outstanding", test_free_outstanding },
 	{ "free_in_callback", test_free_in_callback },
 	{ "many", test_many },
+	{ "a_records", test_a_records },
+	{ "a_failures", test_a_failures },
+	{ "a_free", test_a_free },
 	{ NULL, NULL },
 };
 
