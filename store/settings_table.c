@@ -109,5 +109,32 @@ const struct setting_def settings_table[] = {
 	{ "tdc.retry_delay", SETTING_INT, "5", 0, 60, SETTING_HIDDEN, NULL,
 	    "seconds before the one retry of a journal copy" },
 
+	/*
+	 * sdrconfig, sdradvancedconfig: Sender Domain Reputation (issue 10).
+	 * The sources themselves are items of sections sdr.blocklist,
+	 * sdr.local and sdr.feed (mail/sdrconf.c); the exception list names
+	 * a domain-only address list (mail/addrlist.c).
+	 */
+	{ "sdr.enabled", SETTING_BOOL, "no", 0, 0, 0, NULL,
+	    "give every incoming message a Sender Domain Reputation verdict" },
+	{ "sdr.share_extended_info", SETTING_BOOL, "no", 0, 0, 0, NULL,
+	    "also look at display names and the client's IP address (additional attributes)" },
+	{ "sdr.timeout", SETTING_INT, "2", 1, 10, 0, NULL,
+	    "seconds for all Sender Domain Reputation lookups of one message" },
+	{ "sdr.exception_list", SETTING_STRING, "", 0, 63, 0, NULL,
+	    "global domain exception list: a domain-only address list (empty: none)" },
+	{ "sdr.exception_envfrom_only", SETTING_BOOL, "no", 0, 0, 0, NULL,
+	    "exception lists match the envelope-from domain only (no: any SDR domain)" },
+	{ "sdr.rdap_url", SETTING_STRING, "", 0, 1000, 0, NULL,
+	    "RDAP base URL asked for domain ages, http(s)://.../ (empty: the bootstrap's, or none)" },
+	{ "sdr.rdap_bootstrap", SETTING_STRING, "", 0, 4194304, SETTING_HIDDEN, NULL,
+	    "imported RDAP bootstrap file (RFC 9224 dns.json text; empty: none)" },
+	{ "sdr.cache_ttl", SETTING_INT, "3600", 10, 604800, 0, NULL,
+	    "longest time in seconds a Sender Domain Reputation answer is cached" },
+	{ "sdr.verify_peer", SETTING_BOOL, "yes", 0, 0, 0, NULL,
+	    "verify the certificates of RDAP and TAXII servers" },
+	{ "sdr.feed_interval", SETTING_INT, "3600", 60, 604800, 0, NULL,
+	    "seconds between two polls of the external threat feeds (TAXII)" },
+
 	{ NULL, SETTING_STRING, NULL, 0, 0, 0, NULL, NULL },
 };
