@@ -10,9 +10,10 @@
  *
  *   policyconfig [incoming|outgoing]                  the dialogue
  *   policyconfig DIR new NAME recipients=M[,M...] [senders=M,...]
- *                                                     (incoming: tdc=)
+ *                                                     (incoming: tdc= content_filters=)
  *   policyconfig DIR edit NAME key=value...           name= recipients= senders=
- *                                                     (incoming: tdc= tdc_polling=)
+ *                                                     (incoming: tdc= tdc_polling=
+ *                                                     content_filters=)
  *   policyconfig DIR delete NAME
  *   policyconfig DIR move NAME POSITION
  *   policyconfig DIR print [NAME]
@@ -30,7 +31,10 @@
  * (the EDIT submenu); policyconfig.c says what the key does and prints
  * it. The Threat Defense Connector (incoming only) is tdc= and, on
  * DEFAULT, tdc_polling=, and the EDIT submenu's TDC; on an outgoing
- * policy they are refused by name rather than as unknown keys.
+ * policy they are refused by name rather than as unknown keys. The
+ * content filters of incoming policies are content_filters= (names of
+ * existing content filters, in order; empty for none) and the EDIT
+ * submenu's CONTENTFILTERS, which picks them from a numbered list.
  *
  * DIAGNOSTICS: one error line per refusal (see policyconfig.c); a batch
  * form then fails, and so does a dialogue in which an operation was
@@ -44,6 +48,7 @@
 #include "commands/cmd_keys.h"
 #include "commands/policyconfig.h"
 #include "commands/tdcconfig.h"
+#include "mail/filterconf.h"
 #include "store/settings.h"
 #include "util/buf.h"
 #include "util/str.h"
@@ -224,9 +229,9 @@ dlg_new(struct dlg *d, const struct policy_table *t)
 	if (a == ASK_OK && more)
 		a = ask_members(d->c, enter_question(!ps), second, ANSWER_MAX);
 	if (a == ASK_OK && ps == POLICYCONFIG_RCPT)
-		note(d, policyconfig_new(d->c, d->dir, name, first, second, NULL));
+		note(d, policyconfig_new(d->c, d->dir, name, first, second, NULL, NULL));
 	else if (a == ASK_OK)
-		note(d, policyconfig_new(d->c, d->dir, name, second, first, NULL));
+		note(d, policyconfig_new(d->c, d->dir, name, second, first, NULL, NULL));
 	free(first);
 	free(second);
 	return a;
@@ -424,6 +429,124 @@ eop_tdc(struct dlg *d, char *name, size_t size)
 	return ASK_OK;
 }
 
+/*
+ * cf_pick - the answer to the CONTENTFILTERS question: numbers or names
+ * of s's entries, comma-separated, or NONE, into the names joined by
+ * commas (out); error printed when an item names no content filter
+ */
+static int
+cf_pick(struct cli *c, const struct filter_set *s, const char *ans, char *out, size_t size)
+{
+	char **v;
+	int n, rc = 0;
+	size_t len = 0;
+
+	out[0] = '\0';
+	if (strcasecmp(ans, "none") == 0)
+		return 0;
+	v = str_split(ans, ',', &n);
+	for (int i = 0; i < n && rc == 0; i++) {
+		const char *w = str_trim(v[i]);
+		const struct filter_entry *e = NULL;
+		long num;
+
+		if (str_to_long(w, 1, s->n, &num) == 0)
+			e = &s->e[num - 1];
+		else
+			e = filterconf_find(s, w);
+		if (e == NULL) {
+			cli_error(c, "That value is not valid: '%.64s' is neither a number from 1 to "
+				     "%d nor a content filter's name.",
+			    w, s->n);
+			rc = -1;
+		} else if (str_fmt(out + len, size - len, "%s%s", len ? "," : "", e->name) < 0) {
+			cli_error(c, "Too many content filters.");
+			rc = -1;
+		} else {
+			len = strlen(out);
+		}
+	}
+	str_split_free(v);
+	return rc;
+}
+
+/* eop_cfilters - EDIT > CONTENTFILTERS (incoming): which content filters apply, in order */
+static enum ask_ret
+eop_cfilters(struct dlg *d, char *name, size_t size)
+{
+	struct policy_table t;
+	struct filter_set s;
+	char cur[ANSWER_MAX], ans[ANSWER_MAX], *val = xmalloc(ANSWER_MAX), *keys[1], *vals[1];
+	char *cause = NULL;
+	enum ask_ret a = ASK_OK;
+	size_t len = 0;
+	int i;
+
+	(void)size;
+	if (filterconf_load(d->c->st, CFILTER_SECTION, &s, &cause) < 0) {
+		cli_error(d->c, "Cannot read the content filters: %s", cause);
+		free(cause);
+		free(val);
+		d->failed = 1;
+		return ASK_BACK;
+	}
+	if (policyconfig_load(d->c, d->dir, &t) < 0) {
+		filterconf_free(&s);
+		free(val);
+		d->failed = 1;
+		return ASK_BACK;
+	}
+	if ((i = dlg_find(d, &t, name)) < 0) {
+		policy_table_free(&t);
+		filterconf_free(&s);
+		free(val);
+		return ASK_BACK;
+	}
+	/* the current choice as numbers, the default answer ("NONE" when none) */
+	str_copy(cur, "NONE", sizeof(cur));
+	for (int k = 0; k < t.p[i].ncfilters; k++) {
+		int j = -1;
+
+		for (int m = 0; m < s.n && j < 0; m++)
+			if (strcasecmp(s.e[m].name, t.p[i].cfilters[k]) == 0)
+				j = m;
+		if (j < 0)
+			continue;	/* deleted since: dropped by the next answer */
+		str_fmt(cur + len, sizeof(cur) - len, "%s%d", len ? "," : "", j + 1);
+		len = strlen(cur);
+	}
+	policy_table_free(&t);
+	if (s.n == 0 && strcmp(cur, "NONE") == 0) {
+		cli_printf(d->c, "There are no content filters: create one with 'contentfilters "
+				 "new'.\n");
+		filterconf_free(&s);
+		free(val);
+		return ASK_BACK;
+	}
+	for (;;) {
+		cli_printf(d->c, "\nContent filters:\n");
+		for (int k = 0; k < s.n; k++)
+			cli_printf(d->c, "%d. %s%s\n", k + 1, s.e[k].name,
+			    s.e[k].valid ? "" : " (invalid: not applied)");
+		a = cli_ask(d->c, "Enter the numbers or names of the content filters for this "
+				  "policy, separated by commas, in the order they apply (NONE: no "
+				  "content filters):",
+		    cur, ans, sizeof(ans));
+		if (a != ASK_OK)
+			break;
+		if (cf_pick(d->c, &s, ans, val, ANSWER_MAX) == 0)
+			break;
+	}
+	filterconf_free(&s);
+	if (a == ASK_OK) {
+		keys[0] = "content_filters";
+		vals[0] = val;
+		note(d, policyconfig_edit(d->c, d->dir, name, 1, keys, vals));
+	}
+	free(val);
+	return a;
+}
+
 #define DIR_IN	0x1
 #define DIR_OUT	0x2
 
@@ -440,6 +563,8 @@ static const struct edit_op {
 	{ "DELETE", "Remove a member.", DIR_IN | DIR_OUT, 0, eop_delete },
 	{ "PRINT", "Print the members of this policy.", DIR_IN | DIR_OUT, 1, eop_print },
 	{ "TDC", "Threat Defense Connector settings.", DIR_IN, 1, eop_tdc },
+	{ "CONTENTFILTERS", "Choose the content filters of this policy.", DIR_IN, 1,
+	    eop_cfilters },
 };
 #define NEDIT_OPS (int)(sizeof(edit_ops) / sizeof(edit_ops[0]))
 
@@ -698,7 +823,8 @@ struct new_vals {
 	const char *rcpts;	/* recipients= (into argv or the joined words), or NULL */
 	const char *senders;	/* senders=, or NULL */
 	const char *tdc;	/* tdc= (incoming), or NULL */
-	char *joined[3];	/* the copies the three point to (malloc'd) */
+	const char *cfilters;	/* content_filters= (incoming), or NULL */
+	char *joined[4];	/* the copies the four point to (malloc'd) */
 };
 
 /* new_set - cmd_keyset.set for new: policyconfig_new checks the values */
@@ -706,7 +832,8 @@ static int
 new_set(void *obj, const struct cmd_key *k, const char *value, char **cause)
 {
 	struct new_vals *v = obj;
-	int i = strcmp(k->name, "recipients") == 0 ? 0 : strcmp(k->name, "senders") == 0 ? 1 : 2;
+	int i = strcmp(k->name, "recipients") == 0 ? 0 : strcmp(k->name, "senders") == 0 ? 1 :
+	    strcmp(k->name, "tdc") == 0 ? 2 : 3;
 
 	(void)cause;
 	free(v->joined[i]);
@@ -715,8 +842,10 @@ new_set(void *obj, const struct cmd_key *k, const char *value, char **cause)
 		v->rcpts = v->joined[i];
 	else if (i == 1)
 		v->senders = v->joined[i];
-	else
+	else if (i == 2)
 		v->tdc = v->joined[i];
+	else
+		v->cfilters = v->joined[i];
 	return 0;
 }
 
@@ -724,12 +853,13 @@ new_set(void *obj, const struct cmd_key *k, const char *value, char **cause)
 static enum cmd_ret
 b_new(struct cli *c, const struct cmd_call *call)
 {
-	struct new_vals v = { NULL, NULL, NULL, { NULL, NULL, NULL } };
+	struct new_vals v = { NULL, NULL, NULL, NULL, { NULL, NULL, NULL, NULL } };
 	enum cmd_ret r = CMD_ERROR;
 
 	if (cmd_keys_apply(c, call, &v, NULL) == 0)
-		r = policyconfig_new(c, dir_of(call), call->argv[0], v.rcpts, v.senders, v.tdc);
-	for (int i = 0; i < 3; i++)
+		r = policyconfig_new(c, dir_of(call), call->argv[0], v.rcpts, v.senders, v.tdc,
+		    v.cfilters);
+	for (int i = 0; i < 4; i++)
 		free(v.joined[i]);
 	return r;
 }
@@ -842,6 +972,8 @@ static const struct cmd_key in_new_keys[] = {
 	    .help = "also require one of these senders (optional; same forms)" },
 	{ .name = "tdc", .type = CMD_KEY_TEXT,
 	    .help = "Threat Defense Connector: default (the default), custom:ADDRESS or no" },
+	{ .name = "content_filters", .type = CMD_KEY_LIST,
+	    .help = "the content filters, in the order they apply (optional)" },
 	{ .name = NULL },
 };
 
@@ -865,6 +997,8 @@ static const struct cmd_key in_edit_keys[] = {
 		    "default|custom:ADDRESS|no" },
 	{ .name = "tdc_polling", .type = CMD_KEY_YESNO,
 	    .help = "DEFAULT only: Email Threat Defense API polling, yes or no" },
+	{ .name = "content_filters", .type = CMD_KEY_LIST,
+	    .help = "replace the content filters, in the order they apply (empty: none)" },
 	{ .name = NULL },
 };
 
@@ -963,13 +1097,15 @@ static const struct cmd_sub in_subs[] = {
 	{ .name = "new", .help = "Create a new policy.", .args = new_name, .min_args = 1,
 	    .keys = &in_new_set, .flags = CMD_SUB_KV_OPTIONAL,
 	    .usage = USAGE("incoming", "new NAME recipients=MEMBER[,MEMBER...] "
-				       "[senders=MEMBER,...] [tdc=default|custom:ADDRESS|no]"),
+				       "[senders=MEMBER,...] [tdc=default|custom:ADDRESS|no] "
+				       "[content_filters=NAME,...]"),
 	    .exec = b_new },
 	{ .name = "edit",
-	    .help = "Change a policy: name=, recipients=, senders=, tdc=, tdc_polling=.",
+	    .help = "Change a policy: name=, recipients=, senders=, tdc=, tdc_polling=, "
+		    "content_filters=.",
 	    .args = edit_name, .min_args = 1, .keys = &in_edit_set,
 	    .usage = USAGE("incoming", "edit NAME key=value... (keys: name=, recipients=, "
-				       "senders=, tdc= or tdc_polling=)"),
+				       "senders=, tdc=, tdc_polling= or content_filters=)"),
 	    .exec = b_edit },
 	SUBS_DELETE_PRINT("incoming"),
 	{ .name = "search", .help = "Find the policies matching an address.",
@@ -1023,13 +1159,15 @@ const struct cmd_entry cmd_policyconfig_entry = {
 	.name = "policyconfig",
 	.usage = "policyconfig [incoming|outgoing]\n"
 		 "policyconfig incoming new NAME recipients=MEMBER[,MEMBER...] "
-		 "[senders=MEMBER,...] [tdc=default|custom:ADDRESS|no]\n"
+		 "[senders=MEMBER,...] [tdc=default|custom:ADDRESS|no] "
+		 "[content_filters=NAME,...]\n"
 		 "policyconfig outgoing new NAME senders=MEMBER[,MEMBER...] "
 		 "[recipients=MEMBER,...]\n"
 		 "policyconfig incoming|outgoing edit NAME key=value... "
 		 "(name=, recipients=, senders=)\n"
 		 "policyconfig incoming edit NAME tdc=global|default|no|custom:ADDRESS "
 		 "[tdc_polling=yes|no]\n"
+		 "policyconfig incoming edit NAME content_filters=[NAME,...]\n"
 		 "policyconfig incoming|outgoing delete NAME\n"
 		 "policyconfig incoming|outgoing move NAME POSITION\n"
 		 "policyconfig incoming|outgoing print [NAME]\n"

@@ -23,15 +23,19 @@
 #include "util/logfile.h"
 #include "util/str.h"
 
+extern const struct cmd_entry cmd_addresslistconfig_entry;
 extern const struct cmd_entry cmd_certconfig_entry;
 extern const struct cmd_entry cmd_clear_entry;
 extern const struct cmd_entry cmd_commit_entry;
 extern const struct cmd_entry cmd_commitdetail_entry;
+extern const struct cmd_entry cmd_contentfilters_entry;
+extern const struct cmd_entry cmd_deletequarantine_entry;
 extern const struct cmd_entry cmd_deliveryconfig_entry;
 extern const struct cmd_entry cmd_deliverynow_entry;
 extern const struct cmd_entry cmd_destconfig_entry;
 extern const struct cmd_entry cmd_displayalerts_entry;
 extern const struct cmd_entry cmd_dnsconfig_entry;
+extern const struct cmd_entry cmd_filters_entry;
 extern const struct cmd_entry cmd_findevent_entry;
 extern const struct cmd_entry cmd_grep_entry;
 extern const struct cmd_entry cmd_help_entry;
@@ -39,12 +43,20 @@ extern const struct cmd_entry cmd_hoststatus_entry;
 extern const struct cmd_entry cmd_listenerconfig_entry;
 extern const struct cmd_entry cmd_logconfig_entry;
 extern const struct cmd_entry cmd_policyconfig_entry;
+extern const struct cmd_entry cmd_quarantineconfig_entry;
 extern const struct cmd_entry cmd_quit_entry;
+extern const struct cmd_entry cmd_releasequarantine_entry;
 extern const struct cmd_entry cmd_resetcounters_entry;
 extern const struct cmd_entry cmd_rollbackconfig_entry;
 extern const struct cmd_entry cmd_rollovernow_entry;
+extern const struct cmd_entry cmd_sdradvancedconfig_entry;
+extern const struct cmd_entry cmd_sdrconfig_entry;
+extern const struct cmd_entry cmd_sdrdiagnostics_entry;
+extern const struct cmd_entry cmd_sdrstatus_entry;
+extern const struct cmd_entry cmd_sdrupdate_entry;
 extern const struct cmd_entry cmd_sethostname_entry;
 extern const struct cmd_entry cmd_showchanges_entry;
+extern const struct cmd_entry cmd_showquarantine_entry;
 extern const struct cmd_entry cmd_smtproutes_entry;
 extern const struct cmd_entry cmd_status_entry;
 extern const struct cmd_entry cmd_supportconfig_entry;
@@ -57,15 +69,19 @@ extern const struct cmd_entry cmd_workqueue_entry;
 
 /* Alphabetical: help lists them in this order. */
 const struct cmd_entry *const cmd_table[] = {
+	&cmd_addresslistconfig_entry,
 	&cmd_certconfig_entry,
 	&cmd_clear_entry,
 	&cmd_commit_entry,
 	&cmd_commitdetail_entry,
+	&cmd_contentfilters_entry,
+	&cmd_deletequarantine_entry,
 	&cmd_deliveryconfig_entry,
 	&cmd_deliverynow_entry,
 	&cmd_destconfig_entry,
 	&cmd_displayalerts_entry,
 	&cmd_dnsconfig_entry,
+	&cmd_filters_entry,
 	&cmd_findevent_entry,
 	&cmd_grep_entry,
 	&cmd_help_entry,
@@ -73,12 +89,20 @@ const struct cmd_entry *const cmd_table[] = {
 	&cmd_listenerconfig_entry,
 	&cmd_logconfig_entry,
 	&cmd_policyconfig_entry,
+	&cmd_quarantineconfig_entry,
 	&cmd_quit_entry,
+	&cmd_releasequarantine_entry,
 	&cmd_resetcounters_entry,
 	&cmd_rollbackconfig_entry,
 	&cmd_rollovernow_entry,
+	&cmd_sdradvancedconfig_entry,
+	&cmd_sdrconfig_entry,
+	&cmd_sdrdiagnostics_entry,
+	&cmd_sdrstatus_entry,
+	&cmd_sdrupdate_entry,
 	&cmd_sethostname_entry,
 	&cmd_showchanges_entry,
+	&cmd_showquarantine_entry,
 	&cmd_smtproutes_entry,
 	&cmd_status_entry,
 	&cmd_supportconfig_entry,

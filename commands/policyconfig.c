@@ -19,7 +19,10 @@
  * Connector of incoming policies: tdc= (checked by tdcconfig.c, stored
  * in the policy's "tdc") and, on DEFAULT only, tdc_polling=, which stages
  * the global setting tdc.polling in the same candidate group as the
- * policy, so the line is staged all or nothing.
+ * policy, so the line is staged all or nothing. Incoming policies (DEFAULT
+ * too) also name their content filters, in the order they apply:
+ * content_filters= takes names of existing content filters
+ * (mail/filterconf.h), stored in the configured spelling.
  *
  * DIAGNOSTICS: one error line per refusal, in AsyncOS wording where it
  * is known ("There is already a policy with the new name", "... is
@@ -32,6 +35,7 @@
 
 #include "commands/policyconfig.h"
 #include "commands/tdcconfig.h"
+#include "mail/filterconf.h"
 #include "store/config.h"
 #include "store/settings.h"
 #include "util/buf.h"
@@ -169,16 +173,6 @@ set_side(struct policy *p, enum policyconfig_side s, struct mlist *l)
 	l->n = 0;
 }
 
-/* free_members - release both member lists of a policy */
-static void
-free_members(struct policy *p)
-{
-	struct mlist none = { 0, NULL };
-
-	set_side(p, POLICYCONFIG_RCPT, &none);
-	set_side(p, POLICYCONFIG_SENDER, &none);
-}
-
 /* check_count - members on both sides within the limit; error printed */
 static int
 check_count(struct cli *c, int n)
@@ -277,11 +271,11 @@ is_default(const struct policy_table *t, int i)
 	return i == t->n - 1;
 }
 
-/* remove_at - drop policy i from the table */
+/* remove_at - drop policy i from the table (members and content filter names freed) */
 static void
 remove_at(struct policy_table *t, int i)
 {
-	free_members(&t->p[i]);
+	policy_clear(&t->p[i]);
 	memmove(t->p + i, t->p + i + 1, sizeof(*t->p) * (size_t)(t->n - i - 1));
 	t->n--;
 }
@@ -480,6 +474,23 @@ print_tdc(struct cli *c, const struct policy_table *t, int i)
 	free(polling);
 }
 
+/* print_cfilters - an incoming policy's content filters, in order, or Disabled */
+static void
+print_cfilters(struct cli *c, const struct policy *p)
+{
+	struct buf b;
+
+	if (p->ncfilters == 0) {
+		cli_printf(c, "Content Filters: Disabled\n");
+		return;
+	}
+	buf_init(&b, 0);
+	for (int k = 0; k < p->ncfilters; k++)
+		buf_printf(&b, "%s%s", k ? ", " : "", p->cfilters[k]);
+	cli_printf(c, "Content Filters: %s\n", b.data);
+	buf_free(&b);
+}
+
 /* policyconfig_print_details - one policy, as PRINT shows it */
 void
 policyconfig_print_details(struct cli *c, const struct policy_table *t, int i)
@@ -492,8 +503,84 @@ policyconfig_print_details(struct cli *c, const struct policy_table *t, int i)
 		    policy_dir_name(t->dir), i + 1, t->n - 1);
 	print_side(c, t, i, policyconfig_primary(t->dir));
 	print_side(c, t, i, !policyconfig_primary(t->dir));
-	if (t->dir == POLICY_INCOMING)
+	if (t->dir == POLICY_INCOMING) {
 		print_tdc(c, t, i);
+		print_cfilters(c, &t->p[i]);
+	}
+}
+
+/* ---------------------------------------------------------- content filters */
+
+/*
+ * parse_cfilters - "a, b" into the names of existing content filters, in
+ * the configured spelling and the order given; blank text gives none.
+ * Error printed.
+ */
+static int
+parse_cfilters(struct cli *c, const char *text, struct mlist *l)
+{
+	struct filter_set s;
+	char **v, *cause = NULL;
+	int n, rc = -1;
+
+	memset(l, 0, sizeof(*l));
+	if (filterconf_load(c->st, CFILTER_SECTION, &s, &cause) < 0) {
+		cli_error(c, "Cannot read the content filters: %s", cause);
+		free(cause);
+		return -1;
+	}
+	v = str_split(text, ',', &n);
+	if (n == 1 && *str_trim(v[0]) == '\0')
+		n = 0;
+	for (int i = 0; i < n; i++) {
+		const char *name = str_trim(v[i]);
+		const struct filter_entry *e = filterconf_find(&s, name);
+
+		if (*name == '\0') {
+			cli_error(c, "Empty entry in the content filter list: separate names with "
+				     "single commas.");
+			goto out;
+		}
+		if (e == NULL) {
+			cli_error(c, "There is no content filter named '%.64s': create it with "
+				     "'contentfilters new' first.",
+			    name);
+			goto out;
+		}
+		for (int k = 0; k < l->n; k++) {
+			if (strcmp(l->v[k], e->name) == 0) {
+				cli_error(c, "The content filter %s is listed twice.", e->name);
+				goto out;
+			}
+		}
+		if (l->n >= POLICY_MAX_CFILTERS) {
+			cli_error(c, "A policy can name at most %d content filters.",
+			    POLICY_MAX_CFILTERS);
+			goto out;
+		}
+		l->v = xrealloc(l->v, sizeof(char *) * (size_t)(l->n + 1));
+		l->v[l->n++] = str_dup(e->name);
+	}
+	rc = 0;
+out:
+	if (rc < 0)
+		mlist_free(l);
+	str_split_free(v);
+	filterconf_free(&s);
+	return rc;
+}
+
+/* set_cfilters - replace a policy's content filters with l (l is emptied) */
+static void
+set_cfilters(struct policy *p, struct mlist *l)
+{
+	for (int i = 0; i < p->ncfilters; i++)
+		free(p->cfilters[i]);
+	free(p->cfilters);
+	p->cfilters = l->v;
+	p->ncfilters = l->n;
+	l->v = NULL;
+	l->n = 0;
 }
 
 /* ---------------------------------------------------------- operations */
@@ -501,11 +588,11 @@ policyconfig_print_details(struct cli *c, const struct policy_table *t, int i)
 /* policyconfig_new - a new policy, just above DEFAULT */
 enum cmd_ret
 policyconfig_new(struct cli *c, enum policy_dir dir, const char *name, const char *rcpts,
-    const char *senders, const char *tdc)
+    const char *senders, const char *tdc, const char *cfilters)
 {
 	struct policy_table t;
 	struct policy np;
-	struct mlist r, s;
+	struct mlist r, s, cf = { 0, NULL };
 	char *cause = NULL, tdcv[sizeof(np.tdc)] = "";
 
 	if (policy_name_valid(name, &cause) < 0) {
@@ -517,6 +604,10 @@ policyconfig_new(struct cli *c, enum policy_dir dir, const char *name, const cha
 		cli_error(c, "%s", POLICYCONFIG_NO_OUTGOING_TDC);
 		return CMD_ERROR;
 	}
+	if (cfilters && dir != POLICY_INCOMING) {
+		cli_error(c, "%s", POLICYCONFIG_NO_OUTGOING_CFILTERS);
+		return CMD_ERROR;
+	}
 	if (tdc && tdcconfig_policy_value(c, 0, tdc, tdcv, sizeof(tdcv)) < 0)
 		return CMD_ERROR;
 	if (parse_members(c, rcpts ? rcpts : "", &r) < 0)
@@ -526,9 +617,12 @@ policyconfig_new(struct cli *c, enum policy_dir dir, const char *name, const cha
 		return CMD_ERROR;
 	}
 	if (need_primary(c, dir, dir == POLICY_INCOMING ? r.n : s.n) < 0 ||
-	    check_count(c, r.n + s.n) < 0 || policyconfig_load(c, dir, &t) < 0) {
+	    check_count(c, r.n + s.n) < 0 ||
+	    (cfilters && parse_cfilters(c, cfilters, &cf) < 0) ||
+	    policyconfig_load(c, dir, &t) < 0) {
 		mlist_free(&r);
 		mlist_free(&s);
+		mlist_free(&cf);
 		return CMD_ERROR;
 	}
 	if (policy_find(&t, name) >= 0) {
@@ -542,6 +636,7 @@ policyconfig_new(struct cli *c, enum policy_dir dir, const char *name, const cha
 		str_copy(np.tdc, tdcv, sizeof(np.tdc));
 		set_side(&np, POLICYCONFIG_RCPT, &r);
 		set_side(&np, POLICYCONFIG_SENDER, &s);
+		set_cfilters(&np, &cf);
 		t.p = xrealloc(t.p, sizeof(*t.p) * (size_t)(t.n + 1));
 		t.p[t.n] = t.p[t.n - 1];
 		t.p[t.n - 1] = np;
@@ -550,6 +645,7 @@ policyconfig_new(struct cli *c, enum policy_dir dir, const char *name, const cha
 	}
 	mlist_free(&r);
 	mlist_free(&s);
+	mlist_free(&cf);
 	return fail(&t);
 }
 
@@ -667,6 +763,23 @@ edit_tdc_polling(struct cli *c, struct policy_table *t, int i, const char *value
 	return 0;
 }
 
+/* edit_cfilters - content_filters=: the content filters, in order (incoming only; empty: none) */
+static int
+edit_cfilters(struct cli *c, struct policy_table *t, int i, const char *value, struct edit_ctx *x)
+{
+	struct mlist l;
+
+	(void)x;
+	if (t->dir != POLICY_INCOMING) {
+		cli_error(c, "%s", POLICYCONFIG_NO_OUTGOING_CFILTERS);
+		return -1;
+	}
+	if (parse_cfilters(c, value, &l) < 0)
+		return -1;
+	set_cfilters(&t->p[i], &l);
+	return 0;
+}
+
 static const char NO_DEFAULT_MEMBERS[] =
     "The DEFAULT policy has no members: it applies to all mail that no other policy matches.";
 
@@ -691,6 +804,7 @@ static const struct edit_key {
 	    "API polling is set only globally or on the DEFAULT policy: use 'policyconfig "
 	    "incoming edit DEFAULT tdc_polling=yes' or 'tdcconfig setup polling=yes'.",
 	    edit_tdc_polling },
+	{ "content_filters", NULL, NULL, edit_cfilters },
 	{ NULL, NULL, NULL, NULL },
 };
 

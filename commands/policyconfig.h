@@ -17,6 +17,10 @@
 	"Outgoing mail policies have no Threat Defense Connector setting: only incoming mail " \
 	"is journaled."
 
+/* The refusal of content_filters= on an outgoing policy. */
+#define POLICYCONFIG_NO_OUTGOING_CFILTERS \
+	"Outgoing mail policies have no content filters: they apply to incoming mail."
+
 /* The two member lists of a policy. */
 enum policyconfig_side { POLICYCONFIG_RCPT = 0, POLICYCONFIG_SENDER = 1 };
 
@@ -49,14 +53,16 @@ void policyconfig_print_details(struct cli *c, const struct policy_table *t, int
 
 /*
  * policyconfig_new - a new policy just above DEFAULT; rcpts/senders:
- * member lists or NULL; tdc: its tdc= value (incoming only) or NULL
+ * member lists or NULL; tdc: its tdc= value (incoming only) or NULL;
+ * cfilters: its content_filters= value (incoming only) or NULL
  */
 enum cmd_ret policyconfig_new(struct cli *c, enum policy_dir dir, const char *name,
-    const char *rcpts, const char *senders, const char *tdc);
+    const char *rcpts, const char *senders, const char *tdc, const char *cfilters);
 
 /*
  * policyconfig_edit - apply n key=value changes to one policy (name,
- * recipients, senders; incoming also tdc, and on DEFAULT tdc_polling)
+ * recipients, senders; incoming also tdc, content_filters, and on
+ * DEFAULT tdc_polling)
  */
 enum cmd_ret policyconfig_edit(struct cli *c, enum policy_dir dir, const char *name, int n,
     char *const *keys, char *const *vals);

@@ -16,6 +16,12 @@
  * primary side (recipients for incoming, senders for outgoing); a member
  * list on the other side, when present, must match too.
  *
+ * Incoming policies, DEFAULT included, also name the content filters
+ * their mail passes through, in order ("content_filters"). The names are
+ * checked against the content filters when policyconfig sets them; one
+ * deleted since is kept here (contentfilters refuses that while a policy
+ * names it) and skipped by the daemon, never silently dropped.
+ *
  * DIAGNOSTICS: lower-layer style; -1 with a malloc'd one-line *cause
  * naming the policy and what is wrong. Nothing here prints or exits.
  */
@@ -318,8 +324,9 @@ policy_find(const struct policy_table *t, const char *name)
 
 /* ---------------------------------------------------------- storage */
 
-void
-policy_clear(struct policy *p)
+/* clear_members - free one policy's member lists only (DEFAULT keeps its other settings) */
+static void
+clear_members(struct policy *p)
 {
 	for (int i = 0; i < p->nrcpts; i++)
 		free(p->rcpts[i]);
@@ -329,6 +336,17 @@ policy_clear(struct policy *p)
 	free(p->senders);
 	p->rcpts = p->senders = NULL;
 	p->nrcpts = p->nsenders = 0;
+}
+
+void
+policy_clear(struct policy *p)
+{
+	clear_members(p);
+	for (int i = 0; i < p->ncfilters; i++)
+		free(p->cfilters[i]);
+	free(p->cfilters);
+	p->cfilters = NULL;
+	p->ncfilters = 0;
 }
 
 /* policy_table_free - release a table's policies and members */
@@ -376,6 +394,40 @@ decode_list(const char *name, const char *what, const cJSON *a, char ***v, int *
 	return 0;
 }
 
+/*
+ * decode_cfilters - the content filter names of a policy (the filters
+ * themselves are checked where they are used: a name that no longer
+ * exists is kept, so nothing stored is lost)
+ */
+static int
+decode_cfilters(const char *name, const cJSON *a, struct policy *p, char **cause)
+{
+	const cJSON *e;
+
+	if (a == NULL)
+		return 0;
+	if (!cJSON_IsArray(a)) {
+		*cause = str_printf("policy %s: stored content filters are not a list", name);
+		return -1;
+	}
+	cJSON_ArrayForEach(e, a) {
+		if (!cJSON_IsString(e) || e->valuestring[0] == '\0' ||
+		    strlen(e->valuestring) > POLICY_NAME_MAX) {
+			*cause = str_printf("policy %s: stored content filters include an invalid "
+					    "name", name);
+			return -1;
+		}
+		if (p->ncfilters >= POLICY_MAX_CFILTERS) {
+			*cause = str_printf("policy %s: more than %d content filters stored", name,
+			    POLICY_MAX_CFILTERS);
+			return -1;
+		}
+		p->cfilters = xrealloc(p->cfilters, sizeof(char *) * (size_t)(p->ncfilters + 1));
+		p->cfilters[p->ncfilters++] = str_dup(e->valuestring);
+	}
+	return 0;
+}
+
 int
 policy_decode(const char *name, const char *json, struct policy *p, char **cause)
 {
@@ -399,6 +451,9 @@ policy_decode(const char *name, const char *json, struct policy *p, char **cause
 		*cause = str_printf("policy %s: stored tdc setting is not valid", name);
 		goto out;
 	}
+	if (decode_cfilters(name, cJSON_GetObjectItemCaseSensitive(o, "content_filters"), p,
+	    cause) < 0)
+		goto out;
 	rc = 0;
 out:
 	if (rc < 0)
@@ -427,13 +482,16 @@ encode(const struct policy *p, int is_default)
 	cJSON *o;
 	char *json, *s;
 
-	if (is_default && p->nrcpts == 0 && p->nsenders == 0 && p->tdc[0] == '\0')
+	if (is_default && p->nrcpts == 0 && p->nsenders == 0 && p->tdc[0] == '\0' &&
+	    p->ncfilters == 0)
 		return NULL;
 	o = cJSON_CreateObject();
 	add_array(o, "recipients", p->rcpts, p->nrcpts);
 	add_array(o, "senders", p->senders, p->nsenders);
 	if (p->tdc[0])
 		cJSON_AddStringToObject(o, "tdc", p->tdc);
+	if (p->ncfilters)
+		add_array(o, "content_filters", p->cfilters, p->ncfilters);
 	json = cJSON_PrintUnformatted(o);
 	cJSON_Delete(o);
 	if (json == NULL)
@@ -546,7 +604,7 @@ policy_load(struct store *st, enum policy_dir dir, struct policy_table *t, char 
 	if (k >= 0) {
 		if (policy_decode(POLICY_DEFAULT, it.val[k], d, cause) < 0)
 			goto fail;
-		policy_clear(d);
+		clear_members(d);
 	}
 	str_copy(d->name, POLICY_DEFAULT, sizeof(d->name));
 	t->n++;
@@ -607,6 +665,18 @@ check_table(const struct policy_table *t, char **cause)
 			return -1;
 		}
 	}
+	for (int i = 0; i < t->n; i++) {
+		if (t->p[i].ncfilters > POLICY_MAX_CFILTERS) {
+			*cause = str_printf("policy %s names more than %d content filters",
+			    t->p[i].name, POLICY_MAX_CFILTERS);
+			return -1;
+		}
+		if (t->p[i].ncfilters && t->dir != POLICY_INCOMING) {
+			*cause = str_printf("policy %s: only incoming policies have content filters",
+			    t->p[i].name);
+			return -1;
+		}
+	}
 	return 0;
 }
 
@@ -624,7 +694,7 @@ canonical(const char *key, const char *stored)
 		return NULL;	/* differs from anything: it gets rewritten */
 	}
 	if (is_default)
-		policy_clear(&p);
+		clear_members(&p);
 	s = encode(&p, is_default);
 	policy_clear(&p);
 	return s;

@@ -4,7 +4,8 @@
  * Policies are evaluated top-down; DEFAULT is always last, always exists
  * and cannot be deleted. Storage: one item per policy,
  * ("policy.incoming" | "policy.outgoing", NAME) -> JSON
- * {"recipients":[...], "senders":[...], "tdc":"..."} and the order as
+ * {"recipients":[...], "senders":[...], "tdc":"...", "content_filters":[...]}
+ * and the order as
  * ("policy.incoming.order" | "policy.outgoing.order", "order") -> "a,b,c"
  * (DEFAULT not listed). Members: "user@domain", "user@", "@domain",
  * "@.domain" (subdomains), matched case-insensitively.
@@ -24,6 +25,7 @@
 #define POLICY_NAME_MAX 63
 #define POLICY_MAX_MEMBERS 1000
 #define POLICY_MAX 500
+#define POLICY_MAX_CFILTERS 100	/* content filters named by one policy */
 
 enum policy_dir { POLICY_INCOMING = 0, POLICY_OUTGOING = 1 };
 
@@ -34,6 +36,8 @@ struct policy {
 	int nsenders;		/* sender members */
 	char **senders;
 	char tdc[320];		/* TDC setting: "", "global" (DEFAULT), "default", "no", "custom:ADDR" */
+	int ncfilters;		/* content filters (incoming policies; DEFAULT too) */
+	char **cfilters;	/* their names, in the order they apply */
 };
 
 struct policy_table {
@@ -93,7 +97,7 @@ int policy_tdc_address(const struct policy_table *t, int i, int enabled, const c
 /* policy_decode - the stored JSON of policy name into p (p zeroed by the caller) */
 int policy_decode(const char *name, const char *json, struct policy *p, char **cause);
 
-/* policy_clear - free one policy's members (decoded by policy_decode) */
+/* policy_clear - free one policy's members and content filter names (decoded by policy_decode) */
 void policy_clear(struct policy *p);
 
 #endif

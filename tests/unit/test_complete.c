@@ -68,7 +68,7 @@ static const struct complete_case complete_cases[] = {
 	{ "c ", "", 0, { NULL }, { 0 }, NULL },
 	/* the alias completes like a name */
 	{ "exi", "exi", 1, { "exit" }, { 1 }, "exit" },
-	{ "qu", "qu", 1, { "quit" }, { 1 }, "quit" },
+	{ "qui", "qui", 1, { "quit" }, { 1 }, "quit" },
 	{ "quit ", "", 0, { NULL }, { 0 }, NULL },
 	{ "exit ", "", 0, { NULL }, { 0 }, NULL },
 	/* other commands' placeholders */
