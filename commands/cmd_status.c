@@ -13,6 +13,7 @@
 
 #include "commands/cmd.h"
 #include "commands/cmd_util.h"
+#include "store/quarantine.h"
 #include "store/queue.h"
 #include "util/str.h"
 #include "util/timefmt.h"
@@ -73,7 +74,7 @@ status_exec(struct cli *c, int argc, char **argv)
 	struct queue *q;
 	char when[64], up[64], dur[64], a[32], *started, *reset, *path;
 	long long icid, mid, dcid;
-	int64_t msgs, rcpts;
+	int64_t msgs, rcpts, qmsgs, qbytes;
 	time_t oldest, now = time(NULL);
 	int running, detail = 0;
 	long v;
@@ -126,6 +127,13 @@ status_exec(struct cli *c, int argc, char **argv)
 	counter(c, q, "    Journal Copies Soft Bounced", "tdc_soft_bounced");
 	counter(c, q, "    Journal Copies Failed", "tdc_hard_bounced");
 	counter(c, q, "    Journal Copies Delivered", "tdc_delivered");
+	cli_printf(c, "  Filters and Quarantines\n");
+	counter(c, q, "    Dropped by Filters", "filter_dropped");
+	counter(c, q, "    Bounced by Filters", "filter_bounced");
+	counter(c, q, "    Quarantined", "quarantined");
+	cli_printf(c, "  Sender Domain Reputation\n");
+	counter(c, q, "    SDR Verdicts Requested", "sdr_lookups");
+	counter(c, q, "    SDR Unscannable", "sdr_unscannable");
 
 	last_ids(q, &icid, &mid, &dcid);
 	cli_printf(c, "\nCurrent IDs:\n");
@@ -144,6 +152,11 @@ status_exec(struct cli *c, int argc, char **argv)
 	cli_printf(c, "    Messages In Queue           %12s\n", cmd_num(msgs, a, sizeof(a)));
 	cli_printf(c, "    Messages In Work Queue      %12s\n",
 	    cmd_num(gauge(q, running, "workq"), a, sizeof(a)));
+	if (quarantine_usage(q, NULL, &qmsgs, &qbytes, NULL) < 0)
+		qmsgs = qbytes = 0;
+	cli_printf(c, "    Messages In Quarantine      %12s\n", cmd_num(qmsgs, a, sizeof(a)));
+	cli_printf(c, "    Quarantine Kilobytes Used   %12s\n",
+	    cmd_num(qbytes / 1024, a, sizeof(a)));
 	path = str_printf("%s/queue.db", store_dir(c->st));
 	cli_printf(c, "    Kilobytes Used              %12s\n",
 	    cmd_num(stat(path, &sb) == 0 ? (long long)sb.st_size / 1024 : 0, a, sizeof(a)));

@@ -15,9 +15,11 @@
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include "daemon/gw.h"
+#include "mail/filter.h"
 #include "mail/logsub.h"
 #include "mail/route.h"
 #include "store/config.h"
@@ -185,12 +187,38 @@ lost_advice(struct store *st, char **cause)
  * conf_load - one read transaction, so that a commit landing meanwhile is
  * seen whole or not at all
  */
+/* add_zone - one dnslist() zone, once */
+static void
+add_zone(const char *zone, void *arg)
+{
+	struct conf *c = arg;
+
+	for (int i = 0; i < c->ndnslists; i++)
+		if (strcasecmp(c->dnslists[i], zone) == 0)
+			return;
+	c->dnslists = xrealloc(c->dnslists, ((size_t)c->ndnslists + 1) * sizeof(char *));
+	c->dnslists[c->ndnslists++] = str_dup(zone);
+}
+
+/* dnslists_gather - the zones that active, valid filters ask (looked up before they run) */
+static void
+dnslists_gather(struct conf *c)
+{
+	for (int i = 0; i < c->mfilters.n; i++)
+		if (c->mfilters.e[i].active && c->mfilters.e[i].valid)
+			filter_dnslists(c->mfilters.e[i].f, add_zone, c);
+	for (int i = 0; i < c->cfilters.n; i++)
+		if (c->cfilters.e[i].valid)
+			filter_dnslists(c->cfilters.e[i].f, add_zone, c);
+}
+
 struct conf *
 conf_load(struct store *st, char **cause)
 {
 	struct conf *c = xcalloc(1, sizeof(*c));
 	struct loadctx lc = { c, NULL };
 
+	c->refs = 1;
 	if (store_read_begin(st, cause) < 0) {
 		free(c);
 		return NULL;
@@ -214,8 +242,14 @@ conf_load(struct store *st, char **cause)
 	}
 	if (policy_load(st, POLICY_INCOMING, &c->in, cause) < 0 ||
 	    policy_load(st, POLICY_OUTGOING, &c->out, cause) < 0 ||
-	    logsub_load(st, &c->logsubs, &c->nlogsubs, cause) < 0)
+	    logsub_load(st, &c->logsubs, &c->nlogsubs, cause) < 0 ||
+	    sdrconf_load(st, &c->sdr, cause) < 0 ||
+	    addrlist_load(st, &c->lists, cause) < 0 ||
+	    filterconf_load(st, FILTER_SECTION, &c->mfilters, cause) < 0 ||
+	    filterconf_load(st, CFILTER_SECTION, &c->cfilters, cause) < 0 ||
+	    quarconf_load(st, &c->quar, &c->nquar, cause) < 0)
 		goto fail;
+	dnslists_gather(c);
 	store_read_end(st);
 	return c;
 fail:
@@ -244,7 +278,29 @@ conf_free(struct conf *c)
 	secret_drop(c->server_key);	/* decrypted by the store: not left in freed memory */
 	free(c->ca_pem);
 	free(c->logsubs);
+	sdrconf_free(&c->sdr);
+	addrlist_table_free(&c->lists);
+	filterconf_free(&c->mfilters);
+	filterconf_free(&c->cfilters);
+	free(c->quar);
+	for (int i = 0; i < c->ndnslists; i++)
+		free(c->dnslists[i]);
+	free(c->dnslists);
 	free(c);
+}
+
+struct conf *
+conf_ref(struct conf *c)
+{
+	c->refs++;
+	return c;
+}
+
+void
+conf_unref(struct conf *c)
+{
+	if (c != NULL && --c->refs <= 0)
+		conf_free(c);
 }
 
 const char *

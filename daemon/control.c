@@ -20,6 +20,8 @@
 
 #include "daemon/control.h"
 #include "daemon/delivery.h"
+#include "daemon/quard.h"
+#include "daemon/sdrd.h"
 #include "daemon/smtpd.h"
 #include "net/dns.h"
 #include "store/config.h"
@@ -82,8 +84,10 @@ control_apply(struct gw *gw, struct conf *c)
 		smtpd_reconfigure(gw->smtpd);
 	if (gw->dl)
 		delivery_reconfigure(gw->dl);
+	if (gw->sdrd)
+		sdrd_conf(gw->sdrd, &c->sdr);
 	gw_log(gw, "Configuration changed: now commit %lld", (long long)c->version);
-	conf_free(old);
+	conf_unref(old);
 	applied(gw, c->version);
 }
 
@@ -105,6 +109,19 @@ on_request(const char *verb, const char *arg, void *ctx)
 	} else if (strcmp(verb, "resume") == 0) {
 		gw_log(gw, "Work queue resumed");
 		delivery_resume(gw->dl);
+	} else if (strcmp(verb, "sdrupdate") == 0) {
+		gw_log(gw, "SDR: external threat feed update requested%s",
+		    strcmp(arg, "force") == 0 ? " (force: from the start)" : "");
+		sdrd_update(gw->sdrd, strcmp(arg, "force") == 0);
+	} else if (strcmp(verb, "sdrexplain") == 0) {
+		long long id = 0;
+		int off = 0;
+
+		/* "ID DOMAIN": the shell waits for state sdr.explain.ID */
+		if (sscanf(arg, "%lld %n", &id, &off) == 1 && id > 0 && off > 0)
+			sdrd_explain(gw->sdrd, arg + off, (int64_t)id);
+	} else if (strcmp(verb, "release") == 0) {
+		quard_request(gw->quard, arg);
 	} else if (strcmp(verb, "rollover") == 0) {
 		/* rollovernow renamed the file: follow now, and say so in the new one */
 		logsub_out_reopen(gw->logs);

@@ -15,10 +15,13 @@
 
 #include <event2/event.h>
 
+#include "mail/addrlist.h"
 #include "mail/destconf.h"
+#include "mail/filterconf.h"
 #include "mail/listener.h"
 #include "mail/logsub.h"
 #include "mail/policy.h"
+#include "mail/sdrconf.h"
 #include "store/alert.h"
 #include "util/logfile.h"
 
@@ -28,9 +31,12 @@ struct qwriter;
 struct dns;
 struct smtpd;
 struct delivery;
+struct sdrd;
+struct quard;
 
 /* The running configuration, rebuilt whenever a commit lands. */
 struct conf {
+	int refs;			/* the daemon's, and each message in the pipeline */
 	int64_t version;		/* commit number it was built from */
 	char hostname[256];		/* committed, else the machine's */
 	int nlisteners;
@@ -56,6 +62,14 @@ struct conf {
 	char tdc_ip_header[80];		/* remote-IP header name */
 	int tdc_max_queue_time;		/* seconds a journal copy may wait */
 	int tdc_retry_delay;		/* seconds before its one retry */
+	struct sdr_conf sdr;		/* Sender Domain Reputation (mail/sdrconf.h) */
+	struct addrlist_table lists;	/* address lists (SDR exception lists) */
+	struct filter_set mfilters;	/* message filters, in order */
+	struct filter_set cfilters;	/* content filters, by name */
+	int nquar;
+	struct quarantine_conf *quar;	/* quarantines (Policy always) */
+	int ndnslists;
+	char **dnslists;		/* zones the filters' dnslist() rules ask */
 };
 
 /* conf_load - build a snapshot from the store's running configuration */
@@ -63,6 +77,10 @@ struct conf *conf_load(struct store *st, char **cause);
 
 /* conf_free - release a snapshot */
 void conf_free(struct conf *c);
+
+/* conf_ref - one more holder of a snapshot; conf_unref - one less (freed at the last) */
+struct conf *conf_ref(struct conf *c);
+void conf_unref(struct conf *c);
 
 /* conf_route - the destination list for a domain, or NULL (use DNS) */
 const char *conf_route(const struct conf *c, const char *domain);
@@ -82,6 +100,8 @@ struct gw {
 	struct conf *conf;		/* current configuration */
 	struct smtpd *smtpd;		/* listeners and sessions */
 	struct delivery *dl;		/* delivery engine */
+	struct sdrd *sdrd;		/* Sender Domain Reputation engine (sdrd.h) */
+	struct quard *quard;		/* quarantine releases and retention (quard.h) */
 	SSL_CTX *server_ctx;		/* listeners' STARTTLS, NULL without a certificate */
 	SSL_CTX *client_ctx;		/* outbound, not verifying */
 	SSL_CTX *client_ctx_verify;	/* outbound, verifying against the CA bundle */

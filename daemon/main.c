@@ -39,7 +39,9 @@
 #include "daemon/delivery.h"
 #include "daemon/gw.h"
 #include "daemon/privs.h"
+#include "daemon/quard.h"
 #include "daemon/qwriter.h"
+#include "daemon/sdrd.h"
 #include "daemon/smtpd.h"
 #include "daemon/tdc.h"
 #include "net/dns.h"
@@ -210,15 +212,18 @@ write_pidfile(const char *dir, char **cause)
 static void
 teardown(struct gw *gw, const char *last)
 {
+	/* messages waiting for lookups go on (unscannable) to the writer */
+	sdrd_free(gw->sdrd);
 	/* the writer first: its last callbacks still reach live sessions */
 	qwriter_stop(gw->qw);
+	quard_free(gw->quard);
 	smtpd_free(gw->smtpd);
 	/* DNS before delivery: cancelled lookups call back into the engine */
 	dns_free(gw->dns);
 	delivery_free(gw->dl);
 	if (last && gw->logs)
 		gw_log(gw, "%s", last);
-	conf_free(gw->conf);
+	conf_unref(gw->conf);
 	SSL_CTX_free(gw->server_ctx);
 	SSL_CTX_free(gw->client_ctx);
 	SSL_CTX_free(gw->client_ctx_verify);
@@ -464,6 +469,9 @@ main(int argc, char **argv)
 	gw.dl = delivery_new(&gw, &cause);
 	if (gw.dl == NULL)
 		return start_fail(&gw, cause);
+	if ((gw.sdrd = sdrd_new(&gw, &cause)) == NULL)
+		return start_fail(&gw, cause);
+	gw.quard = quard_new(&gw);
 	gw.smtpd = smtpd_new(&gw);
 	smtpd_reconfigure(gw.smtpd);	/* binds the listeners */
 	if (!foreground) {

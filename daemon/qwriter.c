@@ -36,6 +36,8 @@
 #include <unistd.h>
 
 #include "daemon/qwriter.h"
+#include "store/quarantine.h"
+#include "util/buf.h"
 #include "util/str.h"
 
 #define QWRITER_STATUS_DELAY_MS 20	/* status updates wait this long for an accept */
@@ -54,6 +56,8 @@ struct qop {
 	qwriter_accept_cb cb;
 	void *arg;
 	int ok;
+	char *release;			/* QOP_ACCEPT of a release: the quarantine, else NULL */
+	int64_t release_mid;
 	/* others */
 	int64_t mid;
 	int rid, attempts, a, b, c;
@@ -61,6 +65,8 @@ struct qop {
 	char *host, *text;		/* copies */
 	int64_t n;
 	int skip;			/* merged into another operation of the batch */
+	int gone;			/* a release whose quarantine entry had gone */
+	char *rq;			/* QOP_ACCEPT: rq[i] set when rcpts[i] is quarantined */
 };
 
 struct qwriter {
@@ -102,17 +108,55 @@ push(struct qwriter *qw, struct qop *op)
 	pthread_mutex_unlock(&qw->lock);
 }
 
+/* quarantine_put - m and its recipients (those of rcpts[0..n) with its MID) into its quarantine */
+static int
+quarantine_put(struct queue *q, const struct queue_msg *m, const struct queue_rcpt *rcpts, int n,
+    time_t now, char **cause)
+{
+	struct buf b;
+	char *list;
+	int rc;
+
+	buf_init(&b, 0);
+	for (int i = 0; i < n; i++)
+		if (rcpts[i].mid == m->mid)
+			buf_printf(&b, "%s\t%s\n", rcpts[i].addr, rcpts[i].dest);
+	list = buf_steal(&b);
+	rc = quarantine_insert(q, m->quarantine, m, list ? list : "", m->subject ? m->subject : "",
+	    m->qreason ? m->qreason : "", now, cause);
+	free(list);
+	return rc;
+}
+
 /* apply - one operation inside the batch */
 static int
 apply(struct queue *q, struct qop *op, char **cause)
 {
 	switch (op->type) {
 	case QOP_ACCEPT:
-		for (int i = 0; i < op->nmsgs; i++)
-			if (queue_insert_msg(q, &op->msgs[i], cause) < 0)
+		if (op->release) {
+			int rc = quarantine_delete(q, op->release, op->release_mid, cause);
+
+			if (rc < 0)
 				return -1;
+			if (rc == 1) {		/* deleted by an operator meanwhile */
+				op->gone = 1;
+				return 0;
+			}
+		}
+		for (int i = 0; i < op->nmsgs; i++) {
+			const struct queue_msg *m = &op->msgs[i];
+
+			if (m->quarantine == NULL) {
+				if (queue_insert_msg(q, m, cause) < 0)
+					return -1;
+				continue;
+			}
+			if (quarantine_put(q, m, op->rcpts, op->nrcpts, op->when, cause) < 0)
+				return -1;
+		}
 		for (int i = 0; i < op->nrcpts; i++)
-			if (queue_insert_rcpt(q, &op->rcpts[i], cause) < 0)
+			if (!op->rq[i] && queue_insert_rcpt(q, &op->rcpts[i], cause) < 0)
 				return -1;
 		return 0;
 	case QOP_DONE:
@@ -144,6 +188,9 @@ free_op(struct qop *op)
 		free((char *)op->msgs[i].listener);
 		free((char *)op->msgs[i].message_id);
 		free((void *)op->msgs[i].body);
+		free((char *)op->msgs[i].quarantine);
+		free((char *)op->msgs[i].qreason);
+		free((char *)op->msgs[i].subject);
 	}
 	for (int i = 0; i < op->nrcpts; i++) {
 		free((char *)op->rcpts[i].addr);
@@ -152,6 +199,8 @@ free_op(struct qop *op)
 	}
 	free(op->msgs);
 	free(op->rcpts);
+	free(op->rq);
+	free(op->release);
 	free(op->host);
 	free(op->text);
 	free(op);
@@ -228,7 +277,7 @@ run_batch(struct qwriter *qw, struct qop *list)
 	for (op = list; op; op = next) {
 		next = op->next;
 		if (op->type == QOP_ACCEPT) {
-			op->ok = ok;
+			op->ok = ok && op->gone ? -1 : ok;
 			op->next = NULL;
 			*atail = op;
 			atail = &op->next;
@@ -411,13 +460,15 @@ dup0(const char *s)
 	return str_dup(s ? s : "");
 }
 
-void
-qwriter_accept(struct qwriter *qw, const struct queue_msg *msgs, int nmsgs,
-    const struct queue_rcpt *rcpts, int nrcpts, qwriter_accept_cb cb, void *arg)
+/* accept_op - the operation of qwriter_accept / qwriter_release, with copies */
+static struct qop *
+accept_op(const struct queue_msg *msgs, int nmsgs, const struct queue_rcpt *rcpts, int nrcpts,
+    qwriter_accept_cb cb, void *arg)
 {
 	struct qop *op = xcalloc(1, sizeof(*op));
 
 	op->type = QOP_ACCEPT;
+	op->when = time(NULL);
 	op->msgs = xcalloc((size_t)nmsgs, sizeof(*msgs));
 	op->nmsgs = nmsgs;
 	for (int i = 0; i < nmsgs; i++) {
@@ -430,20 +481,47 @@ qwriter_accept(struct qwriter *qw, const struct queue_msg *msgs, int nmsgs,
 		m->client_ip = dup0(msgs[i].client_ip);
 		m->listener = dup0(msgs[i].listener);
 		m->message_id = dup0(msgs[i].message_id);
+		m->quarantine = msgs[i].quarantine && msgs[i].quarantine[0] ?
+		    str_dup(msgs[i].quarantine) : NULL;
+		m->qreason = m->quarantine ? dup0(msgs[i].qreason) : NULL;
+		m->subject = m->quarantine ? dup0(msgs[i].subject) : NULL;
 		if (msgs[i].body_len)
 			memcpy(body, msgs[i].body, msgs[i].body_len);
 		m->body = body;
 	}
 	op->rcpts = xcalloc((size_t)nrcpts, sizeof(*rcpts));
+	op->rq = xcalloc((size_t)nrcpts + 1, 1);
 	op->nrcpts = nrcpts;
 	for (int i = 0; i < nrcpts; i++) {
 		op->rcpts[i] = rcpts[i];
 		op->rcpts[i].addr = dup0(rcpts[i].addr);
 		op->rcpts[i].dest = dup0(rcpts[i].dest);
 		op->rcpts[i].last_error = rcpts[i].last_error ? str_dup(rcpts[i].last_error) : NULL;
+		for (int j = 0; j < nmsgs; j++)
+			if (op->msgs[j].mid == rcpts[i].mid && op->msgs[j].quarantine)
+				op->rq[i] = 1;
 	}
 	op->cb = cb;
 	op->arg = arg;
+	return op;
+}
+
+void
+qwriter_accept(struct qwriter *qw, const struct queue_msg *msgs, int nmsgs,
+    const struct queue_rcpt *rcpts, int nrcpts, qwriter_accept_cb cb, void *arg)
+{
+	push(qw, accept_op(msgs, nmsgs, rcpts, nrcpts, cb, arg));
+}
+
+void
+qwriter_release(struct qwriter *qw, const char *qname, int64_t mid,
+    const struct queue_msg *msgs, int nmsgs, const struct queue_rcpt *rcpts, int nrcpts,
+    qwriter_accept_cb cb, void *arg)
+{
+	struct qop *op = accept_op(msgs, nmsgs, rcpts, nrcpts, cb, arg);
+
+	op->release = str_dup(qname);
+	op->release_mid = mid;
 	push(qw, op);
 }
 

@@ -20,7 +20,11 @@
 
 struct qwriter;
 
-/* qwriter_accept_cb - on the loop thread once the batch is durable (ok) or failed */
+/*
+ * qwriter_accept_cb - on the loop thread once the batch is durable (ok 1)
+ * or failed (0); -1 for a release whose quarantine entry had gone (an
+ * operator deleted it first): nothing of that operation was stored
+ */
 typedef void (*qwriter_accept_cb)(void *arg, int ok);
 
 /* qwriter_report_fn - on the loop thread: n batches failed, the first for this cause */
@@ -36,6 +40,19 @@ void qwriter_stop(struct qwriter *qw);
 /* qwriter_accept - messages and their recipients (copied); cb, if not NULL, when durable */
 void qwriter_accept(struct qwriter *qw, const struct queue_msg *msgs, int nmsgs,
     const struct queue_rcpt *rcpts, int nrcpts, qwriter_accept_cb cb, void *arg);
+
+/*
+ * qwriter_accept: a message whose queue_msg has .quarantine set goes into
+ * that quarantine (with its recipients) instead of the delivery queue, in
+ * the same transaction as the others.
+ *
+ * qwriter_release - as qwriter_accept, and in the same transaction the
+ * entry (qname, mid) leaves its quarantine; if it is not there any more,
+ * nothing of this operation is stored and cb gets -1
+ */
+void qwriter_release(struct qwriter *qw, const char *qname, int64_t mid,
+    const struct queue_msg *msgs, int nmsgs, const struct queue_rcpt *rcpts, int nrcpts,
+    qwriter_accept_cb cb, void *arg);
 
 /* qwriter_done - a recipient finished (delivered or hard-bounced) */
 void qwriter_done(struct qwriter *qw, int64_t mid, int rid);
