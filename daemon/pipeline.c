@@ -636,7 +636,11 @@ stage_sdr(struct pipe *p)
 	return STAGE_NEXT;
 }
 
-/* active - the filters of a set to run, in order: active and valid */
+/*
+ * active - the filters of a set to run, in order: with names NULL every
+ * active, valid filter of the set (message filters); else the valid ones
+ * named (a policy's content filters)
+ */
 static struct filter **
 active(const struct filter_set *s, const char *const *names, int nnames, int *n)
 {
@@ -791,6 +795,8 @@ part_cfilter(struct pipe *p, struct part *pa)
 	const char **addrs;
 	int n, nr, final;
 
+	if (pol->ncfilters == 0)
+		return;		/* the policy enables none */
 	fs = active(&p->conf->cfilters, (const char *const *)pol->cfilters, pol->ncfilters, &n);
 	if (n == 0) {
 		free(fs);
