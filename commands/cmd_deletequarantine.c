@@ -4,7 +4,10 @@
  *
  * As in AsyncOS this acts at once (nothing is pending until commit): the
  * messages are deleted from queue.db directly, each in its own statement,
- * and the command line itself is in cli_logs like every other. A delete
+ * and the command line itself is in cli_logs like every other. Each
+ * deletion is also told to mxgated (request qdeleted), which logs it in
+ * mail_logs as AsyncOS does (`MID n deleted from quarantine "Q" (manual
+ * delete)`), at once or when it next starts. A delete
  * racing mxgated's release or expiry of the same message is safe: the
  * row goes once, and the loser finds it gone.
  *
@@ -21,6 +24,7 @@
 #include "commands/cmd_util.h"
 #include "commands/quarcmd.h"
 #include "store/quarantine.h"
+#include "store/queue.h"
 #include "util/str.h"
 
 extern const struct cmd_entry cmd_deletequarantine_entry;
@@ -46,7 +50,7 @@ add_mid(const struct quarantine_entry *e, void *arg)
 static int
 delete_one(struct cli *c, struct queue *q, const char *name, int64_t mid)
 {
-	char *cause = NULL;
+	char *cause = NULL, *arg;
 	int r = quarantine_delete(q, name, mid, &cause);
 
 	if (r < 0) {
@@ -59,6 +63,14 @@ delete_one(struct cli *c, struct queue *q, const char *name, int64_t mid)
 		return -1;
 	}
 	cli_printf(c, "MID %lld deleted from quarantine \"%s\"\n", (long long)mid, name);
+	/* mxgated writes it into mail_logs, where the message's life is told */
+	arg = str_printf("%s %lld", name, (long long)mid);
+	if (queue_request_add(q, "qdeleted", arg, &cause) < 0) {
+		cli_error(c, "MID %lld was deleted, but mail_logs will not say so: %s",
+		    (long long)mid, cause);
+		free(cause);
+	}
+	free(arg);
 	return 0;
 }
 

@@ -122,6 +122,8 @@ on_request(const char *verb, const char *arg, void *ctx)
 			sdrd_explain(gw->sdrd, arg + off, (int64_t)id);
 	} else if (strcmp(verb, "release") == 0) {
 		quard_request(gw->quard, arg);
+	} else if (strcmp(verb, "qdeleted") == 0) {
+		quard_deleted(gw->quard, arg);
 	} else if (strcmp(verb, "rollover") == 0) {
 		/* rollovernow renamed the file: follow now, and say so in the new one */
 		logsub_out_reopen(gw->logs);

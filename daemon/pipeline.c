@@ -362,8 +362,7 @@ dup_quarantine(struct pipe *p, struct body *b, struct prcpt *r, int nr, const ch
 	qm = &p->qmarks[p->nqmarks++];
 	qm->index = -(p->gen.n);	/* resolved when the batch is assembled (gen entry n-1) */
 	str_copy(qm->qname, quarantine_name(p, qname), sizeof(qm->qname));
-	str_fmt(qm->reason, sizeof(qm->reason), "duplicate-quarantine by %s filter %s", kind,
-	    filter);
+	str_fmt(qm->reason, sizeof(qm->reason), "%s filter:%s", kind, filter);
 	gw_log(gw, "MID %lld was generated based on MID %lld by duplicate-quarantine %s filter "
 		   "'%s'",
 	    (long long)m->mid, (long long)p->mid, kind, filter);
@@ -455,7 +454,7 @@ static enum disp
 decide(struct pipe *p, const struct filter_action *a, const char *kind, char *qname,
     size_t qsize, char *reason, size_t rsize)
 {
-	str_fmt(reason, rsize, "%s filter %s", kind, a->filter);
+	str_fmt(reason, rsize, "%s filter:%s", kind, a->filter);	/* as AsyncOS logs it */
 	switch (a->kind) {
 	case FA_DROP:
 		return DISP_DROP;

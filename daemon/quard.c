@@ -7,10 +7,13 @@
  * (delete or release). Entries in flight (a release handed to the writer
  * and not yet durable) are remembered so that no entry is released twice.
  *
- * DIAGNOSTICS: mail_logs lines `MID n released from quarantine "Q" (by
- * WHO)`, `MID n deleted from quarantine "Q": retention period expired` /
- * `: quarantine full (N MB limit)`, and Warnings for store errors.
+ * DIAGNOSTICS: mail_logs lines in AsyncOS's words: `MID n released from
+ * quarantine "Q" (manual release | expired | quarantine full)`, `MID n
+ * deleted from quarantine "Q" (expired | quarantine full)`, each followed
+ * by `MID n released from all quarantines` / `deleted from all
+ * quarantines`; Warnings for store errors.
  */
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -32,7 +35,7 @@ struct flight {
 	struct quard *qd;
 	char qname[64];
 	int64_t mid;
-	char by[64];
+	char why[64];			/* the log's reason */
 	struct msg *m;			/* the released message */
 	struct rcpt **rcpts;
 	int nrcpts;
@@ -79,8 +82,9 @@ released(void *arg, int ok)
 	if (qd)
 		unlink_flight(qd, f);
 	if (gw && ok == 1) {
-		gw_log(gw, "MID %lld released from quarantine \"%s\" (by %s)", (long long)f->mid,
-		    f->qname, f->by);
+		gw_log(gw, "MID %lld released from quarantine \"%s\" (%s)", (long long)f->mid,
+		    f->qname, f->why);
+		gw_log(gw, "MID %lld released from all quarantines", (long long)f->mid);
 		gw_log(gw, "MID %lld queued for delivery", (long long)f->m->mid);
 		delivery_enqueue(gw->dl, f->rcpts, f->nrcpts);
 		if (f->copy) {
@@ -120,7 +124,7 @@ policy_index(const struct policy_table *t, const char *name)
 }
 
 void
-quard_release(struct quard *qd, const char *qname, int64_t mid, const char *by)
+quard_release(struct quard *qd, const char *qname, int64_t mid, const char *why)
 {
 	struct gw *gw = qd->gw;
 	const struct conf *c = gw->conf;
@@ -149,7 +153,7 @@ quard_release(struct quard *qd, const char *qname, int64_t mid, const char *by)
 	f->qd = qd;
 	str_copy(f->qname, qname, sizeof(f->qname));
 	f->mid = mid;
-	str_copy(f->by, by, sizeof(f->by));
+	str_copy(f->why, why, sizeof(f->why));
 	f->m = msg_new(e.mid, e.parent_mid, e.icid, e.kind, e.direction, e.sender, e.policy,
 	    e.message_id, e.client_ip, e.listener);
 	f->m->received = e.received;
@@ -198,16 +202,31 @@ quard_request(struct quard *qd, const char *arg)
 {
 	char qname[64];
 	const char *sp = strrchr(arg, ' ');
-	long long mid;
+	unsigned long long mid;
 
-	if (sp == NULL || (size_t)(sp - arg) >= sizeof(qname) ||
-	    str_to_ullong(sp + 1, (unsigned long long *)&mid) < 0 || mid <= 0) {
+	if (sp == NULL || (size_t)(sp - arg) >= sizeof(qname) || str_to_ullong(sp + 1, &mid) < 0 ||
+	    mid == 0 || mid > INT64_MAX) {
 		gw_logl(qd->gw, LOGFILE_WARNING, "release request not understood: '%s'", arg);
 		return;
 	}
 	memcpy(qname, arg, (size_t)(sp - arg));
 	qname[sp - arg] = '\0';
-	quard_release(qd, qname, mid, "releasequarantine");
+	quard_release(qd, qname, (int64_t)mid, "manual release");
+}
+
+void
+quard_deleted(struct quard *qd, const char *arg)
+{
+	const char *sp = strrchr(arg, ' ');
+	unsigned long long mid;
+
+	if (sp == NULL || sp == arg || str_to_ullong(sp + 1, &mid) < 0 || mid == 0) {
+		gw_logl(qd->gw, LOGFILE_WARNING, "qdeleted request not understood: '%s'", arg);
+		return;
+	}
+	gw_log(qd->gw, "MID %llu deleted from quarantine \"%.*s\" (manual delete)", mid,
+	    (int)(sp - arg), arg);
+	gw_log(qd->gw, "MID %llu deleted from all quarantines", mid);
 }
 
 /* One entry that expired, gathered before acting (the walk holds a statement). */
@@ -253,7 +272,8 @@ expire(struct quard *qd, const struct quarantine_conf *q, int64_t mid, const cha
 		free(cause);
 		return;
 	}
-	gw_log(gw, "MID %lld deleted from quarantine \"%s\": %s", (long long)mid, q->name, why);
+	gw_log(gw, "MID %lld deleted from quarantine \"%s\" (%s)", (long long)mid, q->name, why);
+	gw_log(gw, "MID %lld deleted from all quarantines", (long long)mid);
 }
 
 /* pass - retention, then size, of every quarantine */
@@ -274,14 +294,13 @@ pass(struct quard *qd)
 			gather, &d, &cause) < 0)
 			goto fail;
 		for (int k = 0; k < d.n; k++)
-			expire(qd, q, d.mids[k], "retention period expired");
+			expire(qd, q, d.mids[k], "expired");
 		d.n = 0;
 		if (quarantine_usage(gw->q, q->name, &msgs, &bytes, &cause) < 0)
 			goto fail;
 		if (bytes > limit) {
-			char why[80];
+			const char *why = "quarantine full";
 
-			str_fmt(why, sizeof(why), "quarantine full (%ld MB limit)", q->size_mb);
 			/* the oldest first, until under the limit */
 			if (quarantine_expired(gw->q, q->name, now + 1, gather, &d, &cause) < 0)
 				goto fail;

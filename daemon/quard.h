@@ -22,10 +22,13 @@ struct quard *quard_new(struct gw *gw);
 /* quard_free - stop it; releases in flight finish with the queue writer */
 void quard_free(struct quard *qd);
 
-/* quard_release - move (qname, mid) to delivery; by: who asked, for the log */
-void quard_release(struct quard *qd, const char *qname, int64_t mid, const char *by);
+/* quard_release - move (qname, mid) to delivery; why: the log's reason ("manual release") */
+void quard_release(struct quard *qd, const char *qname, int64_t mid, const char *why);
 
 /* quard_request - a `release` request's argument "QNAME MID" */
 void quard_request(struct quard *qd, const char *arg);
+
+/* quard_deleted - deletequarantine removed "QNAME MID": say so in mail_logs */
+void quard_deleted(struct quard *qd, const char *arg);
 
 #endif

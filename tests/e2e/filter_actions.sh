@@ -110,9 +110,13 @@ t_check redirect_delivered wait_for 20 in_sink "$SINK" "Subject: redirect"
 M=$(send "keep a copy")
 settled "$M"
 t_check dup_delivered wait_for 20 in_sink "$SINK" "Subject: keep a copy"
-t_check dup_kept has "MID [0-9]+ quarantined to \"Policy\" \(duplicate-quarantine by message filter keep\)"
+t_check dup_kept has "MID [0-9]+ quarantined to \"Policy\" \(message filter:keep\)\$"
 "$MXSH" -D "$D" -c "showquarantine Policy" >"$D/showq.out" 2>&1
 t_check dup_listed grep -q "keep a copy" "$D/showq.out"
+DUP=$(sed -n 's/.*MID \([0-9]*\) quarantined to "Policy" (message filter:keep)$/\1/p' "$LOG" | head -1)
+"$MXSH" -D "$D" -c "deletequarantine Policy $DUP" >"$D/delq.out" 2>&1
+t_check delete_says grep -q "MID $DUP deleted from quarantine \"Policy\"" "$D/delq.out"
+t_check delete_logged wait_for 10 grep -q "MID $DUP deleted from quarantine \"Policy\" (manual delete)\$" "$LOG"
 
 M=$(send "skip")
 settled "$M"
@@ -146,11 +150,11 @@ sqlite3 "$D/queue.db" "UPDATE quarantine SET quarantined = quarantined - 7200 WH
 	t_fail age "sqlite3 could not age the rows"
 gw_start "$D"
 wait_port "$P" 10 || t_fail restart "mxgated did not listen again"
-t_check expired_deleted wait_for 30 grep -q "MID $MS deleted from quarantine \"Short\": retention period expired" "$LOG"
-t_check expired_released wait_for 30 grep -q "MID $MR released from quarantine \"Rel\" (by retention period expired)" "$LOG"
+t_check expired_deleted wait_for 30 grep -q "MID $MS deleted from quarantine \"Short\" (expired)\$" "$LOG"
+t_check expired_released wait_for 30 grep -q "MID $MR released from quarantine \"Rel\" (expired)\$" "$LOG"
 t_check released_delivered wait_for 20 in_sink "$SINK" "Subject: rel"
 t_check deleted_not_delivered sh -c "! grep -qs '^Subject: short' '$SINK'/*"
-t_check full_oldest_goes wait_for 30 grep -q "MID $MB1 deleted from quarantine \"Small\": quarantine full (1 MB limit)" "$LOG"
+t_check full_oldest_goes wait_for 30 grep -q "MID $MB1 deleted from quarantine \"Small\" (quarantine full)\$" "$LOG"
 "$MXSH" -D "$D" -c "showquarantine Small" >"$D/small.out" 2>&1
 t_check full_newest_stays grep -q "^$MB2 " "$D/small.out"
 t_check full_oldest_gone sh -c "! grep -q '^$MB1 ' '$D/small.out'"

@@ -159,7 +159,7 @@ t_check refused_delivered wait_for 20 sh -c "grep -q 'Subject: refused code' '$S
 M4=$(send someone@young.test "young domain")
 settled "$M4"
 t_check young_verdict has "MID $M4 SDR: Consolidated Sender Reputation: [A-Za-z]+, .*Youngest Domain Age: 3 days for domain: young.test"
-t_check young_quarantined has "MID $M4 quarantined to \"Policy\" \(message filter sdr_young\)"
+t_check young_quarantined has "MID $M4 quarantined to \"Policy\" \(message filter:sdr_young\)\$"
 "$MXSH" -D "$D" -c "showquarantine Policy" >"$D/showq.out" 2>&1
 t_check young_listed grep -q "^$M4 .*someone@young.test.*young domain" "$D/showq.out"
 "$MXSH" -D "$D" -c status >"$D/status.out" 2>&1
@@ -178,7 +178,8 @@ t_check young_not_journaled sh -c "! grep -qs 'young domain' '$IN'/msg.*.eml"
 t_check release_says grep -q "MID $M4 released from quarantine \"Policy\"" "$D/release.out"
 t_check released_delivered wait_for 20 sh -c "grep -qs 'Subject: young domain' '$SINK'/*"
 t_check released_journaled wait_for 20 sh -c "grep -qs 'young domain' '$IN'/msg.*.eml"
-t_check release_logged has "MID $M4 released from quarantine \"Policy\""
+t_check release_logged has "MID $M4 released from quarantine \"Policy\" \(manual release\)\$"
+t_check release_logged_all has "MID $M4 released from all quarantines\$"
 "$MXSH" -D "$D" -c "showquarantine Policy" >"$D/showq3.out" 2>&1
 t_check release_empties sh -c "! grep -q '^$M4 ' '$D/showq3.out'"
 
