@@ -485,6 +485,7 @@ accept_op(const struct queue_msg *msgs, int nmsgs, const struct queue_rcpt *rcpt
 		    str_dup(msgs[i].quarantine) : NULL;
 		m->qreason = m->quarantine ? dup0(msgs[i].qreason) : NULL;
 		m->subject = m->quarantine ? dup0(msgs[i].subject) : NULL;
+		m->qnojournal = msgs[i].qnojournal;
 		if (msgs[i].body_len)
 			memcpy(body, msgs[i].body, msgs[i].body_len);
 		m->body = body;

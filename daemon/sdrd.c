@@ -747,19 +747,32 @@ mind_first(const struct sdrd *s, const char *domain)
 	return lo < s->nmind && strcmp(s->mind[lo].domain, domain) == 0 ? lo : -1;
 }
 
-/* feed_answer - the worst valid indicator of feed for domain into a; 1 if any */
+/*
+ * feed_answer - the worst indicator of feed for domain valid at now
+ * (valid_from <= now < valid_until, STIX 2.1 4.7) into a; 1 if any.
+ * *pending (when not NULL): the earliest valid_from still to come of the
+ * others, 0 when none waits.
+ */
 static int
 feed_answer(const struct sdrd *s, const char *feed, const char *domain, time_t now,
-    struct sdr_answer *a)
+    struct sdr_answer *a, time_t *pending)
 {
 	const struct mind *best = NULL;
 	int i = mind_first(s, domain);
 
+	if (pending != NULL)
+		*pending = 0;
 	for (; i >= 0 && i < s->nmind && strcmp(s->mind[i].domain, domain) == 0; i++) {
 		const struct mind *m = &s->mind[i];
 
 		if (strcmp(m->feed, feed) != 0 || (m->valid_until != 0 && m->valid_until <= now))
 			continue;
+		if (m->valid_from > now) {
+			/* not valid yet: counts from then, kept until then */
+			if (pending != NULL && (*pending == 0 || m->valid_from < *pending))
+				*pending = m->valid_from;
+			continue;
+		}
 		if (best == NULL || m->verdict < best->verdict)
 			best = m;
 	}
@@ -799,7 +812,7 @@ ask_domain(struct lk *lk, const char *domain)
 		ask(lk, CK_BLOCKLIST, s->bl[i].zone, domain, name);
 	}
 	TAILQ_FOREACH(f, &s->feeds, entry)
-		if (!f->removed && feed_answer(s, f->name, domain, now, &a))
+		if (!f->removed && feed_answer(s, f->name, domain, now, &a, NULL))
 			slot_answer(lk, &a);
 }
 
@@ -952,7 +965,9 @@ sdrd_explain(struct sdrd *s, const char *domain, int64_t req_id)
 	const char *why = NULL;
 	struct feed *f;
 	struct sdr_answer a;
-	time_t now = time(NULL);
+	time_t now = time(NULL), pending;
+	struct tm tm;
+	char from[32];
 
 	lk->req_id = req_id;
 	if (str_copy(d, domain ? domain : "", sizeof(d)) < 0 || !sdr_domain_valid(d)) {
@@ -970,8 +985,12 @@ sdrd_explain(struct sdrd *s, const char *domain, int64_t req_id)
 	TAILQ_FOREACH(f, &s->feeds, entry) {
 		if (f->removed)
 			continue;
-		if (feed_answer(s, f->name, d, now, &a))
+		if (feed_answer(s, f->name, d, now, &a, &pending))
 			slot_answer(lk, &a);
+		else if (pending != 0 && gmtime_r(&pending, &tm) != NULL &&
+		    strftime(from, sizeof(from), "%Y-%m-%dT%H:%M:%SZ", &tm) > 0)
+			note(lk, SDR_SRC_FEED, "feed %s: not listed (an indicator counts from "
+			    "%s)\n", f->name, from);
 		else
 			note(lk, SDR_SRC_FEED, "feed %s: not listed\n", f->name);
 	}

@@ -18,6 +18,11 @@
  * A feed removed from the configuration loses its stored indicators and
  * state; one whose URL changed is a new feed under the old name.
  *
+ * The copy holds the indicators that are not valid yet too (STIX
+ * valid_from in the future): sdrd.c compares valid_from and valid_until
+ * with the time of each lookup, so one starts counting when its time
+ * comes, without waiting for a poll.
+ *
  * DIAGNOSTICS: "SDR: external threat feed NAME: N indicators added, M
  * removed" (Info) after a poll; "SDR: external threat feed NAME: update
  * failed: REASON" (Warning), REASON made printable and cut (gw_safe), and
@@ -60,6 +65,7 @@ mind_cb(const struct sdr_indicator *ind, const char *feed, void *arg)
 	str_copy(m->id, ind->id, sizeof(m->id));
 	m->verdict = ind->verdict;
 	str_copy(m->category, ind->category, sizeof(m->category));
+	m->valid_from = ind->valid_from;
 	m->valid_until = ind->valid_until;
 }
 

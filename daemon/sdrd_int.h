@@ -24,6 +24,7 @@ struct mind {
 	char id[128];
 	enum sdr_verdict verdict;
 	char category[SDR_CATEGORY_MAX + 1];
+	time_t valid_from;		/* counts from then (0: always): checked at each lookup */
 	time_t valid_until;		/* 0: no end */
 };
 

@@ -2,12 +2,13 @@
  * sdr.c - Sender Domain Reputation on open signals: the pure part.
  *
  * What a message claims to come from, the one verdict made of what the
- * sources said, the mail_logs lines of seed 003, the tracker token, and
- * the parsers of the sources' formats. No I/O: the daemon (daemon/sdrd.c)
- * asks the sources and hands the answers here. Every input is hostile
- * (headers, DNS answers, RDAP and TAXII bodies, tokens pasted by an
- * operator) and bounded: header values by mail/header.c, JSON documents
- * by SDR_JSON_MAX, tokens by TRACKER_TEXT_MAX.
+ * sources said, the mail_logs lines of seed 003 and the tracker token;
+ * the parsers of the sources' formats are in sdr_parse.c. No I/O: the
+ * daemon (daemon/sdrd.c) asks the sources and hands the answers here.
+ * Every input is hostile (headers, DNS answers, RDAP and TAXII bodies,
+ * tokens pasted by an operator) and bounded: header values by
+ * mail/header.c, JSON documents by SDR_JSON_MAX (sdr_parse.c), tokens by
+ * TRACKER_TEXT_MAX.
  *
  * CONSOLIDATION (man/man1/sdrconfig.1 copies this block)
  *   Each answer is what one source said about one domain: listed (a
@@ -65,24 +66,20 @@
 #include <strings.h>
 #include <time.h>
 
-#include <cjson/cJSON.h>
-
 #include "mail/header.h"
 #include "mail/sdr.h"
+#include "mail/sdr_int.h"
 #include "util/str.h"
 
-#define SDR_JSON_MAX (16 * 1024 * 1024)	/* RDAP, bootstrap and TAXII documents */
 #define TRACKER_RAW_MAX 3000		/* token bytes before base64url: 4000 characters */
 #define TRACKER_TEXT_MAX 8192		/* longest token text decode looks at */
 #define TRACKER_MAGIC0 'S'
 #define TRACKER_MAGIC1 'D'
 #define TRACKER_VERSION 1
 
-/* set_cause - *cause = a malloc'd message, when the caller wants one */
-static void set_cause(char **cause, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static void
-set_cause(char **cause, const char *fmt, ...)
+/* sdr_set_cause - *cause = a malloc'd message, when the caller wants one */
+void
+sdr_set_cause(char **cause, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -93,9 +90,9 @@ set_cause(char **cause, const char *fmt, ...)
 	va_end(ap);
 }
 
-/* safe_text - s[0..n) with anything but printable ASCII as '?', cut to fit out[size] */
-static const char *
-safe_text(const char *s, size_t n, char *out, size_t size)
+/* sdr_safe_text - s[0..n) with anything but printable ASCII as '?', cut to fit out[size] */
+const char *
+sdr_safe_text(const char *s, size_t n, char *out, size_t size)
 {
 	size_t o = 0;
 
@@ -209,9 +206,9 @@ sdr_domain_valid(char *domain)
 	return 1;
 }
 
-/* domain_norm - s[0..n) as a valid lower-case domain into out, "" if it is not one */
-static void
-domain_norm(const char *s, size_t n, char out[SDR_DOMAIN_MAX + 1])
+/* sdr_domain_norm - s[0..n) as a valid lower-case domain into out, "" if it is not one */
+void
+sdr_domain_norm(const char *s, size_t n, char out[SDR_DOMAIN_MAX + 1])
 {
 	while (n > 0 && (*s == ' ' || *s == '\t')) {
 		s++;
@@ -242,7 +239,7 @@ sdr_registered_domain(const char *domain, char *out, size_t size)
 		out[0] = '\0';		/* for callers that ignore a refusal */
 	if (domain == NULL)
 		return NULL;
-	domain_norm(domain, strlen(domain), d);
+	sdr_domain_norm(domain, strlen(domain), d);
 	if (d[0] == '\0')
 		return NULL;
 	for (const char *p = d + strlen(d); p > d; p--)
@@ -506,7 +503,7 @@ first_mailbox(const char *s, char *name, size_t nsize, char dom[SDR_DOMAIN_MAX +
 	addr = seen_angle ? &angle : &bare;
 	at = addr->overflow ? NULL : strrchr(addr->p, '@');
 	if (at != NULL)
-		domain_norm(at + 1, strlen(at + 1), dom);
+		sdr_domain_norm(at + 1, strlen(at + 1), dom);
 	if (seen_angle && phrase.n > 0)
 		name_printable(phrase.p, phrase.n, name, nsize);
 	else if (have_comment)
@@ -558,13 +555,13 @@ sdr_inputs_fill(struct sdr_inputs *in, const char *rdns, const char *helo,
 
 	memset(in, 0, sizeof(*in));
 	if (rdns != NULL)
-		domain_norm(rdns, strlen(rdns), in->dom[SDR_IN_RDNS]);
+		sdr_domain_norm(rdns, strlen(rdns), in->dom[SDR_IN_RDNS]);
 	/* an address literal [1.2.3.4] or a bare address is no domain (RFC 5321 4.1.3) */
 	if (helo != NULL && helo[0] != '[') {
 		unsigned char a6[16];
 
 		if (inet_pton(AF_INET6, helo, a6) != 1)
-			domain_norm(helo, strlen(helo), in->dom[SDR_IN_HELO]);
+			sdr_domain_norm(helo, strlen(helo), in->dom[SDR_IN_HELO]);
 	}
 	if (sender != NULL) {
 		size_t n = strlen(sender);
@@ -576,10 +573,11 @@ sdr_inputs_fill(struct sdr_inputs *in, const char *rdns, const char *helo,
 		}
 		at = memrchr(sender, '@', n);
 		if (at != NULL)
-			domain_norm(at + 1, n - (size_t)(at + 1 - sender), in->dom[SDR_IN_ENVFROM]);
+			sdr_domain_norm(at + 1, n - (size_t)(at + 1 - sender),
+			    in->dom[SDR_IN_ENVFROM]);
 	}
 	if (client_ip != NULL)
-		safe_text(client_ip, strlen(client_ip), in->client_ip, sizeof(in->client_ip));
+		sdr_safe_text(client_ip, strlen(client_ip), in->client_ip, sizeof(in->client_ip));
 	if (msg == NULL)
 		return;
 	header_walk(msg, len, grab_cb, &g, &body_off);
@@ -789,7 +787,7 @@ sdr_consolidate(struct sdr_result *r, time_t now)
 
 		r->verdict = a->verdict;
 		if (a->verdict < SDR_NEUTRAL && a->category[0] != '\0')
-			safe_text(a->category, sizeof(a->category), r->category,
+			sdr_safe_text(a->category, sizeof(a->category), r->category,
 			    sizeof(r->category));
 	}
 	/* rule 5: worst first; a list that would not fit ends with "..." */
@@ -807,7 +805,7 @@ sdr_consolidate(struct sdr_result *r, time_t now)
 			memcpy(r->suspected + off, ", ", 2);
 			off += 2;
 		}
-		safe_text(a->domain, len, r->suspected + off, len + 1);
+		sdr_safe_text(a->domain, len, r->suspected + off, len + 1);
 		off += strlen(r->suspected + off);
 	}
 }
@@ -860,7 +858,7 @@ sdr_log_domains(const struct sdr_inputs *in, char *buf, size_t size)
 	char d[SDR_NINPUTS][SDR_DOMAIN_MAX + 1];
 
 	for (int i = 0; i < SDR_NINPUTS; i++)
-		safe_text(in->dom[i][0] ? in->dom[i] : "Not Present", SDR_DOMAIN_MAX + 1, d[i],
+		sdr_safe_text(in->dom[i][0] ? in->dom[i] : "Not Present", SDR_DOMAIN_MAX + 1, d[i],
 		    sizeof(d[i]));
 	snprintf(buf, size, "SDR: Domains for which SDR is requested: %s: %s, %s: %s, %s: %s, "
 	    "%s: %s, %s: %s", input_names[0], d[0], input_names[1], d[1], input_names[2], d[2],
@@ -876,11 +874,11 @@ sdr_log_verdict(const struct sdr_result *r, char *buf, size_t size)
 	int unsc = r->unscannable;
 
 	/* seed 003 always names a domain: "unknown for domain: owner@xxx.ca" */
-	safe_text(r->age_domain[0] ? r->age_domain : "Not Present", sizeof(r->age_domain), dom,
+	sdr_safe_text(r->age_domain[0] ? r->age_domain : "Not Present", sizeof(r->age_domain), dom,
 	    sizeof(dom));
-	safe_text(!unsc && r->category[0] ? r->category : "N/A", sizeof(r->category), cat,
+	sdr_safe_text(!unsc && r->category[0] ? r->category : "N/A", sizeof(r->category), cat,
 	    sizeof(cat));
-	safe_text(!unsc && r->suspected[0] ? r->suspected : "N/A", sizeof(r->suspected), sus,
+	sdr_safe_text(!unsc && r->suspected[0] ? r->suspected : "N/A", sizeof(r->suspected), sus,
 	    sizeof(sus));
 	sdr_age_text(r->age_days, age, sizeof(age));
 	snprintf(buf, size, "SDR: Consolidated Sender Reputation: %s, Threat Category: %s, "
@@ -1182,7 +1180,7 @@ get_str(struct rbuf *b, char *out, size_t max)
 	p = get(b, n);
 	if (p == NULL)
 		return -1;
-	safe_text((const char *)p, n, out, max + 1);
+	sdr_safe_text((const char *)p, n, out, max + 1);
 	/* a NUL inside would cut the text: refuse it, it is not ours */
 	return memchr(p, '\0', n) == NULL ? 0 : -1;
 }
@@ -1294,43 +1292,43 @@ sdr_tracker_decode(const char *token, char *buf, size_t size, char **cause)
 	while (n > 0 && isspace((unsigned char)s[n - 1]))
 		n--;
 	if (n == 0) {
-		set_cause(cause, "no tracker token given");
+		sdr_set_cause(cause, "no tracker token given");
 		return -1;
 	}
 	if (n > TRACKER_TEXT_MAX) {
-		set_cause(cause, "not a tracker token of this gateway: longer than %d characters",
-		    TRACKER_TEXT_MAX);
+		sdr_set_cause(cause, "not a tracker token of this gateway: longer than %d "
+		    "characters", TRACKER_TEXT_MAX);
 		return -1;
 	}
 	switch (b64url_decode(s, n, raw, &rawlen)) {
 	case -1:
-		set_cause(cause, "not a tracker token of this gateway: it holds characters "
+		sdr_set_cause(cause, "not a tracker token of this gateway: it holds characters "
 		    "other than A-Z a-z 0-9 - _ (damaged, or from another product)");
 		return -1;
 	case -2:
-		set_cause(cause, "tracker token damaged or cut (%zu characters is not a whole "
+		sdr_set_cause(cause, "tracker token damaged or cut (%zu characters is not a whole "
 		    "token): copy the whole token from the Tracker Header line", n);
 		return -1;
 	}
 	b.n = rawlen;
 	if (rawlen < 2 || raw[0] != TRACKER_MAGIC0 || raw[1] != TRACKER_MAGIC1) {
-		set_cause(cause, "not a tracker token of this gateway (damaged, or from another "
-		    "product)");
+		sdr_set_cause(cause, "not a tracker token of this gateway (damaged, or from "
+		    "another product)");
 		return -1;
 	}
 	if (rawlen >= 3 && raw[2] != TRACKER_VERSION) {
-		set_cause(cause, "tracker token version %u is not one this gateway reads "
+		sdr_set_cause(cause, "tracker token version %u is not one this gateway reads "
 		    "(it reads version %d)", raw[2], TRACKER_VERSION);
 		return -1;
 	}
 	if (rawlen < 2 + 1 + 8 + 1 + 3 + 4) {
-		set_cause(cause, "tracker token cut short: only %zu bytes", rawlen);
+		sdr_set_cause(cause, "tracker token cut short: only %zu bytes", rawlen);
 		return -1;
 	}
 	crc = (uint32_t)raw[rawlen - 4] << 24 | (uint32_t)raw[rawlen - 3] << 16 |
 	    (uint32_t)raw[rawlen - 2] << 8 | raw[rawlen - 1];
 	if (crc32_ieee(raw, rawlen - 4) != crc) {
-		set_cause(cause, "tracker token damaged or cut (checksum mismatch): copy the "
+		sdr_set_cause(cause, "tracker token damaged or cut (checksum mismatch): copy the "
 		    "whole token from the Tracker Header line");
 		return -1;
 	}
@@ -1406,719 +1404,7 @@ sdr_tracker_decode(const char *token, char *buf, size_t size, char **cause)
 bad:
 	if (size > 0)
 		buf[0] = '\0';
-	set_cause(cause, "tracker token damaged: its checksum matches but its records do not "
+	sdr_set_cause(cause, "tracker token damaged: its checksum matches but its records do not "
 	    "parse (not made by this gateway)");
 	return -1;
-}
-
-/* ================================================================ blocklist codes */
-
-/* category_ok - letters, digits, '-' and '_', 1..SDR_CATEGORY_MAX */
-static int
-category_ok(const char *s, size_t n)
-{
-	if (n == 0 || n > SDR_CATEGORY_MAX)
-		return 0;
-	for (size_t i = 0; i < n; i++)
-		if (!isalnum((unsigned char)s[i]) && s[i] != '-' && s[i] != '_')
-			return 0;
-	return 1;
-}
-
-/* trim - s[*start..*end) without surrounding blanks */
-static void
-trim(const char *s, size_t *start, size_t *end)
-{
-	while (*start < *end && isspace((unsigned char)s[*start]))
-		(*start)++;
-	while (*end > *start && isspace((unsigned char)s[*end - 1]))
-		(*end)--;
-}
-
-/* sdr_code_is_error - an answer that means "query refused / error", never a listing */
-int
-sdr_code_is_error(unsigned int addr)
-{
-	/*
-	 * Spamhaus: 127.255.255.252 typing error, .254 public resolver, .255
-	 * excessive queries, 127.0.1.255 an IP asked of a domain list; URIBL:
-	 * 127.0.0.1 query refused (external-apis.md 4.2)
-	 */
-	return addr >= 0x7FFFFFFCu || addr == 0x7F0001FFu || addr == 0x7F000001u;
-}
-
-/* sdr_codes_find - index of an answer in the map, or -1 */
-int
-sdr_codes_find(const struct sdr_codes *c, unsigned int addr)
-{
-	for (int i = 0; i < c->n && i < SDR_MAX_CODES; i++)
-		if (c->addr[i] == addr)
-			return i;
-	return -1;
-}
-
-/* sdr_codes_parse - "127.0.1.2:Awful/Spam,127.0.1.3:Poor" into *c; nothing changes on error */
-int
-sdr_codes_parse(const char *text, struct sdr_codes *c, char **cause)
-{
-	struct sdr_codes t;
-	size_t len, pos = 0;
-
-	memset(&t, 0, sizeof(t));
-	if (text == NULL)
-		text = "";
-	len = strlen(text);
-	{
-		size_t a = 0, e = len;
-
-		trim(text, &a, &e);
-		if (a == e) {
-			set_cause(cause, "no return codes given: write ADDRESS:VERDICT[/CATEGORY], "
-			    "e.g. 127.0.1.2:Awful/Spam,127.0.1.3:Poor");
-			return -1;
-		}
-	}
-	for (;;) {
-		const char *comma = memchr(text + pos, ',', len - pos);
-		size_t s = pos, e = comma ? (size_t)(comma - text) : len, colon, slash;
-		size_t vs, ve, cs, ce, as, ae;
-		char item[80], addr[20], vname[20];
-		struct in_addr ia;
-		unsigned int a;
-		int v;
-
-		trim(text, &s, &e);
-		safe_text(text + s, e - s, item, sizeof(item));
-		if (s == e) {
-			set_cause(cause, "an empty return code in the list (two commas, or one at an end)");
-			return -1;
-		}
-		if (t.n == SDR_MAX_CODES) {
-			set_cause(cause, "more than %d return codes", SDR_MAX_CODES);
-			return -1;
-		}
-		for (colon = s; colon < e && text[colon] != ':'; colon++)
-			;
-		if (colon == e) {
-			set_cause(cause, "return code \"%s\": write ADDRESS:VERDICT[/CATEGORY]", item);
-			return -1;
-		}
-		as = s;
-		ae = colon;
-		trim(text, &as, &ae);
-		if (ae - as >= sizeof(addr) || (memcpy(addr, text + as, ae - as), addr[ae - as] = '\0',
-		    inet_pton(AF_INET, addr, &ia) != 1)) {
-			set_cause(cause, "return code \"%s\": the address is not an IPv4 address", item);
-			return -1;
-		}
-		a = ntohl(ia.s_addr);
-		if (a >> 24 != 127) {
-			set_cause(cause, "return code \"%s\": blocklist answers are in 127.0.0.0/8", item);
-			return -1;
-		}
-		if (sdr_code_is_error(a)) {
-			set_cause(cause, "return code \"%s\": %s means the query was refused or in "
-			    "error, never a listing", item, addr);
-			return -1;
-		}
-		if (sdr_codes_find(&t, a) >= 0) {
-			set_cause(cause, "return code \"%s\": %s is given twice", item, addr);
-			return -1;
-		}
-		for (slash = colon + 1; slash < e && text[slash] != '/'; slash++)
-			;
-		vs = colon + 1;
-		ve = slash;
-		trim(text, &vs, &ve);
-		v = -1;
-		if (ve - vs < sizeof(vname)) {
-			memcpy(vname, text + vs, ve - vs);
-			vname[ve - vs] = '\0';
-			v = sdr_verdict_parse(vname);
-		}
-		if (v < 0) {
-			set_cause(cause, "return code \"%s\": the verdict is not one of Awful, Poor, "
-			    "Tainted, Weak, Unknown, Neutral, Good", item);
-			return -1;
-		}
-		if (slash < e) {
-			cs = slash + 1;
-			ce = e;
-			trim(text, &cs, &ce);
-			if (!category_ok(text + cs, ce - cs)) {
-				set_cause(cause, "return code \"%s\": a category is 1 to %d letters, "
-				    "digits, '-' or '_'", item, SDR_CATEGORY_MAX);
-				return -1;
-			}
-			memcpy(t.category[t.n], text + cs, ce - cs);
-			t.category[t.n][ce - cs] = '\0';
-		}
-		t.addr[t.n] = a;
-		t.verdict[t.n] = (enum sdr_verdict)v;
-		t.n++;
-		if (comma == NULL)
-			break;
-		pos = (size_t)(comma - text) + 1;
-	}
-	*c = t;
-	return 0;
-}
-
-/* sdr_codes_format - the normal form of a map; NULL if buf is too small (2048 always fits) */
-const char *
-sdr_codes_format(const struct sdr_codes *c, char *buf, size_t size)
-{
-	size_t off = 0;
-
-	if (size == 0)
-		return NULL;
-	buf[0] = '\0';
-	for (int i = 0; i < c->n && i < SDR_MAX_CODES; i++) {
-		unsigned int a = c->addr[i];
-		int w;
-
-		w = snprintf(buf + off, size - off, "%s%u.%u.%u.%u:%s%s%.*s", i ? "," : "",
-		    a >> 24, a >> 16 & 0xFF, a >> 8 & 0xFF, a & 0xFF, sdr_verdict_name(c->verdict[i]),
-		    c->category[i][0] ? "/" : "", SDR_CATEGORY_MAX, c->category[i]);
-		if (w < 0 || (size_t)w >= size - off) {
-			buf[0] = '\0';
-			return NULL;
-		}
-		off += (size_t)w;
-	}
-	return buf;
-}
-
-/* ================================================================ local table */
-
-/* csv_field - one RFC 4180 field at *p into out; advances past it; -1 with a reason */
-static int
-csv_field(const char **pp, char *out, size_t size, const char **why)
-{
-	const char *p = *pp;
-	size_t n = 0;
-
-	while (*p == ' ' || *p == '\t')
-		p++;
-	if (*p == '"') {
-		for (p++;; p++) {
-			if (*p == '\0' || *p == '\r' || *p == '\n') {
-				*why = "a quoted field has no closing quote";
-				return -1;
-			}
-			if (*p == '"') {
-				if (p[1] != '"')
-					break;
-				p++;	/* "" is one quote */
-			}
-			if (n + 1 >= size) {
-				*why = "a field is too long";
-				return -1;
-			}
-			out[n++] = *p;
-		}
-		p++;
-		while (*p == ' ' || *p == '\t')
-			p++;
-		if (*p != ',' && *p != '\0' && *p != '\r' && *p != '\n') {
-			*why = "text after a quoted field";
-			return -1;
-		}
-	} else {
-		for (; *p != ',' && *p != '\0' && *p != '\r' && *p != '\n'; p++) {
-			if (*p == '"') {
-				*why = "a quote inside an unquoted field";
-				return -1;
-			}
-			if (n + 1 >= size) {
-				*why = "a field is too long";
-				return -1;
-			}
-			out[n++] = *p;
-		}
-		while (n > 0 && (out[n - 1] == ' ' || out[n - 1] == '\t'))
-			n--;
-	}
-	out[n] = '\0';
-	*pp = p;
-	return 0;
-}
-
-/* sdr_local_parse_line - "domain,verdict[,category]": 1 entry, 0 blank or comment, -1 */
-int
-sdr_local_parse_line(const char *line, char *domain, size_t dsize, enum sdr_verdict *v,
-    char *category, size_t csize, char **cause)
-{
-	char f[3][300], shown[80];
-	const char *p = line, *why = NULL;
-	int nf = 0, verdict;
-
-	if (p == NULL)
-		return 0;
-	if (strncmp(p, "\xEF\xBB\xBF", 3) == 0)
-		p += 3;		/* a spreadsheet's UTF-8 byte order mark */
-	while (*p == ' ' || *p == '\t')
-		p++;
-	if (*p == '\0' || *p == '\r' || *p == '\n' || *p == '#')
-		return 0;
-	for (;;) {
-		char tmp[300];
-
-		if (csv_field(&p, nf < 3 ? f[nf] : tmp, sizeof(tmp), &why) < 0) {
-			set_cause(cause, "field %d: %s", nf + 1, why);
-			return -1;
-		}
-		nf++;
-		if (*p != ',')
-			break;
-		p++;
-	}
-	if (*p == '\r')
-		p++;
-	if (*p == '\n')
-		p++;
-	if (*p != '\0') {
-		set_cause(cause, "one entry per line: domain,verdict[,category]");
-		return -1;
-	}
-	if (nf < 2 || nf > 3) {
-		set_cause(cause, "%d fields: write domain,verdict[,category]", nf);
-		return -1;
-	}
-	safe_text(f[0], sizeof(f[0]), shown, sizeof(shown));
-	if (!sdr_domain_valid(f[0])) {
-		set_cause(cause, "domain \"%s\" is not a domain name (letters, digits, '-' and dots)",
-		    shown);
-		return -1;
-	}
-	if (str_copy(domain, f[0], dsize) < 0) {
-		set_cause(cause, "domain \"%s\" is too long", shown);
-		return -1;
-	}
-	verdict = sdr_verdict_parse(f[1]);
-	if (verdict < 0) {
-		safe_text(f[1], sizeof(f[1]), shown, sizeof(shown));
-		set_cause(cause, "verdict \"%s\" is not one of Awful, Poor, Tainted, Weak, Unknown, "
-		    "Neutral, Good", shown);
-		return -1;
-	}
-	if (nf == 3 && f[2][0] != '\0') {
-		size_t n = strlen(f[2]);
-
-		safe_text(f[2], sizeof(f[2]), shown, sizeof(shown));
-		if (!category_ok(f[2], n) || n >= csize) {
-			set_cause(cause, "category \"%s\": 1 to %d letters, digits, '-' or '_'", shown,
-			    SDR_CATEGORY_MAX);
-			return -1;
-		}
-		memcpy(category, f[2], n + 1);
-	} else if (csize > 0)
-		category[0] = '\0';
-	*v = (enum sdr_verdict)verdict;
-	return 1;
-}
-
-/* ================================================================ JSON: RDAP, bootstrap, STIX */
-
-/* digits - n decimal digits at *p into *v */
-static int
-digits(const char **p, int n, int *v)
-{
-	*v = 0;
-	for (int i = 0; i < n; i++) {
-		if (!isdigit((unsigned char)(*p)[i]))
-			return -1;
-		*v = *v * 10 + ((*p)[i] - '0');
-	}
-	*p += n;
-	return 0;
-}
-
-/*
- * rfc3339 - "2026-11-30T10:00:00Z", "...T10:00:00.123+02:00" (RFC 3339 5.6;
- * 't', 'z' and a space for 'T' as its note allows; no offset read as UTC)
- */
-static int
-rfc3339(const char *s, time_t *out)
-{
-	static const int mdays[12] = { 31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
-	const char *p = s;
-	int Y, M, D, h, m, sec, oh = 0, om = 0, sign = 0, leap;
-	struct tm tm;
-	time_t t;
-
-	if (digits(&p, 4, &Y) < 0 || *p++ != '-' || digits(&p, 2, &M) < 0 || *p++ != '-' ||
-	    digits(&p, 2, &D) < 0 || (*p != 'T' && *p != 't' && *p != ' '))
-		return -1;
-	p++;
-	if (digits(&p, 2, &h) < 0 || *p++ != ':' || digits(&p, 2, &m) < 0 || *p++ != ':' ||
-	    digits(&p, 2, &sec) < 0)
-		return -1;
-	if (*p == '.') {
-		p++;
-		if (!isdigit((unsigned char)*p))
-			return -1;
-		while (isdigit((unsigned char)*p))
-			p++;
-	}
-	if (*p == 'Z' || *p == 'z')
-		p++;
-	else if (*p == '+' || *p == '-') {
-		sign = *p++ == '+' ? 1 : -1;
-		if (digits(&p, 2, &oh) < 0)
-			return -1;
-		if (*p == ':')
-			p++;
-		if (digits(&p, 2, &om) < 0 || oh > 23 || om > 59)
-			return -1;
-	}
-	if (*p != '\0')
-		return -1;
-	leap = (Y % 4 == 0 && Y % 100 != 0) || Y % 400 == 0;
-	if (M < 1 || M > 12 || D < 1 || D > mdays[M - 1] || (M == 2 && D == 29 && !leap) ||
-	    h > 23 || m > 59 || sec > 60)
-		return -1;
-	memset(&tm, 0, sizeof(tm));
-	tm.tm_year = Y - 1900;
-	tm.tm_mon = M - 1;
-	tm.tm_mday = D;
-	tm.tm_hour = h;
-	tm.tm_min = m;
-	tm.tm_sec = sec;	/* a leap second 60 is the next minute's first */
-	t = timegm(&tm);
-	*out = t - sign * (oh * 3600 + om * 60);
-	return 0;
-}
-
-/* json_parse - a JSON document of at most SDR_JSON_MAX bytes, or NULL with *cause */
-static cJSON *
-json_parse(const char *json, size_t len, const char *what, char **cause)
-{
-	cJSON *j;
-
-	if (json == NULL || len == 0) {
-		set_cause(cause, "%s: empty answer", what);
-		return NULL;
-	}
-	if (len > SDR_JSON_MAX) {
-		set_cause(cause, "%s: larger than %d MB", what, SDR_JSON_MAX / (1024 * 1024));
-		return NULL;
-	}
-	j = cJSON_ParseWithLength(json, len);
-	if (j == NULL) {
-		set_cause(cause, "%s: not JSON", what);
-		return NULL;
-	}
-	if (!cJSON_IsObject(j)) {
-		set_cause(cause, "%s: not a JSON object", what);
-		cJSON_Delete(j);
-		return NULL;
-	}
-	return j;
-}
-
-/* str_item - the string member name of o, or NULL */
-static const char *
-str_item(const cJSON *o, const char *name)
-{
-	const cJSON *i = cJSON_GetObjectItemCaseSensitive(o, name);
-
-	return cJSON_IsString(i) ? i->valuestring : NULL;
-}
-
-/* sdr_rdap_registration - the registration date of an RDAP domain object: 1, 0 none, -1 */
-int
-sdr_rdap_registration(const char *json, size_t len, time_t *when, char **cause)
-{
-	cJSON *j = json_parse(json, len, "RDAP answer", cause);
-	const cJSON *events, *e;
-	const char *cls;
-	int ret = 0;
-
-	if (j == NULL)
-		return -1;
-	cls = str_item(j, "objectClassName");
-	if (cls == NULL && cJSON_GetObjectItemCaseSensitive(j, "errorCode") != NULL) {
-		/* RFC 9083 6: an error response */
-		const cJSON *code = cJSON_GetObjectItemCaseSensitive(j, "errorCode");
-		const char *title = str_item(j, "title");
-		char t[100];
-
-		set_cause(cause, "RDAP error %d%s%s", cJSON_IsNumber(code) ? code->valueint : 0,
-		    title ? ": " : "", title ? safe_text(title, strlen(title), t, sizeof(t)) : "");
-		cJSON_Delete(j);
-		return -1;
-	}
-	if (cls != NULL ? strcmp(cls, "domain") != 0 : str_item(j, "ldhName") == NULL) {
-		char t[40];
-
-		set_cause(cause, "not an RDAP domain object%s%s%s", cls ? " (objectClassName \"" : "",
-		    cls ? safe_text(cls, strlen(cls), t, sizeof(t)) : "", cls ? "\")" : "");
-		cJSON_Delete(j);
-		return -1;
-	}
-	events = cJSON_GetObjectItemCaseSensitive(j, "events");
-	cJSON_ArrayForEach(e, (cJSON_IsArray(events) ? events : NULL)) {
-		const char *action = str_item(e, "eventAction"), *date = str_item(e, "eventDate");
-		char t[60];
-
-		if (action == NULL || strcasecmp(action, "registration") != 0)
-			continue;
-		if (date == NULL || rfc3339(date, when) < 0) {
-			set_cause(cause, "RDAP registration eventDate \"%s\" is not an RFC 3339 date",
-			    date ? safe_text(date, strlen(date), t, sizeof(t)) : "");
-			ret = -1;
-		} else
-			ret = 1;
-		break;
-	}
-	cJSON_Delete(j);
-	return ret;
-}
-
-/* https_first - the URL of a bootstrap service to use: the first https, else the first http */
-static const char *
-service_url(const cJSON *urls)
-{
-	const cJSON *u;
-	const char *http = NULL;
-
-	cJSON_ArrayForEach(u, (cJSON_IsArray(urls) ? urls : NULL)) {
-		if (!cJSON_IsString(u))
-			continue;
-		if (strncasecmp(u->valuestring, "https://", 8) == 0 && u->valuestring[8] != '\0')
-			return u->valuestring;
-		if (http == NULL && strncasecmp(u->valuestring, "http://", 7) == 0 &&
-		    u->valuestring[7] != '\0')
-			http = u->valuestring;
-	}
-	return http;
-}
-
-/* sdr_rdap_bootstrap - the RDAP base URL serving domain (RFC 9224 4): 1, 0 none, -1 */
-int
-sdr_rdap_bootstrap(const char *json, size_t len, const char *domain, char *url, size_t size,
-    char **cause)
-{
-	cJSON *j = json_parse(json, len, "RDAP bootstrap file", cause);
-	const cJSON *services, *svc;
-	const char *best = NULL;
-	char dom[SDR_DOMAIN_MAX + 1];
-	int best_labels = 0;
-	size_t dlen, n;
-
-	if (size > 0)
-		url[0] = '\0';
-	if (j == NULL)
-		return -1;
-	services = cJSON_GetObjectItemCaseSensitive(j, "services");
-	if (!cJSON_IsArray(services)) {
-		set_cause(cause, "not an RDAP bootstrap file (no \"services\" array)");
-		cJSON_Delete(j);
-		return -1;
-	}
-	domain_norm(domain ? domain : "", domain ? strlen(domain) : 0, dom);
-	dlen = strlen(dom);
-	cJSON_ArrayForEach(svc, (dlen ? services : NULL)) {
-		const cJSON *labels = cJSON_GetArrayItem(svc, 0), *l;
-		const char *u = service_url(cJSON_GetArrayItem(svc, 1));
-
-		if (!cJSON_IsArray(svc) || u == NULL)
-			continue;
-		cJSON_ArrayForEach(l, (cJSON_IsArray(labels) ? labels : NULL)) {
-			char e[SDR_DOMAIN_MAX + 1];
-			size_t el;
-			int nl = 1;
-
-			if (!cJSON_IsString(l))
-				continue;
-			domain_norm(l->valuestring, strlen(l->valuestring), e);
-			el = strlen(e);
-			if (el == 0 || el > dlen ||
-			    strcmp(dom + dlen - el, e) != 0 || (el < dlen && dom[dlen - el - 1] != '.'))
-				continue;
-			for (size_t i = 0; i < el; i++)
-				nl += e[i] == '.';
-			/* the longest match wins; between equals, the first */
-			if (nl > best_labels) {
-				best_labels = nl;
-				best = u;
-			}
-		}
-	}
-	if (best == NULL) {
-		cJSON_Delete(j);
-		return 0;
-	}
-	n = strlen(best);
-	if (n + (best[n - 1] != '/') + 1 > size) {
-		set_cause(cause, "the RDAP bootstrap URL for %s is too long", dom);
-		cJSON_Delete(j);
-		return -1;
-	}
-	memcpy(url, best, n);
-	if (best[n - 1] != '/')
-		url[n++] = '/';
-	url[n] = '\0';
-	cJSON_Delete(j);
-	return 1;
-}
-
-/* stix_domain - the domain of a pattern "[domain-name:value = 'x']", or -1 */
-static int
-stix_domain(const char *p, char out[SDR_DOMAIN_MAX + 1])
-{
-	const char *q;
-
-#define SKIP() while (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n') p++
-#define EXPECT(s) do { if (strncmp(p, s, strlen(s)) != 0) return -1; p += strlen(s); } while (0)
-	SKIP();
-	EXPECT("[");
-	SKIP();
-	EXPECT("domain-name");
-	SKIP();
-	EXPECT(":");
-	SKIP();
-	EXPECT("value");
-	SKIP();
-	EXPECT("=");
-	SKIP();
-	EXPECT("'");
-	q = strchr(p, '\'');
-	if (q == NULL)
-		return -1;
-	domain_norm(p, (size_t)(q - p), out);
-	if (out[0] == '\0' || memchr(p, '\\', (size_t)(q - p)) != NULL)
-		return -1;
-	p = q + 1;
-	SKIP();
-	EXPECT("]");
-	SKIP();
-	return *p == '\0' ? 0 : -1;
-#undef SKIP
-#undef EXPECT
-}
-
-/* mentions - does a string of array a contain word (case-insensitively)? */
-static int
-mentions(const cJSON *a, const char *word)
-{
-	const cJSON *s;
-
-	cJSON_ArrayForEach(s, (cJSON_IsArray(a) ? a : NULL))
-		if (cJSON_IsString(s) && strcasestr(s->valuestring, word) != NULL)
-			return 1;
-	return 0;
-}
-
-/* has - is word one of the strings of array a (case-insensitively)? */
-static int
-has(const cJSON *a, const char *word)
-{
-	const cJSON *s;
-
-	cJSON_ArrayForEach(s, (cJSON_IsArray(a) ? a : NULL))
-		if (cJSON_IsString(s) && strcasecmp(s->valuestring, word) == 0)
-			return 1;
-	return 0;
-}
-
-/* stix_indicator - one indicator object into *ind; -1 when it is not one we can use */
-static int
-stix_indicator(const cJSON *o, struct sdr_indicator *ind)
-{
-	const cJSON *types = cJSON_GetObjectItemCaseSensitive(o, "indicator_types");
-	const cJSON *labels = cJSON_GetObjectItemCaseSensitive(o, "labels");
-	const cJSON *conf = cJSON_GetObjectItemCaseSensitive(o, "confidence");
-	const char *id = str_item(o, "id"), *pattern = str_item(o, "pattern");
-	const char *ptype = str_item(o, "pattern_type"), *from = str_item(o, "valid_from");
-	const char *until = str_item(o, "valid_until");
-	double d = cJSON_IsNumber(conf) ? conf->valuedouble : -1;
-	/* confidence is 0..100 (STIX 2.1 3.2); NaN or absent: none */
-	int c = !(d >= 0) ? -1 : d > 100 ? 100 : (int)d;
-
-	memset(ind, 0, sizeof(*ind));
-	/* STIX 2.1 2.9: "indicator--" and a UUID; the store keys on it */
-	if (id == NULL || strncmp(id, "indicator--", 11) != 0 || id[11] == '\0' ||
-	    strlen(id) >= sizeof(ind->id) || pattern == NULL ||
-	    (ptype != NULL && strcmp(ptype, "stix") != 0) || stix_domain(pattern, ind->domain) < 0)
-		return -1;
-	safe_text(id, strlen(id), ind->id, sizeof(ind->id));
-	if ((from != NULL && rfc3339(from, &ind->valid_from) < 0) ||
-	    (until != NULL && rfc3339(until, &ind->valid_until) < 0))
-		return -1;
-	ind->revoked = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(o, "revoked"));
-	if (has(types, "malicious-activity") || has(labels, "malicious-activity"))
-		ind->verdict = c < 0 || c >= 80 ? SDR_AWFUL : c >= 50 ? SDR_POOR : SDR_TAINTED;
-	else if (has(types, "anomalous-activity") || has(labels, "anomalous-activity") ||
-	    has(types, "compromised") || has(labels, "compromised"))
-		ind->verdict = c >= 80 ? SDR_TAINTED : SDR_WEAK;
-	else if (has(types, "benign") || has(labels, "benign"))
-		ind->verdict = SDR_GOOD;
-	else
-		ind->verdict = SDR_TAINTED;
-	if (mentions(types, "malware") || mentions(labels, "malware"))
-		str_copy(ind->category, "Malware", sizeof(ind->category));
-	else if (mentions(types, "phishing") || mentions(labels, "phishing"))
-		str_copy(ind->category, "Phishing", sizeof(ind->category));
-	else if (mentions(types, "spam") || mentions(labels, "spam"))
-		str_copy(ind->category, "Spam", sizeof(ind->category));
-	else
-		str_copy(ind->category, "Threat Feed", sizeof(ind->category));
-	return 0;
-}
-
-/* sdr_stix_envelope - the domain indicators of a TAXII 2.1 envelope; -1 if not one */
-int
-sdr_stix_envelope(const char *json, size_t len, sdr_indicator_cb cb, void *arg, int *more,
-    char *next, size_t nsize, int *skipped, char **cause)
-{
-	cJSON *j = json_parse(json, len, "TAXII answer", cause);
-	const cJSON *objects, *o, *nx, *mo;
-	int skip = 0;
-
-	if (more != NULL)
-		*more = 0;
-	if (next != NULL && nsize > 0)
-		next[0] = '\0';
-	if (skipped != NULL)
-		*skipped = 0;
-	if (j == NULL)
-		return -1;
-	objects = cJSON_GetObjectItemCaseSensitive(j, "objects");
-	mo = cJSON_GetObjectItemCaseSensitive(j, "more");
-	nx = cJSON_GetObjectItemCaseSensitive(j, "next");
-	if ((objects != NULL && !cJSON_IsArray(objects)) || (mo != NULL && !cJSON_IsBool(mo)) ||
-	    (nx != NULL && !cJSON_IsString(nx) && !cJSON_IsNull(nx))) {
-		set_cause(cause, "not a TAXII 2.1 envelope (objects, more or next of the wrong type)");
-		cJSON_Delete(j);
-		return -1;
-	}
-	if (cJSON_IsString(nx) && (next == NULL || str_copy(next, nx->valuestring, nsize) < 0)) {
-		set_cause(cause, "TAXII envelope: the next cursor is longer than %zu bytes",
-		    nsize ? nsize - 1 : 0);
-		if (next != NULL && nsize > 0)
-			next[0] = '\0';
-		cJSON_Delete(j);
-		return -1;
-	}
-	if (more != NULL)
-		*more = cJSON_IsTrue(mo);
-	cJSON_ArrayForEach(o, objects) {
-		struct sdr_indicator ind;
-		const char *type = str_item(o, "type");
-
-		if (type == NULL || strcmp(type, "indicator") != 0)
-			continue;	/* identities, markings, relationships: not ours */
-		if (stix_indicator(o, &ind) < 0) {
-			skip++;
-			continue;
-		}
-		if (cb != NULL)
-			cb(&ind, arg);
-	}
-	if (skipped != NULL)
-		*skipped = skip;
-	cJSON_Delete(j);
-	return 0;
 }

@@ -26,8 +26,8 @@
 /* The columns every reader takes, in this order (body last, read only when asked). */
 #define Q_COLUMNS \
 	"SELECT qname, mid, parent_mid, icid, kind, received, quarantined, sender, rcpts, " \
-	"subject, reason, policy, direction, client_ip, listener, message_id, size"
-#define Q_BODY_COLUMN 17
+	"subject, reason, policy, direction, client_ip, listener, message_id, size, journal"
+#define Q_BODY_COLUMN 18
 
 /* err - cause from the connection */
 static int
@@ -71,6 +71,7 @@ row_read(sqlite3_stmt *s, int want_body, struct quarantine_entry *e)
 	e->listener = col_dup(s, 14);
 	e->message_id = col_dup(s, 15);
 	e->size = sqlite3_column_int64(s, 16);
+	e->journal = sqlite3_column_int(s, 17);
 	if (want_body) {
 		const void *b = sqlite3_column_blob(s, Q_BODY_COLUMN);
 		int n = sqlite3_column_bytes(s, Q_BODY_COLUMN);
@@ -120,8 +121,8 @@ quarantine_insert(struct queue *q, const char *qname, const struct queue_msg *m,
 	if (sqlite3_prepare_v2(db,
 		"INSERT INTO quarantine (qname, mid, parent_mid, icid, kind, received, "
 		"quarantined, sender, rcpts, subject, reason, policy, direction, client_ip, "
-		"listener, message_id, size, body) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, "
-		"?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)", -1, &s, NULL) != SQLITE_OK)
+		"listener, message_id, size, body, journal) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, "
+		"?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19)", -1, &s, NULL) != SQLITE_OK)
 		return err(db, cause, "cannot quarantine a message");
 	sqlite3_bind_text(s, 1, nz(qname), -1, SQLITE_STATIC);
 	sqlite3_bind_int64(s, 2, m->mid);
@@ -145,6 +146,7 @@ quarantine_insert(struct queue *q, const char *qname, const struct queue_msg *m,
 		sqlite3_bind_blob64(s, 18, m->body, (sqlite3_uint64)m->body_len, SQLITE_STATIC);
 	else
 		sqlite3_bind_zeroblob(s, 18, 0);
+	sqlite3_bind_int(s, 19, m->qnojournal ? 0 : 1);
 	if (sqlite3_step(s) == SQLITE_DONE)
 		rc = 0;
 	else

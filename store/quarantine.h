@@ -35,6 +35,7 @@ struct quarantine_entry {
 	int direction;
 	char *client_ip, *listener, *message_id;
 	int64_t size;
+	int journal;			/* journaled on release, if its policy says so */
 	char *body;			/* NULL unless asked for */
 	size_t body_len;
 };

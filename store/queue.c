@@ -108,6 +108,7 @@ static const char *const migrations[] = {
 	"  listener TEXT NOT NULL,"
 	"  message_id TEXT NOT NULL,"
 	"  size INTEGER NOT NULL,"
+	"  journal INTEGER NOT NULL DEFAULT 1,"	/* journaled when released (its policy permitting) */
 	"  body BLOB NOT NULL,"
 	"  PRIMARY KEY (qname, mid)) WITHOUT ROWID;"
 	"CREATE INDEX quarantine_time ON quarantine(quarantined);"
@@ -117,6 +118,7 @@ static const char *const migrations[] = {
 	"  domain TEXT NOT NULL,"
 	"  verdict INTEGER NOT NULL,"
 	"  category TEXT NOT NULL,"
+	"  valid_from INTEGER NOT NULL DEFAULT 0,"	/* counts from then (0: always) */
 	"  valid_until INTEGER NOT NULL,"		/* 0: no end */
 	"  added INTEGER NOT NULL,"
 	"  PRIMARY KEY (feed, id)) WITHOUT ROWID;"

@@ -44,6 +44,7 @@ struct queue_msg {
 	const char *quarantine;	/* the quarantine's name */
 	const char *qreason;	/* the filter that put it there */
 	const char *subject;	/* for showquarantine */
+	int qnojournal;		/* never journaled on release (a duplicate, a copy of ours) */
 };
 
 struct queue_rcpt {

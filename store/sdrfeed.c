@@ -13,6 +13,11 @@
  * poll's time, and the rows still marked afterwards are deleted: they are
  * no longer in the collection.
  *
+ * An indicator counts from its valid_from to its valid_until (STIX 2.1
+ * 4.7: valid_from inclusive, valid_until exclusive). One not valid yet is
+ * stored like the others and counts once its time comes: readers compare
+ * with the time of the question, so no poll is needed for it.
+ *
  * DIAGNOSTICS: see sdrfeed.h.
  */
 #include <sqlite3.h>
@@ -24,7 +29,8 @@
 #include "store/sdrfeed.h"
 #include "util/str.h"
 
-#define INDICATOR_COLUMNS "SELECT feed, id, domain, verdict, category, valid_until FROM sdr_indicators "
+#define INDICATOR_COLUMNS \
+	"SELECT feed, id, domain, verdict, category, valid_until, valid_from FROM sdr_indicators "
 
 /* err - cause from the connection */
 static int
@@ -171,6 +177,7 @@ indicators(sqlite3 *db, sqlite3_stmt *s,
 		ind.verdict = v >= 0 && v < SDR_NVERDICTS ? (enum sdr_verdict)v : SDR_UNKNOWN;
 		str_copy(ind.category, col(s, 4), sizeof(ind.category));
 		ind.valid_until = (time_t)sqlite3_column_int64(s, 5);
+		ind.valid_from = (time_t)sqlite3_column_int64(s, 6);
 		cb(&ind, feed, arg);
 	}
 	sqlite3_finalize(s);
@@ -188,15 +195,16 @@ sdrfeed_lookup(struct queue *q, const char *domain, time_t now,
 	sqlite3 *db = queue_sqlite(q);
 	sqlite3_stmt *s;
 
-	if (prep(db, INDICATOR_COLUMNS "WHERE domain = ?1 AND (valid_until = 0 OR valid_until > ?2) "
-		"ORDER BY verdict, feed, id", &s, cause, "cannot read indicators") < 0)
+	if (prep(db, INDICATOR_COLUMNS "WHERE domain = ?1 AND valid_from <= ?2 AND "
+		"(valid_until = 0 OR valid_until > ?2) ORDER BY verdict, feed, id", &s, cause,
+		"cannot read indicators") < 0)
 		return -1;
 	text(s, 1, domain);
 	sqlite3_bind_int64(s, 2, (sqlite3_int64)now);
 	return indicators(db, s, cb, arg, cause);
 }
 
-/* sdrfeed_all - every indicator valid at now, by domain */
+/* sdrfeed_all - every indicator not expired at now (valid yet or not), by domain */
 int
 sdrfeed_all(struct queue *q, time_t now,
     void (*cb)(const struct sdr_indicator *ind, const char *feed, void *arg), void *arg,
@@ -323,6 +331,7 @@ store_poll(sqlite3 *db, sqlite3_stmt **st, const struct sdrfeed_poll *p, const c
 		text(st[ST_UPSERT], 5, ind->category);
 		sqlite3_bind_int64(st[ST_UPSERT], 6, (sqlite3_int64)ind->valid_until);
 		sqlite3_bind_int64(st[ST_UPSERT], 7, (sqlite3_int64)(p->now > 0 ? p->now : 1));
+		sqlite3_bind_int64(st[ST_UPSERT], 8, (sqlite3_int64)ind->valid_from);
 		if (run(db, st[ST_UPSERT], cause, "cannot store an indicator") < 0)
 			return -1;
 		if (!exists)
@@ -369,9 +378,9 @@ sdrfeed_store(struct queue *q, const struct sdrfeed_poll *p, int *added, int *re
 	static const char *const sql[ST_N] = {
 		[ST_EXISTS] = "SELECT 1 FROM sdr_indicators WHERE feed = ?1 AND id = ?2",
 		[ST_UPSERT] = "INSERT INTO sdr_indicators (feed, id, domain, verdict, category, "
-			      "valid_until, added) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) "
-			      "ON CONFLICT (feed, id) DO UPDATE SET domain = ?3, verdict = ?4, "
-			      "category = ?5, valid_until = ?6, added = ?7",
+			      "valid_until, added, valid_from) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, "
+			      "?8) ON CONFLICT (feed, id) DO UPDATE SET domain = ?3, verdict = ?4, "
+			      "category = ?5, valid_until = ?6, added = ?7, valid_from = ?8",
 		[ST_DELETE] = "DELETE FROM sdr_indicators WHERE feed = ?1 AND id = ?2",
 	};
 	sqlite3 *db = queue_sqlite(q);

@@ -8,7 +8,9 @@
  * the failure of a failed one, a feed's rows dropped when the feed leaves
  * the configuration) and keeps its own copy in memory; mxsh reads
  * (sdrstatus). Indicators are keyed by (feed, STIX id): a new version of
- * an indicator replaces the old one, a revoked one removes it.
+ * an indicator replaces the old one, a revoked one removes it. An
+ * indicator counts from valid_from (inclusive) to valid_until (exclusive);
+ * one not valid yet is kept and counts once its time comes, without a poll.
  *
  * DIAGNOSTICS: -1 with a malloc'd cause "sdr feeds: WHAT: SQLite message";
  * a failed write changes nothing (rolled back).
@@ -40,14 +42,19 @@ int sdrfeed_get(struct queue *q, const char *feed, struct sdrfeed_state *st, cha
 
 /*
  * sdrfeed_lookup - indicators stored for a domain (exactly; any feed),
- * valid at now (no valid_until, or a later one): cb per indicator, worst
- * verdict first
+ * valid at now (valid_from not after now; no valid_until, or a later
+ * one): cb per indicator, worst verdict first
  */
 int sdrfeed_lookup(struct queue *q, const char *domain, time_t now,
     void (*cb)(const struct sdr_indicator *ind, const char *feed, void *arg), void *arg,
     char **cause);
 
-/* sdrfeed_all - every indicator valid at now, by domain (the daemon's copy in memory) */
+/*
+ * sdrfeed_all - every indicator not expired at now, by domain (the
+ * daemon's copy in memory): those not valid yet too, with their
+ * valid_from, so the copy counts them when their time comes (the reader
+ * compares valid_from and valid_until with the time of each question)
+ */
 int sdrfeed_all(struct queue *q, time_t now,
     void (*cb)(const struct sdr_indicator *ind, const char *feed, void *arg), void *arg,
     char **cause);

@@ -39,7 +39,7 @@ q_row() {
 	    "$1" "$2" "$3" "$3" "$4" "$5" "$6"
 	printf "'filter f%s: quarantine(\"%s\")', 'DEFAULT', 0, '127.0.0.1', 'IncomingMail', " \
 	    "$2" "$1"
-	printf "'<m%s@x.test>', %s, zeroblob(%s));\n" "$2" "$7" "$7"
+	printf "'<m%s@x.test>', %s, 1, zeroblob(%s));\n" "$2" "$7" "$7"
 }
 
 # rcpt ADDR... - the stored recipients ("addr\tdest\n" each) as an SQL expression

@@ -9,7 +9,9 @@
 # cache (one query for two lookups, asked again after sdr.cache_ttl), the
 # timeout (an unanswered DNS zone and a slow RDAP server: unscannable
 # within sdr.timeout), and a TAXII 2.1 collection (scheduled and requested
-# polls, paging, added_after, a revoked indicator, a forced poll). Every
+# polls, paging, added_after, a revoked indicator, a forced poll, an
+# indicator whose valid_from is still to come: no verdict until then, a
+# verdict from then on without another poll). Every
 # request sdr_servers.py saw is checked to have carried the right Accept.
 # All on 127.0.0.1.
 . "$(dirname "$0")/lib.subr"
@@ -171,10 +173,10 @@ else
 fi
 
 # ---------------------------------------------------------------- TAXII
-# indicator N DOMAIN DATE [extra JSON members] - one collection entry
+# indicator N DOMAIN DATE [extra JSON members [valid_from]] - one collection entry
 indicator() {
-	printf '{"date_added": "%s", "object": {"type": "indicator", "spec_version": "2.1", "id": "indicator--00000000-0000-4000-8000-00000000000%s", "created": "2024-01-01T00:00:00.000Z", "modified": "%s", "pattern": "[domain-name:value = '"'"'%s'"'"']", "pattern_type": "stix", "valid_from": "2024-01-01T00:00:00Z", "indicator_types": ["malicious-activity"], "labels": ["malware"], "confidence": 90%s}}' \
-		"$3" "$1" "$3" "$2" "${4:-}"
+	printf '{"date_added": "%s", "object": {"type": "indicator", "spec_version": "2.1", "id": "indicator--00000000-0000-4000-8000-00000000000%s", "created": "2024-01-01T00:00:00.000Z", "modified": "%s", "pattern": "[domain-name:value = '"'"'%s'"'"']", "pattern_type": "stix", "valid_from": "%s", "indicator_types": ["malicious-activity"], "labels": ["malware"], "confidence": 90%s}}' \
+		"$3" "$1" "$3" "$2" "${5:-2024-01-01T00:00:00Z}" "${4:-}"
 }
 collection() {	# the entries given, as the collection c1 (rewritten atomically)
 	{ printf '['; first=1; for e in "$@"; do [ $first = 1 ] || printf ','; printf '%s\n' "$e"; first=0; done; printf ']\n'; } \
@@ -233,6 +235,34 @@ tail -n +$((MARK + 1)) "$SRV/requests.log" >"$D/poll3.log"
 t_check taxii_force_from_start sh -c "! grep -q added_after '$D/poll3.log' && grep -q '^GET /api/collections/c1/objects/' '$D/poll3.log'"
 explain evil2.test
 says taxii_force_revoked_stays_out "feed f1: not listed"
+
+# valid_from 20 s from now: stored, no verdict before then, one after without a poll
+FROM_T=$(( $(date +%s) + 20 ))
+FROM=$(date -u -d "@$FROM_T" +%Y-%m-%dT%H:%M:%SZ)
+E7=$(indicator 7 soon.test 2024-01-01T00:00:08.000Z '' "$FROM")
+collection "$E1" "$E2" "$ID3" "$E4" "$E5" "$E6" "$E2R" "$E7"
+"$MXSH" -D "$D" -c sdrupdate >"$D/update.out" 2>&1 || t_fail sdrupdate_future "$(cat "$D/update.out")"
+if wait_for 30 has "SDR: external threat feed f1: 1 indicators added, 0 removed"; then
+	t_pass taxii_future_stored
+else
+	t_fail taxii_future_stored "$(grep 'SDR: ' "$LOG" | tail -3)"
+fi
+NPOLL=$(requests '^GET /api/collections/c1/objects/')
+explain soon.test
+if [ "$(date +%s)" -lt "$FROM_T" ]; then
+	says taxii_future_not_listed "feed f1: not listed (an indicator counts from $FROM)"
+	saysre taxii_future_no_verdict "^SDR: Consolidated Sender Reputation: (Neutral|Unknown), .*Suspected Domain\(s\) : N/A\."
+else
+	t_fail taxii_future_not_listed "too slow: valid_from $FROM passed before sdrstatus -d"
+fi
+listed_soon() { explain soon.test && grep -Fqx "feed f1: Awful, Threat Category: Malware (indicator--00000000-0000-4000-8000-000000000007)" "$D/x.out"; }
+if wait_for 60 listed_soon; then
+	t_check taxii_future_counts_from_valid_from test "$(date +%s)" -ge "$FROM_T"
+	saysre taxii_future_verdict "^SDR: Consolidated Sender Reputation: Awful, Threat Category: Malware, Suspected Domain\(s\) : soon\.test\."
+	t_check taxii_future_no_repoll test "$(requests '^GET /api/collections/c1/objects/')" = "$NPOLL"
+else
+	t_fail taxii_future_counts "not listed 60 s later: $(tr '\n' '|' <"$D/x.out")"
+fi
 
 # ---------------------------------------------------------------- bootstrap
 cat >"$D.dns.json" <<EOF

@@ -4,7 +4,9 @@
  * exactly once, from the loop, never inside sdrd_lookup or sdrd_dnslist;
  * one query for lookups of the same domain in flight at once; the answer
  * at sdr.timeout when the DNS does not answer; dnslist() for IPv4 and
- * IPv6, error codes not listings; sdrd_free with lookups pending.
+ * IPv6, error codes not listings; sdrd_free with lookups pending; feed
+ * indicators from the copy in memory, one not valid yet counting only
+ * once its valid_from has come, without a poll.
  *
  * The engine runs on a struct gw made here (loop, queue.db, mail_logs,
  * resolver, configuration), as mxgated makes it. Each case runs its body
@@ -31,6 +33,7 @@
 #include "mail/logsub.h"
 #include "net/dns.h"
 #include "store/queue.h"
+#include "store/sdrfeed.h"
 #include "util/str.h"
 #include "tests/unit/unit.h"
 
@@ -520,11 +523,111 @@ test_free(void)
 	run(free_body);
 }
 
+/* feed_ind - an indicator for domain, category Malware, valid from from */
+static struct sdr_indicator
+feed_ind(const char *id, const char *domain, enum sdr_verdict v, time_t from)
+{
+	struct sdr_indicator i;
+
+	memset(&i, 0, sizeof(i));
+	str_copy(i.id, id, sizeof(i.id));
+	str_copy(i.domain, domain, sizeof(i.domain));
+	i.verdict = v;
+	str_copy(i.category, "Malware", sizeof(i.category));
+	i.valid_from = from;
+	return i;
+}
+
+static void
+tick_cb(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	(void)arg;
+}
+
+static void
+feed_body(void)
+{
+	struct sdrd *s = gw_up(5, dns_port);
+	struct sdr_conf *c = &gw.conf->sdr;
+	struct sdr_indicator v[2];
+	struct sdrfeed_poll p;
+	struct sdrfeed_state st;
+	struct sdr_inputs in;
+	struct res a;
+	const struct sdr_answer *x;
+	struct event *ev;
+	struct timeval tenth = { 0, 100000 };
+	char *cause = NULL;
+	time_t t0 = time(NULL), from = t0 + 3;
+	int added, removed;
+
+	/* a poll made before: one indicator valid now, one from t0 + 3 */
+	v[0] = feed_ind("indicator--1", "now.test", SDR_POOR, t0 - 60);
+	v[1] = feed_ind("indicator--2", "soon.test", SDR_AWFUL, from);
+	memset(&p, 0, sizeof(p));
+	p.feed = "f1";
+	p.ind = v;
+	p.nind = 2;
+	p.added_after = "";
+	p.now = t0;
+	if (sdrfeed_store(gw.q, &p, &added, &removed, &cause) < 0)
+		UNIT_FAIL("sdrfeed_store: %s", cause);
+	/* the feed configured (polled just now: the next poll is an interval away) */
+	c->nfeeds = 1;
+	c->feeds = xcalloc(1, sizeof(*c->feeds));
+	str_copy(c->feeds[0].name, "f1", sizeof(c->feeds[0].name));
+	str_copy(c->feeds[0].url, "http://127.0.0.1:9/collections/c1/objects/",
+	    sizeof(c->feeds[0].url));
+	sdrd_conf(s, c);
+	/* before its time: no verdict from the feed */
+	memset(&a, 0, sizeof(a));
+	inputs(&in, "soon.test", "now.test");
+	if (time(NULL) >= from)
+		UNIT_FAIL("too slow: valid_from passed before the first lookup");
+	sdrd_lookup(s, &in, res_cb, &a);
+	loop_until(&a.called, 1);
+	CHECK(answer(&a.r, "f1", "soon.test") == NULL);
+	CHECK((x = answer(&a.r, "f1", "now.test")) != NULL);
+	CHECK_INT(x->verdict, SDR_POOR);
+	CHECK_INT(a.r.verdict, SDR_POOR);
+	CHECK_STR(a.r.suspected, "now.test");
+	/* the clock reaches valid_from (the loop ticks meanwhile, as in mxgated) */
+	ev = event_new(base, -1, EV_PERSIST, tick_cb, NULL);
+	event_add(ev, &tenth);
+	while (time(NULL) < from && time(NULL) < t0 + 30)
+		event_base_loop(base, EVLOOP_ONCE);
+	event_free(ev);
+	CHECK(time(NULL) >= from);
+	/* from then on it counts, from the copy in memory: no poll was made */
+	memset(&a, 0, sizeof(a));
+	sdrd_lookup(s, &in, res_cb, &a);
+	loop_until(&a.called, 1);
+	CHECK((x = answer(&a.r, "f1", "soon.test")) != NULL);
+	CHECK_INT(x->status, SDR_ANS_LISTED);
+	CHECK_INT(x->verdict, SDR_AWFUL);
+	CHECK_STR(x->detail, "indicator--2");
+	CHECK_INT(a.r.verdict, SDR_AWFUL);
+	CHECK_STR(a.r.category, "Malware");
+	CHECK_INT(sdrfeed_get(gw.q, "f1", &st, &cause), 1);
+	CHECK_INT(st.last_poll, t0);
+	gw_down();
+}
+
+static void
+test_feed(void)
+{
+	dnsmasq_start();
+	run(feed_body);
+}
+
 static const struct unit_case cases[] = {
 	{ "lookup", test_lookup },
 	{ "timeout", test_timeout },
 	{ "dnslist", test_dnslist },
 	{ "free", test_free },
+	{ "feed_valid_from", test_feed },
 	{ NULL, NULL },
 };
 

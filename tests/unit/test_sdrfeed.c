@@ -1,7 +1,8 @@
 /*
  * test_sdrfeed.c - store/sdrfeed.c: polls stored in one transaction,
- * new versions, revoked and expired indicators, forced polls, failures,
- * dropped feeds, and what sdrstatus and the daemon read back.
+ * new versions, revoked and expired indicators, indicators not valid yet,
+ * forced polls, failures, dropped feeds, and what sdrstatus and the daemon
+ * read back.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -239,11 +240,77 @@ test_versions(void)
 	queue_close(q);
 }
 
+/* spans - "id:from-until;" per indicator, to see what sdrfeed_all hands the daemon */
+static void
+spans(const struct sdr_indicator *i, const char *feed, void *arg)
+{
+	size_t len = strlen(seen);
+
+	(void)feed;
+	(void)arg;
+	str_fmt(seen + len, sizeof(seen) - len, "%s:%lld-%lld;", i->id, (long long)i->valid_from,
+	    (long long)i->valid_until);
+}
+
+/*
+ * test_valid_from - an indicator counts from valid_from (inclusive) to
+ * valid_until (exclusive): one dated in the future is stored, gives
+ * nothing before its time and counts from then without another poll
+ */
+static void
+test_valid_from(void)
+{
+	struct queue *q = qopen();
+	struct sdrfeed_state st;
+	struct sdr_indicator v[3];
+	char *cause = NULL;
+
+	v[0] = ind("indicator--1", "a.test", SDR_AWFUL, "Malware", 0, 0);
+	v[0].valid_from = 2000;		/* in the future at the poll */
+	v[1] = ind("indicator--2", "a.test", SDR_WEAK, "Spam", 0, 0);
+	v[1].valid_from = 900;		/* already valid */
+	v[2] = ind("indicator--3", "b.test", SDR_POOR, "Phishing", 1800, 0);
+	v[2].valid_from = 1500;
+	store(q, "one", 0, v, 3, "", 1000, 3, 0);
+	CHECK_INT(sdrfeed_get(q, "one", &st, &cause), 1);
+	CHECK_INT(st.indicators, 3);	/* the future ones are kept */
+	CHECK_STR(lookup(q, "a.test", 1000), "one:indicator--2:a.test:Weak:Spam;");
+	CHECK_STR(lookup(q, "a.test", 1999), "one:indicator--2:a.test:Weak:Spam;");
+	CHECK_STR(lookup(q, "a.test", 2000),
+	    "one:indicator--1:a.test:Awful:Malware;one:indicator--2:a.test:Weak:Spam;");
+	CHECK_STR(lookup(q, "b.test", 1000), "");
+	CHECK_STR(lookup(q, "b.test", 1499), "");
+	CHECK_STR(lookup(q, "b.test", 1500), "one:indicator--3:b.test:Poor:Phishing;");
+	CHECK_STR(lookup(q, "b.test", 1799), "one:indicator--3:b.test:Poor:Phishing;");
+	CHECK_STR(lookup(q, "b.test", 1800), "");
+	/* the daemon's copy: everything not expired, with its valid_from */
+	seen[0] = '\0';
+	CHECK(sdrfeed_all(q, 1000, spans, NULL, &cause) == 0);
+	CHECK_STR(seen, "indicator--1:2000-0;indicator--2:900-0;indicator--3:1500-1800;");
+	seen[0] = '\0';
+	CHECK(sdrfeed_all(q, 1800, spans, NULL, &cause) == 0);
+	CHECK_STR(seen, "indicator--1:2000-0;indicator--2:900-0;");
+	/* a poll before their time removes nothing; a new version moves valid_from */
+	store(q, "one", 0, NULL, 0, "", 1100, 0, 0);
+	CHECK_STR(lookup(q, "b.test", 1600), "one:indicator--3:b.test:Poor:Phishing;");
+	v[0].valid_from = 1100;
+	store(q, "one", 0, v, 1, "", 1100, 0, 0);
+	CHECK_STR(lookup(q, "a.test", 1100),
+	    "one:indicator--1:a.test:Awful:Malware;one:indicator--2:a.test:Weak:Spam;");
+	v[0].valid_from = 5000;
+	store(q, "one", 1, v, 3, "", 1200, 0, 0);	/* forced, the same three */
+	CHECK_STR(lookup(q, "a.test", 4999), "one:indicator--2:a.test:Weak:Spam;");
+	CHECK_STR(lookup(q, "a.test", 5000),
+	    "one:indicator--1:a.test:Awful:Malware;one:indicator--2:a.test:Weak:Spam;");
+	queue_close(q);
+}
+
 static const struct unit_case cases[] = {
 	{ "polls", test_polls },
 	{ "force", test_force },
 	{ "failed_drop", test_failed_drop },
 	{ "versions", test_versions },
+	{ "valid_from", test_valid_from },
 	{ NULL, NULL },
 };
 
