@@ -132,12 +132,14 @@ static void
 on_drain(evutil_socket_t fd, short what, void *arg)
 {
 	struct gw *gw = arg;
-	int conns, workq, dests;
+	int conns, workq, dests, limit;
 
 	(void)fd;
 	(void)what;
 	delivery_gauges(gw->dl, &conns, &workq, &dests);
-	if ((smtpd_busy(gw->smtpd) == 0 && conns == 0) || time(NULL) - gw->stop_time >= 10)
+	/* long enough for a message waiting for its SDR lookups to have its verdict */
+	limit = gw->conf->sdr.timeout + 2 > 10 ? gw->conf->sdr.timeout + 2 : 10;
+	if ((smtpd_busy(gw->smtpd) == 0 && conns == 0) || time(NULL) - gw->stop_time >= limit)
 		event_base_loopexit(gw->base, NULL);
 }
 

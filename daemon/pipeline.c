@@ -84,6 +84,7 @@ struct qmark {
 	int index;			/* in p->batch */
 	char qname[64];
 	char reason[160];
+	int nojournal;			/* never journaled on release */
 };
 
 /* The message going through the stages. */
@@ -363,6 +364,7 @@ dup_quarantine(struct pipe *p, struct body *b, struct prcpt *r, int nr, const ch
 	qm->index = -(p->gen.n);	/* resolved when the batch is assembled (gen entry n-1) */
 	str_copy(qm->qname, quarantine_name(p, qname), sizeof(qm->qname));
 	str_fmt(qm->reason, sizeof(qm->reason), "%s filter:%s", kind, filter);
+	qm->nojournal = 1;	/* the original goes on, and is journaled if it is to be */
 	gw_log(gw, "MID %lld was generated based on MID %lld by duplicate-quarantine %s filter "
 		   "'%s'",
 	    (long long)m->mid, (long long)p->mid, kind, filter);
@@ -557,7 +559,7 @@ sdr_done(const struct sdr_result *r, void *arg)
 		int timeouts = 0;
 
 		for (int i = 0; i < r->nanswers; i++)
-			if (strcmp(r->answers[i].detail, "timeout") == 0)
+			if (strncmp(r->answers[i].detail, "timeout", 7) == 0)
 				timeouts++;
 		gw_log(gw, "MID %lld SDR: Unscannable: %d of %d lookups timed out, the others "
 			   "failed",
@@ -995,6 +997,8 @@ mark(struct pipe *p, int i, const char *qname, const char *reason)
 	qm->index = i;
 	str_copy(qm->qname, qname, sizeof(qm->qname));
 	str_copy(qm->reason, reason, sizeof(qm->reason));
+	/* released later, it is journaled then: unless it is a copy of ours come back */
+	qm->nojournal = p->own_copy || !p->incoming;
 }
 
 /*
@@ -1046,6 +1050,7 @@ stage_queue(struct pipe *p)
 		q->quarantine = p->qmarks[k].qname;
 		q->qreason = p->qmarks[k].reason;
 		q->subject = p->hi.subject;
+		q->qnojournal = p->qmarks[k].nojournal;
 	}
 	qwriter_accept(gw->qw, qm, p->batch.n, qr, nqr, stored, p);	/* copies them */
 	free(qm);

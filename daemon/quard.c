@@ -29,6 +29,7 @@
 #define QUARD_TICK 60		/* seconds between retention passes */
 #define QUARD_FIRST 5		/* the first pass after start */
 #define QUARD_BATCH 1000	/* entries handled per quarantine per pass */
+#define QUARD_FLIGHTS 32	/* releases in flight at once (each holds its body twice) */
 
 /* A release handed to the writer. */
 struct flight {
@@ -44,10 +45,20 @@ struct flight {
 	struct flight *next;
 };
 
+/* A deletion of this pass, told in mail_logs once the pass is committed. */
+struct gone {
+	int64_t mid;
+	const char *qname;		/* the configuration's, alive during the pass */
+	const char *why;
+};
+
 struct quard {
 	struct gw *gw;
 	struct event *timer;
 	struct flight *flights;		/* in flight */
+	int nflights;
+	struct gone *gone;		/* this pass's deletions */
+	int ngone, gonecap;
 };
 
 /* in_flight - is this entry being released already? */
@@ -67,6 +78,7 @@ unlink_flight(struct quard *qd, struct flight *f)
 	for (struct flight **pp = &qd->flights; *pp; pp = &(*pp)->next)
 		if (*pp == f) {
 			*pp = f->next;
+			qd->nflights--;
 			return;
 		}
 }
@@ -173,7 +185,7 @@ quard_release(struct quard *qd, const char *qname, int64_t mid, const char *why)
 	}
 	str_split_free(lines);
 	/* only mail still to be delivered is journaled: now it is */
-	if (e.direction == 0 && e.kind == QUEUE_KIND_NORMAL && f->nrcpts > 0 &&
+	if (e.journal && e.direction == 0 && e.kind == QUEUE_KIND_NORMAL && f->nrcpts > 0 &&
 	    policy_tdc_address(&c->in, policy_index(&c->in, e.policy), c->tdc_enabled,
 		c->tdc_intake, intake, sizeof(intake)))
 		f->copy = tdc_journal(gw, f->m, intake, f->rcpts, f->nrcpts, e.subject,
@@ -191,6 +203,7 @@ quard_release(struct quard *qd, const char *qname, int64_t mid, const char *why)
 	}
 	f->next = qd->flights;
 	qd->flights = f;
+	qd->nflights++;
 	qwriter_release(gw->qw, qname, mid, qm, nqm, qr, f->nrcpts + (f->copy ? 1 : 0), released,
 	    f);
 	free(qm);
@@ -263,6 +276,8 @@ expire(struct quard *qd, const struct quarantine_conf *q, int64_t mid, const cha
 	if (in_flight(qd, q->name, mid))
 		return;
 	if (q->expire_release) {
+		if (qd->nflights >= QUARD_FLIGHTS)
+			return;		/* the next pass goes on */
 		quard_release(qd, q->name, mid, why);
 		return;
 	}
@@ -272,8 +287,11 @@ expire(struct quard *qd, const struct quarantine_conf *q, int64_t mid, const cha
 		free(cause);
 		return;
 	}
-	gw_log(gw, "MID %lld deleted from quarantine \"%s\" (%s)", (long long)mid, q->name, why);
-	gw_log(gw, "MID %lld deleted from all quarantines", (long long)mid);
+	if (qd->ngone == qd->gonecap) {
+		qd->gonecap = qd->gonecap ? qd->gonecap * 2 : 16;
+		qd->gone = xrealloc(qd->gone, sizeof(*qd->gone) * (size_t)qd->gonecap);
+	}
+	qd->gone[qd->ngone++] = (struct gone){ mid, q->name, why };
 }
 
 /* pass - retention, then size, of every quarantine */
@@ -283,12 +301,19 @@ pass(struct quard *qd)
 	struct gw *gw = qd->gw;
 	const struct conf *c = gw->conf;
 	time_t now = time(NULL);
+	char *cause = NULL;
 
+	/* one transaction for the pass's deletions: not an fsync each */
+	if (queue_begin(gw->q, 0, &cause) < 0) {
+		gw_logl(gw, LOGFILE_WARNING, "quarantines not checked: %s", cause);
+		free(cause);
+		return;
+	}
+	qd->ngone = 0;
 	for (int i = 0; i < c->nquar; i++) {
 		const struct quarantine_conf *q = &c->quar[i];
 		struct due d = { 0 };
 		int64_t msgs = 0, bytes = 0, limit = (int64_t)q->size_mb * 1024 * 1024;
-		char *cause = NULL;
 
 		if (quarantine_expired(gw->q, q->name, now - (time_t)q->retention_hours * 3600,
 			gather, &d, &cause) < 0)
@@ -315,9 +340,22 @@ pass(struct quard *qd)
 fail:
 		gw_logl(gw, LOGFILE_WARNING, "quarantine \"%s\" not checked: %s", q->name, cause);
 		free(cause);
+		cause = NULL;
 		free(d.mids);
 		free(d.sizes);
 	}
+	if (queue_commit(gw->q, &cause) < 0) {	/* it rolls back */
+		gw_logl(gw, LOGFILE_WARNING, "quarantine deletions not recorded (the next pass "
+					     "retries): %s", cause);
+		free(cause);
+		return;
+	}
+	for (int i = 0; i < qd->ngone; i++) {
+		gw_log(gw, "MID %lld deleted from quarantine \"%s\" (%s)",
+		    (long long)qd->gone[i].mid, qd->gone[i].qname, qd->gone[i].why);
+		gw_log(gw, "MID %lld deleted from all quarantines", (long long)qd->gone[i].mid);
+	}
+	qd->ngone = 0;
 }
 
 static void
@@ -353,5 +391,6 @@ quard_free(struct quard *qd)
 	for (struct flight *f = qd->flights; f; f = f->next)
 		f->qd = NULL;
 	event_free(qd->timer);
+	free(qd->gone);
 	free(qd);
 }

@@ -80,6 +80,7 @@ sdr_block: if sdr-reputation(['awful', 'poor'], "") { log-entry("SDR_Verdict_mat
 sdr_young: if sdr-age("days", <=, 5, "") { quarantine("Policy"); }
 sdr_none: if sdr-unscannable("") { log-entry("SDR unscannable"); }
 listed_ip: if dnslist('ip.test') AND subject == "dnslist" { log-entry("client listed in ip.test"); }
+keepcopy: if subject == "^keep copy$" { duplicate-quarantine("Policy"); }
 EOF
 cat >"$D/cfilter.txt" <<'EOF'
 sdr_warn: if sdr-reputation(['tainted', 'weak'], "") { edit-header-text('Subject', '(.*)', '[SUSPICIOUS SENDER] \1'); log-entry("SDR weak sender tagged"); }
@@ -242,13 +243,24 @@ t_check unscannable_line has "MID $M12 SDR: Unscannable"
 t_check unscannable_rule has "MID $M12 Custom Log Entry: SDR unscannable"
 t_check unscannable_delivered wait_for 20 sh -c "grep -qs 'Subject: unscannable' '$SINK'/*"
 
+# ------------------------------------------------ a duplicate kept: its release is not journaled again
+M13=$(send someone@old.test "keep copy" old.test)
+settled "$M13"
+DUP=$(sed -n 's/.*MID \([0-9]*\) quarantined to "Policy" (message filter:keepcopy)$/\1/p' "$LOG" | head -1)
+t_check dup_original_journaled wait_for 20 sh -c "grep -qs 'Subject: keep copy' '$IN'/msg.*.eml"
+"$MXSH" -D "$D" -c "releasequarantine Policy $DUP" >"$D/release2.out" 2>&1
+t_check dup_released wait_for 20 sh -c "[ \$(grep -ls '^Subject: keep copy' '$SINK'/* | wc -l) -eq 2 ]"
+wait_for 10 grep -q "MID $DUP queued for delivery" "$LOG"
+t_check dup_not_journaled_twice sh -c "! grep -q 'TDC: MID [0-9]* was generated based on MID $DUP ' '$LOG'"
+
 # ------------------------------------------------ journaling: only mail still to be delivered
-# journaled: refused code, released young, weak, partner, helo partner, before feed, dnslist, unscannable
-wait_for 30 sh -c "[ \$(ls '$IN'/msg.*.eml 2>/dev/null | wc -l) -ge 8 ]"
+# journaled: refused code, released young, weak, partner, helo partner, before feed, dnslist,
+# unscannable, keep copy (once)
+wait_for 30 sh -c "[ \$(ls '$IN'/msg.*.eml 2>/dev/null | wc -l) -ge 9 ]"
 for subj in "seed example" "poor sender" "helo partner again" "after feed"; do
 	t_check "not_journaled_$(echo "$subj" | tr ' ' _)" sh -c "! grep -qs 'Subject: $subj' '$IN'/msg.*.eml"
 done
-t_check journal_count test "$(ls "$IN"/msg.*.eml | wc -l)" -eq 8
+t_check journal_count test "$(ls "$IN"/msg.*.eml | wc -l)" -eq 9
 
 gw_stop "$D" || t_fail stop "mxgated did not stop cleanly: $(tail -3 "$D/mxgated.out")"
 t_done
