@@ -17,8 +17,8 @@
  * give several of them, and edit replaces the entries with those it
  * gives. The model and the matching rules are mail/addrlist.c's. A list
  * named by a message filter, a content filter or the SDR exception list
- * cannot be deleted (the error names them), and the SDR exception list
- * cannot be given entries other than domains.
+ * cannot be deleted (the error names them), and such a list, an SDR
+ * exception list, cannot be given entries other than domains.
  *
  * DIAGNOSTICS: one error line per refusal; nothing is staged by a
  * refused line. A dialogue in which an operation was refused fails.
@@ -203,6 +203,42 @@ is_exception_list(struct cli *c, const char *name)
 }
 
 /*
+ * exception_list_refused - 1 (error printed) when list name serves as an
+ * SDR exception list, which holds only domains, and so cannot take
+ * entry: the global one (sdr.exception_list), or the list of a message
+ * or content filter's sdr-* rule (a filter would be marked invalid by
+ * it). The users are those this session sees; what another session
+ * commits meanwhile is checked at commit (mail/confcheck.c) or makes the
+ * filter invalid (mail/filterconf.c).
+ */
+static int
+exception_list_refused(struct cli *c, const char *name, const char *entry)
+{
+	char *who = NULL, *cause = NULL;
+
+	if (is_exception_list(c, name)) {
+		cli_error(c, "The address list %s is the SDR exception list "
+			     "(sdr.exception_list), which holds only domains: '%s' is not one.",
+		    name, entry);
+		return 1;
+	}
+	if (addrlist_users(c->st, name, &who, &cause) < 0) {
+		cli_error(c, "Cannot tell what uses the address list %s: %s", name, cause);
+		free(cause);
+		return 1;
+	}
+	if (*who) {
+		cli_error(c, "The address list %s is the SDR exception list of %s, which holds "
+			     "only domains: '%s' is not one.",
+		    name, who, entry);
+		free(who);
+		return 1;
+	}
+	free(who);
+	return 0;
+}
+
+/*
  * put - stage list name: new (it must not exist) or an edit (it must);
  * desc NULL keeps the description, e NULL keeps the entries
  */
@@ -242,15 +278,14 @@ put(struct cli *c, const char *name, int is_new, const char *desc, const struct 
 	l.description = (char *)(desc ? desc : old ? old->description : "");
 	l.n = e ? e->n : old->n;
 	l.entries = e ? e->v : old->entries;
-	for (int i = 0; i < l.n; i++)
-		if (addrlist_entry_kind(l.entries[i]) != ADDRLIST_DOMAIN &&
-		    is_exception_list(c, l.name)) {
-			cli_error(c, "The address list %s is the SDR exception list "
-				     "(sdr.exception_list), which holds only domains: '%s' is not "
-				     "one.",
-			    l.name, l.entries[i]);
+	/* the first entry that is not a domain, if the list is an exception list */
+	for (int i = 0; i < l.n; i++) {
+		if (addrlist_entry_kind(l.entries[i]) == ADDRLIST_DOMAIN)
+			continue;
+		if (exception_list_refused(c, l.name, l.entries[i]))
 			goto out;
-		}
+		break;
+	}
 	if (addrlist_save(c->st, &l, &cause) < 0) {
 		cli_error(c, "Cannot stage the address list %s: %s", l.name, cause);
 		free(cause);

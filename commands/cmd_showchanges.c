@@ -9,20 +9,34 @@
  * show them (listenerconfig print, policyconfig ... print): an added one
  * in full, a changed one as a diff of the two ("-" a committed line, "+"
  * a pending one), a removed one by its name. Their stored
- * JSON is never shown.
+ * JSON is never shown. So are the other objects an operator edits whole:
+ * a message filter (Active, then its script), a content filter (its
+ * description, then its script), a quarantine (its settings in words;
+ * the built-in Policy quarantine is always there, so its item coming or
+ * going is a change of its settings) and an address list (description,
+ * type, then its entries one a line, so that a long list is a diff of
+ * the entries that changed). A threat feed is shown as its URL. Long
+ * values of other items (a CA bundle, the RDAP bootstrap file) are summed
+ * up, not printed (cmd_util.c).
  *
  * DIAGNOSTICS: one error line when the changes cannot be listed; a
  * stored value that does not decode is shown as it is stored.
  */
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+
+#include <cjson/cJSON.h>
 
 #include "commands/cmd.h"
 #include "commands/cmd_listenerconfig.h"
 #include "commands/cmd_util.h"
 #include "commands/policyconfig.h"
+#include "mail/addrlist.h"
+#include "mail/filterconf.h"
 #include "mail/listener.h"
 #include "mail/policy.h"
+#include "mail/sdrconf.h"
 #include "store/config.h"
 #include "util/buf.h"
 #include "util/str.h"
@@ -112,35 +126,79 @@ show_block(struct cli *c, const struct lines *l)
 }
 
 /*
+ * The most cells of the longest-common-subsequence table show_diff
+ * builds: 4 M ints. Print blocks are a few dozen lines, but an address
+ * list holds up to 10,000 entries and a filter script 64 KB; past this,
+ * the differing middle is shown as all its old lines, then all its new.
+ */
+#define DIFF_CELLS_MAX (4L * 1024 * 1024)
+
+/*
  * show_diff - a changed object: its lines, the unchanged ones as they are,
- * "- old" and "+ new" where they differ (a longest-common-subsequence
- * diff: print blocks are a few dozen lines)
+ * "- old" and "+ new" where they differ (the common first and last lines
+ * set aside, then a longest-common-subsequence diff of the middle)
  */
 static void
 show_diff(struct cli *c, const struct lines *old, const struct lines *new)
 {
-	int n = old->n, m = new->n, i = 0, j = 0;
-	int *len = xcalloc((size_t)(n + 1) * (size_t)(m + 1), sizeof(*len));
+	int top = 0, tail = 0, n, m, i = 0, j = 0;
+	int *len = NULL;
 
+	while (top < old->n && top < new->n && strcmp(old->v[top], new->v[top]) == 0)
+		top++;
+	while (tail < old->n - top && tail < new->n - top &&
+	    strcmp(old->v[old->n - 1 - tail], new->v[new->n - 1 - tail]) == 0)
+		tail++;
+	for (int k = 0; k < top; k++)
+		cli_printf(c, "      %s\n", new->v[k]);
+	n = old->n - top - tail;
+	m = new->n - top - tail;
+	if ((long)(n + 1) * (long)(m + 1) <= DIFF_CELLS_MAX)
+		len = xcalloc((size_t)(n + 1) * (size_t)(m + 1), sizeof(*len));
+
+#define O(a) old->v[top + (a)]
+#define N(b) new->v[top + (b)]
 #define L(a, b) len[(size_t)(a) * (size_t)(m + 1) + (size_t)(b)]
-	/* L(a, b): the common lines of old[a..] and new[b..] */
-	for (int a = n - 1; a >= 0; a--)
+	/* L(a, b): the common lines of old[a..] and new[b..] in the middle */
+	for (int a = n - 1; len && a >= 0; a--)
 		for (int b = m - 1; b >= 0; b--)
-			L(a, b) = strcmp(old->v[a], new->v[b]) == 0 ? L(a + 1, b + 1) + 1 :
+			L(a, b) = strcmp(O(a), N(b)) == 0 ? L(a + 1, b + 1) + 1 :
 			    L(a + 1, b) >= L(a, b + 1) ? L(a + 1, b) : L(a, b + 1);
 	while (i < n || j < m) {
-		if (i < n && j < m && strcmp(old->v[i], new->v[j]) == 0) {
-			cli_printf(c, "      %s\n", new->v[j]);
+		if (len && i < n && j < m && strcmp(O(i), N(j)) == 0) {
+			cli_printf(c, "      %s\n", N(j));
 			i++;
 			j++;
-		} else if (j == m || (i < n && L(i + 1, j) >= L(i, j + 1))) {
-			cli_printf(c, "    - %s\n", old->v[i++]);
+		} else if (j == m || (i < n && (len == NULL || L(i + 1, j) >= L(i, j + 1)))) {
+			cli_printf(c, "    - %s\n", O(i));
+			i++;
 		} else {
-			cli_printf(c, "    + %s\n", new->v[j++]);
+			cli_printf(c, "    + %s\n", N(j));
+			j++;
 		}
 	}
 #undef L
+#undef N
+#undef O
+	for (int k = new->n - tail; k < new->n; k++)
+		cli_printf(c, "      %s\n", new->v[k]);
 	free(len);
+}
+
+/* show_object - "+ what NAME:" in full, "~ what NAME:" as a diff, "- what NAME" */
+static void
+show_object(struct cli *c, const char *what, const char *key, const struct lines *lo,
+    const struct lines *ln)
+{
+	if (lo == NULL) {
+		cli_printf(c, "  + %s %s:\n", what, key);
+		show_block(c, ln);
+	} else if (ln == NULL) {
+		cli_printf(c, "  - %s %s\n", what, key);
+	} else {
+		cli_printf(c, "  ~ %s %s:\n", what, key);
+		show_diff(c, lo, ln);
+	}
 }
 
 /* ---------------------------------------------------------- listeners */
@@ -260,6 +318,219 @@ show_policy(struct cli *c, enum policy_dir dir, const char *key, const char *old
 	return rc;
 }
 
+/* ------------------------------------------- filters and content filters */
+
+/*
+ * filter_lines - a stored message filter (with active) or content filter
+ * (with its description) as lines: what `filters detail` and
+ * `contentfilters detail` show of it, its script line by line; -1 when
+ * the value does not decode (shown as stored)
+ */
+static int
+filter_lines(const char *json, int content, struct lines *out)
+{
+	cJSON *o = cJSON_Parse(json);
+	const cJSON *t = cJSON_GetObjectItemCaseSensitive(o, "text");
+	const cJSON *d = cJSON_GetObjectItemCaseSensitive(o, "description");
+	const cJSON *a = cJSON_GetObjectItemCaseSensitive(o, "active");
+	struct buf b;
+
+	if (!cJSON_IsObject(o) || !cJSON_IsString(t) || (d && !cJSON_IsString(d)) ||
+	    (a && !cJSON_IsBool(a))) {
+		cJSON_Delete(o);
+		return -1;
+	}
+	buf_init(&b, 0);
+	if (content)
+		buf_printf(&b, "Description: %s\n",
+		    d && d->valuestring[0] ? d->valuestring : "(none)");
+	else
+		buf_printf(&b, "Active: %s\n", a == NULL || cJSON_IsTrue(a) ? "Yes" : "No");
+	buf_printf(&b, "%s\n", t->valuestring);
+	cJSON_Delete(o);
+	lines_split(out, buf_steal(&b));
+	return 0;
+}
+
+/* show_filter - a pending message filter or content filter; -1 if a value does not decode */
+static int
+show_filter(struct cli *c, int content, const char *key, const char *oldv, const char *newv)
+{
+	struct lines lo = { 0 }, ln = { 0 };
+	int rc = 0;
+
+	if ((oldv && filter_lines(oldv, content, &lo) < 0) ||
+	    (newv && filter_lines(newv, content, &ln) < 0))
+		rc = -1;
+	else
+		show_object(c, content ? "content filter" : "message filter", key,
+		    oldv ? &lo : NULL, newv ? &ln : NULL);
+	lines_free(&lo);
+	lines_free(&ln);
+	return rc;
+}
+
+/* --------------------------------------------------------- quarantines */
+
+/*
+ * quarantine_lines - a stored quarantine (NULL: the built-in Policy's
+ * defaults) as `quarantineconfig print` words its columns; -1 when the
+ * value does not decode
+ */
+static int
+quarantine_lines(const char *json, struct lines *out)
+{
+	cJSON *o = json ? cJSON_Parse(json) : cJSON_CreateObject();
+	const cJSON *sz = cJSON_GetObjectItemCaseSensitive(o, "size_mb");
+	const cJSON *rt = cJSON_GetObjectItemCaseSensitive(o, "retention_hours");
+	const cJSON *ex = cJSON_GetObjectItemCaseSensitive(o, "expire");
+	long size = QUARANTINE_SIZE_DEFAULT, hours = QUARANTINE_RETENTION_DEFAULT;
+	struct buf b;
+
+	if (!cJSON_IsObject(o) || (sz && !cJSON_IsNumber(sz)) || (rt && !cJSON_IsNumber(rt)) ||
+	    (ex && (!cJSON_IsString(ex) || (strcmp(ex->valuestring, "delete") != 0 &&
+						 strcmp(ex->valuestring, "release") != 0)))) {
+		cJSON_Delete(o);
+		return -1;
+	}
+	if (sz)
+		size = (long)sz->valuedouble;
+	if (rt)
+		hours = (long)rt->valuedouble;
+	buf_init(&b, 0);
+	buf_printf(&b, "Size: %ld MB\n", size);
+	if (hours >= 48 && hours % 24 == 0)
+		buf_printf(&b, "Retention: %ld hours (%ld days)\n", hours, hours / 24);
+	else
+		buf_printf(&b, "Retention: %ld hour%s\n", hours, hours == 1 ? "" : "s");
+	buf_printf(&b, "At expiry: %s\n",
+	    ex && strcmp(ex->valuestring, "release") == 0 ? "Release" : "Delete");
+	cJSON_Delete(o);
+	lines_split(out, buf_steal(&b));
+	return 0;
+}
+
+/*
+ * show_quarantine - a pending quarantine; -1 if a value does not decode.
+ * The built-in Policy quarantine always exists: with its defaults it has
+ * no item, so an item added or removed is a change of its settings.
+ */
+static int
+show_quarantine(struct cli *c, const char *key, const char *oldv, const char *newv)
+{
+	struct lines lo = { 0 }, ln = { 0 };
+	int policy = strcasecmp(key, QUARANTINE_POLICY) == 0, rc = 0;
+
+	if (((oldv || policy) && quarantine_lines(oldv, &lo) < 0) ||
+	    ((newv || policy) && quarantine_lines(newv, &ln) < 0))
+		rc = -1;
+	else
+		show_object(c, "quarantine", key, oldv || policy ? &lo : NULL,
+		    newv || policy ? &ln : NULL);
+	lines_free(&lo);
+	lines_free(&ln);
+	return rc;
+}
+
+/* -------------------------------------------------------- address lists */
+
+/*
+ * addrlist_type - the words addresslistconfig uses for what a list holds
+ * (its "Select the type of the address list" choices)
+ */
+static const char *
+addrlist_type(const struct addrlist *l)
+{
+	unsigned kinds = 0;
+
+	for (int i = 0; i < l->n; i++)
+		kinds |= 1u << addrlist_entry_kind(l->entries[i]);
+	if (kinds == 1u << ADDRLIST_ADDRESS)
+		return "Full Email Addresses only";
+	if (kinds == 1u << ADDRLIST_DOMAIN)
+		return "Domains only";
+	if (kinds == 1u << ADDRLIST_IP)
+		return "IP Addresses only";
+	return "All of the above";
+}
+
+/*
+ * addrlist_lines - a stored address list: its description and type as
+ * `addresslistconfig print` shows them, then its entries one a line (a
+ * list of thousands stays a diff of the entries that changed); -1 when
+ * the value does not decode
+ */
+static int
+addrlist_lines(const char *key, const char *json, struct lines *out)
+{
+	struct addrlist l;
+	struct buf b;
+	char *cause = NULL;
+
+	memset(&l, 0, sizeof(l));
+	if (addrlist_decode(key, json, &l, &cause) < 0) {
+		free(cause);
+		return -1;
+	}
+	buf_init(&b, 0);
+	buf_printf(&b, "Description:  %s\n", l.description[0] ? l.description : "none");
+	buf_printf(&b, "Type:         %s\n", addrlist_type(&l));
+	buf_printf(&b, "Entries:\n");
+	for (int i = 0; i < l.n; i++)
+		buf_printf(&b, "    %s\n", l.entries[i]);
+	addrlist_clear(&l);
+	lines_split(out, buf_steal(&b));
+	return 0;
+}
+
+/* show_addrlist - a pending address list; -1 if a value does not decode */
+static int
+show_addrlist(struct cli *c, const char *key, const char *oldv, const char *newv)
+{
+	struct lines lo = { 0 }, ln = { 0 };
+	int rc = 0;
+
+	if ((oldv && addrlist_lines(key, oldv, &lo) < 0) ||
+	    (newv && addrlist_lines(key, newv, &ln) < 0))
+		rc = -1;
+	else
+		show_object(c, "address list", key, oldv ? &lo : NULL, newv ? &ln : NULL);
+	lines_free(&lo);
+	lines_free(&ln);
+	return rc;
+}
+
+/* ------------------------------------------------------- threat feeds */
+
+/* feed_url - the URL of a stored feed (malloc'd), or NULL when it does not decode */
+static char *
+feed_url(const char *json)
+{
+	cJSON *o = cJSON_Parse(json);
+	const cJSON *u = cJSON_GetObjectItemCaseSensitive(o, "url");
+	char *url = cJSON_IsString(u) ? str_dup(u->valuestring) : NULL;
+
+	cJSON_Delete(o);
+	return url;
+}
+
+/* show_feed - a pending TAXII feed as its URL (feed print shows it so); -1 if it does not decode */
+static int
+show_feed(struct cli *c, const char *section, const char *key, const char *oldv,
+    const char *newv)
+{
+	char *o = oldv ? feed_url(oldv) : NULL, *n = newv ? feed_url(newv) : NULL;
+	int rc = -1;
+
+	if ((oldv == NULL || o) && (newv == NULL || n)) {
+		cmd_show_change(c, "  ", section, key, o, n);
+		rc = 0;
+	}
+	free(o);
+	free(n);
+	return rc;
+}
+
 /* ----------------------------------------------------------- the command */
 
 /* show - config_change_cb printing one pending change */
@@ -275,6 +546,16 @@ show(const char *section, const char *key, const char *oldv, const char *newv, v
 		done = show_policy(c, POLICY_INCOMING, key, oldv, newv);
 	else if (strcmp(section, policy_section(POLICY_OUTGOING)) == 0)
 		done = show_policy(c, POLICY_OUTGOING, key, oldv, newv);
+	else if (strcmp(section, FILTER_SECTION) == 0)
+		done = show_filter(c, 0, key, oldv, newv);
+	else if (strcmp(section, CFILTER_SECTION) == 0)
+		done = show_filter(c, 1, key, oldv, newv);
+	else if (strcmp(section, QUARANTINE_SECTION) == 0)
+		done = show_quarantine(c, key, oldv, newv);
+	else if (strcmp(section, ADDRLIST_SECTION) == 0)
+		done = show_addrlist(c, key, oldv, newv);
+	else if (strcmp(section, SDRCONF_FEED_SECTION) == 0)
+		done = show_feed(c, section, key, oldv, newv);
 	if (done < 0)
 		cmd_show_change(c, "  ", section, key, oldv, newv);
 	return 0;

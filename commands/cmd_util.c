@@ -11,6 +11,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <cjson/cJSON.h>
+
 #include "commands/cmd_util.h"
 #include "store/alert.h"
 #include "store/config.h"
@@ -32,24 +34,67 @@ cmd_kv_split(char *word, char **key, char **value)
 	return 0;
 }
 
+/*
+ * bootstrap_text - an RDAP bootstrap file (RFC 9224 dns.json, the
+ * sdr.rdap_bootstrap setting) in a few words: how many services, how big
+ */
+static void
+bootstrap_text(const char *v, char *out, size_t size)
+{
+	size_t len = strlen(v);
+	cJSON *o = cJSON_ParseWithLength(v, len);
+	const cJSON *sv = cJSON_GetObjectItemCaseSensitive(o, "services");
+
+	if (cJSON_IsArray(sv)) {
+		int n = cJSON_GetArraySize(sv);
+
+		str_fmt(out, size, "RDAP bootstrap (%d service%s, %zu bytes)", n, n == 1 ? "" : "s",
+		    len);
+	} else {
+		str_fmt(out, size, "(%zu bytes, not an RDAP bootstrap file)", len);
+	}
+	cJSON_Delete(o);
+}
+
+/*
+ * value_text - v as a change line shows it: a certificate or CA bundle (up
+ * to megabytes) named, the RDAP bootstrap file summed up, anything else
+ * longer than CMD_SHOW_VALUE_MAX cut (an operator reads these lines: a
+ * value that long is an object shown elsewhere in full)
+ */
+static const char *
+value_text(const char *section, const char *key, const char *v, char *buf, size_t size)
+{
+	size_t len;
+
+	if (v == NULL)
+		return NULL;
+	len = strlen(v);
+	if (strstr(v, "-----BEGIN ")) {
+		str_fmt(buf, size, "(PEM, %zu bytes)", len);
+		return buf;
+	}
+	if (strcmp(section, "setting") == 0 && strcmp(key, "sdr.rdap_bootstrap") == 0 && len) {
+		bootstrap_text(v, buf, size);
+		return buf;
+	}
+	if (len > CMD_SHOW_VALUE_MAX) {
+		str_fmt(buf, size, "%.*s... (%zu bytes)", CMD_SHOW_VALUE_CUT, v, len);
+		return buf;
+	}
+	return v;
+}
+
 void
 cmd_show_change(struct cli *c, const char *indent, const char *section, const char *key,
     const char *oldv, const char *newv)
 {
 	int secret = settings_is_secret(section, key);
-	const char *o = oldv && secret ? SETTINGS_MASK : oldv;
-	const char *n = newv && secret ? SETTINGS_MASK : newv;
-	char os[64], ns[64];
-
-	/* a certificate or CA bundle (up to megabytes) is named, not printed */
-	if (o && strstr(o, "-----BEGIN ")) {
-		str_fmt(os, sizeof(os), "(PEM, %zu bytes)", strlen(o));
-		o = os;
-	}
-	if (n && strstr(n, "-----BEGIN ")) {
-		str_fmt(ns, sizeof(ns), "(PEM, %zu bytes)", strlen(n));
-		n = ns;
-	}
+	char os[CMD_SHOW_VALUE_CUT + 64], ns[CMD_SHOW_VALUE_CUT + 64];
+	const char *o = oldv && secret ? SETTINGS_MASK :
+					 value_text(section, key, oldv, os, sizeof(os));
+	const char *n = newv && secret ? SETTINGS_MASK :
+					 value_text(section, key, newv, ns, sizeof(ns));
 
 	if (oldv == NULL)
 		cli_printf(c, "%s+ %s %s = %s\n", indent, section, key, n);

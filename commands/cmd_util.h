@@ -12,7 +12,14 @@
 /* cmd_kv_split - split "key=value"; 0, or -1 if the word has no '=' */
 int cmd_kv_split(char *word, char **key, char **value);
 
-/* cmd_show_change - print one change as "+|-|~ section key = value (was: old)" */
+/*
+ * cmd_show_change - print one change as "+|-|~ section key = value (was: old)";
+ * a secret masked, a PEM named, the RDAP bootstrap summed up as "RDAP
+ * bootstrap (N services, B bytes)", any other value longer than
+ * CMD_SHOW_VALUE_MAX bytes cut to its first CMD_SHOW_VALUE_CUT and its size
+ */
+#define CMD_SHOW_VALUE_MAX 1024
+#define CMD_SHOW_VALUE_CUT 200
 void cmd_show_change(struct cli *c, const char *indent, const char *section, const char *key,
     const char *oldv, const char *newv);
 

@@ -11,6 +11,10 @@
  * configuration + this session's candidate) inside its write transaction,
  * where no other commit can land, and refuses the commit if a rule breaks.
  *
+ * The rules: the Threat Defense Connector's (tdcrules.c); the content
+ * filters an incoming policy names exist; the SDR exception list exists
+ * and holds only domains (confcheck.c).
+ *
  * Layers: store/ must not call mail/, so the store takes the check as a
  * callback (config_commit_check in store/config.h); commands/cmd_commit.c
  * passes this one.

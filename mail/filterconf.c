@@ -8,7 +8,9 @@
  * parsed with mail/filter.c and checked against the address lists and
  * quarantines that exist at that moment, so deleting a list a filter
  * names makes the filter invalid at the next load, and creating the list
- * again makes it valid: validity is never stored and nothing is lost. A
+ * again makes it valid: validity is never stored and nothing is lost.
+ * The lists filters name are SDR exception lists: one that exists but
+ * holds more than domains makes the filter invalid the same way. A
  * stored value that does not decode is kept too (invalid, its text as
  * stored) rather than hidden.
  *
@@ -118,6 +120,7 @@ json_text(cJSON *o)
 struct refnames {
 	struct items lists;	/* ADDRLIST_SECTION */
 	struct items quars;	/* QUARANTINE_SECTION */
+	signed char *domonly;	/* per list: 1 domain-only, 0 not, -1 damaged, -2 not decoded yet */
 };
 
 /* refnames_read - the address lists and quarantines that exist */
@@ -131,7 +134,34 @@ refnames_read(struct store *st, struct refnames *r, char **cause)
 		items_free(&r->lists);
 		return -1;
 	}
+	/* decoded when a filter names the list, once per load */
+	r->domonly = xmalloc((size_t)r->lists.n + 1);
+	memset(r->domonly, -2, (size_t)r->lists.n + 1);
 	return 0;
+}
+
+/*
+ * list_domonly - is list k domain-only (1), not (0), or damaged (-1)?
+ * As addrlist.c decides it: the entries normalised again, never the
+ * stored "domains_only" flag.
+ */
+static int
+list_domonly(const struct refnames *r, int k)
+{
+	struct addrlist l;
+	char *why = NULL;
+
+	if (r->domonly[k] == -2) {
+		memset(&l, 0, sizeof(l));
+		if (addrlist_decode(r->lists.key[k], r->lists.val[k], &l, &why) < 0) {
+			free(why);
+			r->domonly[k] = -1;
+		} else {
+			r->domonly[k] = l.domains_only ? 1 : 0;
+			addrlist_clear(&l);
+		}
+	}
+	return r->domonly[k];
 }
 
 /* refnames_free - release what refnames_read read */
@@ -140,6 +170,8 @@ refnames_free(struct refnames *r)
 {
 	items_free(&r->lists);
 	items_free(&r->quars);
+	free(r->domonly);
+	r->domonly = NULL;
 }
 
 /* A filter_refs walk: the names known, and the first missing one. */
@@ -149,19 +181,37 @@ struct refwalk {
 	size_t size;
 };
 
-/* ref_check - filter_refs callback: 1 (stop) at the first name that does not exist */
+/*
+ * ref_check - filter_refs callback: 1 (stop) at the first name that does
+ * not exist, or at a list that cannot serve: filter_refs reports the lists
+ * of the sdr-* rules, which are SDR exception lists, and those hold only
+ * domains (AsyncOS marks a filter whose exception list is not domain-only
+ * invalid, as one whose list is missing)
+ */
 static int
 ref_check(const char *kind, const char *name, void *arg)
 {
 	struct refwalk *w = arg;
+	int k;
 
 	if (name == NULL || *name == '\0')
 		return 0;	/* "" names no list: none applies */
 	if (strcmp(kind, "list") == 0) {
-		if (items_find(&w->r->lists, name, 1) >= 0)
+		if ((k = items_find(&w->r->lists, name, 1)) < 0) {
+			str_fmt(w->why, w->size, "address list \"%.64s\" does not exist", name);
+			return 1;
+		}
+		switch (list_domonly(w->r, k)) {
+		case 1:
 			return 0;
-		str_fmt(w->why, w->size, "address list \"%.64s\" does not exist", name);
-		return 1;
+		case 0:
+			str_fmt(w->why, w->size, "address list \"%.64s\" is not domain-only: an "
+			    "SDR exception list holds only domains", name);
+			return 1;
+		default:
+			str_fmt(w->why, w->size, "address list \"%.64s\" is damaged", name);
+			return 1;
+		}
 	}
 	if (strcmp(kind, "quarantine") == 0) {
 		if (strcasecmp(name, QUARANTINE_POLICY) == 0 ||

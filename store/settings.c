@@ -204,19 +204,25 @@ int
 settings_set(struct store *st, const char *name, const char *value, char **cause)
 {
 	const struct setting_def *d = settings_find(name);
-	char buf[1024];
+	size_t len = strlen(value);
+	char *buf;
+	int rc;
 
 	if (d == NULL) {
 		*cause = str_printf("Unknown setting: '%.100s'", name);
 		return -1;
 	}
-	if (str_copy(buf, value, sizeof(buf)) < 0) {
+	/* a kilobyte, or a text row's own max (a CA bundle, the RDAP bootstrap: megabytes) */
+	if (len > 1023 && !(d->type == SETTING_STRING && len <= (size_t)d->max)) {
 		*cause = str_dup("The value is too long.");
 		return -1;
 	}
-	if (settings_validate(d, buf, sizeof(buf), cause) < 0)
-		return -1;
-	return config_set(st, SETTINGS_SECTION, name, buf, cause);
+	buf = xmalloc(len + 8);	/* room for "yes" where "1" was given */
+	memcpy(buf, value, len + 1);
+	rc = settings_validate(d, buf, len + 8, cause) < 0 ? -1 :
+	    config_set(st, SETTINGS_SECTION, name, buf, cause);
+	free(buf);
+	return rc;
 }
 
 int

@@ -1,8 +1,8 @@
 /*
  * test_filterconf.c - message filters, content filters and quarantines as
  * the configuration stores them (mail/filterconf.c): validity (parses,
- * names an address list and a quarantine that exist; Policy built in;
- * becomes valid again when the missing thing appears), order of message
+ * names an address list and a quarantine that exist, the list domain-only;
+ * Policy built in; valid again when the missing thing appears), order of message
  * filters (the order item, then any it forgot), content filters by name,
  * saving only what differs, a stored value that does not decode kept as
  * invalid rather than lost, who names a quarantine, and the quarantine
@@ -151,6 +151,74 @@ test_validity(void)
 	del(st, "addresslist", "EXCEPT");
 	load(st, FILTER_SECTION, &s);
 	CHECK_STR(names(&s), "young:1:0,spam:1:1,hold:1:1,tag:0:1");
+	filterconf_free(&s);
+	store_close(st);
+}
+
+/*
+ * test_domains_only - the list of an sdr-* rule is an SDR exception list:
+ * one that exists but holds more than domains makes the filter invalid
+ * (as a missing one does), and it is valid again when the list is
+ * domain-only again; a content filter the same; a damaged list says so
+ */
+static void
+test_domains_only(void)
+{
+	struct store *st = open_store();
+	struct filter_set s = { 0, NULL };
+	char why[200], *cause = NULL;
+
+	/* the stored flag is not trusted: the entries decide */
+	set(st, "addresslist", "except",
+	    "{\"description\":\"\",\"domains_only\":true,\"entries\":[\"user@a.test\",\"@b.test\"]}");
+	add(st, &s, "young", F_LIST, 1);
+	add(st, &s, "tag", F_PLAIN, 1);
+	CHECK_STR(names(&s), "young:1:0,tag:1:1");
+	CHECK_STR(s.e[0].why,
+	    "address list \"except\" is not domain-only: an SDR exception list holds only domains");
+	CHECK(s.e[0].f != NULL);
+	save(st, FILTER_SECTION, &s);
+	filterconf_free(&s);
+	load(st, FILTER_SECTION, &s);
+	CHECK_STR(names(&s), "young:1:0,tag:1:1");
+	CHECK(strstr(s.e[0].why, "not domain-only") != NULL);
+
+	/* filterconf_check says the same of the parsed filter */
+	CHECK_INT(filterconf_check(st, s.e[0].f, why, sizeof(why), &cause), 1);
+	CHECK(strstr(why, "\"except\" is not domain-only") != NULL);
+	filterconf_free(&s);
+
+	/* an IP entry is no domain either */
+	set(st, "addresslist", "except", "{\"entries\":[\"@a.test\",\"10.0.0.0/8\"]}");
+	load(st, FILTER_SECTION, &s);
+	CHECK_STR(names(&s), "young:1:0,tag:1:1");
+	filterconf_free(&s);
+
+	/* domains only again: valid at the next load, nothing lost */
+	set(st, "addresslist", "except", "{\"entries\":[\"@a.test\",\"@.b.test\"]}");
+	load(st, FILTER_SECTION, &s);
+	CHECK_STR(names(&s), "young:1:1,tag:1:1");
+	CHECK_STR(s.e[0].why, "");
+	filterconf_free(&s);
+
+	/* content filters follow the same rule */
+	set(st, CFILTER_SECTION, "cf",
+	    "{\"text\":\"cf: if sdr-unscannable(\\\"EXCEPT\\\") { drop(); }\",\"description\":\"\"}");
+	load(st, CFILTER_SECTION, &s);
+	CHECK_STR(names(&s), "cf:1:1");
+	filterconf_free(&s);
+	set(st, "addresslist", "except", "{\"entries\":[\"postmaster@\"]}");
+	load(st, CFILTER_SECTION, &s);
+	CHECK_STR(names(&s), "cf:1:0");
+	CHECK_STR(s.e[0].why,
+	    "address list \"EXCEPT\" is not domain-only: an SDR exception list holds only domains");
+	filterconf_free(&s);
+
+	/* a damaged list: invalid, and said so */
+	set(st, "addresslist", "except", "{\"entries\":[\"not an entry\"]}");
+	load(st, CFILTER_SECTION, &s);
+	CHECK_STR(names(&s), "cf:1:0");
+	CHECK_STR(s.e[0].why, "address list \"EXCEPT\" is damaged");
 	filterconf_free(&s);
 	store_close(st);
 }
@@ -386,6 +454,7 @@ test_quarantines(void)
 
 static const struct unit_case cases[] = {
 	{ "validity", test_validity },
+	{ "domains_only", test_domains_only },
 	{ "bad_text", test_bad_text },
 	{ "order", test_order },
 	{ "content", test_content },
