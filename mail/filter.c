@@ -67,6 +67,7 @@ struct parser {
 	struct filter *f;		/* the filter being built */
 	int depth;			/* NOT and parentheses open */
 	int nitems;			/* nodes and actions of this filter */
+	size_t resize;			/* compiled size of this filter's regexes */
 };
 
 /* perr - record the first error, at token t; always -1 */
@@ -313,6 +314,7 @@ filter_re_compile(const char *pat, char *msg, size_t size)
 	int ecode;
 	PCRE2_SIZE eoff;
 	PCRE2_UCHAR pmsg[160];
+	size_t csize = 0, jsize = 0;
 
 	cc = pcre2_compile_context_create(NULL);
 	if (cc == NULL) {
@@ -331,13 +333,39 @@ filter_re_compile(const char *pat, char *msg, size_t size)
 		return NULL;
 	}
 	/*
+	 * A short pattern can compile to a lot of code ("(?:ab){6000}" is
+	 * 14 bytes of source, ~50 KB of code) and JIT compiling it costs
+	 * time and memory in proportion: refuse it before JIT sees it.
+	 */
+	if (pcre2_pattern_info(re, PCRE2_INFO_SIZE, &csize) != 0 || csize > FILTER_RE_SIZE_MAX)
+		goto toobig;
+	/*
 	 * JIT where the platform has it: besides speed, the interpreter
 	 * finds the end of the valid UTF-8 run from the start offset at
 	 * every call (PCRE2_MATCH_INVALID_UTF), which makes repeated
 	 * matches over one subject quadratic; JIT code does not.
 	 */
 	pcre2_jit_compile(re, PCRE2_JIT_COMPLETE);
+	if (pcre2_pattern_info(re, PCRE2_INFO_JITSIZE, &jsize) == 0 && jsize > FILTER_RE_SIZE_MAX)
+		goto toobig;
 	return re;
+toobig:
+	pcre2_code_free(re);
+	snprintf(msg, size, FILTER_RE_TOOBIG);
+	return NULL;
+}
+
+/* filter_re_size - a compiled regex's code and JIT code, bytes */
+size_t
+filter_re_size(const pcre2_code *re)
+{
+	size_t csize = 0, jsize = 0;
+
+	if (pcre2_pattern_info(re, PCRE2_INFO_SIZE, &csize) != 0)
+		csize = 0;
+	if (pcre2_pattern_info(re, PCRE2_INFO_JITSIZE, &jsize) != 0)
+		jsize = 0;
+	return csize + jsize;
 }
 
 /* filter_rx_init - match data, context and JIT stack with the limits filter regexes run under */
@@ -354,6 +382,10 @@ filter_rx_init(struct filter_rx *rx)
 	pcre2_set_depth_limit(rx->mc, FILTER_RE_DEPTH_LIMIT);
 	pcre2_set_heap_limit(rx->mc, FILTER_RE_HEAP_LIMIT);
 	rx->js = NULL;
+	rx->budget = FILTER_RE_BUDGET;
+	rx->charged = 0;
+	rx->calls = 0;
+	rx->exhausted = 0;
 }
 
 /* filter_rx_free - release what filter_rx_init made */
@@ -368,21 +400,58 @@ filter_rx_free(struct filter_rx *rx)
 	rx->js = NULL;
 }
 
-/* filter_rx_match - one match; the JIT stack is made the first time JIT code runs out of its own */
+/* rx_call - one pcre2_match under match limit lim, charged to the budget */
+static int
+rx_call(struct filter_rx *rx, const pcre2_code *re, const char *s, size_t n, size_t start,
+    long lim)
+{
+	rx->calls++;
+	rx->budget -= lim;
+	rx->charged += lim;
+	pcre2_set_match_limit(rx->mc, (uint32_t)lim);
+	return pcre2_match(re, (PCRE2_SPTR)s, n, start, 0, rx->md, rx->mc);
+}
+
+/*
+ * filter_rx_match - one match under the shared budget (filter_int.h):
+ * small limit first, larger ones while the limit is what stopped it;
+ * the JIT stack is made the first time JIT code runs out of its own
+ */
 int
 filter_rx_match(struct filter_rx *rx, const pcre2_code *re, const char *s, size_t n,
     size_t start)
 {
-	int rc = pcre2_match(re, (PCRE2_SPTR)s, n, start, 0, rx->md, rx->mc);
+	long lim, cap = FILTER_RE_MATCH_LIMIT;
+	int rc;
 
-	if (rc == PCRE2_ERROR_JIT_STACKLIMIT && rx->js == NULL) {
-		rx->js = pcre2_jit_stack_create(32 * 1024, FILTER_RE_JIT_STACK, NULL);
-		if (rx->js == NULL)
+	if (start > n)
+		return PCRE2_ERROR_BADOFFSET;
+	lim = FILTER_RE_STEP0 + (long)((n - start) > (size_t)cap ? (size_t)cap : n - start);
+	for (;;) {
+		if (lim > cap)
+			lim = cap;
+		if (lim > rx->budget)
+			lim = rx->budget;
+		if (lim <= 0) {
+			rx->exhausted = 1;
+			return PCRE2_ERROR_MATCHLIMIT;
+		}
+		rc = rx_call(rx, re, s, n, start, lim);
+		if (rc == PCRE2_ERROR_JIT_STACKLIMIT && rx->js == NULL) {
+			rx->js = pcre2_jit_stack_create(32 * 1024, FILTER_RE_JIT_STACK, NULL);
+			if (rx->js == NULL)
+				return rc;
+			pcre2_jit_stack_assign(rx->mc, NULL, rx->js);
+			rc = rx_call(rx, re, s, n, start, lim);
+		}
+		if (rc != PCRE2_ERROR_MATCHLIMIT || lim >= cap)
 			return rc;
-		pcre2_jit_stack_assign(rx->mc, NULL, rx->js);
-		rc = pcre2_match(re, (PCRE2_SPTR)s, n, start, 0, rx->md, rx->mc);
+		if (rx->budget <= 0) {
+			rx->exhausted = 1;
+			return rc;
+		}
+		lim *= FILTER_RE_GROW;
 	}
-	return rc;
 }
 
 /* re_compile_tok - pat as a regex: NULL with an error at the string token at */
@@ -392,8 +461,22 @@ re_compile_tok(struct parser *p, const struct token *at, const char *pat)
 	char msg[160];
 	pcre2_code *re = filter_re_compile(pat, msg, sizeof(msg));
 
-	if (re == NULL)
-		perr(p, at, "invalid regular expression: %s", msg);
+	if (re == NULL) {
+		if (strcmp(msg, FILTER_RE_TOOBIG) == 0)
+			perr(p, at, "%s (compiled, more than %d bytes)", FILTER_RE_TOOBIG,
+			    FILTER_RE_SIZE_MAX);
+		else
+			perr(p, at, "invalid regular expression: %s", msg);
+		return NULL;
+	}
+	/* the filter keeps them all (edit-header-text's twice: here and when applied) */
+	p->resize += filter_re_size(re);
+	if (p->resize > FILTER_RE_TOTAL_MAX) {
+		pcre2_code_free(re);
+		perr(p, at, "%s: this filter's regular expressions compile to more than %d "
+		    "bytes", FILTER_RE_TOOBIG, FILTER_RE_TOTAL_MAX);
+		return NULL;
+	}
 	return re;
 }
 
@@ -1190,6 +1273,7 @@ filter_parse(const char *text, size_t len, struct filter ***out, int *n,
 		fs[nf++] = p.f = xcalloc(1, sizeof(*p.f));
 		p.f->root = -1;
 		p.nitems = 0;
+		p.resize = 0;
 		if (parse_filter(&p) < 0)
 			goto fail;
 		for (int i = 0; i < nf - 1; i++) {

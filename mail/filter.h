@@ -27,9 +27,24 @@
  * (skip-filters too, without a disposition).
  *
  * Bounds: a script is at most FILTER_SCRIPT_MAX bytes, nesting at most
- * FILTER_DEPTH_MAX, FILTER_MAX_NODES nodes per filter; evaluation is
- * linear in the script, regexes run with PCRE2 match and depth limits,
- * body-contains reads at most FILTER_BODY_MAX bytes of the message.
+ * FILTER_DEPTH_MAX, FILTER_MAX_NODES nodes per filter; a regex compiles
+ * to at most FILTER_RE_SIZE_MAX bytes (code and JIT code each), the
+ * regexes of one filter to FILTER_RE_TOTAL_MAX in all. Evaluation is
+ * linear: every regex match of one filter_eval call (and of one
+ * filter_edit_headers call) draws on one budget of FILTER_RE_BUDGET
+ * PCRE2 match steps, so one call does at most O(FILTER_RE_BUDGET) regex
+ * work, plus work linear in the script, the message (headers walked and
+ * unfolded once, MIME walked once, body-contains reading at most
+ * FILTER_BODY_MAX bytes of it) and the recipients. When the budget runs
+ * out, every further match is "no match" and the outcome says so
+ * (exhausted).
+ *
+ * Header values and attachment names are matched as written and, when
+ * they hold RFC 2047 encoded-words (or RFC 2231 parameters), decoded to
+ * UTF-8 as well (ISO-8859-1 and Windows-1252 are converted; the bytes of
+ * other charsets are matched as they are, next to the raw text).
+ * attachment-filename sees the parts of attached messages (message/rfc822)
+ * too, within the same depth and part bounds.
  */
 #ifndef MAIL_FILTER_H
 #define MAIL_FILTER_H
@@ -44,6 +59,9 @@
 #define FILTER_MAX_NODES 4096
 #define FILTER_BODY_MAX (1024 * 1024)
 #define FILTER_MAX_ACTIONS 256		/* actions gathered for one message */
+#define FILTER_RE_BUDGET 50000000L	/* PCRE2 match steps per evaluation or edit (~0.3 s) */
+#define FILTER_RE_SIZE_MAX (32 * 1024)	/* one compiled regex, bytes (code; JIT code) */
+#define FILTER_RE_TOTAL_MAX (1024 * 1024)	/* all compiled regexes of one filter, bytes */
 
 struct filter;				/* one parsed filter */
 
@@ -119,6 +137,12 @@ struct filter_outcome {
 	int nactions;
 	struct filter_action actions[FILTER_MAX_ACTIONS];
 	int final;			/* 1: a final action (or skip-filters) ended processing */
+	int exhausted;			/* 1: the regex budget (FILTER_RE_BUDGET) ran out, later
+					 * matches counted as no match: the verdict may be wrong */
+	int partial;			/* 1: the header section was not all read (more than
+					 * HEADER_MAX_COUNT headers, or one longer than
+					 * HEADER_MAX_LEN): header rules saw only the first ones */
+	long re_steps;			/* PCRE2 match steps charged to the budget(s) */
 };
 
 /*

@@ -13,6 +13,10 @@
  * An edited value is bounded by EDIT_VALUE_MAX, the growth of the header
  * section by EDIT_GROWTH_MAX: an action past that changes nothing.
  *
+ * All regex matches of one filter_edit_headers call share one budget
+ * (FILTER_RE_BUDGET, filter_rx_match): once it is spent, edits change
+ * nothing.
+ *
  * DIAGNOSTICS: none; an action that cannot apply (bad header name, a
  * regex that no longer compiles) is skipped. Allocation failure aborts.
  */
@@ -137,7 +141,9 @@ expand(struct buf *o, const char *r, const char *s, const PCRE2_SIZE *ov, int ng
 
 /*
  * substitute - every match of re in s replaced: 1 with the result in o, 0
- * no match. As sed does, an empty match right where the previous match
+ * no match, or a result longer than o's limit (EDIT_VALUE_MAX), or the
+ * regex budget ran out part way: then nothing changes, since a value
+ * cut short would erase what followed (a Subject, say). As sed does, an empty match right where the previous match
  * ended is not a match: '(.*)' -> '[TAG] \1' tags a subject once, not
  * once more at its end (AsyncOS's own edit-header-text example).
  */
@@ -183,11 +189,11 @@ substitute(const pcre2_code *re, const char *s, size_t n, const char *repl, stru
 				start++;
 		}
 	}
-	if (matches == 0)
+	if (matches == 0 || o->toobig || rx->exhausted)
 		return 0;
 	if (last < n)
 		buf_add(o, s + last, n - last);
-	return 1;
+	return o->toobig ? 0 : 1;
 }
 
 struct hspan {
@@ -315,6 +321,26 @@ edit_regex(const char *pat)
 	return filter_re_compile(pat, msg, sizeof(msg));
 }
 
+/*
+ * blank_before - did the header section msg[0..body) end with the empty
+ * line? Not when header_walk stopped at a line that is no header (a body
+ * without the empty line, Postfix-style, or one that starts with white
+ * space): a header put first would then take that line for its own
+ * continuation, or for a header, and the message would change shape.
+ */
+static int
+blank_before(const char *msg, size_t body)
+{
+	size_t k;
+
+	if (body == 0 || msg[body - 1] != '\n')
+		return 0;
+	k = body - 1;
+	if (k > 0 && msg[k - 1] == '\r')
+		k--;
+	return k == 0 || msg[k - 1] == '\n';
+}
+
 /* filter_edit_headers - apply the header actions of an outcome */
 int
 filter_edit_headers(const struct filter_outcome *out, const char *msg, size_t len,
@@ -324,13 +350,13 @@ filter_edit_headers(const struct filter_outcome *out, const char *msg, size_t le
 	struct filter_rx rx;
 	const char *nl;
 	size_t body;
-	int changes = 0;
+	int changes = 0, walked;
 
 	*res = NULL;
 	*rlen = 0;
 	if (msg == NULL)
 		msg = "";
-	header_walk(msg, len, NULL, NULL, &body);
+	walked = header_walk(msg, len, NULL, NULL, &body);
 	nl = memchr(msg, '\n', body);
 	h.eol = nl != NULL && (nl == msg || nl[-1] != '\r') ? "\n" : "\r\n";
 	h.max = body + EDIT_GROWTH_MAX;
@@ -362,6 +388,9 @@ filter_edit_headers(const struct filter_outcome *out, const char *msg, size_t le
 	}
 	filter_rx_free(&rx);
 	if (changes > 0) {
+		/* the body kept as it was, after the empty line it lacked */
+		if (walked >= 0 && body < len && !blank_before(msg, body))
+			buf_addstr(&h.w, h.eol);
 		buf_add(&h.w, msg + body, len - body);
 		*rlen = h.w.len;
 		*res = buf_steal(&h.w);

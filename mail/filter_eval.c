@@ -5,10 +5,15 @@
  * unfolded once, the MIME structure (attachment names, the decoded text
  * of base64 and quoted-printable text parts) is walked once, and only
  * when a rule asks. The MIME walk is bounded in depth and parts, the
- * decoded text by FILTER_BODY_MAX. Every regex runs under PCRE2's
+ * decoded text by FILTER_BODY_MAX. Header values with RFC 2047
+ * encoded-words are kept decoded too, and a rule matches either form;
+ * attachment names come in every form a mail client may read (filename=,
+ * name=, RFC 2231 extended and continued, RFC 2047 words), and attached
+ * messages (message/rfc822) are walked like multiparts. Every regex runs
+ * under one budget for the whole evaluation (filter_rx_match), PCRE2's
  * match limit and, JIT-compiled, a bounded JIT stack (interpreted: depth
- * and heap limits; filter_rx_match); one that hits a limit counts as no
- * match. AND and OR are loops; recursion follows only
+ * and heap limits); one that hits a limit, or runs when the budget is
+ * spent, counts as no match, and the outcome says the budget ran out. AND and OR are loops; recursion follows only
  * NOT and parentheses, which the parser bounds.
  *
  * DIAGNOSTICS: none; allocation failure aborts (util/str.c).
@@ -27,8 +32,6 @@
 
 #define MIME_DEPTH_MAX 8		/* nested multiparts looked into */
 #define MIME_PARTS_MAX 256		/* parts looked at per message */
-#define MIME_HDR_MAX 1024		/* a part's Content-* header kept for parsing */
-#define ATTACH_NAME_MAX 256		/* an attachment's name kept */
 
 /* One header of the message, unfolded. */
 struct hdr {
@@ -36,6 +39,8 @@ struct hdr {
 	size_t nlen;
 	const char *val;		/* into eval.hbuf, NUL-terminated */
 	size_t vlen;
+	char *dec;			/* RFC 2047 decoded, malloc'd; NULL: no encoded-word */
+	size_t dlen;
 };
 
 /* What evaluation has learnt about the message so far. */
@@ -45,6 +50,7 @@ struct eval {
 	size_t len;
 	struct filter_rx rx;		/* match data and limits */
 	int hdr_done;			/* headers walked */
+	int partial;			/* header_walk stopped at a bound */
 	struct hdr *hdrs;
 	int nhdrs;
 	char *hbuf;			/* their unfolded values */
@@ -68,7 +74,10 @@ re_match(struct eval *e, const pcre2_code *re, const char *s, size_t n)
 struct hwalk {
 	struct eval *e;
 	size_t used;
+	struct buf tmp;			/* a value being decoded */
 };
+
+static int rfc2047(const char *s, size_t n, struct buf *o);
 
 /* hdr_cb - header_walk callback: keep and unfold each header */
 static int
@@ -82,6 +91,11 @@ hdr_cb(const char *name, size_t nlen, const char *value, size_t vlen, void *arg)
 	h->nlen = nlen;
 	h->val = e->hbuf + w->used;
 	h->vlen = header_unfold(value, vlen, e->hbuf + w->used, vlen + 1);
+	h->dec = NULL;
+	if (memmem(h->val, h->vlen, "=?", 2) != NULL && rfc2047(h->val, h->vlen, &w->tmp)) {
+		h->dlen = w->tmp.len;
+		h->dec = buf_steal(&w->tmp);
+	}
 	w->used += h->vlen + 1;
 	return 0;
 }
@@ -90,7 +104,7 @@ hdr_cb(const char *name, size_t nlen, const char *value, size_t vlen, void *arg)
 static void
 headers(struct eval *e)
 {
-	struct hwalk w = { e, 0 };
+	struct hwalk w = { e, 0, { 0 } };
 	size_t off;
 
 	if (e->hdr_done)
@@ -100,7 +114,19 @@ headers(struct eval *e)
 	header_walk(e->data, e->len, NULL, NULL, &off);
 	e->hdrs = xcalloc(HEADER_MAX_COUNT + 1, sizeof(*e->hdrs));
 	e->hbuf = xmalloc(off + HEADER_MAX_COUNT + 1);
-	header_walk(e->data, e->len, hdr_cb, &w, &e->body_off);
+	buf_init(&w.tmp, 0);
+	/* -1: more headers than HEADER_MAX_COUNT, or one too long; the rest is not read */
+	if (header_walk(e->data, e->len, hdr_cb, &w, &e->body_off) < 0)
+		e->partial = 1;
+	buf_free(&w.tmp);
+}
+
+/* hdr_match - does re match a header's value, as written or decoded? */
+static int
+hdr_match(struct eval *e, const pcre2_code *re, const struct hdr *h)
+{
+	return re_match(e, re, h->val, h->vlen) ||
+	    (h->dec != NULL && re_match(e, re, h->dec, h->dlen));
 }
 
 /* filter_hname_eq - is the n-byte name equal to want, ignoring case? */
@@ -112,58 +138,11 @@ filter_hname_eq(const char *name, size_t n, const char *want)
 
 /* ---------------------------------------------------------------- MIME */
 
-/* param - parameter attr of a Content-* value ("type; a=b; c=\"d\"") into out[size]; 1 found */
-static int
-param(const char *v, const char *attr, char *out, size_t size)
+/* bstr - a buffer's text ("" before anything was added) */
+static const char *
+bstr(const struct buf *b)
 {
-	const char *p = strchr(v, ';');
-	size_t alen = strlen(attr);
-
-	while (p != NULL) {
-		const char *a, *ae;
-		size_t n = 0;
-
-		p++;
-		while (*p == ' ' || *p == '\t')
-			p++;
-		a = p;
-		while (*p && *p != '=' && *p != ';')
-			p++;
-		ae = p;
-		while (ae > a && (ae[-1] == ' ' || ae[-1] == '\t'))
-			ae--;
-		if (*p != '=') {
-			p = *p ? p : NULL;
-			continue;
-		}
-		p++;
-		while (*p == ' ' || *p == '\t')
-			p++;
-		if ((size_t)(ae - a) == alen && strncasecmp(a, attr, alen) == 0) {
-			if (*p == '"') {
-				for (p++; *p && *p != '"'; p++) {
-					if (*p == '\\' && p[1])
-						p++;
-					if (n + 1 < size)
-						out[n++] = *p;
-				}
-			} else {
-				for (; *p && *p != ';' && *p != ' ' && *p != '\t'; p++)
-					if (n + 1 < size)
-						out[n++] = *p;
-			}
-			out[n] = '\0';
-			return 1;
-		}
-		/* skip this value (a quoted one may hold ';') */
-		if (*p == '"') {
-			for (p++; *p && *p != '"'; p++)
-				if (*p == '\\' && p[1])
-					p++;
-		}
-		p = strchr(p, ';');
-	}
-	return 0;
+	return b->data != NULL ? b->data : "";
 }
 
 /* hexval - a hex digit's value or -1 */
@@ -179,39 +158,338 @@ hexval(int c)
 	return -1;
 }
 
-/* param_2231 - attr*=charset'lang'%XX.. (RFC 2231, without continuations) decoded */
+/* b64val - a base64 digit's value, -2 for '=', -1 for anything else */
 static int
-param_2231(const char *v, const char *attr, char *out, size_t size)
+b64val(unsigned char c)
 {
-	char star[32], raw[ATTACH_NAME_MAX * 3];
-	const char *q;
-	size_t n = 0;
-
-	snprintf(star, sizeof(star), "%s*", attr);
-	if (!param(v, star, raw, sizeof(raw)))
-		return 0;
-	q = strchr(raw, '\'');
-	q = q ? strchr(q + 1, '\'') : NULL;
-	q = q ? q + 1 : raw;
-	for (; *q && n + 1 < size; q++) {
-		int h, l;
-
-		if (*q == '%' && (h = hexval((unsigned char)q[1])) >= 0 &&
-		    (l = hexval((unsigned char)q[2])) >= 0) {
-			out[n++] = (char)(h * 16 + l);
-			q += 2;
-		} else {
-			out[n++] = *q;
-		}
-	}
-	out[n] = '\0';
-	return 1;
+	if (c >= 'A' && c <= 'Z')
+		return c - 'A';
+	if (c >= 'a' && c <= 'z')
+		return c - 'a' + 26;
+	if (c >= '0' && c <= '9')
+		return c - '0' + 52;
+	if (c == '+')
+		return 62;
+	if (c == '/')
+		return 63;
+	return c == '=' ? -2 : -1;
 }
 
-/* A part's Content-* headers. */
+/* Windows-1252's 0x80..0x9F (0: as ISO-8859-1) */
+static const unsigned short cp1252[32] = {
+	0x20AC, 0, 0x201A, 0x0192, 0x201E, 0x2026, 0x2020, 0x2021, 0x02C6, 0x2030, 0x0160,
+	0x2039, 0x0152, 0, 0x017D, 0, 0, 0x2018, 0x2019, 0x201C, 0x201D, 0x2022, 0x2013,
+	0x2014, 0x02DC, 0x2122, 0x0161, 0x203A, 0x0153, 0, 0x017E, 0x0178,
+};
+
+/* charset_kind - 0 UTF-8 or ASCII (or unknown: bytes as they are), 1 ISO-8859-1, 2 Windows-1252 */
+static int
+charset_kind(const char *cs, size_t n)
+{
+	static const char *const latin1[] = { "iso-8859-1", "iso8859-1", "latin1", "latin-1",
+		"l1", "us-ascii", "ascii" };
+	static const char *const win[] = { "windows-1252", "cp1252", "x-cp1252" };
+
+	for (size_t i = 0; i < sizeof(latin1) / sizeof(latin1[0]); i++)
+		if (strlen(latin1[i]) == n && strncasecmp(cs, latin1[i], n) == 0)
+			return 1;
+	for (size_t i = 0; i < sizeof(win) / sizeof(win[0]); i++)
+		if (strlen(win[i]) == n && strncasecmp(cs, win[i], n) == 0)
+			return 2;
+	return 0;
+}
+
+/* add_charset - append s[0..n) in charset kind k (charset_kind) as UTF-8 */
+static void
+add_charset(struct buf *o, const char *s, size_t n, int k)
+{
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+		unsigned int u = c;
+
+		if (k == 0 || c < 0x80) {
+			buf_addch(o, (char)c);
+			continue;
+		}
+		if (k == 2 && c < 0xA0 && cp1252[c - 0x80] != 0)
+			u = cp1252[c - 0x80];
+		if (u < 0x800) {
+			buf_addch(o, (char)(0xC0 | (u >> 6)));
+		} else {
+			buf_addch(o, (char)(0xE0 | (u >> 12)));
+			buf_addch(o, (char)(0x80 | ((u >> 6) & 0x3F)));
+		}
+		buf_addch(o, (char)(0x80 | (u & 0x3F)));
+	}
+}
+
+/*
+ * ew_len - the length of the RFC 2047 encoded-word "=?cs?E?text?=" at
+ * s[0..n), 0 if there is none; *cs, *cslen its charset (without an RFC
+ * 2231 "*lang"), *enc 'B' or 'Q', *txt, *tlen its text
+ */
+static size_t
+ew_len(const char *s, size_t n, const char **cs, size_t *cslen, char *enc, const char **txt,
+    size_t *tlen)
+{
+	size_t i = 2, j;
+
+	if (n < 8 || s[0] != '=' || s[1] != '?')
+		return 0;
+	while (i < n && s[i] != '?' && s[i] != ' ' && s[i] != '\t' && (unsigned char)s[i] > 0x20 &&
+	    i < 80)
+		i++;
+	if (i == 2 || i + 3 >= n || s[i] != '?' || s[i + 2] != '?')
+		return 0;
+	*cs = s + 2;
+	*cslen = i - 2;
+	for (j = 0; j < *cslen && (*cs)[j] != '*'; j++)
+		;
+	*cslen = j;
+	*enc = (char)(s[i + 1] == 'b' || s[i + 1] == 'B' ? 'B' : s[i + 1] == 'q' || s[i + 1] == 'Q' ?
+	    'Q' : 0);
+	if (*enc == 0)
+		return 0;
+	*txt = s + i + 3;
+	for (j = i + 3; j + 1 < n; j++) {
+		if (s[j] == '\r' || s[j] == '\n')
+			return 0;
+		if (s[j] == '?' && s[j + 1] == '=') {
+			*tlen = j - (i + 3);
+			return j + 2;
+		}
+	}
+	return 0;
+}
+
+/* ew_decode - append the decoded text of one encoded-word, as UTF-8 */
+static void
+ew_decode(struct buf *o, const char *cs, size_t cslen, char enc, const char *t, size_t n)
+{
+	struct buf raw;
+	unsigned int acc = 0;
+	int bits = 0;
+
+	buf_init(&raw, 0);
+	for (size_t i = 0; i < n; i++) {
+		int v, h, l;
+
+		if (enc == 'B') {
+			if ((v = b64val((unsigned char)t[i])) == -2)
+				break;
+			if (v < 0)
+				continue;
+			acc = (acc << 6) | (unsigned int)v;
+			bits += 6;
+			if (bits >= 8) {
+				bits -= 8;
+				buf_addch(&raw, (char)((acc >> bits) & 0xFF));
+			}
+		} else if (t[i] == '_') {
+			buf_addch(&raw, ' ');
+		} else if (t[i] == '=' && i + 2 < n && (h = hexval((unsigned char)t[i + 1])) >= 0 &&
+		    (l = hexval((unsigned char)t[i + 2])) >= 0) {
+			buf_addch(&raw, (char)(h * 16 + l));
+			i += 2;
+		} else {
+			buf_addch(&raw, t[i]);
+		}
+	}
+	add_charset(o, bstr(&raw), raw.len, charset_kind(cs, cslen));
+	buf_free(&raw);
+}
+
+/*
+ * rfc2047 - s[0..n) with its encoded-words decoded (RFC 2047 6.2: white
+ * space between two encoded-words goes) into o; 1 if there was one
+ */
+static int
+rfc2047(const char *s, size_t n, struct buf *o)
+{
+	const char *cs, *t;
+	size_t cslen, tlen, l, i = 0;
+	char enc;
+	int prev = 0, any = 0;
+
+	buf_reset(o);
+	while (i < n) {
+		if ((l = ew_len(s + i, n - i, &cs, &cslen, &enc, &t, &tlen)) > 0) {
+			ew_decode(o, cs, cslen, enc, t, tlen);
+			i += l;
+			prev = any = 1;
+			continue;
+		}
+		if (s[i] == ' ' || s[i] == '\t') {
+			size_t j = i;
+
+			while (j < n && (s[j] == ' ' || s[j] == '\t'))
+				j++;
+			if (!(prev && ew_len(s + j, n - j, &cs, &cslen, &enc, &t, &tlen) > 0))
+				buf_add(o, s + i, j - i);
+			i = j;
+			continue;
+		}
+		buf_addch(o, s[i++]);
+		prev = 0;
+	}
+	buf_addstr(o, "");
+	return any;
+}
+
+/*
+ * param_iter - the next "; name=value" parameter of a Content-* value
+ * from *pp on: its name in nm[nsize] ("" when longer), its value without
+ * quotes and escapes in val; 0 at the end
+ */
+static int
+param_iter(const char **pp, char *nm, size_t nsize, struct buf *val)
+{
+	const char *p = *pp;
+
+	while (p != NULL && (p = strchr(p, ';')) != NULL) {
+		const char *a, *ae;
+
+		p++;
+		while (*p == ' ' || *p == '\t')
+			p++;
+		a = p;
+		while (*p && *p != '=' && *p != ';')
+			p++;
+		ae = p;
+		while (ae > a && (ae[-1] == ' ' || ae[-1] == '\t'))
+			ae--;
+		if (*p != '=')
+			continue;
+		p++;
+		while (*p == ' ' || *p == '\t')
+			p++;
+		buf_reset(val);
+		if (*p == '"') {
+			for (p++; *p && *p != '"'; p++) {
+				if (*p == '\\' && p[1])
+					p++;
+				buf_addch(val, *p);
+			}
+		} else {
+			for (; *p && *p != ';' && *p != ' ' && *p != '\t'; p++)
+				buf_addch(val, *p);
+		}
+		buf_addstr(val, "");
+		if ((size_t)(ae - a) < nsize) {
+			memcpy(nm, a, (size_t)(ae - a));
+			nm[ae - a] = '\0';
+		} else {
+			nm[0] = '\0';
+		}
+		*pp = p;
+		return 1;
+	}
+	*pp = NULL;
+	return 0;
+}
+
+/* param - the plain value of parameter attr (attr=value) into out; 1 found */
+static int
+param(const char *v, const char *attr, struct buf *out)
+{
+	char nm[64];
+
+	while (param_iter(&v, nm, sizeof(nm), out))
+		if (strcasecmp(nm, attr) == 0)
+			return 1;
+	return 0;
+}
+
+#define PARAM_SECTIONS 64		/* RFC 2231 continuations kept (attr*0 .. attr*63) */
+
+/* pct_decode - append s with %XX decoded */
+static void
+pct_decode(struct buf *o, const char *s)
+{
+	int h, l;
+
+	for (; *s; s++) {
+		if (*s == '%' && (h = hexval((unsigned char)s[1])) >= 0 &&
+		    (l = hexval((unsigned char)s[2])) >= 0) {
+			buf_addch(o, (char)(h * 16 + l));
+			s += 2;
+		} else {
+			buf_addch(o, *s);
+		}
+	}
+}
+
+/*
+ * param_2231 - parameter attr in RFC 2231's forms: attr*=charset'lang'%XX
+ * or the continuations attr*0=, attr*1*= ... (joined in order, the
+ * charset of section 0), decoded to UTF-8 into out; 1 found
+ */
+static int
+param_2231(const char *v, const char *attr, struct buf *out)
+{
+	char *sec[PARAM_SECTIONS] = { 0 };
+	int ext[PARAM_SECTIONS] = { 0 }, found = 0, kind = 0;
+	size_t alen = strlen(attr);
+	char nm[80];
+	struct buf val, raw;
+
+	buf_init(&val, 0);
+	buf_init(&raw, 0);
+	while (param_iter(&v, nm, sizeof(nm), &val)) {
+		const char *r = nm + alen;
+		char *end;
+		long k;
+
+		if (strncasecmp(nm, attr, alen) != 0 || r[0] != '*')
+			continue;
+		if (r[1] == '\0') {
+			k = 0;
+			end = (char *)r;	/* attr*= : one extended section */
+		} else {
+			if (r[1] < '0' || r[1] > '9')
+				continue;
+			k = strtol(r + 1, &end, 10);
+			if (k < 0 || k >= PARAM_SECTIONS || (*end != '\0' &&
+			    (end[0] != '*' || end[1] != '\0')))
+				continue;
+		}
+		if (sec[k] != NULL)
+			continue;	/* the first of two that claim one section */
+		sec[k] = str_dup(bstr(&val));
+		ext[k] = *end == '*';
+		found = 1;
+	}
+	for (int k = 0; k < PARAM_SECTIONS; k++) {
+		const char *s = sec[k];
+
+		if (s == NULL)
+			continue;
+		if (k == 0 && ext[0]) {
+			const char *q1 = strchr(s, '\''), *q2 = q1 ? strchr(q1 + 1, '\'') : NULL;
+
+			if (q2 != NULL) {
+				kind = charset_kind(s, (size_t)(q1 - s));
+				s = q2 + 1;
+			}
+		}
+		if (ext[k])
+			pct_decode(&raw, s);
+		else
+			buf_addstr(&raw, s);
+		free(sec[k]);
+	}
+	buf_reset(out);
+	add_charset(out, bstr(&raw), raw.len, kind);
+	buf_addstr(out, "");
+	buf_free(&raw);
+	buf_free(&val);
+	return found;
+}
+
+/* A part's Content-* headers, whole (up to HEADER_MAX_LEN, header_walk's bound). */
 struct part_hdrs {
-	char type[MIME_HDR_MAX];	/* Content-Type, unfolded */
-	char disp[MIME_HDR_MAX];	/* Content-Disposition */
+	char *type;			/* Content-Type, unfolded (NULL: none) */
+	char *disp;			/* Content-Disposition */
 	char cte[64];			/* Content-Transfer-Encoding */
 };
 
@@ -220,25 +498,71 @@ static int
 part_cb(const char *name, size_t nlen, const char *value, size_t vlen, void *arg)
 {
 	struct part_hdrs *h = arg;
+	char **dst = NULL;
 
-	if (filter_hname_eq(name, nlen, "Content-Type") && h->type[0] == '\0')
-		header_unfold(value, vlen, h->type, sizeof(h->type));
-	else if (filter_hname_eq(name, nlen, "Content-Disposition") && h->disp[0] == '\0')
-		header_unfold(value, vlen, h->disp, sizeof(h->disp));
+	if (filter_hname_eq(name, nlen, "Content-Type"))
+		dst = &h->type;
+	else if (filter_hname_eq(name, nlen, "Content-Disposition"))
+		dst = &h->disp;
 	else if (filter_hname_eq(name, nlen, "Content-Transfer-Encoding") && h->cte[0] == '\0')
 		header_unfold(value, vlen, h->cte, sizeof(h->cte));
+	if (dst != NULL && *dst == NULL) {
+		*dst = xmalloc(vlen + 1);
+		header_unfold(value, vlen, *dst, vlen + 1);
+	}
 	return 0;
 }
 
-/* add_name - keep one attachment name */
+/* add_name - keep one attachment name (once) */
 static void
 add_name(struct eval *e, const char *name)
 {
+	if (name[0] == '\0')
+		return;
+	for (int i = 0; i < e->nnames; i++)
+		if (strcmp(e->names[i], name) == 0)
+			return;
 	if (e->nnames == e->capnames) {
 		e->capnames = e->capnames ? e->capnames * 2 : 4;
 		e->names = xrealloc(e->names, (size_t)e->capnames * sizeof(*e->names));
 	}
 	e->names[e->nnames++] = str_dup(name);
+}
+
+/* add_names - a name as written and RFC 2047-decoded */
+static void
+add_names(struct eval *e, const struct buf *name, struct buf *tmp)
+{
+	add_name(e, bstr(name));
+	if (rfc2047(bstr(name), name->len, tmp))
+		add_name(e, bstr(tmp));
+}
+
+/*
+ * part_names - every name a part gives its attachment: filename and
+ * name, plain and RFC 2231 (mail clients disagree on which one counts)
+ */
+static void
+part_names(struct eval *e, const struct part_hdrs *h)
+{
+	struct buf v, tmp;
+
+	buf_init(&v, 0);
+	buf_init(&tmp, 0);
+	if (h->disp != NULL) {
+		if (param(h->disp, "filename", &v))
+			add_names(e, &v, &tmp);
+		if (param_2231(h->disp, "filename", &v))
+			add_names(e, &v, &tmp);
+	}
+	if (h->type != NULL) {
+		if (param(h->type, "name", &v))
+			add_names(e, &v, &tmp);
+		if (param_2231(h->type, "name", &v))
+			add_names(e, &v, &tmp);
+	}
+	buf_free(&v);
+	buf_free(&tmp);
 }
 
 /* decode_b64 - append the base64 text s[0..n) decoded (bounded by e->text's limit) */
@@ -249,22 +573,11 @@ decode_b64(struct eval *e, const char *s, size_t n)
 	int bits = 0;
 
 	for (size_t i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)s[i];
-		int v;
+		int v = b64val((unsigned char)s[i]);
 
-		if (c >= 'A' && c <= 'Z')
-			v = c - 'A';
-		else if (c >= 'a' && c <= 'z')
-			v = c - 'a' + 26;
-		else if (c >= '0' && c <= '9')
-			v = c - '0' + 52;
-		else if (c == '+')
-			v = 62;
-		else if (c == '/')
-			v = 63;
-		else if (c == '=')
+		if (v == -2)
 			break;
-		else
+		if (v < 0)
 			continue;
 		acc = (acc << 6) | (unsigned int)v;
 		bits += 6;
@@ -323,34 +636,31 @@ find_delim(const char *d, size_t off, size_t len, const char *b, size_t blen, in
 	return len;
 }
 
-/* mime_entity - one entity d[0..len): its name, its text, its parts */
+/* mime_entity - one entity d[0..len): its names, its text, its parts */
 static void
 mime_entity(struct eval *e, const char *d, size_t len, int depth)
 {
-	struct part_hdrs *h;
-	char name[ATTACH_NAME_MAX] = "", name2[ATTACH_NAME_MAX], b[80];
+	struct part_hdrs h = { 0 };
+	struct buf bb;
+	const char *type;
+	const char *b;
 	size_t body, blen;
 
 	if (e->nparts >= MIME_PARTS_MAX)
 		return;
 	e->nparts++;
-	h = xcalloc(1, sizeof(*h));
-	header_walk(d, len, part_cb, h, &body);
-	/* both names when a part has both (mail clients disagree on which one counts) */
-	if ((param(h->disp, "filename", name, sizeof(name)) ||
-	    param_2231(h->disp, "filename", name, sizeof(name))) && name[0] != '\0')
-		add_name(e, name);
-	if ((param(h->type, "name", name2, sizeof(name2)) ||
-	    param_2231(h->type, "name", name2, sizeof(name2))) && name2[0] != '\0' &&
-	    strcmp(name, name2) != 0)
-		add_name(e, name2);
-	if (strncasecmp(h->type, "multipart/", 10) == 0) {
+	buf_init(&bb, 0);
+	header_walk(d, len, part_cb, &h, &body);
+	type = h.type != NULL ? h.type : "";
+	part_names(e, &h);
+	if (strncasecmp(type, "multipart/", 10) == 0) {
 		int close = 0;
 		size_t off;
 
-		if (depth >= MIME_DEPTH_MAX || !param(h->type, "boundary", b, sizeof(b)) ||
-		    (blen = strlen(b)) == 0)
+		if (depth >= MIME_DEPTH_MAX || !param(type, "boundary", &bb) ||
+		    (blen = bb.len) == 0 || blen > 200)
 			goto done;
+		b = bstr(&bb);
 		off = find_delim(d, body, len, b, blen, &close);
 		while (!close && off < len) {
 			const char *nl = memchr(d + off, '\n', len - off);
@@ -368,17 +678,24 @@ mime_entity(struct eval *e, const char *d, size_t len, int depth)
 				end--;
 			mime_entity(e, d + start, end - start, depth + 1);
 		}
-	} else if (h->type[0] == '\0' || strncasecmp(h->type, "text/", 5) == 0) {
-		if (strncasecmp(h->cte, "base64", 6) == 0)
+	} else if (strncasecmp(type, "message/rfc822", 14) == 0 &&
+	    (type[14] == '\0' || type[14] == ';' || type[14] == ' ' || type[14] == '\t')) {
+		/* an attached message: its own attachments count (RFC 2046 5.2.1: 7bit, 8bit or binary) */
+		if (depth < MIME_DEPTH_MAX && body < len)
+			mime_entity(e, d + body, len - body, depth + 1);
+	} else if (type[0] == '\0' || strncasecmp(type, "text/", 5) == 0) {
+		if (strncasecmp(h.cte, "base64", 6) == 0)
 			decode_b64(e, d + body, len - body);
-		else if (strncasecmp(h->cte, "quoted-printable", 16) == 0)
+		else if (strncasecmp(h.cte, "quoted-printable", 16) == 0)
 			decode_qp(e, d + body, len - body);
 		else
 			goto done;
 		buf_addch(&e->text, '\n');
 	}
 done:
-	free(h);
+	buf_free(&bb);
+	free(h.type);
+	free(h.disp);
 }
 
 /* mime - walk the MIME structure once */
@@ -524,7 +841,7 @@ rule(struct eval *e, const struct filter_node *n)
 		headers(e);
 		for (i = 0; i < e->nhdrs; i++)
 			if (filter_hname_eq(e->hdrs[i].name, e->hdrs[i].nlen, "Subject"))
-				return re_match(e, n->re, e->hdrs[i].val, e->hdrs[i].vlen);
+				return hdr_match(e, n->re, &e->hdrs[i]);
 		return re_match(e, n->re, "", 0);
 	case FN_HEADER:
 	case FN_HEADER_PRESENT:
@@ -532,7 +849,7 @@ rule(struct eval *e, const struct filter_node *n)
 		for (i = 0; i < e->nhdrs; i++)
 			if (filter_hname_eq(e->hdrs[i].name, e->hdrs[i].nlen, n->str) &&
 			    (n->kind == FN_HEADER_PRESENT ||
-			    re_match(e, n->re, e->hdrs[i].val, e->hdrs[i].vlen)))
+			    hdr_match(e, n->re, &e->hdrs[i])))
 				return 1;
 		return 0;
 	case FN_REMOTE_IP:
@@ -636,7 +953,15 @@ filter_eval(struct filter *const *fs, int n, const struct filter_msg *m,
 				out->final = 1;
 		}
 	}
+	/* the daemon needs to know whether the headers were all read, asked or not */
+	if (!e.hdr_done && header_walk(e.data, e.len, NULL, NULL, &e.body_off) < 0)
+		e.partial = 1;
+	out->partial |= e.partial;
+	out->exhausted |= e.rx.exhausted;
+	out->re_steps += e.rx.charged;
 	filter_rx_free(&e.rx);
+	for (int i = 0; i < e.nhdrs; i++)
+		free(e.hdrs[i].dec);
 	free(e.hdrs);
 	free(e.hbuf);
 	for (int i = 0; i < e.nnames; i++)

@@ -15,17 +15,33 @@
 
 #include "mail/filter.h"
 
-#define FILTER_RE_MATCH_LIMIT 1000000	/* PCRE2 steps per match call */
+#define FILTER_RE_MATCH_LIMIT 1000000	/* PCRE2 steps per match call, at most */
+#define FILTER_RE_STEP0 1000		/* a call's first limit, plus its subject's length */
+#define FILTER_RE_GROW 8		/* a call that hits its limit is run again with this times more */
 #define FILTER_RE_DEPTH_LIMIT 10000	/* PCRE2 backtracking depth (interpreter) */
 #define FILTER_RE_HEAP_LIMIT (32 * 1024)	/* PCRE2 heap, KiB (interpreter) */
 #define FILTER_RE_JIT_STACK (512 * 1024)	/* JIT stack, bytes */
 #define FILTER_RE_GROUPS 10		/* \0 .. \9 in a replacement */
 
-/* What running filter regexes needs: one per evaluation or edit. */
+/*
+ * What running filter regexes needs: one per evaluation or edit. The
+ * budget is shared by every match of that evaluation or edit: each
+ * pcre2_match call runs with its match limit set to at most what is left,
+ * first FILTER_RE_STEP0 plus the subject's length, then FILTER_RE_GROW
+ * times more each time it hits that limit (up to FILTER_RE_MATCH_LIMIT),
+ * and every limit it ran under is charged. A call that completes used no
+ * more than its last limit, so what is charged is never less than the
+ * work PCRE2 counted, and never more than FILTER_RE_GROW times it plus
+ * the first limit. Once the budget is spent every match is "no match".
+ */
 struct filter_rx {
 	pcre2_match_data *md;		/* FILTER_RE_GROUPS groups */
 	pcre2_match_context *mc;	/* the limits */
 	pcre2_jit_stack *js;		/* NULL: JIT's default stack */
+	long budget;			/* match steps left (FILTER_RE_BUDGET at init) */
+	long charged;			/* match steps charged so far */
+	long calls;			/* pcre2_match calls made */
+	int exhausted;			/* the budget ran out: matches since then failed */
 };
 
 /* What a condition node is: an operator, true, or one rule. */
@@ -83,14 +99,23 @@ struct filter {
  * msg[size]
  */
 pcre2_code *filter_re_compile(const char *pat, char *msg, size_t size);
+#define FILTER_RE_TOOBIG "regular expression too large"	/* filter_re_compile's message, size */
 
-/* filter_rx_init, filter_rx_free - match data and context with the filter limits */
+/*
+ * filter_re_size - the memory a compiled regex holds: its code plus its
+ * JIT code (bounded per regex by FILTER_RE_SIZE_MAX, per filter by
+ * FILTER_RE_TOTAL_MAX at parse time)
+ */
+size_t filter_re_size(const pcre2_code *re);
+
+/* filter_rx_init, filter_rx_free - match data and context with the filter limits and budget */
 void filter_rx_init(struct filter_rx *rx);
 void filter_rx_free(struct filter_rx *rx);
 
 /*
  * filter_rx_match - re on s[0..n) from start: PCRE2's result; a limit
- * hit or an error is < 0 like no match
+ * hit, a spent budget (rx->exhausted set) or an error is < 0 like no
+ * match
  */
 int filter_rx_match(struct filter_rx *rx, const pcre2_code *re, const char *s, size_t n,
     size_t start);

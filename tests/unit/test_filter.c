@@ -5,7 +5,10 @@
  * messages with and without an SDR verdict, else branches, final actions
  * and skip-filters ending the run, syntax errors with their exact line
  * and column, references, source slices, header edits (CRLF injection
- * included) and the bounds on size, nesting and regex work.
+ * included) and the bounds on size, nesting and regex work, and hostile
+ * mail: one regex budget per evaluation, encoded-words, RFC 2231 names,
+ * long Content-* headers, attached messages, too many headers, edits too
+ * big to make, regexes too big to compile.
  */
 #include <stdio.h>
 #include <time.h>
@@ -756,6 +759,11 @@ static const struct edit_row edit_rows[] = {
 	/* bare LF messages get LF */
 	{ "Subject: hi\n\nbody\n", { { FA_INSERT_HEADER, "X-Tag", "yes", NULL } }, 1, 1,
 	    "X-Tag: yes\nSubject: hi\n\nbody\n" },
+	/* a body without the empty line (fuzz_filtermsg): it gets one, not the new header */
+	{ " folded\r\nbody\r\n", { { FA_INSERT_HEADER, "X-Tag", "yes", NULL } }, 1, 1,
+	    "X-Tag: yes\r\n\r\n folded\r\nbody\r\n" },
+	{ "Subject: hi\r\nno header here\r\n", { { FA_INSERT_HEADER, "X-Tag", "yes", NULL } },
+	    1, 1, "X-Tag: yes\r\nSubject: hi\r\n\r\nno header here\r\n" },
 	/* strip every occurrence, folded lines included; not in the body */
 	{ "A: 1\r\nX-Flag: a\r\n b\r\n\tc\r\nC: 3\r\nx-flag: d\r\n\r\nX-Flag: body\r\n",
 	    { { FA_STRIP_HEADER, "X-Flag", NULL, NULL } }, 1, 2,
@@ -1003,6 +1011,255 @@ test_big_inputs(void)
 	free(o);
 }
 
+/* ------------------------------------------------------------ hostile mail */
+
+/* eval_text - run script over the message text (M0's envelope): the outcome, malloc'd */
+static struct filter_outcome *
+eval_text(const char *script, const char *text, size_t len, int *held)
+{
+	struct filter_outcome *o = xcalloc(1, sizeof(*o));
+	struct cbarg a = { NULL, 0 };
+	struct filter_msg m;
+	int n;
+	struct filter **fs = parse_or_fail(script, &n);
+
+	msg(&m, M0, S_NONE, &a);
+	m.data = text;
+	m.len = len;
+	*held = filter_eval(fs, n, &m, o);
+	filter_free_all(fs, n);
+	return o;
+}
+
+/*
+ * test_regex_budget - the review's repro: 999 headers "X-A: aaa…a!" of
+ * 900 KB in all and an exponential regex, three filters: one budget for
+ * the whole evaluation stops it (steps counted, not time), a legitimate
+ * match after the headers and in a 1 MB body still runs in a fresh one
+ */
+static void
+test_regex_budget(void)
+{
+	static const char script[] =
+	    "s1: if header('X-A') == \"^(a|aa)+$\" { log-entry('1'); }\n"
+	    "s2: if header('X-A') == \"^(a|aa)+$\" { log-entry('2'); }\n"
+	    "s3: if header('X-A') == \"^(a|aa)+$\" OR subject == '^(a|aa)+$' { log-entry('3'); }\n";
+	struct filter_outcome *o;
+	struct buf m;
+	char *res = NULL;
+	size_t rlen = 0;
+	int held;
+
+	buf_init(&m, 0);
+	for (int i = 0; i < 999; i++) {
+		buf_addstr(&m, "X-A: ");
+		for (int k = 0; k < 900; k++)
+			buf_addch(&m, 'a');
+		buf_addstr(&m, "!\r\n");
+	}
+	buf_addstr(&m, "\r\nbody\r\n");
+	CHECK(m.len > 900000);
+	o = eval_text(script, m.data, m.len, &held);
+	CHECK_INT(held, 0);
+	CHECK_INT(o->nactions, 0);
+	CHECK_INT(o->exhausted, 1);
+	CHECK_INT(o->partial, 0);
+	/* what ran is bounded by the budget, not by headers x rules x filters */
+	CHECK(o->re_steps > 0 && o->re_steps <= FILTER_RE_BUDGET);
+
+	/* edits share one budget too: nothing changes, and the call ends */
+	memset(o, 0, sizeof(*o));
+	for (int i = 0; i < 3; i++) {
+		o->actions[i].kind = FA_EDIT_HEADER;
+		o->actions[i].filter = "f";
+		o->actions[i].a = "X-A";
+		o->actions[i].b = "^(a|aa)+$";
+		o->actions[i].c = "x";
+	}
+	o->nactions = 3;
+	CHECK_INT(filter_edit_headers(o, m.data, m.len, &res, &rlen), 0);
+	CHECK(res == NULL);
+	free(o);
+
+	/* ordinary rules over the same 999 headers: a match at the last one, within budget */
+	buf_reset(&m);
+	for (int i = 0; i < 999; i++)
+		buf_printf(&m, "X-A: plain header number %d of many\r\n", i);
+	buf_addstr(&m, "X-Last: the needle\r\n\r\n");
+	for (int i = 0; i < 13000; i++)
+		buf_addstr(&m, "a line of ordinary body text, long enough to look like mail, "
+		    "and then some\r\n");
+	buf_addstr(&m, "the other needle\r\n");
+	CHECK(m.len > 1000000);
+	o = eval_text("a: if header('X-A') == 'zzz' OR header('X-Last') == 'needle$' "
+	    "{ log-entry('h') }\nb: if body-contains('other\\s+needle') { log-entry('b') }",
+	    m.data, m.len, &held);
+	CHECK_INT(held, 2);
+	CHECK_INT(o->exhausted, 0);
+	CHECK_INT(o->nactions, 2);
+	free(o);
+	buf_free(&m);
+}
+
+/* test_mime_hostile - encoded-words, RFC 2231, long Content-* headers, attached messages, header overflow */
+static void
+test_mime_hostile(void)
+{
+	static const struct {
+		const char *script;
+		const char *text;
+		int held;
+	} rows[] = {
+		/* RFC 2047 B and Q, charsets converted, adjacent words joined, raw text kept */
+		{ "a: if subject == 'free viagra' { drop() }",
+		    "Subject: =?UTF-8?B?RnJlZSB2aWFncmE=?=\r\n\r\nx\r\n", 1 },
+		{ "a: if subject == '^caf\xC3\xA9 cr\xC3\xA8me$' { drop() }",
+		    "Subject: =?iso-8859-1?Q?caf=E9_cr=E8me?=\r\n\r\nx\r\n", 1 },
+		{ "a: if subject == '\xE2\x82\xAC' { drop() }",
+		    "Subject: =?windows-1252?Q?price_=80?=\r\n\r\nx\r\n", 1 },
+		{ "a: if header('X-T') == '^evil$' { drop() }",
+		    "X-T: =?UTF-8?Q?ev?= =?UTF-8?Q?il?=\r\n\r\nx\r\n", 1 },
+		{ "a: if header('X-T') == 'spam here' { drop() }",
+		    "X-T: =?x-unknown?Q?spam_here?=\r\n\r\nx\r\n", 1 },
+		{ "a: if header('X-T') == 'x-unknown' { drop() }",
+		    "X-T: =?x-unknown?Q?spam_here?=\r\n\r\nx\r\n", 1 },
+		{ "a: if subject != 'viagra' { drop() }",
+		    "Subject: =?UTF-8?B?dmlhZ3Jh?=\r\n\r\nx\r\n", 0 },
+		/* filenames: encoded-words, RFC 2231 continuations (plain and extended) */
+		{ "a: if attachment-filename == '\\.exe$' { drop() }",
+		    "Content-Type: multipart/mixed; boundary=B\r\n\r\n--B\r\n"
+		    "Content-Disposition: attachment; filename=\"=?UTF-8?B?ZXZpbC5leGU=?=\"\r\n\r\n"
+		    "x\r\n--B--\r\n", 1 },
+		{ "a: if attachment-filename == '^evil\\.exe$' { drop() }",
+		    "Content-Type: multipart/mixed; boundary=B\r\n\r\n--B\r\n"
+		    "Content-Disposition: attachment; filename*0=\"evil\"; filename*1=\".exe\"\r\n"
+		    "\r\nx\r\n--B--\r\n", 1 },
+		{ "a: if attachment-filename == '^\xC3\xA9vil\\.exe$' { drop() }",
+		    "Content-Type: multipart/mixed; boundary=B\r\n\r\n--B\r\n"
+		    "Content-Type: application/octet-stream;\r\n name*1*=%2Eexe;\r\n"
+		    " name*0*=iso-8859-1'en'%E9vil\r\n\r\nx\r\n--B--\r\n", 1 },
+		/* two that claim one section: the first counts (fuzz_filtermsg: the second leaked) */
+		{ "a: if attachment-filename == '^evil\\.exe$' { drop() }",
+		    "Content-Type: multipart/mixed; boundary=B\r\n\r\n--B\r\n"
+		    "Content-Disposition: attachment; filename*=evil.exe; filename*0=x\r\n"
+		    "\r\nx\r\n--B--\r\n", 1 },
+		/* an attached message's attachment */
+		{ "a: if attachment-filename == '\\.exe$' { drop() }",
+		    "Content-Type: multipart/mixed; boundary=B\r\n\r\n--B\r\n"
+		    "Content-Type: message/rfc822\r\n\r\n"
+		    "Subject: inner\r\nContent-Type: multipart/mixed; boundary=C\r\n\r\n--C\r\n"
+		    "Content-Disposition: attachment; filename=inner.exe\r\n\r\nx\r\n--C--\r\n"
+		    "--B--\r\n", 1 },
+	};
+
+	for (size_t i = 0; i < NROWS(rows); i++) {
+		int held;
+		struct filter_outcome *o = eval_text(rows[i].script, rows[i].text,
+		    strlen(rows[i].text), &held);
+
+		if (held != rows[i].held)
+			UNIT_FAIL("row %zu: held %d, want %d", i, held, rows[i].held);
+		free(o);
+	}
+}
+
+/* test_mime_bounds - a Content-* header past 1 KB is read whole; too many headers say so */
+static void
+test_mime_bounds(void)
+{
+	struct filter_outcome *o;
+	struct buf m;
+	int held;
+
+	buf_init(&m, 0);
+	buf_addstr(&m, "Content-Type: multipart/mixed; boundary=B\r\n\r\n--B\r\n"
+	    "Content-Disposition: attachment; x=\"");
+	for (int i = 0; i < 3000; i++)
+		buf_addch(&m, 'p');
+	buf_addstr(&m, "\";\r\n filename=\"evil.exe\"\r\n\r\nx\r\n--B--\r\n");
+	o = eval_text("a: if attachment-filename == '\\.exe$' { drop() }", m.data, m.len, &held);
+	CHECK_INT(held, 1);
+	CHECK_INT(o->partial, 0);
+	free(o);
+
+	/* HEADER_MAX_COUNT + 1 headers: the outcome says they were not all read */
+	buf_reset(&m);
+	for (int i = 0; i <= 1000; i++)
+		buf_printf(&m, "X-N: %d\r\n", i);
+	buf_addstr(&m, "\r\nbody\r\n");
+	o = eval_text("a: if header('X-N') == '^1000$' { drop() }", m.data, m.len, &held);
+	CHECK_INT(held, 0);
+	CHECK_INT(o->partial, 1);
+	free(o);
+	/* also when no rule looks at headers */
+	o = eval_text("a: if true { log-entry('x') }", m.data, m.len, &held);
+	CHECK_INT(o->partial, 1);
+	free(o);
+	buf_free(&m);
+}
+
+/* test_regex_size - a regex that compiles big is refused where it is written, one filter's total too */
+static void
+test_regex_size(void)
+{
+	struct filter **fs;
+	struct filter_error err;
+	struct buf s;
+	int n;
+
+	CHECK_INT(filter_parse("a: if true OR\n  subject == \"(?:ab){6000}N\" { drop() }", 52, &fs,
+	    &n, &err), -1);
+	CHECK(strstr(err.msg, "regular expression too large") != NULL);
+	CHECK_INT(err.line, 2);
+	CHECK_INT(err.col, 14);
+	/* each under the cap, together over it: the first one past the total is named */
+	buf_init(&s, 0);
+	buf_addstr(&s, "a: if true");
+	for (int i = 0; i < 80; i++)
+		buf_addstr(&s, "\nOR subject == \"(?:ab){1500}N\"");
+	buf_addstr(&s, " { drop() }");
+	CHECK_INT(filter_parse(s.data, s.len, &fs, &n, &err), -1);
+	CHECK(strstr(err.msg, "regular expression too large") != NULL);
+	CHECK(err.line > 2 && err.line <= 81);
+	CHECK_INT(err.col, 15);
+	/* the same in separate filters is fine: the total is per filter */
+	buf_reset(&s);
+	for (int i = 0; i < 40; i++)
+		buf_printf(&s, "f%d: if subject == \"(?:ab){1500}N\" { drop() }\n", i);
+	fs = parse_or_fail(s.data, &n);
+	CHECK_INT(n, 40);
+	filter_free_all(fs, n);
+	buf_free(&s);
+}
+
+/* test_edit_toobig - an edit whose result passes the value bound changes nothing (the Subject stays) */
+static void
+test_edit_toobig(void)
+{
+	struct filter_outcome *o = xcalloc(1, sizeof(*o));
+	struct buf m;
+	char *res = NULL;
+	size_t rlen = 0;
+
+	buf_init(&m, 0);
+	buf_addstr(&m, "Subject: start");
+	for (int i = 0; i < 900; i++)
+		buf_addstr(&m, "\r\n word word word word word word word word word word word w");
+	buf_addstr(&m, "\r\nX-Other: y\r\n\r\nbody\r\n");
+	CHECK(m.len > 53000);
+	o->actions[0].kind = FA_EDIT_HEADER;
+	o->actions[0].filter = "f";
+	o->actions[0].a = "Subject";
+	o->actions[0].b = "^(.*)$";
+	o->actions[0].c = "[TAG] \\1";
+	o->nactions = 1;
+	CHECK_INT(filter_edit_headers(o, m.data, m.len, &res, &rlen), 0);
+	CHECK(res == NULL);
+	CHECK_INT(rlen, 0);
+	free(o);
+	buf_free(&m);
+}
+
 static const struct unit_case cases[] = {
 	{ "parse_ok", test_parse_ok },
 	{ "text", test_text },
@@ -1015,6 +1272,11 @@ static const struct unit_case cases[] = {
 	{ "edit_long", test_edit_long },
 	{ "regex_limit", test_regex_limit },
 	{ "big_inputs", test_big_inputs },
+	{ "regex_budget", test_regex_budget },
+	{ "mime_hostile", test_mime_hostile },
+	{ "mime_bounds", test_mime_bounds },
+	{ "regex_size", test_regex_size },
+	{ "edit_toobig", test_edit_toobig },
 	{ NULL, NULL },
 };
 
