@@ -663,6 +663,20 @@ active(const struct filter_set *s, const char *const *names, int nnames, int *n)
 	return fs;
 }
 
+/* limits - say when filters could not read all of a message or ran out of matching budget */
+static void
+limits(struct pipe *p, const struct filter_outcome *o, const char *kind)
+{
+	if (o->partial)
+		gw_logl(p->gw, LOGFILE_WARNING, "MID %lld %s filters: the header section is too "
+						 "large: they read only the first %d headers",
+		    (long long)p->mid, kind, HEADER_MAX_COUNT);
+	if (o->exhausted)
+		gw_logl(p->gw, LOGFILE_WARNING, "MID %lld %s filters: matching budget spent: the "
+						 "rules left counted as not matching",
+		    (long long)p->mid, kind);
+}
+
 /* filter_view - what a filter sees of the message (or of one part) */
 static void
 filter_view(struct pipe *p, struct filter_msg *fm, const char **addrs, const struct body *b)
@@ -696,6 +710,7 @@ stage_msgfilter(struct pipe *p)
 	filter_eval(fs, n, &fm, p->mf);
 	free(fs);
 	free(addrs);
+	limits(p, p->mf, "message");
 	final = run_actions(p, p->mf, &p->body, &p->r, &p->nr, "message");
 	if (final >= 0) {
 		const struct filter_action *a = &p->mf->actions[final];
@@ -818,6 +833,7 @@ part_cfilter(struct pipe *p, struct part *pa)
 	filter_eval(fs, n, &fm, o);
 	free(fs);
 	free(addrs);
+	limits(p, o, "content");
 	/* the part's own id in its log lines */
 	{
 		int64_t mid = p->mid;

@@ -135,6 +135,17 @@ t_check cfilter_policy wait_for 20 sh -c "grep -l 'Subject: vip mail' '$SINK'/* 
 F=$(grep -ls "Subject: headers" "$SINK"/* | head -1)
 t_check cfilter_only_its_policy sh -c "! grep -q '^X-VIP' '$F'"
 
+# more headers than filters read: said in mail_logs, never silently
+$PY - "$P" >"$D/manyhdr.out" 2>&1 <<'PYEOF'
+import smtplib, sys
+hdrs = "".join("X-Pad-%d: x\r\n" % i for i in range(1005))
+msg = hdrs + "Subject: many headers\r\nFrom: sender@src.test\r\n\r\nbody\r\n"
+s = smtplib.SMTP("127.0.0.1", int(sys.argv[1]), timeout=30, local_hostname="client.src.test")
+print(s.sendmail("sender@src.test", ["user@example.test"], msg))
+s.quit()
+PYEOF
+t_check partial_logged wait_for 20 grep -q "message filters: the header section is too large: they read only the first 1000 headers" "$LOG"
+
 # ------------------------------------------------ retention and size
 MS=$(send "short")
 MR=$(send "rel")
