@@ -95,6 +95,7 @@ struct pipe {
 	int64_t mid;			/* the message's MID, for the reply */
 	int64_t icid;
 	char *client_ip, *helo, *sender, *listener;
+	char *rdns;			/* the client's verified reverse DNS host, NULL if none */
 	int nrcpts;			/* recipients received */
 	struct prcpt *r;		/* the recipients (copies) */
 	int nr;
@@ -123,6 +124,7 @@ struct pipe {
 	int nqmarks;
 	pipeline_cb cb;
 	void *arg;
+	int (*gone)(void *arg);		/* has the client left? (pipeline_in) */
 	char refusal[512];		/* a refusal */
 };
 
@@ -188,6 +190,7 @@ pipe_free(struct pipe *p, int free_rcpts)
 	free(p->qmarks);
 	free(p->client_ip);
 	free(p->helo);
+	free(p->rdns);
 	free(p->sender);
 	free(p->listener);
 	conf_unref(p->conf);
@@ -537,6 +540,16 @@ lookup_done(struct pipe *p)
 {
 	if (--p->waiting > 0)
 		return;
+	if (p->gone != NULL && p->gone(p->arg)) {
+		/* no 250 was seen: queued now, the client's retry would be a duplicate */
+		gw_log(p->gw, "Message aborted MID %lld Receiving aborted: the client left while "
+			      "its reputation was looked up",
+		    (long long)p->mid);
+		p->cb(p->arg, "421 4.4.2 Error: the connection closed before the message was "
+			      "accepted");
+		pipe_free(p, 1);
+		return;
+	}
 	ready(p);
 	pipe_go(p, p->next);
 }
@@ -605,7 +618,7 @@ stage_sdr(struct pipe *p)
 
 	p->next = 2;	/* the stage after this one */
 	if (want) {
-		sdr_inputs_fill(&p->sin, NULL, p->helo, p->client_ip, p->sender, p->body->data,
+		sdr_inputs_fill(&p->sin, p->rdns, p->helo, p->client_ip, p->sender, p->body->data,
 		    p->body->len);
 		gw_log(gw, "MID %lld %s", (long long)p->mid, sdr_log_domains(&p->sin, line,
 		    sizeof(line)));
@@ -1115,6 +1128,7 @@ pipeline_run(struct gw *gw, struct pipeline_in *in, pipeline_cb cb, void *arg, c
 	p->icid = in->icid;
 	p->client_ip = str_dup(in->client_ip);
 	p->helo = str_dup(in->helo);
+	p->rdns = in->rdns != NULL && in->rdns[0] != '\0' ? str_dup(in->rdns) : NULL;
 	p->sender = str_dup(in->sender);
 	p->listener = str_dup(in->listener->name);
 	p->nrcpts = in->nrcpts;
@@ -1128,6 +1142,7 @@ pipeline_run(struct gw *gw, struct pipeline_in *in, pipeline_cb cb, void *arg, c
 	p->pt = p->incoming ? &p->conf->in : &p->conf->out;
 	p->cb = cb;
 	p->arg = arg;
+	p->gone = in->gone;
 	/* the first stage may refuse at once: the only synchronous refusal */
 	ret = stage_receive(p);
 	if (ret == STAGE_REFUSE) {

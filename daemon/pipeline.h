@@ -29,6 +29,7 @@ struct pipeline_in {
 	int64_t mid;			/* allocated at MAIL FROM */
 	const struct listener_conf *listener;
 	const char *client_ip;		/* the connecting client */
+	const char *rdns;		/* its forward-confirmed PTR name; NULL or "" if none */
 	const char *helo;		/* its HELO/EHLO name, already escaped */
 	int tls;			/* the session is encrypted */
 	const char *sender;		/* "" for <> */
@@ -36,6 +37,13 @@ struct pipeline_in {
 	int nrcpts;
 	char *data;			/* the message as received (CRLF lines): taken */
 	size_t len;
+	/*
+	 * gone(arg), if set: has the client left? Asked when the lookups of
+	 * the sdr stage are in: a message whose client left meanwhile is not
+	 * queued (it never had its 250, so it will come again); cb then
+	 * gets a 421
+	 */
+	int (*gone)(void *arg);
 };
 
 /* pipeline_cb - the final reply for a message that went to the queue writer */
@@ -43,8 +51,9 @@ typedef void (*pipeline_cb)(void *arg, const char *reply);
 
 /*
  * pipeline_run - run the stages over one message. Returns 0 when the
- * message went to the queue writer: cb(arg, reply) follows on the loop
- * thread ("250 ..." once durable, "451 ..." if the write failed). Returns
+ * message went on (to its lookups, then the queue writer): cb(arg, reply)
+ * follows on the loop thread ("250 ..." once durable, "451 ..." if the
+ * write failed, "421 ..." if the client left while it waited). Returns
  * -1 when a stage refused it: reply[size] holds the SMTP reply to send
  * now, and cb is never called. Either way in->data is taken.
  */

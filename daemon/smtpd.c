@@ -48,11 +48,26 @@
  * either side is content, so a message cannot be smuggled past a
  * downstream server that reads line ends differently.
  *
+ * With Sender Domain Reputation on, a public listener looks the client
+ * up before greeting it, as AsyncOS does ("New SMTP ICID ... reverse dns
+ * host NAME verified yes"): its PTR name, then that name's addresses,
+ * which must include the client's (forward-confirmed reverse DNS; an
+ * unconfirmed name is the client's own claim and goes no further than
+ * the log line). Only a verified name is an SDR input. The wait is
+ * bounded by dnsconfig's timeout; meanwhile the session reads nothing
+ * (early input waits in the kernel) and has no events armed. A lookup
+ * cannot be cancelled (net/dns.h), so it holds a small struct rdns_ask
+ * that the session detaches from when it stops waiting (timeout, close,
+ * shutdown); the answer then only frees it. Connections over max_conns
+ * are refused without a lookup, so lookups in flight are bounded by the
+ * listeners' connection limits. With SDR off no DNS is asked at all.
+ *
  * DIAGNOSTICS: everything goes to mail_logs; peer text is escaped and cut.
  */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -71,6 +86,7 @@
 #include "daemon/pipeline.h"
 #include "daemon/smtpd.h"
 #include "mail/route.h"
+#include "net/dns.h"
 #include "net/smtp_parse.h"
 #include "util/buf.h"
 #include "util/str.h"
@@ -123,6 +139,30 @@ struct srcpt {
 	char *domain;
 };
 
+struct session;
+
+/* a reverse DNS lookup in flight: outlives its session if need be */
+struct rdns_ask {
+	struct session *s;		/* the session waiting, NULL once it stopped waiting */
+	int tempfail;			/* a lookup failed for now: the answer is not cached */
+};
+
+/*
+ * Reverse DNS answers of recent clients, so that a sender opening a
+ * connection per message is looked up once, not every time: a small
+ * direct-mapped table (a slot per hash of the address), each answer kept
+ * for sdr.cache_ttl seconds at most an hour. Temporary failures are not
+ * kept.
+ */
+#define RDNS_CACHE 1024
+#define RDNS_CACHE_MAX_TTL 3600
+struct rdns_cached {
+	char ip[64];			/* "" when empty */
+	char name[256];
+	int verified;
+	time_t expires;
+};
+
 struct session {
 	struct smtpd *sd;
 	struct slistener *l;
@@ -130,7 +170,13 @@ struct session {
 	enum sstate state;
 	int64_t icid;
 	char ip[64];			/* client address */
+	struct sockaddr_storage peer;	/* the same, for comparisons */
 	char local_ip[64];		/* our address */
+	int over_limit;			/* accepted past the listener's max_conns */
+	struct rdns_ask *rdns_ask;	/* reverse DNS lookup waited for, NULL if none */
+	struct event *rdns_timer;	/* ends the wait at the DNS timeout */
+	char rdns[256];			/* the client's PTR name (a host name), "" if none */
+	int rdns_verified;		/* rdns resolves back to the client's address */
 	char helo[256];			/* escaped HELO/EHLO argument */
 	int esmtp, tls, skipping, errors;
 	int gone;			/* the peer left while we were committing */
@@ -159,6 +205,7 @@ struct smtpd {
 	struct slistener_list listeners;
 	struct session_list sessions;
 	int nsessions, committing, shutting_down;
+	struct rdns_cached *rcache;	/* RDNS_CACHE slots, allocated on first use */
 };
 
 static const struct timeval stall_tv = { SMTPD_STALL, 0 };
@@ -167,6 +214,7 @@ static void session_read(struct bufferevent *bev, void *arg);
 static void session_write(struct bufferevent *bev, void *arg);
 static void session_event(struct bufferevent *bev, short what, void *arg);
 static void process(struct session *s);
+static void rdns_detach(struct session *s);
 
 /* ---------------------------------------------------------- helpers */
 
@@ -281,6 +329,7 @@ session_free(struct session *s)
 {
 	struct smtpd *sd = s->sd;
 
+	rdns_detach(s);
 	txn_reset(s, s->state == SS_DATA ? "Receiving aborted by connection close" :
 					   "Receiving aborted by connection close");
 	gw_log(sd->gw, "ICID %lld close", (long long)s->icid);
@@ -353,6 +402,13 @@ close_after_output(struct session *s)
 
 /* ---------------------------------------------------------- acceptance */
 
+/* session_gone - has the client left while its message waits? (pipeline_in.gone) */
+static int
+session_gone(void *arg)
+{
+	return ((struct session *)arg)->gone;
+}
+
 /* committed - the pipeline's reply once the message is durable (or not) */
 static void
 committed(void *arg, const char *text)
@@ -401,8 +457,10 @@ finish_data(struct session *s)
 	for (int i = 0; i < s->nrcpts; i++)
 		rc[i] = (struct pipeline_rcpt){ s->rcpts[i].addr, s->rcpts[i].domain };
 	in = (struct pipeline_in){ .icid = s->icid, .mid = s->mid, .listener = &s->l->conf,
-		.client_ip = s->ip, .helo = s->helo, .tls = s->tls, .sender = s->sender,
-		.rcpts = rc, .nrcpts = s->nrcpts, .data = s->data.data, .len = s->data.len };
+		.client_ip = s->ip, .rdns = s->rdns_verified ? s->rdns : NULL,
+		.helo = s->helo, .tls = s->tls, .sender = s->sender,
+		.rcpts = rc, .nrcpts = s->nrcpts, .data = s->data.data, .len = s->data.len,
+		.gone = session_gone };
 	s->data = (struct buf){ 0 };	/* taken by the pipeline */
 	buf_init(&s->data, 0);
 	if (pipeline_run(gw, &in, committed, s, refusal, sizeof(refusal)) < 0) {
@@ -1053,6 +1111,205 @@ session_event(struct bufferevent *bev, short what, void *arg)
 	session_free(s);
 }
 
+/* log_connect - the connection's first mail_logs line */
+static void
+log_connect(struct session *s)
+{
+	gw_log(s->sd->gw, "New SMTP ICID %lld interface %s (%s) address %s reverse dns host %s "
+			  "verified %s",
+	    (long long)s->icid, s->l->conf.name, s->local_ip, s->ip,
+	    s->rdns[0] ? s->rdns : "unknown", s->rdns_verified ? "yes" : "no");
+}
+
+/* greet - log the connection, then refuse it or send the banner and start reading */
+static void
+greet(struct session *s)
+{
+	struct slistener *l = s->l;
+	struct gw *gw = s->sd->gw;
+
+	log_connect(s);
+	if (s->over_limit) {
+		gw_log(gw, "ICID %lld TCPREFUSE: listener %s has %d connections", (long long)s->icid,
+		    l->conf.name, l->conf.max_conns);
+		reply(s, "421 4.7.0 %s Error: too many connections", gw->conf->hostname);
+		close_after_output(s);
+		bufferevent_enable(s->bev, EV_WRITE);
+		return;
+	}
+	if (l->conf.type == LISTENER_PRIVATE) {
+		if (!listener_relay_allowed(&l->conf, (struct sockaddr *)&s->peer)) {
+			gw_log(gw, "ICID %lld REJECT SG None match ALL SBRS not enabled",
+			    (long long)s->icid);
+			reply(s, "554 5.7.1 %s Access denied", gw->conf->hostname);
+			close_after_output(s);
+			bufferevent_enable(s->bev, EV_WRITE);
+			return;
+		}
+		gw_log(gw, "ICID %lld RELAY SG RELAYLIST match %s SBRS not enabled",
+		    (long long)s->icid, s->ip);
+	} else {
+		gw_log(gw, "ICID %lld ACCEPT SG UNKNOWNLIST match ALL SBRS not enabled",
+		    (long long)s->icid);
+	}
+	reply(s, "220 %s ESMTP mxgate", gw->conf->hostname);
+	bufferevent_enable(s->bev, EV_READ);	/* replies are written by flush_out */
+}
+
+/* ---------------------------------------------------------- reverse DNS */
+
+/*
+ * rdns_detach - stop waiting for the reverse DNS lookup (if any): the
+ * ask stays with the lookup, which frees it when it answers
+ */
+static void
+rdns_detach(struct session *s)
+{
+	if (s->rdns_ask != NULL) {
+		s->rdns_ask->s = NULL;
+		s->rdns_ask = NULL;
+	}
+	if (s->rdns_timer != NULL) {
+		event_free(s->rdns_timer);	/* safe inside its own callback */
+		s->rdns_timer = NULL;
+	}
+}
+
+/* rdns_slot - the cache slot of an address (FNV-1a) */
+static struct rdns_cached *
+rdns_slot(struct smtpd *sd, const char *ip)
+{
+	uint32_t h = 2166136261u;
+
+	if (sd->rcache == NULL)
+		sd->rcache = xcalloc(RDNS_CACHE, sizeof(*sd->rcache));
+	for (const unsigned char *p = (const unsigned char *)ip; *p; p++)
+		h = (h ^ *p) * 16777619u;
+	return &sd->rcache[h % RDNS_CACHE];
+}
+
+/* rdns_cached - fill s from the cache: 1 when a fresh answer was there */
+static int
+rdns_cached(struct session *s)
+{
+	struct rdns_cached *c = rdns_slot(s->sd, s->ip);
+
+	if (strcmp(c->ip, s->ip) != 0 || c->expires <= time(NULL))
+		return 0;
+	str_copy(s->rdns, c->name, sizeof(s->rdns));
+	s->rdns_verified = c->verified;
+	return 1;
+}
+
+/* rdns_end - the lookup is over (a answered last, or NULL): greet the client */
+static void
+rdns_end(struct session *s, struct rdns_ask *a)
+{
+	long ttl = s->sd->gw->conf->sdr.cache_ttl;
+
+	if (a != NULL && !a->tempfail && ttl > 0) {
+		struct rdns_cached *c = rdns_slot(s->sd, s->ip);
+
+		str_copy(c->ip, s->ip, sizeof(c->ip));
+		str_copy(c->name, s->rdns, sizeof(c->name));
+		c->verified = s->rdns_verified;
+		c->expires = time(NULL) + (ttl < RDNS_CACHE_MAX_TTL ? ttl : RDNS_CACHE_MAX_TTL);
+	}
+	rdns_detach(s);
+	free(a);
+	greet(s);
+}
+
+/* addr_bytes - an address as 16 bytes, IPv4 as IPv4-mapped IPv6 (::ffff:a.b.c.d) */
+static int
+addr_bytes(const struct sockaddr_storage *ss, unsigned char out[16])
+{
+	static const unsigned char mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
+
+	if (ss->ss_family == AF_INET) {
+		memcpy(out, mapped, 12);
+		memcpy(out + 12, &((const struct sockaddr_in *)ss)->sin_addr, 4);
+		return 0;
+	}
+	if (ss->ss_family == AF_INET6) {
+		memcpy(out, &((const struct sockaddr_in6 *)ss)->sin6_addr, 16);
+		return 0;
+	}
+	return -1;
+}
+
+/* rdns_addr_done - the PTR name's addresses: is the client among them? */
+static void
+rdns_addr_done(enum dns_status st, const struct sockaddr_storage *addrs, int naddr, void *arg)
+{
+	struct rdns_ask *a = arg;
+	struct session *s = a->s;
+	unsigned char peer[16], b[16];
+
+	if (s == NULL) {	/* the session stopped waiting */
+		free(a);
+		return;
+	}
+	if (st == DNS_TEMPFAIL)
+		a->tempfail = 1;
+	if (st == DNS_OK && addr_bytes(&s->peer, peer) == 0)
+		for (int i = 0; i < naddr && !s->rdns_verified; i++)
+			s->rdns_verified = addr_bytes(&addrs[i], b) == 0 &&
+			    memcmp(b, peer, sizeof(b)) == 0;
+	rdns_end(s, a);
+}
+
+/* rdns_ptr_done - the client's PTR name: now its addresses */
+static void
+rdns_ptr_done(enum dns_status st, const char *name, void *arg)
+{
+	struct rdns_ask *a = arg;
+	struct session *s = a->s;
+
+	if (s == NULL) {
+		free(a);
+		return;
+	}
+	if (st != DNS_OK) {
+		a->tempfail = st == DNS_TEMPFAIL;
+		rdns_end(s, a);		/* no PTR: "unknown" */
+		return;
+	}
+	/* a host name (dns.h checked it): safe in a log line as it is */
+	str_copy(s->rdns, name, sizeof(s->rdns));
+	dns_resolve_addr(s->sd->gw->dns, s->rdns, rdns_addr_done, a);
+}
+
+/* rdns_timeout - the DNS timeout has passed: greet with what is known */
+static void
+rdns_timeout(evutil_socket_t fd, short what, void *arg)
+{
+	struct session *s = arg;
+
+	(void)fd;
+	(void)what;
+	rdns_end(s, NULL);	/* a PTR name found is not verified */
+}
+
+/* rdns_start - look the client up before greeting it */
+static void
+rdns_start(struct session *s)
+{
+	struct gw *gw = s->sd->gw;
+	struct rdns_ask *a = xcalloc(1, sizeof(*a));
+	struct timeval tv = { gw->conf->dns_timeout > 0 ? gw->conf->dns_timeout : 1, 0 };
+
+	a->s = s;
+	s->rdns_ask = a;
+	s->rdns_timer = evtimer_new(gw->base, rdns_timeout, s);
+	if (s->rdns_timer == NULL) {
+		fprintf(stderr, "fatal: out of memory creating an event\n");
+		abort();
+	}
+	evtimer_add(s->rdns_timer, &tv);
+	dns_resolve_ptr(gw->dns, s->ip, rdns_ptr_done, a);	/* answers from the loop */
+}
+
 /* on_accept - a new inbound connection */
 static void
 on_accept(struct evconnlistener *evl, evutil_socket_t fd, struct sockaddr *sa, int salen,
@@ -1066,7 +1323,6 @@ on_accept(struct evconnlistener *evl, evutil_socket_t fd, struct sockaddr *sa, i
 	socklen_t llen = sizeof(local);
 
 	(void)evl;
-	(void)salen;
 	s = xcalloc(1, sizeof(*s));
 	s->sd = sd;
 	s->l = l;
@@ -1076,6 +1332,8 @@ on_accept(struct evconnlistener *evl, evutil_socket_t fd, struct sockaddr *sa, i
 	TAILQ_INSERT_TAIL(&sd->sessions, s, link);
 	s->icid = gw_id(gw, GW_ICID);
 	buf_init(&s->data, 0);
+	if (salen > 0 && (size_t)salen <= sizeof(s->peer))
+		memcpy(&s->peer, sa, (size_t)salen);
 	if (sa->sa_family == AF_INET6)
 		inet_ntop(AF_INET6, &((struct sockaddr_in6 *)sa)->sin6_addr, s->ip, sizeof(s->ip));
 	else
@@ -1094,34 +1352,16 @@ on_accept(struct evconnlistener *evl, evutil_socket_t fd, struct sockaddr *sa, i
 	bufferevent_setcb(s->bev, session_read, session_write, session_event, s);
 	bufferevent_set_timeouts(s->bev, &(struct timeval){ SMTPD_TIMEOUT, 0 },
 	    &(struct timeval){ SMTPD_TIMEOUT, 0 });
-	gw_log(gw, "New SMTP ICID %lld interface %s (%s) address %s reverse dns host unknown "
-		   "verified no",
-	    (long long)s->icid, l->conf.name, s->local_ip, s->ip);
-	if (l->nconns > l->conf.max_conns) {
-		gw_log(gw, "ICID %lld TCPREFUSE: listener %s has %d connections", (long long)s->icid,
-		    l->conf.name, l->conf.max_conns);
-		reply(s, "421 4.7.0 %s Error: too many connections", gw->conf->hostname);
-		close_after_output(s);
-		bufferevent_enable(s->bev, EV_WRITE);
-		return;
-	}
-	if (l->conf.type == LISTENER_PRIVATE) {
-		if (!listener_relay_allowed(&l->conf, sa)) {
-			gw_log(gw, "ICID %lld REJECT SG None match ALL SBRS not enabled",
-			    (long long)s->icid);
-			reply(s, "554 5.7.1 %s Access denied", gw->conf->hostname);
-			close_after_output(s);
-			bufferevent_enable(s->bev, EV_WRITE);
+	s->over_limit = l->nconns > l->conf.max_conns;
+	/* the reverse DNS host is an SDR input; without SDR no DNS at all */
+	if (!s->over_limit && l->conf.type == LISTENER_PUBLIC && gw->conf->sdr.enabled &&
+	    gw->dns != NULL) {
+		if (!rdns_cached(s)) {
+			rdns_start(s);
 			return;
 		}
-		gw_log(gw, "ICID %lld RELAY SG RELAYLIST match %s SBRS not enabled",
-		    (long long)s->icid, s->ip);
-	} else {
-		gw_log(gw, "ICID %lld ACCEPT SG UNKNOWNLIST match ALL SBRS not enabled",
-		    (long long)s->icid);
 	}
-	reply(s, "220 %s ESMTP mxgate", gw->conf->hostname);
-	bufferevent_enable(s->bev, EV_READ);	/* replies are written by flush_out */
+	greet(s);
 }
 
 /* ---------------------------------------------------------- listeners */
@@ -1247,6 +1487,11 @@ smtpd_shutdown(struct smtpd *sd)
 		next = TAILQ_NEXT(s, link);
 		if (s->state == SS_COMMIT || s->state == SS_CLOSE)
 			continue;	/* answered when durable / already closing */
+		if (s->rdns_ask != NULL) {
+			/* still being looked up: not greeted, not to be */
+			rdns_detach(s);
+			log_connect(s);
+		}
 		txn_reset(s, "Receiving aborted by shutdown");
 		close_after_output(s);	/* first: see session_write */
 		reply(s, "421 4.3.2 %s Service shutting down", sd->gw->conf->hostname);
@@ -1279,5 +1524,6 @@ smtpd_free(struct smtpd *sd)
 			s->state = SS_READY;	/* the writer has stopped: nothing will call back */
 		session_free(s);
 	}
+	free(sd->rcache);
 	free(sd);
 }

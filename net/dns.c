@@ -11,7 +11,10 @@
  * host at once; dns_resolve_addr asks A and AAAA; dns_query_a asks one A
  * question and keeps the TTLs (c-ares gives those of the records; the
  * negative-caching time of an NXDOMAIN or NODATA answer is read from its
- * authority section's SOA here, RFC 2308 5). When its last query
+ * authority section's SOA here, RFC 2308 5); dns_resolve_ptr asks one PTR
+ * question and reads the answer section here (c-ares 1.18's
+ * ares_parse_ptr_reply keeps the last record as the name, not the
+ * first, and checks nothing of what it copies). When its last query
  * answers, the lookup moves to the done list and one event delivers the
  * done list from the loop. Callbacks therefore never run inside c-ares
  * or inside dns_resolve_*, and a callback may start lookups, change the
@@ -85,6 +88,7 @@ enum dns_kind {
 	REQ_MAIL,			/* dns_resolve_mail */
 	REQ_ADDR,			/* dns_resolve_addr */
 	REQ_A,				/* dns_query_a */
+	REQ_PTR,			/* dns_resolve_ptr */
 };
 
 /* the A and AAAA answers for one hop, merged into its dns_hop at the end */
@@ -105,10 +109,12 @@ struct dns_req {
 	dns_mail_cb mail_cb;		/* REQ_MAIL */
 	dns_addr_cb addr_cb;		/* REQ_ADDR */
 	dns_a_cb a_cb;			/* REQ_A */
+	dns_ptr_cb ptr_cb;		/* REQ_PTR */
 	void *arg;			/* for the callback */
 	int na;				/* REQ_A: addresses in a */
 	unsigned int a[DNS_MAX_ADDRS];	/* REQ_A: host order */
 	int ttl;			/* REQ_A: smallest TTL, or negative TTL; -1 unknown */
+	char ptr[256];			/* REQ_PTR, DNS_OK: the host name found */
 	int pending;			/* c-ares queries in flight (plus holds) */
 	int nhops;			/* entries in hops and work */
 	struct dns_hop *hops;		/* the answer being built */
@@ -120,7 +126,7 @@ struct dns_req {
 struct dns_q {
 	struct dns_chan *c;		/* channel asked */
 	struct dns_req *req;		/* lookup it belongs to */
-	int type;			/* ns_t_mx, ns_t_a or ns_t_aaaa */
+	int type;			/* ns_t_mx, ns_t_a, ns_t_aaaa or ns_t_ptr */
 	int hop;			/* index into req->hops (A, AAAA); -1: req->name */
 	int try;			/* 1..d->tries */
 };
@@ -832,6 +838,66 @@ a_answer(struct dns_req *req, int status, const unsigned char *abuf, int alen)
 	req_decide(req, DNS_OK);
 }
 
+/*
+ * ptr_answer - the answer of dns_resolve_ptr: the first PTR record of the
+ * answer section that is a host name. Records are taken in the order the
+ * server sent them; a CNAME on the way (RFC 2317 classless delegation)
+ * comes before the PTR and is passed over like any other type.
+ */
+static void
+ptr_answer(struct dns_req *req, int status, const unsigned char *abuf, int alen)
+{
+	int off = 12, qd, an;
+
+	if (status != ARES_SUCCESS) {
+		req_decide(req, map_status(status));
+		return;
+	}
+	if (abuf == NULL || alen < 12) {
+		req_decide(req, DNS_TEMPFAIL);
+		return;
+	}
+	qd = abuf[4] << 8 | abuf[5];
+	an = abuf[6] << 8 | abuf[7];
+	for (int i = 0; i < qd; i++)
+		if ((off = skip_name(abuf, alen, off)) < 0 || (off += 4) > alen) {
+			req_decide(req, DNS_TEMPFAIL);
+			return;
+		}
+	for (int i = 0; i < an; i++) {
+		int type, class, rdlen, rd;
+		char *name = NULL;
+		long enclen;
+
+		if ((off = skip_name(abuf, alen, off)) < 0 || off + 10 > alen)
+			break;	/* cut short: what came before had no usable name */
+		type = abuf[off] << 8 | abuf[off + 1];
+		class = abuf[off + 2] << 8 | abuf[off + 3];
+		rdlen = abuf[off + 8] << 8 | abuf[off + 9];
+		rd = off + 10;
+		if (rd + rdlen > alen)
+			break;
+		off = rd + rdlen;
+		if (type != ns_t_ptr || class != ns_c_in)
+			continue;
+		if (ares_expand_name(abuf + rd, abuf, alen, &name, &enclen) != ARES_SUCCESS)
+			continue;
+		/*
+		 * ares_expand_name escapes dots and odd bytes inside labels
+		 * ("a\.b", "\010"): neither passes name_norm. An address as
+		 * name would confirm itself in dns_resolve_addr.
+		 */
+		if (name_norm(name, req->ptr, sizeof(req->ptr)) == 0 && !syntax_ipv4(req->ptr)) {
+			ares_free_string(name);
+			req_decide(req, DNS_OK);
+			return;
+		}
+		ares_free_string(name);
+	}
+	req->ptr[0] = '\0';
+	req_decide(req, DNS_NODATA);
+}
+
 struct mx_cand {
 	const char *host;		/* as c-ares expanded it */
 	int pref;			/* MX preference */
@@ -971,6 +1037,8 @@ qcallback(void *arg, int status, int timeouts, unsigned char *abuf, int alen)
 			mx_answer(req, status, abuf, alen);
 		else if (req->kind == REQ_A)
 			a_answer(req, status, abuf, alen);
+		else if (req->kind == REQ_PTR)
+			ptr_answer(req, status, abuf, alen);
 		else
 			addr_answer(req, type, hop, status, abuf, alen);
 	}
@@ -989,6 +1057,8 @@ deliver(struct dns_req *req, enum dns_status st)
 	else if (req->kind == REQ_A)
 		req->a_cb(st, ok ? req->a : NULL, ok ? req->na : 0, ok || st == DNS_NXDOMAIN ||
 		    st == DNS_NODATA ? req->ttl : -1, req->arg);
+	else if (req->kind == REQ_PTR)
+		req->ptr_cb(st, ok ? req->ptr : NULL, req->arg);
 	else
 		req->addr_cb(st, ok ? req->hops[0].addr : NULL, ok ? req->hops[0].naddr : 0,
 		    req->arg);
@@ -1222,6 +1292,59 @@ dns_query_a(struct dns *d, const char *name, dns_a_cb cb, void *arg)
 		req_decide(req, DNS_BADNAME);
 		req_finish(req);
 	} else if (query_start(req, ns_t_a, -1, 1) < 0) {
+		req_decide(req, DNS_TEMPFAIL);
+		req_finish(req);
+	}
+}
+
+/*
+ * ptr_qname - the reverse name of an address: "1.2.0.192.in-addr.arpa",
+ * or 32 nibbles and "ip6.arpa"; -1 if ip is not an address
+ */
+static int
+ptr_qname(const char *ip, char *out, size_t size)
+{
+	static const char hex[] = "0123456789abcdef";
+	struct sockaddr_storage ss;
+	const unsigned char *b;
+	size_t len = 0;
+
+	if (parse_literal(ip, &ss) < 0)
+		return -1;
+	if (ss.ss_family == AF_INET6) {
+		const struct in6_addr *a6 = &((struct sockaddr_in6 *)&ss)->sin6_addr;
+
+		b = a6->s6_addr;
+		if (!IN6_IS_ADDR_V4MAPPED(a6)) {
+			if (size < 32 * 2 + sizeof("ip6.arpa"))
+				return -1;
+			for (int i = 15; i >= 0; i--) {
+				out[len++] = hex[b[i] & 0xf];
+				out[len++] = '.';
+				out[len++] = hex[b[i] >> 4];
+				out[len++] = '.';
+			}
+			memcpy(out + len, "ip6.arpa", sizeof("ip6.arpa"));
+			return 0;
+		}
+		b += 12;	/* ::ffff:a.b.c.d: the IPv4 address it carries */
+	} else {
+		b = (const unsigned char *)&((struct sockaddr_in *)&ss)->sin_addr;
+	}
+	return str_fmt(out, size, "%u.%u.%u.%u.in-addr.arpa", b[3], b[2], b[1], b[0]);
+}
+
+/* dns_resolve_ptr - the host name an address points back to */
+void
+dns_resolve_ptr(struct dns *d, const char *ip, dns_ptr_cb cb, void *arg)
+{
+	struct dns_req *req = req_new(d, REQ_PTR, arg);
+
+	req->ptr_cb = cb;
+	if (ptr_qname(ip, req->name, sizeof(req->name)) < 0) {
+		req_decide(req, DNS_BADNAME);
+		req_finish(req);
+	} else if (query_start(req, ns_t_ptr, -1, 1) < 0) {
 		req_decide(req, DNS_TEMPFAIL);
 		req_finish(req);
 	}

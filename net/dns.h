@@ -1,6 +1,7 @@
 /*
  * dns.h - asynchronous DNS for mail delivery: MX and address lookups on a
- * libevent loop, through c-ares; A queries for DNS block lists.
+ * libevent loop, through c-ares; A queries for DNS block lists; PTR
+ * queries for a client's reverse DNS host.
  *
  * One struct dns serves one event loop. Every lookup reports through its
  * callback exactly once, always from the event loop and never from
@@ -69,6 +70,7 @@ typedef void (*dns_addr_cb)(enum dns_status st, const struct sockaddr_storage *a
     int naddr, void *arg);
 typedef void (*dns_a_cb)(enum dns_status st, const unsigned int *addrs, int naddr, int ttl,
     void *arg);
+typedef void (*dns_ptr_cb)(enum dns_status st, const char *name, void *arg);
 
 /* dns_status_str - a short English phrase for a status, for logs and bounces */
 const char *dns_status_str(enum dns_status s);
@@ -141,5 +143,21 @@ void dns_resolve_addr(struct dns *d, const char *host, dns_addr_cb cb, void *arg
  * and DNS_BADNAME give -1. addrs is valid only during the callback.
  */
 void dns_query_a(struct dns *d, const char *name, dns_a_cb cb, void *arg);
+
+/*
+ * dns_resolve_ptr - the host name an address points back to: its PTR
+ * record under in-addr.arpa (RFC 1035 3.5) or ip6.arpa (RFC 3596 2.5).
+ * ip is an IPv4 or IPv6 address, bare or in brackets; an IPv4-mapped
+ * IPv6 address (::ffff:192.0.2.1, what a dual-stack socket reports) is
+ * asked as IPv4. DNS_OK gives the first PTR record of the answer that is
+ * a host name (util/syntax.h), lower case, without the trailing dot.
+ * The address's owner writes these records, so the others (spaces,
+ * control characters, an IPv4 address posing as a name) are skipped,
+ * and an answer with none left is DNS_NODATA. Not an address:
+ * DNS_BADNAME, without a query, still from the loop. name is NULL unless
+ * DNS_OK and valid only during the callback. The name is not checked
+ * here: confirm it with dns_resolve_addr before trusting it.
+ */
+void dns_resolve_ptr(struct dns *d, const char *ip, dns_ptr_cb cb, void *arg);
 
 #endif

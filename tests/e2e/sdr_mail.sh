@@ -243,6 +243,25 @@ t_check unscannable_line has "MID $M12 SDR: Unscannable"
 t_check unscannable_rule has "MID $M12 Custom Log Entry: SDR unscannable"
 t_check unscannable_delivered wait_for 20 sh -c "grep -qs 'Subject: unscannable' '$SINK'/*"
 
+# a client that leaves while its message waits for the lookups: nothing is queued
+$PY - "$P" >"$D/leave.out" 2>&1 <<'PYEOF'
+import socket, sys
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), 10)
+f = s.makefile("rb")
+def rd():
+    while True:
+        l = f.readline()
+        if l[3:4] != b"-":
+            return l
+rd()
+for c in (b"EHLO slow9.test", b"MAIL FROM:<leaver@slow9.test>", b"RCPT TO:<user@example.test>", b"DATA"):
+    s.sendall(c + b"\r\n"); rd()
+s.sendall(b"Subject: left early\r\nFrom: leaver@slow9.test\r\n\r\nbye\r\n.\r\n")
+s.close()
+PYEOF
+t_check leaver_aborted wait_for 20 grep -q "Message aborted MID [0-9]* Receiving aborted: the client left while its reputation was looked up" "$LOG"
+t_check leaver_not_queued sh -c "! grep -q 'accepted, but the client left before the reply' '$LOG'"
+
 # ------------------------------------------------ a duplicate kept: its release is not journaled again
 M13=$(send someone@old.test "keep copy" old.test)
 settled "$M13"

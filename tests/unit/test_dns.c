@@ -9,7 +9,10 @@
  * with "." as exchange gives the RFC 7505 null MX. Three fakes are
  * written here: a blackhole (a bound UDP socket nobody reads: timeouts),
  * a closed port (connection refused) and a responder answering every
- * query with one RCODE (SERVFAIL, REFUSED).
+ * query with one RCODE (SERVFAIL, REFUSED). dns_resolve_ptr also meets a
+ * canned responder whose PTR answers hold what dnsmasq will not serve
+ * (spaces, control characters, dots inside labels, records in a chosen
+ * order).
  *
  * Each case that starts servers runs its body in a child of the case
  * process, which kills the servers however the body ends. Bodies check
@@ -1533,6 +1536,266 @@ test_a_free(void)
 	run(a_free_body);
 }
 
+/* ---------------------------------------------------------------- dns_resolve_ptr */
+
+/*
+ * canned_start - a server answering every query with its question and
+ * the n resource records rr[0..len) (owners written as pointers to the
+ * question, 0xc0 0x0c); its port
+ */
+static int
+canned_start(const unsigned char *rr, size_t rrlen, int n)
+{
+	unsigned char buf[1024];
+	struct sockaddr_storage from;
+	socklen_t flen;
+	ssize_t len;
+	size_t end;
+	pid_t pid;
+	int port, fd = udp_bound(&port);
+
+	if (nchildren == MAX_CHILDREN)
+		SETUP_FAIL("too many servers");
+	if (rrlen > 512)
+		SETUP_FAIL("canned answer too long");
+	fflush(NULL);
+	if ((pid = fork()) < 0)
+		SETUP_FAIL("fork: %s", strerror(errno));
+	if (pid > 0) {
+		close(fd);
+		children[nchildren++] = pid;
+		return port;
+	}
+	prctl(PR_SET_PDEATHSIG, SIGKILL);	/* never outlive the case */
+	for (;;) {
+		flen = sizeof(from);
+		len = recvfrom(fd, buf, 400, 0, (struct sockaddr *)&from, &flen);
+		if (len < 12)
+			continue;
+		for (end = 12; end < (size_t)len && buf[end] != 0; end += buf[end] + 1u)
+			;
+		end += 5;
+		if (end > (size_t)len)
+			continue;
+		buf[2] = (unsigned char)(0x84 | (buf[2] & 0x01));	/* QR AA RD */
+		buf[3] = 0x80;						/* RA, NOERROR */
+		memset(buf + 6, 0, 6);
+		buf[7] = (unsigned char)n;				/* ANCOUNT */
+		memcpy(buf + end, rr, rrlen);
+		sendto(fd, buf, end + rrlen, 0, (struct sockaddr *)&from, flen);
+	}
+}
+
+struct ptr_res {
+	int called;
+	enum dns_status st;
+	char name[256];
+};
+
+static void
+ptr_cb(enum dns_status st, const char *name, void *arg)
+{
+	struct ptr_res *r = arg;
+
+	if ((st == DNS_OK) != (name != NULL))
+		UNIT_FAIL("PTR callback: status %d with name %s", st, name ? name : "(null)");
+	r->called++;
+	total_calls++;
+	r->st = st;
+	str_copy(r->name, name ? name : "", sizeof(r->name));
+}
+
+/* ptr - dns_resolve_ptr synchronously, checking the callback came once, from the loop */
+static void
+ptr(struct dns *d, const char *ip, struct ptr_res *r)
+{
+	memset(r, 0, sizeof(*r));
+	dns_resolve_ptr(d, ip, ptr_cb, r);
+	CHECK_INT(r->called, 0);	/* never from inside dns_resolve_ptr */
+	loop_until(&r->called, 1);
+	event_base_loop(base, EVLOOP_NONBLOCK);
+	CHECK_INT(r->called, 1);
+}
+
+static const char *const ptr_zone[] = {
+	/* authoritative for the reverse trees: an unknown address is NXDOMAIN */
+	"--local=/in-addr.arpa/", "--local=/ip6.arpa/",
+	"--ptr-record=1.2.0.192.in-addr.arpa,Mail.Example.TEST",
+	"--ptr-record=5.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.8.b.d.0.1.0.0.2.ip6.arpa,"
+	    "v6.example.test",
+	/* an address as its own name, alone and beside a real name */
+	"--ptr-record=3.2.0.192.in-addr.arpa,192.0.2.3",
+	"--ptr-record=4.2.0.192.in-addr.arpa,192.0.2.4",
+	"--ptr-record=4.2.0.192.in-addr.arpa,good.example.test",
+	NULL,
+};
+
+static void
+ptr_records_body(void)
+{
+	struct dns *d = resolver(zone_port, ANSWER_MS, 2);
+	struct ptr_res r;
+
+	ptr(d, "192.0.2.1", &r);
+	CHECK_INT(r.st, DNS_OK);
+	CHECK_STR(r.name, "mail.example.test");	/* lower case, no final dot */
+	/* bracketed, and as a dual-stack socket reports an IPv4 client */
+	ptr(d, "[192.0.2.1]", &r);
+	CHECK_STR(r.name, "mail.example.test");
+	ptr(d, "::ffff:192.0.2.1", &r);
+	CHECK_INT(r.st, DNS_OK);
+	CHECK_STR(r.name, "mail.example.test");
+	/* IPv6: the nibbles of RFC 3596 2.5, however the address is written */
+	ptr(d, "2001:DB8::5", &r);
+	CHECK_INT(r.st, DNS_OK);
+	CHECK_STR(r.name, "v6.example.test");
+	ptr(d, "[IPv6:2001:db8:0::5]", &r);
+	CHECK_STR(r.name, "v6.example.test");
+	/* an address is no name: skipped, and with nothing else left, no data */
+	ptr(d, "192.0.2.3", &r);
+	CHECK_INT(r.st, DNS_NODATA);
+	CHECK_STR(r.name, "");
+	ptr(d, "192.0.2.4", &r);
+	CHECK_INT(r.st, DNS_OK);
+	CHECK_STR(r.name, "good.example.test");
+	/* no PTR record */
+	ptr(d, "192.0.2.99", &r);
+	CHECK_INT(r.st, DNS_NXDOMAIN);
+	ptr(d, "2001:db8::99", &r);
+	CHECK_INT(r.st, DNS_NXDOMAIN);
+	dns_free(d);
+}
+
+static void
+test_ptr_records(void)
+{
+	zone_port = dnsmasq_start(ptr_zone);
+	run(ptr_records_body);
+}
+
+static int order_port, junk_port;
+
+static void
+ptr_hostile_body(void)
+{
+	struct dns *d = resolver(order_port, ANSWER_MS, 1);
+	struct ptr_res r;
+
+	/* the first record that is a host name, in the order sent */
+	ptr(d, "198.51.100.7", &r);
+	CHECK_INT(r.st, DNS_OK);
+	CHECK_STR(r.name, "first.example.test");
+	dns_free(d);
+	/* nothing usable: no data, and nothing of it reaches the caller */
+	d = resolver(junk_port, ANSWER_MS, 1);
+	ptr(d, "198.51.100.8", &r);
+	CHECK_INT(r.st, DNS_NODATA);
+	CHECK_STR(r.name, "");
+	dns_free(d);
+}
+
+static void
+test_ptr_hostile(void)
+{
+#define RR(type, len) 0xc0, 0x0c, 0, type, 0, 1, 0, 0, 0, 60, 0, len
+	static const unsigned char order[] = {
+		RR(5, 8), 1, 'x', 4, 't', 'e', 's', 't', 0,	/* a CNAME: passed over */
+		RR(12, 15), 8, 'b', 'a', 'd', ' ', 'n', 'a', 'm', 'e', 4, 't', 'e', 's', 't', 0,
+		RR(12, 12), 5, 'a', '\r', '\n', 'b', 'c', 4, 't', 'e', 's', 't', 0,
+		RR(12, 10), 3, 'a', '.', 'b', 4, 't', 'e', 's', 't', 0,	/* a dot in a label */
+		RR(12, 14), 3, '1', '9', '8', 2, '5', '1', 3, '1', '0', '0', 1, '9', 0,
+		RR(16, 6), 5, 'h', 'e', 'l', 'l', 'o',		/* a TXT record */
+		RR(12, 20), 5, 'F', 'i', 'r', 's', 't', 7, 'E', 'x', 'a', 'm', 'p', 'l', 'e',
+		4, 't', 'e', 's', 't', 0,
+		RR(12, 13), 6, 's', 'e', 'c', 'o', 'n', 'd', 4, 't', 'e', 's', 't', 0,
+	};
+	static const unsigned char junk[] = {
+		RR(12, 15), 8, 'b', 'a', 'd', ' ', 'n', 'a', 'm', 'e', 4, 't', 'e', 's', 't', 0,
+		RR(12, 1), 0,						/* the root */
+		RR(12, 14), 3, '1', '9', '8', 2, '5', '1', 3, '1', '0', '0', 1, '8', 0,
+	};
+#undef RR
+
+	order_port = canned_start(order, sizeof(order), 8);
+	junk_port = canned_start(junk, sizeof(junk), 3);
+	run(ptr_hostile_body);
+}
+
+static void
+ptr_failures_body(void)
+{
+	static const char *const bad[] = {
+		"", "192.0.2", "192.0.2.1.5", "mail.example.test", "[IPv6:192.0.2.1]",
+		"2001:db8::1::2", "[192.0.2.1", "192.0.2.1 ",
+	};
+	struct dns *d;
+	struct ptr_res r;
+	long long t0, dt;
+
+	/* not an address: decided at once without asking the (silent) server */
+	d = resolver(hole_port, 2000, 1);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		t0 = now_ms();
+		ptr(d, bad[i], &r);
+		if (r.st != DNS_BADNAME)
+			UNIT_FAIL("'%s': status %d", bad[i], r.st);
+		CHECK(now_ms() - t0 < 1000);
+	}
+	dns_free(d);
+	/* silence: TEMPFAIL after tries x timeout */
+	d = resolver(hole_port, 400, 2);
+	t0 = now_ms();
+	ptr(d, "192.0.2.1", &r);
+	dt = now_ms() - t0;
+	CHECK_INT(r.st, DNS_TEMPFAIL);
+	if (dt < 780 || dt >= 3000)
+		UNIT_FAIL("gave up after %lld ms, expected about 800", dt);
+	dns_free(d);
+	/* SERVFAIL */
+	d = resolver(servfail_port, ANSWER_MS, 1);
+	ptr(d, "192.0.2.1", &r);
+	CHECK_INT(r.st, DNS_TEMPFAIL);
+	dns_free(d);
+}
+
+static void
+test_ptr_failures(void)
+{
+	udp_bound(&hole_port);
+	servfail_port = responder_start(2);
+	run(ptr_failures_body);
+}
+
+static void
+ptr_free_body(void)
+{
+	struct ptr_res r[3];
+	int before;
+
+	victim = resolver(hole_port, 5000, 3);
+	memset(r, 0, sizeof(r));
+	dns_resolve_ptr(victim, "192.0.2.1", ptr_cb, &r[0]);	/* in flight */
+	dns_resolve_ptr(victim, "bogus", ptr_cb, &r[1]);	/* decided, not delivered */
+	dns_resolve_ptr(victim, "2001:db8::1", ptr_cb, &r[2]);
+	before = total_calls;
+	dns_free(victim);
+	for (int i = 0; i < 3; i++) {
+		CHECK_INT(r[i].called, 1);
+		CHECK_INT(r[i].st, DNS_TEMPFAIL);
+	}
+	CHECK_INT(total_calls - before, 3);
+	event_base_loop(base, EVLOOP_NONBLOCK);
+	CHECK_INT(total_calls - before, 3);
+	CHECK(event_base_get_num_events(base, EVENT_BASE_COUNT_ADDED) == 0);
+}
+
+static void
+test_ptr_free(void)
+{
+	udp_bound(&hole_port);
+	run(ptr_free_body);
+}
+
 static const struct unit_case cases[] = {
 	{ "parse_servers", test_parse_servers },
 	{ "status_str", test_status_str },
@@ -1555,6 +1818,10 @@ static const struct unit_case cases[] = {
 	{ "a_records", test_a_records },
 	{ "a_failures", test_a_failures },
 	{ "a_free", test_a_free },
+	{ "ptr_records", test_ptr_records },
+	{ "ptr_hostile", test_ptr_hostile },
+	{ "ptr_failures", test_ptr_failures },
+	{ "ptr_free", test_ptr_free },
 	{ NULL, NULL },
 };
 
