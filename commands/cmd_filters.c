@@ -2,7 +2,7 @@
  * cmd_filters.c - `filters`: the message filters (AsyncOS `filters`).
  *
  *   filters                                   the dialogue
- *   filters new                               then the script, ended by "."
+ *   filters new [NUM|NAME|last]               then the script, ended by "."
  *   filters delete NAME|NUM|all
  *   filters move NAME|NUM POSITION
  *   filters set NAME|NUM active|inactive
@@ -20,11 +20,17 @@
  * address list or quarantine that does not exist is staged all the same,
  * marked invalid (and not run) until it does.
  *
+ * NEW takes AsyncOS's position (`NEW [seqnum|filtname|last]`): the new
+ * filters go in at number NUM (1 to one past the last), before the
+ * filter NAME, or at the end (last, the default). "last" is always the
+ * keyword, even when a filter has that name (its number places before it).
+ *
  * DIAGNOSTICS: one error line per refusal ("Invalid filter syntax: line
  * L, column C: ...", "Duplicate filter name", "Invalid filter name",
  * "Invalid filter range"); a batch form then fails, and so does a
  * dialogue in which an operation was refused.
  */
+#include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -121,24 +127,69 @@ add_script(struct cli *c, struct filter_set *s, const struct filtercmd_script *s
 	return 0;
 }
 
-/* report_added - one line per new filter, and why it is invalid when it is */
+/* report_added - one line per new filter (n from from), and why it is invalid when it is */
 static void
-report_added(struct cli *c, const struct filter_set *s, int from, const char *verb)
+report_added(struct cli *c, const struct filter_set *s, int from, int n, const char *verb)
 {
-	for (int i = from; i < s->n; i++) {
+	for (int i = from; i < from + n; i++) {
 		cli_printf(c, "Filter \"%s\" %s at position %d%s.\n", s->e[i].name, verb, i + 1,
 		    s->e[i].active ? "" : " (inactive)");
 		filtercmd_note_invalid(c, &s->e[i]);
 	}
 }
 
-/* do_new_text - NEW with the script already read */
+/*
+ * new_position - the index where NEW's filters go in s: word NULL or
+ * "last" (any case) the end, a number 1 to s->n + 1, or the name of the
+ * filter they go before; -1 with the error printed
+ */
+static int
+new_position(struct cli *c, const struct filter_set *s, const char *word)
+{
+	long num;
+	int i;
+
+	if (word == NULL || strcasecmp(word, "last") == 0)
+		return s->n;
+	if (isdigit((unsigned char)word[0])) {
+		if (str_to_long(word, 1, s->n + 1, &num) == 0)
+			return (int)num - 1;
+		cli_error(c, "Invalid filter range: %.20s (the position of a new filter is a number "
+			     "from 1 to %d, a filter's name or last).",
+		    word, s->n + 1);
+		return -1;
+	}
+	if ((i = filterconf_index(s, word)) < 0)
+		cli_error(c, "Invalid filter name '%.64s': there is no message filter of that name "
+			     "(the position of a new filter is a number from 1 to %d, a filter's name "
+			     "or last).",
+		    word, s->n + 1);
+	return i;
+}
+
+/* place - move the last n entries of s (just added) to index at */
+static void
+place(struct filter_set *s, int at, int n)
+{
+	int from = s->n - n;
+	struct filter_entry *tmp;
+
+	if (at >= from || n == 0)
+		return;
+	tmp = xmalloc(sizeof(*tmp) * (size_t)n);
+	memcpy(tmp, s->e + from, sizeof(*tmp) * (size_t)n);
+	memmove(s->e + at + n, s->e + at, sizeof(*s->e) * (size_t)(from - at));
+	memcpy(s->e + at, tmp, sizeof(*tmp) * (size_t)n);
+	free(tmp);
+}
+
+/* do_new_text - NEW with the script already read; pos: its position word, or NULL (the end) */
 static enum cmd_ret
-do_new_text(struct cli *c, const char *text)
+do_new_text(struct cli *c, const char *text, const char *pos)
 {
 	struct filtercmd_script sc;
 	struct filter_set s;
-	int from;
+	int at, n;
 
 	if (filtercmd_parse(c, text, strlen(text), &sc) < 0)
 		return CMD_ERROR;
@@ -146,29 +197,30 @@ do_new_text(struct cli *c, const char *text)
 		filtercmd_script_free(&sc);
 		return CMD_ERROR;
 	}
-	from = s.n;
-	if (add_script(c, &s, &sc) < 0) {
+	if ((at = new_position(c, &s, pos)) < 0 || add_script(c, &s, &sc) < 0) {
 		filtercmd_script_free(&sc);
 		return fail(&s);
 	}
+	n = sc.n;
 	filtercmd_script_free(&sc);
+	place(&s, at, n);
 	if (stage(c, &s) != CMD_OK)
 		return fail(&s);
-	report_added(c, &s, from, "added");
+	report_added(c, &s, at, n, "added");
 	filterconf_free(&s);
 	return CMD_OK;
 }
 
-/* do_new - NEW: read the script, then add its filters at the end */
+/* do_new - NEW [POSITION]: read the script, then add its filters there */
 static enum cmd_ret
-do_new(struct cli *c)
+do_new(struct cli *c, const char *pos)
 {
 	enum cmd_ret r;
 	char *text = filtercmd_read_script(c, &r);
 
 	if (text == NULL)
 		return r;
-	r = do_new_text(c, text);
+	r = do_new_text(c, text, pos);
 	free(text);
 	return r;
 }
@@ -441,11 +493,38 @@ ask_filter(struct dlg *d, const char *question, char *out, size_t size)
 	return cli_ask_required(d->c, question, out, size);
 }
 
-/* dlg_new - NEW */
+/*
+ * dlg_new - NEW: where the new filters go (when there are filters), asked
+ * again until it names a position, then the script
+ */
 static enum ask_ret
 dlg_new(struct dlg *d)
 {
-	enum cmd_ret r = do_new(d->c);
+	struct filter_set s;
+	char q[160], pos[128] = "last";
+	enum ask_ret a;
+	enum cmd_ret r;
+	int n;
+
+	if (load(d->c, &s) < 0) {
+		d->failed = 1;
+		return ASK_BACK;
+	}
+	n = s.n;
+	while (n > 0) {
+		str_fmt(q, sizeof(q), "Enter the position of the new filter (a number from 1 to %d, "
+				      "the name of the filter it goes before, or last):",
+		    n + 1);
+		a = cli_ask(d->c, q, "last", pos, sizeof(pos));
+		if (a != ASK_OK) {
+			filterconf_free(&s);
+			return a;
+		}
+		if (new_position(d->c, &s, pos) >= 0)
+			break;
+	}
+	filterconf_free(&s);
+	r = do_new(d->c, pos);
 
 	if (r == CMD_ABORTED)
 		return ASK_ABORT;
@@ -629,8 +708,8 @@ dialog(struct cli *c)
 /* ---------------------------------------------------------- batch */
 
 /*
- * b_new - new, then the script. Words after "new" are refused only once
- * the script is read, so that its lines never run as commands.
+ * b_new - new [POSITION], then the script. More words are refused only
+ * once the script is read, so that its lines never run as commands.
  */
 static enum cmd_ret
 b_new(struct cli *c, const struct cmd_call *call)
@@ -638,15 +717,15 @@ b_new(struct cli *c, const struct cmd_call *call)
 	enum cmd_ret r;
 	char *text;
 
-	if (call->argc == 0)
-		return do_new(c);
+	if (call->argc <= 1)
+		return do_new(c, call->argc ? call->argv[0] : NULL);
 	text = filtercmd_read_script(c, &r);
 	free(text);
 	if (r == CMD_ABORTED)
 		return r;
-	cli_error(c, "Invalid arguments when processing: filters new. Usage: filters new (the "
-		     "script follows on the next lines, ended by a line holding only '.'); nothing "
-		     "was changed.");
+	cli_error(c, "Invalid arguments when processing: filters new. Usage: filters new "
+		     "[NUM|NAME|last] (the script follows on the next lines, ended by a line "
+		     "holding only '.'); nothing was changed.");
 	return CMD_ERROR;
 }
 
@@ -714,6 +793,12 @@ static const struct cmd_word move_name[] = {
 	{ NULL, NULL, NULL },
 };
 
+static const struct cmd_word new_position_word[] = {
+	{ "<POSITION>", "where the new filters go: a number (1 runs first), the name of the "
+			"filter they go before, or last (the default)", NULL },
+	{ NULL, NULL, NULL },
+};
+
 static const struct cmd_word delete_name[] = {
 	{ "<NAME>", "the filter's name or number, or all", NULL },
 	{ NULL, NULL, NULL },
@@ -743,7 +828,8 @@ static const struct cmd_word export_file[] = {
 #define USAGE(op) "filters " op
 static const struct cmd_sub filters_subs[] = {
 	{ .name = "new", .help = "Create a new filter (the script follows, ended by '.').",
-	    .max_args = CMD_ARGS_MANY, .usage = USAGE("new"), .exec = b_new },
+	    .args = new_position_word, .max_args = CMD_ARGS_MANY,
+	    .usage = USAGE("new [NUM|NAME|last]"), .exec = b_new },
 	{ .name = "delete", .help = "Remove a filter, or all.", .args = delete_name,
 	    .min_args = 1, .max_args = 1, .usage = USAGE("delete NAME|NUM|all"),
 	    .exec = b_delete },
@@ -776,7 +862,7 @@ filters_exec(struct cli *c, int argc, char **argv)
 const struct cmd_entry cmd_filters_entry = {
 	.name = "filters",
 	.usage = "filters\n"
-		 "filters new\n"
+		 "filters new [NUM|NAME|last]\n"
 		 "filters delete NAME|NUM|all\n"
 		 "filters move NAME|NUM POSITION\n"
 		 "filters set NAME|NUM active|inactive\n"

@@ -10,6 +10,8 @@
  *                                             exception_envfrom_only= rdap_url=
  *                                             rdap_bootstrap= cache_ttl= verify_peer=
  *                                             feed_interval=
+ *                                             (host= debug_rpc_server=
+ *                                             debug_http_client=: noted, ignored)
  *   sdradvancedconfig print
  *   sdradvancedconfig blocklist new|edit ZONE codes=ANSWER:VERDICT[/CATEGORY],...
  *   sdradvancedconfig blocklist delete ZONE | print
@@ -24,6 +26,12 @@
  * both front ends; the key=value words are checked one by one and all
  * of them before any is staged.
  *
+ * AsyncOS's batch form also names the vendor's SDR service and its
+ * debug levels (host=, debug_rpc_server=, debug_http_client=). A gateway
+ * on open signals has no such service, so those words are accepted, so
+ * that AsyncOS scripts run, with one line saying they do not apply;
+ * nothing is staged for them (verify_peer= is sdr.verify_peer).
+ *
  * DIAGNOSTICS: one error line per refusal; nothing is staged by a
  * refused line. A dialogue in which an operation was refused fails.
  */
@@ -35,6 +43,7 @@
 #include "commands/cmd_keys.h"
 #include "commands/sdrconfig.h"
 #include "store/settings.h"
+#include "util/buf.h"
 #include "util/str.h"
 
 extern const struct cmd_entry cmd_sdradvancedconfig_entry;
@@ -52,10 +61,15 @@ static const char *const key_settings[] = {
 #define NKEYS ((int)(sizeof(key_settings) / sizeof(key_settings[0])))
 enum { K_TIMEOUT, K_LIST, K_ENVFROM, K_RDAP_URL, K_BOOTSTRAP, K_TTL, K_VERIFY, K_INTERVAL };
 
+/* AsyncOS's keys for its vendor service, after the settings' in adv_keys: accepted, not staged. */
+static const char *const vendor_keys[] = { "host", "debug_rpc_server", "debug_http_client" };
+#define NVENDOR ((int)(sizeof(vendor_keys) / sizeof(vendor_keys[0])))
+
 /* The values a key=value line gives. */
 struct adv_vals {
 	struct cli *c;
 	char *v[NKEYS];		/* malloc'd, NULL when not given */
+	int vendor[NVENDOR];	/* vendor_keys[i] was given */
 };
 
 static const struct cmd_key adv_keys[] = {
@@ -78,6 +92,13 @@ static const struct cmd_key adv_keys[] = {
 	{ .name = "feed_interval", .type = CMD_KEY_INT, .setting = "sdr.feed_interval",
 	    .check = cmd_keys_setting,
 	    .help = "seconds between polls of the threat feeds, 60-604800 (default 3600)" },
+	/* vendor_keys, in its order */
+	{ .name = "host", .type = CMD_KEY_TEXT,
+	    .help = "AsyncOS's SDR service host: does not apply here (ignored)" },
+	{ .name = "debug_rpc_server", .type = CMD_KEY_TEXT,
+	    .help = "AsyncOS's SDR service log level: does not apply here (ignored)" },
+	{ .name = "debug_http_client", .type = CMD_KEY_TEXT,
+	    .help = "AsyncOS's SDR service log level: does not apply here (ignored)" },
 	{ .name = NULL },
 };
 
@@ -105,6 +126,10 @@ adv_set(void *obj, const struct cmd_key *k, const char *value, char **cause)
 		a->v[i] = *value ? sdrconfig_bootstrap(a->c, value, cause) : str_dup("");
 		return a->v[i] ? 0 : -1;
 	default:
+		if (i >= NKEYS && i < NKEYS + NVENDOR) {
+			a->vendor[i - NKEYS] = 1;
+			return 0;
+		}
 		if (i >= NKEYS) {
 			*cause = str_printf("The key %s has no setting.", k->name);
 			return -1;
@@ -116,6 +141,27 @@ adv_set(void *obj, const struct cmd_key *k, const char *value, char **cause)
 
 static const struct cmd_keyset adv_keyset = { .keys = adv_keys, .set = adv_set };
 
+/* note_vendor - one line naming the vendor keys given, which nothing stages */
+static void
+note_vendor(struct cli *c, const struct adv_vals *a)
+{
+	struct buf b;
+	int n = 0;
+
+	buf_init(&b, 0);
+	buf_addstr(&b, "");
+	for (int i = 0; i < NVENDOR; i++)
+		if (a->vendor[i]) {
+			buf_addstr(&b, n++ ? ", " : "");
+			buf_addstr(&b, vendor_keys[i]);
+		}
+	if (n > 0)
+		cli_printf(c, "Note: %s %s ignored: this gateway has no Sender Domain Reputation "
+			      "service to connect to (its verdicts come from its own sources).\n",
+		    b.data, n == 1 ? "was" : "were");
+	buf_free(&b);
+}
+
 /* b_settings - sdradvancedconfig key=value... : all checked, then staged together */
 static enum cmd_ret
 b_settings(struct cli *c, const struct cmd_call *call)
@@ -125,6 +171,8 @@ b_settings(struct cli *c, const struct cmd_call *call)
 
 	if (cmd_keys_apply(c, call, &a, NULL) == 0)
 		r = sdrconfig_stage(c, key_settings, (const char *const *)a.v, NKEYS);
+	if (r == CMD_OK)
+		note_vendor(c, &a);
 	for (int i = 0; i < NKEYS; i++)
 		free(a.v[i]);
 	return r;
@@ -928,7 +976,8 @@ sdradvancedconfig_exec(struct cli *c, int argc, char **argv)
 const struct cmd_entry cmd_sdradvancedconfig_entry = {
 	.name = "sdradvancedconfig",
 	.usage = "sdradvancedconfig\n"
-		 "sdradvancedconfig timeout=SECONDS\n"
+		 "sdradvancedconfig timeout=SECONDS [host=HOST] [verify_peer=yes|no] "
+		 "[debug_rpc_server=LEVEL] [debug_http_client=LEVEL]\n"
 		 "sdradvancedconfig exception_list=[LIST] [exception_envfrom_only=yes|no]\n"
 		 "sdradvancedconfig rdap_url=[URL] [rdap_bootstrap=[FILE]]\n"
 		 "sdradvancedconfig cache_ttl=SECONDS [verify_peer=yes|no] "

@@ -18,6 +18,9 @@
  * strings end on their line, and nothing else in the language holds a
  * colon. Line numbers stay the file's own.
  *
+ * A UTF-8 byte order mark at the start of a file (some editors write
+ * one) is dropped: it is not part of the first line.
+ *
  * Export files are created in DIR/configuration without following a
  * link (util/fsutil.h): written under a temporary name, fsynced, then
  * linked into place, which never replaces a file that appeared
@@ -298,6 +301,11 @@ filtercmd_parse(struct cli *c, const char *text, size_t len, struct filtercmd_sc
 	int line_no = 0, rc = -1, last_attr = 0;
 
 	memset(s, 0, sizeof(*s));
+	/* a UTF-8 byte order mark, as some editors save files: not part of line 1 */
+	if (len >= 3 && memcmp(text, "\xef\xbb\xbf", 3) == 0) {
+		text += 3;
+		len -= 3;
+	}
 	piece_start(&p, 1);
 	while (pos < len) {
 		const char *ln = text + pos, *nl = memchr(ln, '\n', len - pos);

@@ -44,7 +44,8 @@ char *filtercmd_read_script(struct cli *c, enum cmd_ret *r);
 /*
  * filtercmd_parse - every filter of text[0..len) into s; comment lines
  * ('#' first on the line) are not part of the language: the attribute
- * ones apply to the next filter. Parsed in pieces, one per filter where
+ * ones apply to the next filter; a leading UTF-8 byte order mark is
+ * dropped. Parsed in pieces, one per filter where
  * it can tell (filtercmd.c), so that only one filter, not the whole
  * text, is held to FILTER_SCRIPT_MAX. A syntax error prints "Invalid filter
  * syntax: line L, column C: MESSAGE" (lines of text) and returns -1,

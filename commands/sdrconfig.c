@@ -22,6 +22,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -408,24 +409,84 @@ sdrconfig_local_delete(struct cli *c, const char *domain)
 	return CMD_OK;
 }
 
-/* One parsed import. */
+/*
+ * One parsed import. A domain given twice is found through a hash table
+ * of the entries (open addressing, at most half full), so a file of
+ * SDRCONF_MAX_LOCAL lines costs about as many lookups, not their square.
+ */
 struct import {
 	int n;				/* entries (a domain given twice: the last line wins) */
 	struct sdr_local *e;
+	int *slot;			/* index + 1 of an entry in e, 0 empty */
+	size_t nslot;			/* a power of two, at least twice n */
 };
 
-/* import_add - an entry of the file; a later line for the same domain replaces the earlier */
+/* import_hash - FNV-1a of a domain */
+static size_t
+import_hash(const char *s)
+{
+	uint32_t h = 2166136261u;
+
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * 16777619u;
+	return h;
+}
+
+/* import_find - the slot of domain: its entry's, or the empty one where it would go */
+static size_t
+import_find(const struct import *im, const char *domain)
+{
+	size_t i = import_hash(domain) & (im->nslot - 1);
+
+	while (im->slot[i] != 0 && strcmp(im->e[im->slot[i] - 1].domain, domain) != 0)
+		i = (i + 1) & (im->nslot - 1);
+	return i;
+}
+
+/* import_grow - a table twice as large, every entry placed again */
 static void
+import_grow(struct import *im)
+{
+	free(im->slot);
+	im->nslot = im->nslot ? 2 * im->nslot : 64;
+	im->slot = xcalloc(im->nslot, sizeof(*im->slot));
+	for (int k = 0; k < im->n; k++)
+		im->slot[import_find(im, im->e[k].domain)] = k + 1;
+}
+
+/*
+ * import_add - an entry of the file; a later line for the same domain
+ * replaces the earlier. -1 when it is a new domain and the file already
+ * holds SDRCONF_MAX_LOCAL of them.
+ */
+static int
 import_add(struct import *im, const struct sdr_local *e)
 {
-	for (int i = 0; i < im->n; i++)
-		if (strcmp(im->e[i].domain, e->domain) == 0) {
-			im->e[i] = *e;
-			return;
-		}
+	size_t i;
+
+	if (2 * ((size_t)im->n + 1) > im->nslot)
+		import_grow(im);
+	i = import_find(im, e->domain);
+	if (im->slot[i] != 0) {
+		im->e[im->slot[i] - 1] = *e;
+		return 0;
+	}
+	if (im->n >= SDRCONF_MAX_LOCAL)
+		return -1;
 	if ((im->n & (im->n - 1)) == 0)
 		im->e = xrealloc(im->e, (im->n ? 2 * (size_t)im->n : 16) * sizeof(*e));
 	im->e[im->n++] = *e;
+	im->slot[i] = im->n;
+	return 0;
+}
+
+/* import_free - release a parsed import */
+static void
+import_free(struct import *im)
+{
+	free(im->e);
+	free(im->slot);
+	memset(im, 0, sizeof(*im));
 }
 
 /* import_parse - every line of text; -1 with the first bad line printed */
@@ -454,15 +515,12 @@ import_parse(struct cli *c, char *text, struct import *im)
 			free(cause);
 			return -1;
 		}
-		if (r == 1) {
-			/* a large file: keep the quadratic duplicate check out of reach */
-			if (im->n >= SDRCONF_MAX_LOCAL) {
-				cli_error(c, "line %ld: the file holds more than %d entries, "
-					     "the most the table allows.",
-				    line, SDRCONF_MAX_LOCAL);
-				return -1;
-			}
-			import_add(im, &e);
+		/* no more domains than the table can ever hold */
+		if (r == 1 && import_add(im, &e) < 0) {
+			cli_error(c, "line %ld: the file holds more than %d entries, the most the "
+				     "table allows.",
+			    line, SDRCONF_MAX_LOCAL);
+			return -1;
 		}
 		if (nl == NULL)
 			break;
@@ -475,7 +533,8 @@ enum cmd_ret
 sdrconfig_local_import(struct cli *c, const char *path)
 {
 	struct sdr_conf conf;
-	struct import im = { 0, NULL };
+	struct import im = { 0, NULL, NULL, 0 };
+	unsigned char *unchanged = NULL;	/* [i]: entry i is in the table as it is */
 	char *text, *cause = NULL, val[64 + SDR_CATEGORY_MAX], cur[64 + SDR_CATEGORY_MAX];
 	size_t len = 0;
 	int fd, added = 0, changed = 0, same = 0, ok = 1;
@@ -490,9 +549,10 @@ sdrconfig_local_import(struct cli *c, const char *path)
 		return CMD_ERROR;
 	}
 	if (strlen(text) != len) {
+		size_t nul = strlen(text);
 		long line = 1;
 
-		for (size_t i = 0; i < strlen(text); i++)
+		for (size_t i = 0; i < nul; i++)
 			line += text[i] == '\n';
 		cli_error(c, "line %ld: the line holds a NUL byte.", line);
 		free(text);
@@ -500,20 +560,23 @@ sdrconfig_local_import(struct cli *c, const char *path)
 	}
 	if (import_parse(c, text, &im) < 0 || sdrconfig_load(c, &conf) < 0) {
 		free(text);
-		free(im.e);
+		import_free(&im);
 		return CMD_ERROR;
 	}
 	free(text);
+	unchanged = xcalloc((size_t)im.n + 1, 1);
 	for (int i = 0; i < im.n; i++) {
 		const struct sdr_local *old = sdrconf_local_find(&conf, im.e[i].domain);
 
 		if (old == NULL)
 			added++;
 		else if (strcmp(sdrconf_local_text(old, cur, sizeof(cur)),
-			     sdrconf_local_text(&im.e[i], val, sizeof(val))) == 0)
+			     sdrconf_local_text(&im.e[i], val, sizeof(val))) == 0) {
+			unchanged[i] = 1;
 			same++;
-		else
+		} else {
 			changed++;
+		}
 	}
 	if (conf.nlocal + added > SDRCONF_MAX_LOCAL) {
 		cli_error(c, "The import would make %d entries; the local reputation table holds "
@@ -523,8 +586,9 @@ sdrconfig_local_import(struct cli *c, const char *path)
 	}
 	if (group_begin(c) < 0)
 		goto out;
+	/* an entry as it is already (in this session's view) needs no staging */
 	for (int i = 0; i < im.n && ok; i++)
-		if (sdrconf_local_set(c->st, &im.e[i], &cause) < 0) {
+		if (!unchanged[i] && sdrconf_local_set(c->st, &im.e[i], &cause) < 0) {
 			said(c, str_printf("Cannot stage the entry for %s: %s", im.e[i].domain,
 			    cause));
 			free(cause);
@@ -537,7 +601,8 @@ sdrconfig_local_import(struct cli *c, const char *path)
 		    im.n, path, added, changed, same);
 out:
 	sdrconf_free(&conf);
-	free(im.e);
+	import_free(&im);
+	free(unchanged);
 	return r;
 }
 

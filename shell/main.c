@@ -164,15 +164,37 @@ tty_write(void *arg, const char *s, size_t n, int is_error)
 	return lineedit_write(sh->le, s, n, is_error);
 }
 
-/* open_file - cli_io.open_file: as root through the opener once mxsh changed user */
+/*
+ * open_file - cli_io.open_file: as root through the opener once mxsh
+ * changed user, else here, as the opener does: without blocking (a FIFO
+ * nobody writes to would hang the command for good), a regular file
+ * only (ENXIO otherwise: no FIFO, device or directory), then blocking
+ * again for the reads
+ */
 static int
 open_file(void *arg, const char *path)
 {
 	struct shell *sh = arg;
+	struct stat st;
+	int fd, fl, err;
 
 	if (sh->opener >= 0)
 		return opener_open(sh->opener, path);
-	return open(path, O_RDONLY | O_NOCTTY | O_CLOEXEC);
+	fd = open(path, O_RDONLY | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	if (fstat(fd, &st) < 0) {
+		err = errno;
+	} else if (!S_ISREG(st.st_mode)) {
+		err = ENXIO;
+	} else if ((fl = fcntl(fd, F_GETFL)) < 0 || fcntl(fd, F_SETFL, fl & ~O_NONBLOCK) < 0) {
+		err = errno;
+	} else {
+		return fd;
+	}
+	close(fd);
+	errno = err;
+	return -1;
 }
 
 static const struct cli_io batch_io = { batch_readline, batch_write, batch_wait, open_file };

@@ -125,7 +125,7 @@ opener_open(int sock, const char *path)
 	struct iovec v;
 	struct cmsghdr *c;
 	size_t len = strlen(path);
-	int err = EIO, fd = -1;
+	int err = EIO, fd = -1, fl;
 	ssize_t n;
 
 	if (len == 0 || len > PATH_MAX) {
@@ -158,6 +158,15 @@ opener_open(int sock, const char *path)
 		errno = err != 0 ? err : EIO;
 		return -1;
 	}
-	/* the opener's O_NONBLOCK was for FIFOs; a regular file reads the same either way */
+	/*
+	 * the opener's O_NONBLOCK was for the open (a FIFO nobody writes to
+	 * would block it); the reads block again, as on any file
+	 */
+	if ((fl = fcntl(fd, F_GETFL)) < 0 || fcntl(fd, F_SETFL, fl & ~O_NONBLOCK) < 0) {
+		err = errno;
+		close(fd);
+		errno = err;
+		return -1;
+	}
 	return fd;
 }

@@ -3,7 +3,8 @@
 # (issue 9, item 6): a NUL byte refuses the line instead of running the
 # part before it; control characters are refused and never echoed raw
 # (an escape sequence in an error would reach the operator's terminal);
-# staging thousands of routes in one script is not quadratic.
+# staging thousands of routes in one script is not quadratic; a FIFO
+# named as a file to read is refused, not waited on (issue 10).
 . "$(dirname "$0")/lib.subr"
 
 D=$(t_dir cli_hostile)
@@ -75,6 +76,28 @@ if grep -q 'hostname' "$D/tab.err" && [ "$(wc -l <"$D/tab.err")" = 1 ]; then
 	t_pass cli_hostile/tab_value_one_line
 else
 	t_fail cli_hostile/tab_value_one_line "$(cat "$D/tab.err")"
+fi
+
+# --- a FIFO named as a file to read (root's mxsh in root's data directory
+# opens it itself, with no opener): refused at once as not a regular file,
+# never left waiting for a writer; a directory likewise. timeout's 124 is
+# the hang this guards against.
+mkfifo "$D/fifo"
+timeout 60 "$MXSH" -D "$D/f" -c "filters import $D/fifo" \
+	-c "certconfig server cert=$D/fifo key=$D/fifo" \
+	-c "sdradvancedconfig local import $D/fifo" \
+	-c "sdradvancedconfig rdap_bootstrap=$D/fifo" -c "contentfilters import $D" \
+	-c showchanges >"$D/fifo.out" 2>"$D/fifo.err"
+rc=$?
+if [ "$rc" = 1 ] && [ "$(wc -l <"$D/fifo.err")" = 5 ] &&
+    [ "$(grep -cx "Cannot read the file $D/fifo: not a regular file." "$D/fifo.err")" = 2 ] &&
+    grep -qx "Cannot read the certificate file $D/fifo: not a regular file." "$D/fifo.err" &&
+    grep -qx "Invalid rdap_bootstrap '$D/fifo': not a regular file." "$D/fifo.err" &&
+    grep -qx "Cannot read the file $D: not a regular file." "$D/fifo.err" &&
+    grep -q 'No changes' "$D/fifo.out"; then
+	t_pass cli_hostile/fifo_refused_not_waited_for
+else
+	t_fail cli_hostile/fifo_refused_not_waited_for "rc=$rc: $(cat "$D/fifo.err" | head -5)"
 fi
 
 # --- staging cost grows with the lines, not with their square: the CPU

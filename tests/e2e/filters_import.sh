@@ -5,7 +5,7 @@
 # file's own line and column (comment lines counted), control characters,
 # missing files, all-or-nothing; content filters added or replaced by
 # name; and a set of filters larger than one script (64 KB) exported and
-# imported back unchanged.
+# imported back unchanged; a UTF-8 byte order mark at the start of a file.
 #
 # Env: MXSH, MXGATED, TEST_OUT (tests/run.sh). Prints "PASS name" /
 # "FAIL name: why"; exits 1 if any failed.
@@ -94,6 +94,21 @@ if [ "$rc" = 1 ] &&
 else
 	t_fail "$N/refusals_stage_nothing" "exit $rc"
 	show "$out/bad2.out" "$out/bad2.err"
+fi
+
+# --- a UTF-8 byte order mark (as some editors save a file) is not part of
+# line 1: the attribute line under it still counts, and errors keep their columns
+printf '\357\273\277# inactive\na2: if true { drop(); }\n' >"$d/bom.txt"
+printf '\357\273\277b2: if (true { drop(); }\n' >"$d/bombad.txt"
+sh_run bom 'filters import '"$d/bom.txt" 'filters list' 'filters import '"$d/bombad.txt"
+if [ "$rc" = 1 ] && grep -q "^1 filter imported from $d/bom.txt" "$out/bom.out" &&
+    grep -Eq '^1 +N +Y +a2$' "$out/bom.out" &&
+    grep -qx "Invalid filter syntax: line 1, column 14: expected ')' or AND/OR in the condition, found '{'" "$out/bom.err" &&
+    [ "$(grep -c "^Invalid" "$out/bom.err")" = 1 ]; then
+	t_pass "$N/utf8_bom"
+else
+	t_fail "$N/utf8_bom" "exit $rc"
+	show "$out/bom.out" "$out/bom.err"
 fi
 
 # --- content filters: added, or replaced by name; descriptions from the file or kept
