@@ -61,6 +61,14 @@
 #define SDRD_RDAP_ACCEPT "application/rdap+json"
 #define SDRD_EXPLAIN_MAX 16384		/* the explanation text */
 
+/*
+ * Every answer of a message fits: per domain (SDR_NINPUTS of them) the
+ * local table, each zone and each feed, and RDAP once per domain; one
+ * slot more is kept for the error of a lookup that found no room anyway.
+ */
+_Static_assert(SDR_NINPUTS * (SDRCONF_MAX_BLOCKLISTS + SDRCONF_MAX_FEEDS + 1) + SDR_NINPUTS <
+    SDR_MAX_ANSWERS, "SDR_MAX_ANSWERS is too small for the configurable zones and feeds");
+
 /* ---------------------------------------------------------------- types */
 
 enum ckind {
@@ -124,6 +132,8 @@ struct lk {
 	char domain[SDR_DOMAIN_MAX + 1];	/* LK_EXPLAIN */
 	char note[4][1024];		/* LK_EXPLAIN: lines of sources that did not answer, by kind */
 	int timed_out;			/* sdr.timeout came first */
+	int overflow;			/* a question found no slot: an ERROR answer at the end */
+	char overflow_domain[SDR_DOMAIN_MAX + 1];	/* about the first such question */
 	int outstanding;		/* slots waiting */
 	int nslots;
 	struct slot slot[SDR_MAX_ANSWERS];
@@ -287,12 +297,20 @@ cache_sweep(struct sdrd *s)
 
 static void lk_finish(struct lk *lk);
 
-/* slot_new - the next slot of lk, or NULL when full */
+/*
+ * slot_new - the next slot of lk, or NULL when full (the last slot is kept
+ * for the ERROR answer lk_start adds then: a question never goes unasked
+ * silently)
+ */
 static struct slot *
-slot_new(struct lk *lk)
+slot_new(struct lk *lk, const char *domain)
 {
-	if (lk->nslots == SDR_MAX_ANSWERS)
+	if (lk->nslots >= SDR_MAX_ANSWERS - 1) {
+		if (!lk->overflow)
+			str_copy(lk->overflow_domain, domain, sizeof(lk->overflow_domain));
+		lk->overflow = 1;
 		return NULL;
+	}
 	return &lk->slot[lk->nslots++];
 }
 
@@ -300,7 +318,7 @@ slot_new(struct lk *lk)
 static void
 slot_answer(struct lk *lk, const struct sdr_answer *a)
 {
-	struct slot *sl = slot_new(lk);
+	struct slot *sl = slot_new(lk, a->domain);
 
 	if (sl == NULL)
 		return;
@@ -432,6 +450,13 @@ lk_start(struct lk *lk)
 {
 	struct sdrd *s = lk->s;
 
+	if (lk->overflow) {
+		struct slot *sl = &lk->slot[lk->nslots++];	/* the one kept */
+
+		answer_init(&sl->ans, SDR_SRC_BLOCKLIST, "sdr", lk->overflow_domain);
+		answer_error(&sl->ans, "too many questions for one message: not all were asked");
+		sl->have = 1;
+	}
 	if (lk->outstanding == 0 || s->freeing) {
 		lk_give_up(lk, "shutting down");	/* the reason only for slots still waiting */
 		return;
@@ -589,8 +614,11 @@ rdap_base(const struct sdrd *s, const char *domain, char *url, size_t size, cons
 		*why = "not configured (no RDAP URL, no bootstrap file)";
 		return 0;
 	}
-	rc = sdr_rdap_bootstrap(s->rdap_bootstrap, strlen(s->rdap_bootstrap), domain, url, size,
-	    &cause);
+	if (!s->boot_ok) {
+		*why = "the bootstrap file cannot be read";
+		return 0;
+	}
+	rc = sdr_bootstrap_find(&s->boot, domain, url, size, &cause);
 	free(cause);
 	if (rc == 1)
 		return 1;
@@ -681,7 +709,7 @@ ask(struct lk *lk, enum ckind kind, const char *source, const char *domain, cons
 	struct slot *sl;
 	int slot;
 
-	if ((sl = slot_new(lk)) == NULL)
+	if ((sl = slot_new(lk, domain)) == NULL)
 		return;
 	slot = (int)(sl - lk->slot);
 	answer_init(&sl->ans, kind == CK_RDAP ? SDR_SRC_RDAP : SDR_SRC_BLOCKLIST, source, domain);
@@ -800,7 +828,7 @@ ask_domain(struct lk *lk, const char *domain)
 	for (int i = 0; i < s->nbl; i++) {
 		if (str_fmt(name, sizeof(name), "%s.%s", domain, s->bl[i].zone) < 0 ||
 		    strlen(name) > 253) {
-			struct slot *sl = slot_new(lk);
+			struct slot *sl = slot_new(lk, domain);
 
 			if (sl != NULL) {
 				answer_init(&sl->ans, SDR_SRC_BLOCKLIST, s->bl[i].zone, domain);
@@ -1126,8 +1154,8 @@ publish(struct sdrd *s)
 {
 	char g[128];
 
-	str_fmt(g, sizeof(g), "lookups=%lld unscannable=%lld cache=%d timeouts=%lld", s->lookups,
-	    s->unscannable, s->ncache, s->timeouts);
+	str_fmt(g, sizeof(g), "lookups=%lld unscannable=%lld cache=%d timeouts=%lld reloads=%lld",
+	    s->lookups, s->unscannable, s->ncache, s->timeouts, s->reloads);
 	if (strcmp(g, s->gauges) == 0 || s->gw->qw == NULL)
 		return;
 	qwriter_state(s->gw->qw, "sdr", g);
@@ -1180,8 +1208,23 @@ sdrd_conf(struct sdrd *s, const struct sdr_conf *c)
 	s->feed_interval = c->feed_interval > 0 ? c->feed_interval : 3600;
 	s->verify_peer = c->verify_peer;
 	str_copy(s->rdap_url, c->rdap_url, sizeof(s->rdap_url));
-	free(s->rdap_bootstrap);
-	s->rdap_bootstrap = str_dup(c->rdap_bootstrap ? c->rdap_bootstrap : "");
+	if (strcmp(s->rdap_bootstrap, c->rdap_bootstrap ? c->rdap_bootstrap : "") != 0) {
+		char *cause = NULL;
+
+		/* parsed once here, not for every message */
+		free(s->rdap_bootstrap);
+		s->rdap_bootstrap = str_dup(c->rdap_bootstrap ? c->rdap_bootstrap : "");
+		sdr_bootstrap_free(&s->boot);
+		s->boot_ok = 0;
+		if (s->rdap_bootstrap[0] != '\0') {
+			s->boot_ok = sdr_bootstrap_build(s->rdap_bootstrap,
+			    strlen(s->rdap_bootstrap), &s->boot, &cause) == 0;
+			if (!s->boot_ok)
+				gw_logl(s->gw, LOGFILE_WARNING, "SDR: the RDAP bootstrap file "
+				    "cannot be read: %s", cause ? cause : "");
+			free(cause);
+		}
+	}
 	free(s->bl);
 	s->nbl = c->nblocklists;
 	s->bl = xcalloc((size_t)(s->nbl ? s->nbl : 1), sizeof(*s->bl));
@@ -1284,6 +1327,7 @@ sdrd_free(struct sdrd *s)
 	free(s->bl);
 	free(s->local);
 	free(s->rdap_bootstrap);
+	sdr_bootstrap_free(&s->boot);
 	if (s->delivering)
 		s->dead = 1;	/* done_cb is on the stack: it releases s */
 	else

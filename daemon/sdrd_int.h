@@ -44,6 +44,11 @@ struct feed {
 	struct sdr_indicator *ind;	/* collected over the pages */
 	int nind, capind;
 	int toomany;			/* more than the indicators a poll may bring */
+	/* storing it, SDRD_FEED_CHUNK rows per transaction, one per loop turn */
+	struct event *store_ev;		/* the next part */
+	int storing, partial, off;	/* partial: cut short, the rest at a poll soon after */
+	int nadded, nremoved, nrefused;	/* so far */
+	unsigned char *applied;		/* [nind]: what became of each (store/sdrfeed.h) */
 	TAILQ_ENTRY(feed) entry;	/* on s->feeds */
 };
 
@@ -55,6 +60,8 @@ struct sdrd {
 	int timeout, cache_ttl, feed_interval, verify_peer;
 	char rdap_url[1024];
 	char *rdap_bootstrap;		/* "" when none */
+	struct sdr_bootstrap boot;	/* rdap_bootstrap parsed (when boot_ok) */
+	int boot_ok;
 	int nbl;
 	struct sdr_blocklist *bl;
 	int nlocal;
@@ -78,6 +85,8 @@ struct sdrd {
 	int freeing, delivering, dead;
 	/* gauges */
 	long long lookups, unscannable, timeouts;
+	long long reloads;		/* of the feeds' copy from queue.db (gauge "reloads") */
+	int feeds_changed;		/* sdrd_feeds_conf: the set of feeds changed */
 	char gauges[128];		/* last published */
 };
 

@@ -33,7 +33,7 @@ enum sdr_verdict {
 #define SDR_DOMAIN_MAX 255
 #define SDR_CATEGORY_MAX 31		/* "Spam", "Malware", "Phishing", ... or "N/A" */
 #define SDR_SOURCE_MAX 127		/* "local", "blocklist dbl.test", "rdap", "feed NAME" */
-#define SDR_MAX_ANSWERS 64		/* answers kept per message */
+#define SDR_MAX_ANSWERS 136		/* answers kept per message (see SDRCONF_MAX_BLOCKLISTS) */
 
 /* sdr_verdict_name - "Awful" ... "Good" */
 const char *sdr_verdict_name(enum sdr_verdict v);
@@ -215,6 +215,30 @@ int sdr_rdap_registration(const char *json, size_t len, time_t *when, char **cau
  */
 int sdr_rdap_bootstrap(const char *json, size_t len, const char *domain, char *url, size_t size,
     char **cause);
+
+/*
+ * The same file parsed once (mxgated asks it for every message): its
+ * labels sorted, each with the URL sdr_rdap_bootstrap would give (ending
+ * in '/'; for a label listed twice, the first service's).
+ */
+struct sdr_bootstrap_entry {
+	char *label;			/* normalised: "com", "co.uk" */
+	char *url;
+};
+struct sdr_bootstrap {
+	int n;
+	struct sdr_bootstrap_entry *e;	/* sorted by label, each label once */
+};
+
+/* sdr_bootstrap_build - t from a dns.json: 0, or -1 not a bootstrap file (*cause, t empty) */
+int sdr_bootstrap_build(const char *json, size_t len, struct sdr_bootstrap *t, char **cause);
+
+/* sdr_bootstrap_find - as sdr_rdap_bootstrap, from t (longest label match): 1, 0 none, -1 */
+int sdr_bootstrap_find(const struct sdr_bootstrap *t, const char *domain, char *url, size_t size,
+    char **cause);
+
+/* sdr_bootstrap_free - release t's entries (t stays usable, empty) */
+void sdr_bootstrap_free(struct sdr_bootstrap *t);
 
 /*
  * STIX 2.1 in a TAXII 2.1 envelope {"more","next","objects":[...]}: cb

@@ -582,6 +582,134 @@ sdr_rdap_bootstrap(const char *json, size_t len, const char *domain, char *url, 
 	return 1;
 }
 
+/* boot_sort - a label of the table and its position in the file (for sorting) */
+struct boot_sort {
+	struct sdr_bootstrap_entry e;
+	size_t order;
+};
+
+static int
+boot_cmp(const void *a, const void *b)
+{
+	const struct boot_sort *x = a, *y = b;
+	int c = strcmp(x->e.label, y->e.label);
+
+	if (c != 0)
+		return c;
+	return x->order < y->order ? -1 : x->order > y->order;
+}
+
+/* sdr_bootstrap_free - release t's entries */
+void
+sdr_bootstrap_free(struct sdr_bootstrap *t)
+{
+	for (int i = 0; i < t->n; i++) {
+		free(t->e[i].label);
+		free(t->e[i].url);
+	}
+	free(t->e);
+	t->e = NULL;
+	t->n = 0;
+}
+
+/* sdr_bootstrap_build - the labels of a dns.json, sorted, each with its service's URL */
+int
+sdr_bootstrap_build(const char *json, size_t len, struct sdr_bootstrap *t, char **cause)
+{
+	cJSON *j = json_parse(json, len, "RDAP bootstrap file", cause);
+	const cJSON *services, *svc;
+	struct boot_sort *v = NULL;
+	size_t n = 0, cap = 0, k = 0;
+
+	t->n = 0;
+	t->e = NULL;
+	if (j == NULL)
+		return -1;
+	services = cJSON_GetObjectItemCaseSensitive(j, "services");
+	if (!cJSON_IsArray(services)) {
+		sdr_set_cause(cause, "not an RDAP bootstrap file (no \"services\" array)");
+		cJSON_Delete(j);
+		return -1;
+	}
+	cJSON_ArrayForEach(svc, services) {
+		const cJSON *labels = cJSON_GetArrayItem(svc, 0), *l;
+		const char *u = service_url(cJSON_GetArrayItem(svc, 1));
+		size_t ul;
+
+		if (!cJSON_IsArray(svc) || u == NULL)
+			continue;
+		ul = strlen(u);
+		cJSON_ArrayForEach(l, (cJSON_IsArray(labels) ? labels : NULL)) {
+			char e[SDR_DOMAIN_MAX + 1];
+
+			if (!cJSON_IsString(l))
+				continue;
+			sdr_domain_norm(l->valuestring, strlen(l->valuestring), e);
+			if (e[0] == '\0')
+				continue;
+			if (n == cap) {
+				cap = cap ? cap * 2 : 64;
+				v = xrealloc(v, cap * sizeof(*v));
+			}
+			v[n].e.label = str_dup(e);
+			v[n].e.url = xmalloc(ul + 2);
+			memcpy(v[n].e.url, u, ul + 1);
+			if (u[ul - 1] != '/')
+				memcpy(v[n].e.url + ul, "/", 2);
+			v[n].order = n;
+			n++;
+		}
+	}
+	cJSON_Delete(j);
+	if (n > 0)
+		qsort(v, n, sizeof(*v), boot_cmp);
+	t->e = xcalloc(n ? n : 1, sizeof(*t->e));
+	for (size_t i = 0; i < n; i++) {
+		if (k > 0 && strcmp(t->e[k - 1].label, v[i].e.label) == 0) {
+			free(v[i].e.label);	/* listed again: the first service keeps it */
+			free(v[i].e.url);
+			continue;
+		}
+		t->e[k++] = v[i].e;
+	}
+	t->n = (int)k;
+	free(v);
+	return 0;
+}
+
+static int
+boot_find_cmp(const void *key, const void *elem)
+{
+	return strcmp(key, ((const struct sdr_bootstrap_entry *)elem)->label);
+}
+
+/* sdr_bootstrap_find - the base URL serving domain: its longest suffix that is a label */
+int
+sdr_bootstrap_find(const struct sdr_bootstrap *t, const char *domain, char *url, size_t size,
+    char **cause)
+{
+	char dom[SDR_DOMAIN_MAX + 1];
+	const char *p;
+
+	if (size > 0)
+		url[0] = '\0';
+	sdr_domain_norm(domain ? domain : "", domain ? strlen(domain) : 0, dom);
+	for (p = dom; *p != '\0'; p = strchr(p, '.') ? strchr(p, '.') + 1 : "") {
+		const struct sdr_bootstrap_entry *e;
+
+		if (t->n == 0 || (e = bsearch(p, t->e, (size_t)t->n, sizeof(*t->e),
+		    boot_find_cmp)) == NULL)
+			continue;
+		if (strlen(e->url) + 1 > size) {
+			sdr_set_cause(cause, "the RDAP bootstrap URL for %s is too long", dom);
+			return -1;
+		}
+		memcpy(url, e->url, strlen(e->url) + 1);
+		return 1;
+	}
+	return 0;
+}
+
 /* stix_domain - the domain of a pattern "[domain-name:value = 'x']", or -1 */
 static int
 stix_domain(const char *p, char out[SDR_DOMAIN_MAX + 1])

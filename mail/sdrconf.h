@@ -29,9 +29,14 @@
 #define SDRCONF_LOCAL_SECTION "sdr.local"
 #define SDRCONF_FEED_SECTION "sdr.feed"
 
-#define SDRCONF_MAX_BLOCKLISTS 32	/* zones asked for every domain */
+/*
+ * Every domain of a message (at most 5) is asked of the local table, each
+ * zone and each feed, plus RDAP once: 5 x (zones + feeds + 1) + 5 answers
+ * must fit in SDR_MAX_ANSWERS (checked in daemon/sdrd.c).
+ */
+#define SDRCONF_MAX_BLOCKLISTS 16	/* zones asked for every domain */
 #define SDRCONF_MAX_LOCAL 100000	/* local table entries */
-#define SDRCONF_MAX_FEEDS 32		/* TAXII collections */
+#define SDRCONF_MAX_FEEDS 8		/* TAXII collections */
 #define SDRCONF_FEED_NAME_MAX 63
 #define SDRCONF_URL_MAX 1000
 

@@ -284,13 +284,15 @@ latest(const struct sdrfeed_poll *p)
 
 /* store_poll - the body of sdrfeed_store's transaction */
 static int
-store_poll(sqlite3 *db, sqlite3_stmt **st, const struct sdrfeed_poll *p, const char *use,
-    int *added, int *removed, char **cause)
+store_poll(sqlite3 *db, sqlite3_stmt **st, const struct sdrfeed_poll *p, struct sdrfeed_part *x,
+    const char *use, int *added, int *removed, char **cause)
 {
 	sqlite3_stmt *s;
-	int64_t n;
+	int64_t n = 0;
 
-	if (p->force) {
+	if (x->cap > 0 && count(db, p->feed, &n, cause) < 0)
+		return -1;
+	if (p->force && !(x->part & SDRFEED_PART_CONT)) {
 		if (prep(db, "UPDATE sdr_indicators SET added = 0 WHERE feed = ?1", &s, cause,
 			"cannot mark the feed's indicators") < 0)
 			return -1;
@@ -315,6 +317,8 @@ store_poll(sqlite3 *db, sqlite3_stmt **st, const struct sdrfeed_poll *p, const c
 		if (rc != SQLITE_ROW && rc != SQLITE_DONE)
 			return err(db, cause, "cannot read indicators");
 		if (ind->revoked) {
+			if (x->applied != NULL)
+				x->applied[i] = SDRFEED_GONE;
 			if (!exists)
 				continue;
 			text(st[ST_DELETE], 1, p->feed);
@@ -322,6 +326,13 @@ store_poll(sqlite3 *db, sqlite3_stmt **st, const struct sdrfeed_poll *p, const c
 			if (run(db, st[ST_DELETE], cause, "cannot remove an indicator") < 0)
 				return -1;
 			(*removed)++;
+			n--;
+			continue;
+		}
+		if (!exists && x->cap > 0 && n >= x->cap) {
+			x->refused++;
+			if (x->applied != NULL)
+				x->applied[i] = SDRFEED_REFUSED;
 			continue;
 		}
 		text(st[ST_UPSERT], 1, p->feed);
@@ -334,16 +345,23 @@ store_poll(sqlite3 *db, sqlite3_stmt **st, const struct sdrfeed_poll *p, const c
 		sqlite3_bind_int64(st[ST_UPSERT], 8, (sqlite3_int64)ind->valid_from);
 		if (run(db, st[ST_UPSERT], cause, "cannot store an indicator") < 0)
 			return -1;
-		if (!exists)
+		if (x->applied != NULL)
+			x->applied[i] = SDRFEED_KEPT;
+		if (!exists) {
 			(*added)++;
+			n++;
+		}
 	}
+	if (x->part & SDRFEED_PART_MORE)
+		return 0;	/* the last part cleans up and records the state */
 	/* expired, and (forced) not brought by this poll */
 	if (prep(db, "DELETE FROM sdr_indicators WHERE feed = ?1 AND "
-		"((valid_until != 0 AND valid_until <= ?2) OR added = 0)", &s, cause,
+		"((valid_until != 0 AND valid_until <= ?2) OR (?3 AND added = 0))", &s, cause,
 		"cannot remove old indicators") < 0)
 		return -1;
 	text(s, 1, p->feed);
 	sqlite3_bind_int64(s, 2, (sqlite3_int64)p->now);
+	sqlite3_bind_int(s, 3, p->force != 0);
 	if (run(db, s, cause, "cannot remove old indicators") < 0) {
 		sqlite3_finalize(s);
 		return -1;
@@ -375,6 +393,17 @@ int
 sdrfeed_store(struct queue *q, const struct sdrfeed_poll *p, int *added, int *removed,
     char **cause)
 {
+	struct sdrfeed_part x;
+
+	memset(&x, 0, sizeof(x));
+	return sdrfeed_store_part(q, p, &x, added, removed, cause);
+}
+
+/* sdrfeed_store_part - one part of a poll in one transaction */
+int
+sdrfeed_store_part(struct queue *q, const struct sdrfeed_poll *p, struct sdrfeed_part *x,
+    int *added, int *removed, char **cause)
+{
 	static const char *const sql[ST_N] = {
 		[ST_EXISTS] = "SELECT 1 FROM sdr_indicators WHERE feed = ?1 AND id = ?2",
 		[ST_UPSERT] = "INSERT INTO sdr_indicators (feed, id, domain, verdict, category, "
@@ -396,7 +425,10 @@ sdrfeed_store(struct queue *q, const struct sdrfeed_poll *p, int *added, int *re
 	for (int i = 0; i < ST_N; i++)
 		if (prep(db, sql[i], &st[i], cause, "cannot prepare storing a poll") < 0)
 			goto out;
-	if (store_poll(db, st, p, use, &a, &r, cause) < 0)
+	x->refused = 0;
+	if (x->applied != NULL && p->nind > 0)
+		memset(x->applied, 0, (size_t)p->nind);
+	if (store_poll(db, st, p, x, use, &a, &r, cause) < 0)
 		goto out;
 	rc = exec1(db, "COMMIT", cause, "cannot commit a poll");
 out:

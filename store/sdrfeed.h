@@ -59,6 +59,15 @@ int sdrfeed_all(struct queue *q, time_t now,
     void (*cb)(const struct sdr_indicator *ind, const char *feed, void *arg), void *arg,
     char **cause);
 
+/* sdrfeed_poll.part: a poll stored in several transactions (0: all of it in one) */
+#define SDRFEED_PART_CONT 1		/* not the first part: a forced poll's marking is done */
+#define SDRFEED_PART_MORE 2		/* not the last part: no cleanup, the state stays */
+
+/* sdrfeed_poll.applied[i] */
+#define SDRFEED_KEPT 1			/* stored (new, or a new version) */
+#define SDRFEED_GONE 2			/* revoked: removed (or was not stored) */
+#define SDRFEED_REFUSED 3		/* new, past cap: not stored */
+
 /* one successful poll of a feed */
 struct sdrfeed_poll {
 	const char *feed;		/* its name */
@@ -69,15 +78,31 @@ struct sdrfeed_poll {
 	time_t now;			/* when; indicators whose valid_until has passed go */
 };
 
+/* how sdrfeed_store_part stores (all zero: as sdrfeed_store) */
+struct sdrfeed_part {
+	int part;			/* SDRFEED_PART_* (0: the whole poll) */
+	int64_t cap;			/* > 0: at most this many stored for the feed; new ones past it are refused */
+	int refused;			/* out: new indicators refused for the cap */
+	unsigned char *applied;		/* when not NULL, [nind]: what became of each (0: a later version follows) */
+};
+
 /*
  * sdrfeed_store - a poll in one transaction: indicators stored (a new
  * version replaces an old one), revoked and expired ones removed, the
  * feed's state updated (last_ok = last_poll = now, no error). *added:
  * indicators that were not stored before; *removed: stored ones that are
- * gone now (revoked, expired, or, forced, not in the poll)
+ * gone now (revoked, expired, or, forced, not in the poll). A poll stored
+ * in parts (p->part) is one transaction per part: the first part of a
+ * forced poll marks the feed's rows, the last one removes what is still
+ * marked and the expired ones and records the state (added_after), so a
+ * poll cut short is asked again from the old added_after: nothing skipped.
  */
 int sdrfeed_store(struct queue *q, const struct sdrfeed_poll *p, int *added, int *removed,
     char **cause);
+
+/* sdrfeed_store_part - the same, one part of a poll (x->part), with a cap (x->cap) */
+int sdrfeed_store_part(struct queue *q, const struct sdrfeed_poll *p, struct sdrfeed_part *x,
+    int *added, int *removed, char **cause);
 
 /* sdrfeed_failed - a poll that failed: last_poll = now and the error (its indicators stay) */
 int sdrfeed_failed(struct queue *q, const char *feed, time_t now, const char *error,

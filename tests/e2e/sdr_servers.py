@@ -36,7 +36,8 @@ A collection's content is DIR/collection-ID.json, read at each request: a
 JSON list of {"date_added": "RFC 3339", "object": {STIX object}} in
 date_added order, so a test changes a collection by rewriting the file.
 Objects honour added_after (strictly later date_added), match[type] and
-limit; pages hold --page-size objects (default 2): the "next" cursor is the
+limit; pages hold --page-size objects (default 2; --big-page-size for the
+collections whose ID starts with "big", to serve many): the "next" cursor is the
 index of the next object, "more" says whether one follows. Headers
 X-TAXII-Date-Added-First and -Last give the page's first and last
 date_added. An unknown collection is 404.
@@ -161,7 +162,8 @@ class Handler(BaseHTTPRequestHandler):
                if (after is None or e["date_added"] > after)
                and (types is None or e["object"].get("type") in types.split(","))]
         start = int(q.get("next", ["0"])[0])
-        size = min(int(q.get("limit", [ARGS.page_size])[0]), ARGS.page_size)
+        psize = ARGS.big_page_size if m.group(1).startswith("big") else ARGS.page_size
+        size = min(int(q.get("limit", [psize])[0]), psize)
         page = sel[start:start + size]
         body = {"more": start + size < len(sel), "objects": [e["object"] for e in page]}
         if body["more"]:
@@ -181,6 +183,7 @@ def main():
     p.add_argument("--port", type=int, required=True)
     p.add_argument("--dir", required=True)
     p.add_argument("--page-size", type=int, default=2)
+    p.add_argument("--big-page-size", type=int, default=1000)
     ARGS = p.parse_args()
     srv = ThreadingHTTPServer(("127.0.0.1", ARGS.port), Handler)
     srv.daemon_threads = True

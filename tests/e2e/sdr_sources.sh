@@ -289,6 +289,38 @@ says timeout_rdap "rdap slow12.test: no answer: timeout"
 saysre timeout_unscannable "\(unscannable: no source answered\)\$"
 t_check timeout_within_limit test $((T1 - T0)) -ge 2 -a $((T1 - T0)) -lt 10
 
+# ---------------------------------------------------------------- a big feed
+# 20010 indicators in pages of 1000: a poll stops after 20000 (stored in
+# parts), the last 10 come at the poll a few seconds later, none skipped
+$PY - "$SRV/collection-big.json" <<'PY'
+import json, sys
+e = [{"date_added": "2024-02-01T00:00:00.%06dZ" % i,
+      "object": {"type": "indicator", "spec_version": "2.1",
+                 "id": "indicator--00000000-0000-4000-8000-%012d" % i,
+                 "created": "2024-01-01T00:00:00.000Z", "modified": "2024-01-01T00:00:00.000Z",
+                 "pattern": "[domain-name:value = 'big%d.test']" % i, "pattern_type": "stix",
+                 "valid_from": "2024-01-01T00:00:00Z", "indicator_types": ["malicious-activity"],
+                 "labels": ["malware"], "confidence": 90}} for i in range(20010)]
+with open(sys.argv[1], "w") as f:
+    json.dump(e, f)
+PY
+mxsh_do "$D" "sdradvancedconfig feed new big url=http://127.0.0.1:$HP/api/collections/big/objects/" \
+	"commit big feed" >"$D/big.out" 2>&1 || t_fail big_setup "$(cat "$D/big.out")"
+if wait_for 120 has "SDR: external threat feed big: 20000 indicators added, 0 removed"; then
+	t_pass big_poll_cap
+else
+	t_fail big_poll_cap "no capped poll: $(grep 'feed big' "$LOG" | tail -3)"
+fi
+if wait_for 60 has "SDR: external threat feed big: 10 indicators added, 0 removed"; then
+	t_pass big_poll_rest
+else
+	t_fail big_poll_rest "the rest did not come: $(grep 'feed big' "$LOG" | tail -3)"
+fi
+for i in 0 19999 20000 20009; do
+	explain "big$i.test"
+	saysre "big_listed_$i" "^feed big: [A-Za-z]+, Threat Category: .*\\(indicator--00000000-0000-4000-8000-$(printf %012d $i)\\)\$"
+done
+
 # ---------------------------------------------------------------- done
 t_check no_wrong_accept test "$(requests 'status=406')" = 0
 if gw_stop "$D"; then t_pass clean_stop; else t_fail clean_stop "exit status: $(tail -5 "$D/mxgated.out")"; fi

@@ -1111,6 +1111,51 @@ test_bootstrap(void)
 	CHECK_STR(url, "https://b.test/couk/");
 }
 
+/* the bootstrap file parsed once into a table: the same answers as sdr_rdap_bootstrap */
+static void
+test_bootstrap_table(void)
+{
+	struct sdr_bootstrap t;
+	char url[1024], *cause = NULL;
+
+	CHECK_INT(sdr_bootstrap_build(bootstrap, strlen(bootstrap), &t, &cause), 0);
+	CHECK_INT(t.n, 4);	/* com net uk co.uk: "test" (an ftp URL) and "org" (none) left out */
+	for (int i = 1; i < t.n; i++)
+		CHECK(strcmp(t.e[i - 1].label, t.e[i].label) < 0);
+	for (size_t i = 0; i < NROWS(boot_rows); i++) {
+		const struct boot_row *r = &boot_rows[i];
+		int ret = sdr_bootstrap_find(&t, r->domain, url, sizeof(url), &cause);
+
+		if (ret != r->ret || strcmp(url, r->url) != 0)
+			UNIT_FAIL("\"%s\": %d \"%s\", expected %d \"%s\" (%s)", r->domain, ret, url,
+			    r->ret, r->url, cause ? cause : "");
+	}
+	/* "com" listed twice: the first service */
+	CHECK_INT(sdr_bootstrap_find(&t, "x.com", url, sizeof(url), &cause), 1);
+	CHECK_STR(url, "https://rdap.verisign.test/com/v1/");
+	/* a URL that does not fit */
+	CHECK_INT(sdr_bootstrap_find(&t, "x.co.uk", url, 20, &cause), -1);
+	CHECK_STR(url, "");
+	CHECK(contains(cause, "too long"));
+	free(cause);
+	cause = NULL;
+	CHECK_INT(sdr_bootstrap_find(&t, "x.co.uk", url, 21, &cause), 1);
+	CHECK_STR(url, "https://b.test/couk/");
+	sdr_bootstrap_free(&t);
+	CHECK_INT(t.n, 0);
+	CHECK_INT(sdr_bootstrap_find(&t, "x.com", url, sizeof(url), &cause), 0);
+	/* not a bootstrap file: an error, an empty table */
+	CHECK_INT(sdr_bootstrap_build("{}", 2, &t, &cause), -1);
+	CHECK(contains(cause, "not an RDAP bootstrap file"));
+	CHECK_INT(t.n, 0);
+	free(cause);
+	cause = NULL;
+	CHECK_INT(sdr_bootstrap_build("nope", 4, &t, &cause), -1);
+	CHECK_INT(t.n, 0);
+	free(cause);
+	sdr_bootstrap_free(&t);
+}
+
 /* ------------------------------------------------------------------ STIX */
 
 struct got {
@@ -1300,6 +1345,7 @@ static const struct unit_case cases[] = {
 	{ "local_lines", test_local_lines },
 	{ "rdap", test_rdap },
 	{ "bootstrap", test_bootstrap },
+	{ "bootstrap_table", test_bootstrap_table },
 	{ "stix", test_stix },
 	{ "stix_large", test_stix_large },
 	{ NULL, NULL },

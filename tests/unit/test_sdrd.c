@@ -30,6 +30,7 @@
 
 #include "daemon/gw.h"
 #include "daemon/sdrd.h"
+#include "daemon/sdrd_int.h"
 #include "mail/logsub.h"
 #include "net/dns.h"
 #include "store/queue.h"
@@ -90,6 +91,7 @@ dnsmasq_start(void)
 	static const char *const records[] = {
 		"--host-record=awful.test.dbl.test,127.0.1.2,300",
 		"--host-record=same.test.dbl.test,127.0.1.3,300",
+		"--host-record=bad.test.z1.test,127.0.1.2,300",
 		"--host-record=2.0.0.127.ip.test,127.0.0.2,300",
 		"--host-record=3.0.0.127.ip.test,127.255.255.254,300",
 		"--host-record=1.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.ip.test,"
@@ -622,12 +624,213 @@ test_feed(void)
 	run(feed_body);
 }
 
+/* zones_conf - n zones z0.test ... (only bad.test.z1.test is listed) in place of the test's one */
+static void
+zones_conf(struct sdrd *s, int n)
+{
+	struct sdr_conf *c = &gw.conf->sdr;
+	char *cause = NULL;
+
+	free(c->blocklists);
+	c->nblocklists = n;
+	c->blocklists = xcalloc((size_t)n, sizeof(*c->blocklists));
+	for (int i = 0; i < n; i++) {
+		str_fmt(c->blocklists[i].zone, sizeof(c->blocklists[i].zone), "z%d.test", i);
+		if (sdr_codes_parse("127.0.1.2:Awful/Spam", &c->blocklists[i].codes, &cause) < 0)
+			UNIT_FAIL("codes: %s", cause);
+	}
+	sdrd_conf(s, c);
+}
+
+/* many_inputs - all five domains, the listed one fourth (header-from) */
+static void
+many_inputs(struct sdr_inputs *in)
+{
+	memset(in, 0, sizeof(*in));
+	str_copy(in->dom[SDR_IN_RDNS], "r.test", sizeof(in->dom[SDR_IN_RDNS]));
+	str_copy(in->dom[SDR_IN_HELO], "a.test", sizeof(in->dom[SDR_IN_HELO]));
+	str_copy(in->dom[SDR_IN_ENVFROM], "b.test", sizeof(in->dom[SDR_IN_ENVFROM]));
+	str_copy(in->dom[SDR_IN_HFROM], "bad.test", sizeof(in->dom[SDR_IN_HFROM]));
+	str_copy(in->dom[SDR_IN_REPLYTO], "c.test", sizeof(in->dom[SDR_IN_REPLYTO]));
+}
+
+static void
+many_zones_body(void)
+{
+	static const char *const doms[] = { "r.test", "a.test", "b.test", "bad.test", "c.test" };
+	struct sdrd *s = gw_up(10, dns_port);
+	struct sdr_inputs in;
+	struct res a;
+	const struct sdr_answer *x;
+	char zone[32];
+
+	/* the most zones the configuration allows: every domain asked of every zone */
+	zones_conf(s, SDRCONF_MAX_BLOCKLISTS);
+	many_inputs(&in);
+	memset(&a, 0, sizeof(a));
+	sdrd_lookup(s, &in, res_cb, &a);
+	loop_until(&a.called, 1);
+	CHECK((x = answer(&a.r, "z1.test", "bad.test")) != NULL);
+	CHECK_INT(x->status, SDR_ANS_LISTED);
+	CHECK_INT(a.r.verdict, SDR_AWFUL);
+	CHECK_STR(a.r.suspected, "bad.test");
+	for (size_t d = 0; d < sizeof(doms) / sizeof(doms[0]); d++)
+		for (int i = 0; i < SDRCONF_MAX_BLOCKLISTS; i++) {
+			str_fmt(zone, sizeof(zone), "z%d.test", i);
+			CHECK(answer(&a.r, zone, doms[d]) != NULL);
+		}
+	CHECK(answer(&a.r, "sdr", "") == NULL);
+	for (int i = 0; i < a.r.nanswers; i++)
+		CHECK(strcmp(a.r.answers[i].source, "sdr") != 0);
+	/* more than fit (only a damaged configuration could): an ERROR answer, not silence */
+	zones_conf(s, SDR_MAX_ANSWERS / 4);
+	memset(&a, 0, sizeof(a));
+	sdrd_lookup(s, &in, res_cb, &a);
+	loop_until(&a.called, 1);
+	CHECK_INT(a.r.nanswers, SDR_MAX_ANSWERS);
+	CHECK((x = answer(&a.r, "sdr", "bad.test")) != NULL);
+	CHECK_INT(x->status, SDR_ANS_ERROR);
+	CHECK(strstr(x->detail, "not all were asked") != NULL);
+	gw_down();
+}
+
+static void
+test_many_zones(void)
+{
+	dnsmasq_start();
+	run(many_zones_body);
+}
+
+/* a commit that leaves the feeds alone does not read their indicators again */
+static void
+reload_body(void)
+{
+	struct sdrd *s = gw_up(5, dns_port);
+	struct sdr_conf *c = &gw.conf->sdr;
+	long long r0 = s->reloads;
+
+	CHECK(r0 >= 1);		/* the first configuration reads them */
+	c->timeout = 3;		/* an unrelated change, and none at all */
+	sdrd_conf(s, c);
+	sdrd_conf(s, c);
+	CHECK_INT(s->reloads, r0);
+	/* a feed added, its URL changed, removed: each reads them again */
+	c->nfeeds = 1;
+	c->feeds = xcalloc(1, sizeof(*c->feeds));
+	str_copy(c->feeds[0].name, "f1", sizeof(c->feeds[0].name));
+	str_copy(c->feeds[0].url, "http://127.0.0.1:9/collections/c1/objects/",
+	    sizeof(c->feeds[0].url));
+	sdrd_conf(s, c);
+	CHECK_INT(s->reloads, r0 + 1);
+	sdrd_conf(s, c);
+	CHECK_INT(s->reloads, r0 + 1);
+	str_copy(c->feeds[0].url, "http://127.0.0.1:9/collections/c2/objects/",
+	    sizeof(c->feeds[0].url));
+	sdrd_conf(s, c);
+	CHECK_INT(s->reloads, r0 + 2);
+	c->nfeeds = 0;
+	sdrd_conf(s, c);
+	CHECK_INT(s->reloads, r0 + 3);
+	gw_down();
+}
+
+static void
+test_reload(void)
+{
+	dnsmasq_start();
+	run(reload_body);
+}
+
+/* sdrfeed_store_part: a feed's cap, a poll in parts (state with the last part only) */
+static void
+parts_body(void)
+{
+	struct sdr_indicator v[5];
+	struct sdrfeed_poll p;
+	struct sdrfeed_part x;
+	struct sdrfeed_state st;
+	unsigned char applied[5];
+	char *cause = NULL, id[32], dom[32];
+	int added, removed;
+
+	gw_up(5, dns_port);
+	for (int i = 0; i < 5; i++) {
+		str_fmt(id, sizeof(id), "indicator--%d", i);
+		str_fmt(dom, sizeof(dom), "d%d.test", i);
+		v[i] = feed_ind(id, dom, SDR_POOR, 0);
+	}
+	/* the first part of two: stored, the state not yet */
+	memset(&p, 0, sizeof(p));
+	p.feed = "f1";
+	p.ind = v;
+	p.nind = 2;
+	p.added_after = "2026-01-01T00:00:00Z";
+	p.now = 1000;
+	memset(&x, 0, sizeof(x));
+	x.part = SDRFEED_PART_MORE;
+	x.cap = 3;
+	x.applied = applied;
+	CHECK_INT(sdrfeed_store_part(gw.q, &p, &x, &added, &removed, &cause), 0);
+	CHECK_INT(added, 2);
+	CHECK_INT(sdrfeed_get(gw.q, "f1", &st, &cause), 0);
+	/* the last part: past the cap of 3, two of three new ones refused */
+	p.ind = v + 2;
+	p.nind = 3;
+	x.part = SDRFEED_PART_CONT;
+	CHECK_INT(sdrfeed_store_part(gw.q, &p, &x, &added, &removed, &cause), 0);
+	CHECK_INT(added, 1);
+	CHECK_INT(x.refused, 2);
+	CHECK_INT(applied[0], SDRFEED_KEPT);
+	CHECK_INT(applied[1], SDRFEED_REFUSED);
+	CHECK_INT(applied[2], SDRFEED_REFUSED);
+	CHECK_INT(sdrfeed_get(gw.q, "f1", &st, &cause), 1);
+	CHECK_STR(st.added_after, "2026-01-01T00:00:00Z");
+	CHECK_INT(st.indicators, 3);
+	/* at the cap, a new version of a stored one still goes in; a revoked one goes */
+	v[0].verdict = SDR_AWFUL;
+	v[1].revoked = 1;
+	p.ind = v;
+	p.nind = 2;
+	x.part = 0;
+	CHECK_INT(sdrfeed_store_part(gw.q, &p, &x, &added, &removed, &cause), 0);
+	CHECK_INT(x.refused, 0);
+	CHECK_INT(removed, 1);
+	CHECK_INT(applied[0], SDRFEED_KEPT);
+	CHECK_INT(applied[1], SDRFEED_GONE);
+	/* a forced poll in two parts: what neither part brought goes at the end, not before */
+	v[1].revoked = 0;
+	p.force = 1;
+	p.ind = v + 3;
+	p.nind = 1;
+	x.cap = 0;
+	x.part = SDRFEED_PART_MORE;
+	CHECK_INT(sdrfeed_store_part(gw.q, &p, &x, &added, &removed, &cause), 0);
+	CHECK_INT(removed, 0);
+	p.ind = v + 4;
+	x.part = SDRFEED_PART_CONT;
+	CHECK_INT(sdrfeed_store_part(gw.q, &p, &x, &added, &removed, &cause), 0);
+	CHECK_INT(removed, 2);		/* d0, d2: not in the collection any more */
+	CHECK_INT(sdrfeed_get(gw.q, "f1", &st, &cause), 1);
+	CHECK_INT(st.indicators, 2);	/* d3, d4 */
+	gw_down();
+}
+
+static void
+test_parts(void)
+{
+	dnsmasq_start();
+	run(parts_body);
+}
+
 static const struct unit_case cases[] = {
 	{ "lookup", test_lookup },
 	{ "timeout", test_timeout },
 	{ "dnslist", test_dnslist },
 	{ "free", test_free },
 	{ "feed_valid_from", test_feed },
+	{ "many_zones", test_many_zones },
+	{ "feed_reload_on_change", test_reload },
+	{ "feed_store_parts", test_parts },
 	{ NULL, NULL },
 };
 
