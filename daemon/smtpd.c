@@ -151,11 +151,13 @@ struct rdns_ask {
  * Reverse DNS answers of recent clients, so that a sender opening a
  * connection per message is looked up once, not every time: a small
  * direct-mapped table (a slot per hash of the address), each answer kept
- * for sdr.cache_ttl seconds at most an hour. Temporary failures are not
- * kept.
+ * for sdr.cache_ttl seconds at most an hour; a temporary failure (a
+ * server refusing, SERVFAIL) for 10 seconds. A lookup that timed out is
+ * not kept.
  */
 #define RDNS_CACHE 1024
 #define RDNS_CACHE_MAX_TTL 3600
+#define RDNS_CACHE_FAIL_TTL 10	/* a failing server is not asked again for every connection */
 struct rdns_cached {
 	char ip[64];			/* "" when empty */
 	char name[256];
@@ -1207,13 +1209,17 @@ rdns_end(struct session *s, struct rdns_ask *a)
 {
 	long ttl = s->sd->gw->conf->sdr.cache_ttl;
 
-	if (a != NULL && !a->tempfail && ttl > 0) {
+	if (a != NULL && ttl > 0) {
 		struct rdns_cached *c = rdns_slot(s->sd, s->ip);
 
+		if (ttl > RDNS_CACHE_MAX_TTL)
+			ttl = RDNS_CACHE_MAX_TTL;
+		if (a->tempfail && ttl > RDNS_CACHE_FAIL_TTL)
+			ttl = RDNS_CACHE_FAIL_TTL;
 		str_copy(c->ip, s->ip, sizeof(c->ip));
 		str_copy(c->name, s->rdns, sizeof(c->name));
 		c->verified = s->rdns_verified;
-		c->expires = time(NULL) + (ttl < RDNS_CACHE_MAX_TTL ? ttl : RDNS_CACHE_MAX_TTL);
+		c->expires = time(NULL) + ttl;
 	}
 	rdns_detach(s);
 	free(a);

@@ -413,7 +413,9 @@ SDRDNS=$(port)
 /usr/sbin/dnsmasq --conf-file=/dev/null --keep-in-foreground --no-resolv --no-hosts \
 	--no-poll --pid-file= --log-facility=- --bind-interfaces --listen-address=127.0.0.1 \
 	--local=/test/ --local-ttl=3600 --log-queries --port="$SDRDNS" \
-	--host-record=source.test.dbl.test,127.0.1.9 >"$W/dnsmasq.out" 2>&1 &
+	--host-record=source.test.dbl.test,127.0.1.9 \
+	--ptr-record=1.0.0.127.in-addr.arpa,client.source.test \
+	--host-record=client.source.test,127.0.0.1 >"$W/dnsmasq.out" 2>&1 &
 PIDS="$PIDS $!"
 F100=$W/filters100.txt
 i=1
@@ -448,7 +450,6 @@ gwcfg -c "sdrconfig domainreputation disable" -c "filters import $F100" \
 	-c "commit bench 100 filters" || SOK=0
 tc=$(run_one mxgated "$GP" "$GS" "$SDRN" 5120 20)
 [ $SOK = 1 ] || { tb=FAILED; tc=FAILED; }
-GL=$G/logs/mail_logs/mail.current
 printf "%-38s %12s %12s %8s\n" "workload" "with msg/s" "without msg/s" "ratio"
 for r in "SDR on (answers cached)|$tb" "100 active message filters|$tc"; do
 	label=${r%|*}; t=${r#*|}
@@ -457,7 +458,7 @@ for r in "SDR on (answers cached)|$tb" "100 active message filters|$tc"; do
 bench: sdr: $label: $t / $ta" ;; esac
 	printf "%-38s %12s %12s %8s\n" "$label, $SDRN x 5 KB" "$rw" "$ra" "$(ratio "$rw" "$ra")"
 done
-echo "  SDR verdicts logged: $(grep -c 'SDR: Consolidated Sender Reputation: Good' "$GL"), DNS lookups asked of dnsmasq: $(grep -c 'query\[A\]' "$W/dnsmasq.out" 2>/dev/null || echo 0)"
+echo "  SDR verdicts logged: $(cat "$G"/logs/mail_logs/mail.* 2>/dev/null | grep -c 'SDR: Consolidated Sender Reputation: Good'), DNS questions asked of dnsmasq: $(grep -c 'query\[' "$W/dnsmasq.out" 2>/dev/null || echo 0)"
 
 echo "mxgated peak RSS: $(( $(hwm "$GPID") / 1024 )) MB${GJPID:+, journaling gateway $(( $(hwm "$GJPID") / 1024 )) MB}"
 [ -n "${BENCH_MAIL_ONLY:-}" ] && exit 0
