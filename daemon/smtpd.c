@@ -153,7 +153,7 @@ struct rdns_ask {
  * direct-mapped table (a slot per hash of the address), each answer kept
  * for sdr.cache_ttl seconds at most an hour; a temporary failure (a
  * server refusing, SERVFAIL) for 10 seconds. A lookup that timed out is
- * not kept.
+ * not kept, and a commit empties the table.
  */
 #define RDNS_CACHE 1024
 #define RDNS_CACHE_MAX_TTL 3600
@@ -1454,6 +1454,9 @@ smtpd_reconfigure(struct smtpd *sd)
 	const struct conf *c = sd->gw->conf;
 	struct slistener *l, *next;
 
+	/* new DNS servers (or SDR settings) may answer otherwise: ask again */
+	free(sd->rcache);
+	sd->rcache = NULL;
 	if (sd->shutting_down)
 		return;
 	/* close listeners that are gone or moved; update the rest in place */
