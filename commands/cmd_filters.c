@@ -51,43 +51,14 @@ extern const struct cmd_entry cmd_filters_entry;
 static int
 load(struct cli *c, struct filter_set *s)
 {
-	char *cause = NULL;
-
-	if (filterconf_load(c->st, FILTER_SECTION, s, &cause) < 0) {
-		cli_error(c, "Cannot read the message filters: %s", cause);
-		free(cause);
-		return -1;
-	}
-	return 0;
+	return filtercmd_load(c, FILTER_SECTION, "message filters", s);
 }
 
-/*
- * stage - stage the whole set, all or nothing (the set is kept, for the
- * report that follows); CMD_OK or CMD_ERROR
- */
+/* stage - stage the whole set, all or nothing (the set is kept); CMD_OK or CMD_ERROR */
 static enum cmd_ret
 stage(struct cli *c, const struct filter_set *s)
 {
-	char *cause = NULL;
-	int ok;
-
-	if (config_begin(c->st, &cause) < 0) {
-		cli_error(c, "Cannot stage the change: %s", cause);
-		free(cause);
-		return CMD_ERROR;
-	}
-	ok = filterconf_save(c->st, FILTER_SECTION, s, &cause) == 0;
-	if (!ok) {
-		cli_error(c, "Cannot stage the change: %s", cause);
-		free(cause);
-		cause = NULL;
-	}
-	if (config_end(c->st, ok, &cause) < 0) {
-		cli_error(c, "Cannot stage the change: %s", cause);
-		free(cause);
-		return CMD_ERROR;
-	}
-	return ok ? CMD_OK : CMD_ERROR;
+	return filtercmd_stage(c, FILTER_SECTION, s);
 }
 
 /* fail - free the set, report failure */

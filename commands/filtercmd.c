@@ -39,6 +39,7 @@
 #include <unistd.h>
 
 #include "commands/filtercmd.h"
+#include "store/config.h"
 #include "util/buf.h"
 #include "util/fsutil.h"
 #include "util/str.h"
@@ -556,4 +557,42 @@ filtercmd_desc_ok(struct cli *c, const char *desc)
 		return 0;
 	}
 	return 1;
+}
+
+int
+filtercmd_load(struct cli *c, const char *section, const char *what, struct filter_set *s)
+{
+	char *cause = NULL;
+
+	if (filterconf_load(c->st, section, s, &cause) < 0) {
+		cli_error(c, "Cannot read the %s: %s", what, cause);
+		free(cause);
+		return -1;
+	}
+	return 0;
+}
+
+enum cmd_ret
+filtercmd_stage(struct cli *c, const char *section, const struct filter_set *s)
+{
+	char *cause = NULL;
+	int ok;
+
+	if (config_begin(c->st, &cause) < 0) {
+		cli_error(c, "Cannot stage the change: %s", cause);
+		free(cause);
+		return CMD_ERROR;
+	}
+	ok = filterconf_save(c->st, section, s, &cause) == 0;
+	if (!ok) {
+		cli_error(c, "Cannot stage the change: %s", cause);
+		free(cause);
+		cause = NULL;
+	}
+	if (config_end(c->st, ok, &cause) < 0) {
+		cli_error(c, "Cannot stage the change: %s", cause);
+		free(cause);
+		return CMD_ERROR;
+	}
+	return ok ? CMD_OK : CMD_ERROR;
 }

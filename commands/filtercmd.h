@@ -54,6 +54,12 @@ char *filtercmd_read_script(struct cli *c, enum cmd_ret *r);
  */
 int filtercmd_parse(struct cli *c, const char *text, size_t len, struct filtercmd_script *s);
 
+/* filtercmd_load - the set of section (filter / contentfilter) this session sees; -1 printed */
+int filtercmd_load(struct cli *c, const char *section, const char *what, struct filter_set *s);
+
+/* filtercmd_stage - stage the whole set of section, all or nothing; CMD_OK or CMD_ERROR */
+enum cmd_ret filtercmd_stage(struct cli *c, const char *section, const struct filter_set *s);
+
 /* filtercmd_script_free - release a parsed script */
 void filtercmd_script_free(struct filtercmd_script *s);
 
