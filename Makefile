@@ -18,7 +18,7 @@ SAN ?=
 FUZZ_SECONDS ?= 60
 
 PKGS := libedit sqlite3 openssl libcurl libcjson libevent libevent_openssl \
-	libevent_pthreads libpcre2-8 libcares
+	libevent_pthreads libpcre2-8 libcares libsodium
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 
@@ -99,7 +99,7 @@ asan:
 # ---------------------------------------------------------------- set-up
 
 BUILD_PKGS := gcc make pkg-config libedit-dev libsqlite3-dev libssl-dev \
-	libcurl4-openssl-dev libcjson-dev libevent-dev libpcre2-dev libc-ares-dev
+	libcurl4-openssl-dev libcjson-dev libevent-dev libpcre2-dev libc-ares-dev libsodium-dev
 TEST_PKGS := $(BUILD_PKGS) clang libclang-rt-14-dev sqlite3 tmux openssl postfix swaks libnet-ssleay-perl \
 	python3 python3-aiosmtpd dnsmasq-base procps psmisc
 

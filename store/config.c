@@ -82,6 +82,18 @@ check_session(struct store *st, char **cause)
 	return 0;
 }
 
+/* check_writable - a session made read-only (store_set_readonly) changes nothing */
+static int
+check_writable(struct store *st, char **cause)
+{
+	if (st->readonly_role != NULL) {
+		*cause = str_printf("the %s role cannot change the configuration",
+		    st->readonly_role);
+		return -1;
+	}
+	return 0;
+}
+
 int
 config_get(struct store *st, const char *section, const char *key, char **value, char **cause)
 {
@@ -284,6 +296,8 @@ config_set(struct store *st, const char *section, const char *key, const char *v
 	char *sealed = NULL;
 	int rc;
 
+	if (check_writable(st, cause) < 0)
+		return -1;
 	if (!secret_item(section, key))
 		return stage(st, section, key, value, cause);
 	if (check_session(st, cause) < 0 ||
@@ -297,6 +311,8 @@ config_set(struct store *st, const char *section, const char *key, const char *v
 int
 config_delete(struct store *st, const char *section, const char *key, char **cause)
 {
+	if (check_writable(st, cause) < 0)
+		return -1;
 	return stage(st, section, key, NULL, cause);
 }
 
@@ -508,7 +524,7 @@ config_commit_check(struct store *st, const char *user, const char *comment,
 	sqlite3_stmt *s;
 	int64_t cid;
 
-	if (check_session(st, cause) < 0)
+	if (check_session(st, cause) < 0 || check_writable(st, cause) < 0)
 		return -1;
 	if (store_exec(st, "BEGIN IMMEDIATE", cause) < 0)
 		return -1;
@@ -644,7 +660,7 @@ config_stage_rollback(struct store *st, int64_t id, char **cause)
 	sqlite3_stmt *s;
 	int rc;
 
-	if (check_session(st, cause) < 0)
+	if (check_session(st, cause) < 0 || check_writable(st, cause) < 0)
 		return -1;
 	/*
 	 * The state after commit id: every item touched later goes back to

@@ -62,6 +62,54 @@ static const char *const migrations[] = {
 	"  old TEXT,"				/* NULL: the item did not exist */
 	"  PRIMARY KEY (commit_id, section, key)) WITHOUT ROWID;"
 	"PRAGMA user_version = 2;",
+	/*
+	 * 3: operator accounts (store/users.c), which take effect at once and
+	 * are never part of a commit; the built-in account admin, with no
+	 * password and no key until root sets one at the console
+	 */
+	"CREATE TABLE users ("
+	"  name TEXT PRIMARY KEY NOT NULL,"
+	"  fullname TEXT NOT NULL,"
+	"  role INTEGER NOT NULL,"		/* enum user_role */
+	"  hash TEXT,"				/* crypto_pwhash_str; NULL: no password */
+	"  locked INTEGER NOT NULL DEFAULT 0,"
+	"  failures INTEGER NOT NULL DEFAULT 0,"	/* failed logins since the last success */
+	"  created INTEGER NOT NULL,"
+	"  pw_changed INTEGER NOT NULL DEFAULT 0,"	/* 0: never */
+	"  last_login INTEGER NOT NULL DEFAULT 0) WITHOUT ROWID;"
+	"CREATE TABLE user_keys ("
+	"  name TEXT NOT NULL REFERENCES users(name) ON DELETE CASCADE,"
+	"  seq INTEGER NOT NULL,"		/* order of addition */
+	"  key TEXT NOT NULL,"			/* one authorized_keys line, no options */
+	"  PRIMARY KEY (name, seq),"
+	"  UNIQUE (name, key));"
+	"CREATE TABLE pw_history ("
+	"  name TEXT NOT NULL REFERENCES users(name) ON DELETE CASCADE,"
+	"  hash TEXT NOT NULL,"			/* a previous password's */
+	"  time INTEGER NOT NULL);"		/* when it was replaced */
+	"CREATE INDEX pw_history_name ON pw_history(name);"
+	"CREATE TABLE sessions ("
+	"  id INTEGER PRIMARY KEY AUTOINCREMENT,"	/* never reused: logs name it */
+	"  user TEXT NOT NULL,"			/* an account, or root at the console */
+	"  pid INTEGER NOT NULL,"
+	"  pid_start INTEGER NOT NULL,"		/* /proc/PID/stat starttime */
+	"  origin TEXT NOT NULL,"
+	"  tty TEXT NOT NULL,"
+	"  kind TEXT NOT NULL,"			/* ssh, console */
+	"  started INTEGER NOT NULL,"
+	"  active INTEGER NOT NULL);"
+	"CREATE TABLE logins ("
+	"  id INTEGER PRIMARY KEY AUTOINCREMENT,"
+	"  time INTEGER NOT NULL,"
+	"  user TEXT NOT NULL,"
+	"  event TEXT NOT NULL,"		/* login, logout, failed, locked */
+	"  origin TEXT NOT NULL,"
+	"  method TEXT NOT NULL,"
+	"  session INTEGER NOT NULL,"		/* 0: none */
+	"  detail TEXT NOT NULL);"
+	"INSERT INTO users (name, fullname, role, hash, created) "	/* role 0: ROLE_ADMIN */
+	"  VALUES ('admin', 'Administrator', 0, NULL, CAST(strftime('%s', 'now') AS INTEGER));"
+	"PRAGMA user_version = 3;",
 };
 
 #define NMIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
@@ -404,6 +452,14 @@ store_check(struct store *st, char **cause)
 	return rc;
 }
 
+/* store_set_readonly - see store.h */
+void
+store_set_readonly(struct store *st, const char *role_name)
+{
+	free(st->readonly_role);
+	st->readonly_role = str_dup(role_name && *role_name ? role_name : "readonly");
+}
+
 void
 store_close(struct store *st)
 {
@@ -412,6 +468,7 @@ store_close(struct store *st)
 	if (st->db)
 		sqlite3_close(st->db);
 	free(st->dir);
+	free(st->readonly_role);
 	free(st->count_section);
 	free(st);
 }

@@ -136,5 +136,31 @@ const struct setting_def settings_table[] = {
 	{ "sdr.feed_interval", SETTING_INT, "3600", 60, 604800, 0, NULL,
 	    "seconds between two polls of the external threat feeds (TAXII)" },
 
+	/*
+	 * userconfig policy: the password rules and lockout (issue 11); the
+	 * accounts themselves are not settings (store/users.h)
+	 */
+	{ "users.min_length", SETTING_INT, "8", 6, 128, 0, NULL,
+	    "characters a new password must have at least" },
+	{ "users.min_classes", SETTING_INT, "3", 0, 4, 0, NULL,
+	    "kinds of characters a new password must mix (lower, upper, digits, others)" },
+	{ "users.history", SETTING_INT, "3", 0, 20, 0, NULL,
+	    "previous passwords of an account that may not be used again" },
+	{ "users.max_age_days", SETTING_INT, "0", 0, 3650, 0, NULL,
+	    "days after which a password must be changed (0: never)" },
+	{ "users.lockout", SETTING_INT, "5", 0, 100, 0, NULL,
+	    "failed password logins in a row that lock an account (0: never)" },
+
+	/*
+	 * adminaccessconfig: operator sessions. The timeout's 1-9 (too short
+	 * to type a command) is refused by the command; the table holds 0-86400.
+	 */
+	{ "adminaccess.timeout", SETTING_INT, "1800", 0, 86400, 0, NULL,
+	    "seconds an interactive session may be idle before it ends (0: never)" },
+	{ "adminaccess.banner", SETTING_STRING, "", 0, 4000, 0, NULL,
+	    "text printed at the start of an interactive session (empty: none)" },
+	{ "adminaccess.max_sessions", SETTING_INT, "10", 1, 100, 0, NULL,
+	    "SSH sessions that may be open at once" },
+
 	{ NULL, SETTING_STRING, NULL, 0, 0, 0, NULL, NULL },
 };

@@ -18,7 +18,7 @@
 struct store;
 
 /* Schema version written by this build; newer databases are refused. */
-#define STORE_SCHEMA_VERSION 2
+#define STORE_SCHEMA_VERSION 3
 
 enum store_mode {
 	STORE_SESSION = 0,	/* a shell: reads overlay its own candidate */
@@ -53,6 +53,17 @@ int store_migrate_to(struct store *st, int version, char **cause);
  */
 int store_read_begin(struct store *st, char **cause);
 void store_read_end(struct store *st);
+
+/*
+ * store_set_readonly - from now on this handle cannot change the
+ * configuration: config_set, config_delete, config_commit(_check) and
+ * config_stage_rollback fail with "the ROLE role cannot change the
+ * configuration" (role_name, e.g. "readonly"). A second guard behind the
+ * shell's role table, for sessions whose role may only look. Reads,
+ * config_clear and the accounts (store/users.h) are not affected. There
+ * is no way back: a session keeps its role.
+ */
+void store_set_readonly(struct store *st, const char *role_name);
 
 /* store_dump - every row of the persistent tables as text, for comparisons */
 char *store_dump(struct store *st);

@@ -12,6 +12,7 @@ struct store {
 	sqlite3 *db;		/* DIR/config.db */
 	char *dir;		/* data directory */
 	enum store_mode mode;	/* session (candidate overlay) or running */
+	char *readonly_role;	/* store_set_readonly's role: no configuration writes; or NULL */
 	/* config_count_atleast's last exact count, while nothing has changed */
 	char *count_section;
 	long long count_n;
