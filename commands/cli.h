@@ -15,6 +15,7 @@
 
 #include <signal.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "store/store.h"
 
@@ -68,7 +69,11 @@ struct cli {
 	const struct cli_io *io;	/* the shell's I/O */
 	void *io_arg;			/* passed to io functions */
 	int interactive;		/* a person at a terminal */
-	char user[64];			/* who is running commands */
+	char user[64];			/* who is running commands (an account, or root at the console) */
+	int role;			/* enum user_role (store/users.h) of this session */
+	int64_t session;		/* this session's row in the sessions table, 0 if none */
+	char origin[96];		/* "127.0.0.1 port 52390" over SSH, "console" otherwise */
+	int ssh;			/* the session came in over SSH */
 	volatile sig_atomic_t *intr;	/* set by Ctrl-C */
 	int stopped;			/* output stopped by the user for this command */
 	int nopager;			/* this command's output is not paged (grep without -p) */

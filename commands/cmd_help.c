@@ -1,9 +1,17 @@
 /*
  * cmd_help.c - `help [COMMAND]`: list the commands, or one command's usage.
+ *
+ * A session sees only the commands its role may run (commands/roles.c):
+ * the others are neither listed nor described.
+ *
+ * DIAGNOSTICS: "Unknown command: ..." and, for a command the role may not
+ * run, "Access denied: the guest role cannot run 'commit'.", one line each.
  */
+#include <stdlib.h>
 #include <string.h>
 
 #include "commands/cmd.h"
+#include "commands/roles.h"
 
 extern const struct cmd_entry cmd_help_entry;
 
@@ -21,6 +29,15 @@ help_exec(struct cli *c, int argc, char **argv)
 			cli_error(c, "Unknown command: '%.100s'. Type 'help' for a list of commands.",
 			    argv[0]);
 			return CMD_ERROR;
+		}
+		if (!role_may_see((enum user_role)c->role, e)) {
+			char *cause = NULL;
+
+			if (role_check((enum user_role)c->role, e, 0, NULL, &cause) < 0) {
+				cli_error(c, "%s", cause);
+				free(cause);
+				return CMD_ERROR;
+			}
 		}
 		cli_printf(c, "\n%s - %s\n\nUsage:\n", e->name, e->help);
 		for (const char *p = e->usage; *p;) {
@@ -40,7 +57,7 @@ help_exec(struct cli *c, int argc, char **argv)
 	cli_printf(c, "\nCommands:\n\n");
 	for (int i = 0; cmd_table[i]; i++) {
 		e = cmd_table[i];
-		if (e->flags & CMD_F_HIDDEN)
+		if ((e->flags & CMD_F_HIDDEN) || !role_may_see((enum user_role)c->role, e))
 			continue;
 		cli_printf(c, "%-22s %s\n", e->name, e->help);
 		if (e->alias)

@@ -4,7 +4,9 @@
  *
  * Every line run (interactive or batch) goes to cli_logs first (and to
  * every other cli_logs-type log, logconfig), with the values of secret
- * keys masked, so the audit trail never holds a secret.
+ * keys masked, so the audit trail never holds a secret. Then the
+ * session's role is checked (commands/roles.c): a line the role may not
+ * run is refused in one line and nothing of it runs, but it is logged.
  *
  * DIAGNOSTICS: "Unknown command: 'x'. Type 'help' for a list of commands."
  * and "Ambiguous command: 'x' could be: a b" as one error line each.
@@ -16,6 +18,7 @@
 #include <unistd.h>
 
 #include "commands/cmd.h"
+#include "commands/roles.h"
 #include "mail/logsub.h"
 #include "store/settings.h"
 #include "util/argv.h"
@@ -24,6 +27,7 @@
 #include "util/str.h"
 
 extern const struct cmd_entry cmd_addresslistconfig_entry;
+extern const struct cmd_entry cmd_adminaccessconfig_entry;
 extern const struct cmd_entry cmd_certconfig_entry;
 extern const struct cmd_entry cmd_clear_entry;
 extern const struct cmd_entry cmd_commit_entry;
@@ -40,8 +44,10 @@ extern const struct cmd_entry cmd_findevent_entry;
 extern const struct cmd_entry cmd_grep_entry;
 extern const struct cmd_entry cmd_help_entry;
 extern const struct cmd_entry cmd_hoststatus_entry;
+extern const struct cmd_entry cmd_last_entry;
 extern const struct cmd_entry cmd_listenerconfig_entry;
 extern const struct cmd_entry cmd_logconfig_entry;
+extern const struct cmd_entry cmd_passwd_entry;
 extern const struct cmd_entry cmd_policyconfig_entry;
 extern const struct cmd_entry cmd_quarantineconfig_entry;
 extern const struct cmd_entry cmd_quit_entry;
@@ -64,12 +70,16 @@ extern const struct cmd_entry cmd_tail_entry;
 extern const struct cmd_entry cmd_tdcconfig_entry;
 extern const struct cmd_entry cmd_tdcstatus_entry;
 extern const struct cmd_entry cmd_tophosts_entry;
+extern const struct cmd_entry cmd_userconfig_entry;
 extern const struct cmd_entry cmd_version_entry;
+extern const struct cmd_entry cmd_who_entry;
+extern const struct cmd_entry cmd_whoami_entry;
 extern const struct cmd_entry cmd_workqueue_entry;
 
 /* Alphabetical: help lists them in this order. */
 const struct cmd_entry *const cmd_table[] = {
 	&cmd_addresslistconfig_entry,
+	&cmd_adminaccessconfig_entry,
 	&cmd_certconfig_entry,
 	&cmd_clear_entry,
 	&cmd_commit_entry,
@@ -86,8 +96,10 @@ const struct cmd_entry *const cmd_table[] = {
 	&cmd_grep_entry,
 	&cmd_help_entry,
 	&cmd_hoststatus_entry,
+	&cmd_last_entry,
 	&cmd_listenerconfig_entry,
 	&cmd_logconfig_entry,
+	&cmd_passwd_entry,
 	&cmd_policyconfig_entry,
 	&cmd_quarantineconfig_entry,
 	&cmd_quit_entry,
@@ -110,7 +122,10 @@ const struct cmd_entry *const cmd_table[] = {
 	&cmd_tdcconfig_entry,
 	&cmd_tdcstatus_entry,
 	&cmd_tophosts_entry,
+	&cmd_userconfig_entry,
 	&cmd_version_entry,
+	&cmd_who_entry,
+	&cmd_whoami_entry,
 	&cmd_workqueue_entry,
 	NULL,
 };
@@ -236,22 +251,58 @@ cmd_mask_line(const char *line)
 	return buf_steal(&b);
 }
 
-/* log_line - record the command line in every cli_logs-type log (AsyncOS cli_logs shape) */
+/*
+ * log_line - record the command line in every cli_logs-type log (AsyncOS
+ * cli_logs shape), with the session and where it came from:
+ * "...entered 'x'; session 7 from 127.0.0.1 port 52390", or "; from
+ * console" for a run without a sessions row. A line whose first word
+ * names no command (known 0) is not recorded, only its length: it is
+ * most often an answer that reached the command prompt, a password
+ * typed too early or the rest of a script's dialogue that gave up, and
+ * the audit trail must never hold a secret.
+ */
 static void
-log_line(struct cli *c, const char *line)
+log_line(struct cli *c, const char *line, int known)
 {
-	char *masked;
+	char *masked, where[160];
+	const char *origin = c->origin[0] ? c->origin : "console";
 
 	if (c->clilog == NULL && c->clilogs == NULL)
 		return;
-	masked = cmd_mask_line(line);
-	if (c->clilogs)
-		logsub_out_write(c->clilogs, LOGFILE_INFO, "PID %ld: User %s entered '%.2000s'",
-		    (long)getpid(), c->user, masked);
+	if (known)
+		masked = cmd_mask_line(line);
 	else
-		logfile_write(c->clilog, LOGFILE_INFO, "PID %ld: User %s entered '%.2000s'",
-		    (long)getpid(), c->user, masked);
+		masked = str_printf("(an unknown command of %zu characters, not recorded)",
+		    strlen(line));
+	if (c->session > 0)
+		str_fmt(where, sizeof(where), "session %lld from %.100s", (long long)c->session,
+		    origin);
+	else
+		str_fmt(where, sizeof(where), "from %.100s", origin);
+	if (c->clilogs)
+		logsub_out_write(c->clilogs, LOGFILE_INFO, "PID %ld: User %s entered '%.2000s'; %s",
+		    (long)getpid(), c->user, masked, where);
+	else
+		logfile_write(c->clilog, LOGFILE_INFO, "PID %ld: User %s entered '%.2000s'; %s",
+		    (long)getpid(), c->user, masked, where);
 	free(masked);
+}
+
+/* first_word_known - does the line's first blank-separated word name a command? */
+static int
+first_word_known(const char *line)
+{
+	char word[64];
+	size_t n;
+	int amb;
+
+	line += strspn(line, " \t");
+	n = strcspn(line, " \t");
+	if (n == 0 || n >= sizeof(word))
+		return 0;
+	memcpy(word, line, n);
+	word[n] = '\0';
+	return cmd_find(word, &amb) != NULL;
 }
 
 enum cmd_ret
@@ -295,7 +346,7 @@ cmd_run_line(struct cli *c, const char *line)
 		return CMD_ERROR;
 	}
 	if (argv_split(line, &a, &cause) < 0) {
-		log_line(c, line);
+		log_line(c, line, first_word_known(line));
 		cli_error(c, "%s", cause);
 		free(cause);
 		return CMD_ERROR;
@@ -304,8 +355,8 @@ cmd_run_line(struct cli *c, const char *line)
 		argv_free(&a);
 		return CMD_OK;
 	}
-	log_line(c, line);
 	e = cmd_find(a.argv[0], &amb);
+	log_line(c, line, e != NULL);
 	if (e == NULL) {
 		if (amb > 1) {
 			struct buf b;
@@ -321,6 +372,13 @@ cmd_run_line(struct cli *c, const char *line)
 			cli_error(c, "Unknown command: '%.100s'. Type 'help' for a list of commands.",
 			    a.argv[0]);
 		}
+		argv_free(&a);
+		return CMD_ERROR;
+	}
+	/* logged above: the audit trail shows refused attempts too */
+	if (role_check((enum user_role)c->role, e, a.argc - 1, a.argv + 1, &cause) < 0) {
+		cli_error(c, "%s", cause);
+		free(cause);
 		argv_free(&a);
 		return CMD_ERROR;
 	}

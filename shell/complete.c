@@ -1,6 +1,11 @@
 /*
  * complete.c - TAB completion and `?` help from the command table.
  *
+ * Only what the session's role may run is offered (commands/roles.c):
+ * the commands it may see at the command position, and for a role that
+ * may only look at a command, only its look verbs (and the levels that
+ * lead to them) until the words typed make a line the role may run.
+ *
  * DIAGNOSTICS: none; a line that matches nothing has no candidates.
  */
 #include <stdlib.h>
@@ -10,9 +15,26 @@
 #include "commands/cli.h"
 #include "commands/cmd.h"
 #include "commands/cmd_keys.h"
+#include "commands/roles.h"
 #include "shell/complete.h"
 #include "util/argv.h"
 #include "util/str.h"
+
+/* the session's role (complete_set_role); admin sees everything */
+static enum user_role complete_role = ROLE_ADMIN;
+
+/*
+ * What a look role may be offered after a command name: a candidate
+ * word w is offered when role_word_visible accepts path + w (path: the
+ * sub-command levels typed so far, "incoming/"); all of them when the
+ * words typed already make a line the role may run.
+ */
+struct filter {
+	struct complete_result *r;	/* where candidates go */
+	const struct cmd_entry *e;	/* the command */
+	int all;			/* offer everything */
+	char path[256];			/* the levels typed, each followed by '/' */
+};
 
 /* add - append a candidate */
 static void
@@ -26,11 +48,56 @@ add(struct complete_result *r, const char *word, const char *help, int literal)
 	r->n++;
 }
 
-/* add_cb - add, as cmd_keys_complete calls it */
+/* add_cb - add what the role may see, as cmd_keys_complete calls it */
 static void
 add_cb(void *arg, const char *word, const char *help, int literal)
 {
-	add(arg, word, help, literal);
+	struct filter *f = arg;
+	char w[320];
+
+	if (!f->all) {
+		if (!literal || str_fmt(w, sizeof(w), "%s%s", f->path, word) < 0 ||
+		    !role_word_visible(complete_role, f->e, w))
+			return;
+	}
+	add(f->r, word, help, literal);
+}
+
+/*
+ * filter_init - how the words typed after e's name (argc of argv) limit
+ * the candidates: 0, or -1 when nothing may be offered
+ */
+static int
+filter_init(struct filter *f, struct complete_result *r, const struct cmd_entry *e, int argc,
+    char **argv)
+{
+	const struct cmd_sub *subs = e->subs;
+	char *cause = NULL;
+	size_t len = 0;
+
+	memset(f, 0, sizeof(*f));
+	f->r = r;
+	f->e = e;
+	if (!role_may_see(complete_role, e))
+		return -1;
+	if (role_check(complete_role, e, argc, argv, &cause) == 0) {
+		f->all = 1;
+		return 0;
+	}
+	free(cause);
+	/* a look role: the words so far must be levels leading to a look verb */
+	for (int i = 0; i < argc; i++) {
+		const struct cmd_sub *s;
+
+		if (subs == NULL || strchr(argv[i], '=') || (s = cmd_keys_find(subs, argv[i])) == NULL ||
+		    s->subs == NULL)
+			return -1;
+		if (str_fmt(f->path + len, sizeof(f->path) - len, "%s/", s->name) < 0)
+			return -1;
+		len += strlen(f->path + len);
+		subs = s->subs;
+	}
+	return 0;
 }
 
 /* is_key - "ip=" style word */
@@ -84,6 +151,7 @@ void
 complete_line(const char *line, struct complete_result *r)
 {
 	struct argv a;
+	struct filter f;
 	const struct cmd_entry *e;
 	const struct cmd_word *list;
 	int nfull, amb, matched;
@@ -96,7 +164,7 @@ complete_line(const char *line, struct complete_result *r)
 	if (nfull == 0) {
 		for (int i = 0; cmd_table[i]; i++) {
 			e = cmd_table[i];
-			if (e->flags & CMD_F_HIDDEN)
+			if ((e->flags & CMD_F_HIDDEN) || !role_may_see(complete_role, e))
 				continue;
 			if (str_casecmp_prefix(r->partial, e->name))
 				add(r, e->name, e->help, 1);
@@ -107,13 +175,13 @@ complete_line(const char *line, struct complete_result *r)
 		return;
 	}
 	e = cmd_find(a.argv[0], &amb);
-	if (e == NULL) {
+	if (e == NULL || filter_init(&f, r, e, nfull - 1, a.argv + 1) < 0) {
 		argv_free(&a);
 		return;
 	}
 	if (e->subs) {
 		/* sub-commands and key=value words declared in a cmd_sub table */
-		cmd_keys_complete(e, nfull - 1, a.argv + 1, r->partial, add_cb, r);
+		cmd_keys_complete(e, nfull - 1, a.argv + 1, r->partial, add_cb, &f);
 		argv_free(&a);
 		return;
 	}
@@ -122,11 +190,17 @@ complete_line(const char *line, struct complete_result *r)
 		list = step(list, a.argv[i], &matched);
 	for (const struct cmd_word *w = list; w && w->word; w++) {
 		if (w->word[0] == '<')
-			add(r, w->word, w->help, 0);
+			add_cb(&f, w->word, w->help, 0);
 		else if (str_casecmp_prefix(r->partial, w->word))
-			add(r, w->word, w->help, 1);
+			add_cb(&f, w->word, w->help, 1);
 	}
 	argv_free(&a);
+}
+
+void
+complete_set_role(int role)
+{
+	complete_role = role >= 0 && role < ROLE_COUNT ? (enum user_role)role : ROLE_GUEST;
 }
 
 void

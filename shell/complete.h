@@ -21,6 +21,9 @@ struct complete_result {
 	char *partial;			/* the word being completed (may be "") */
 };
 
+/* complete_set_role - offer only what this role (enum user_role) may run; admin until set */
+void complete_set_role(int role);
+
 /* complete_line - what may come at the end of line (the text before the cursor) */
 void complete_line(const char *line, struct complete_result *r);
 

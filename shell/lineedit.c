@@ -11,6 +11,12 @@
  * Secrets are read with the terminal's echo off, outside libedit, so they
  * reach neither the screen nor the history.
  *
+ * Idle timeout: libedit's el_gets blocks in read(2), so every key is
+ * read by our own function (EL_GETCFN), which first polls standard input
+ * for the time left; when it runs out, or SIGHUP/SIGTERM set the stop
+ * flag, the read fails as Ctrl-C's does and lineedit_idle_expired says
+ * why. Secret reads poll the same way.
+ *
  * The history file lies in the data directory: it is opened as
  * util/fsutil.h says (no symbolic link followed, a regular file, ours
  * with one link to be written), never by libedit from its path.
@@ -20,12 +26,16 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <histedit.h>
+#include <limits.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <termios.h>
+#include <time.h>
 #include <unistd.h>
+#include <wchar.h>
 
 #include "commands/cli.h"
 #include "shell/complete.h"
@@ -49,6 +59,90 @@ struct lineedit {
 #define LINEEDIT_SECRET_MAX 8192
 
 static volatile sig_atomic_t *sigint_flag;
+static int idle_secs;				/* reads give up after this long (0: never) */
+static int idle_expired;			/* one did: the session ends */
+static volatile sig_atomic_t *idle_stop;	/* SIGHUP/SIGTERM ends a read too */
+
+/*
+ * wait_key - until standard input has a byte: 1; 0 when idle_secs
+ * passed without one (idle_expired set); -1 when Ctrl-C (*intr) or the
+ * stop flag ended the wait (errno EINTR)
+ */
+static int
+wait_key(volatile sig_atomic_t *intr)
+{
+	struct pollfd p = { .fd = STDIN_FILENO, .events = POLLIN };
+	struct timespec now, end;
+	int r, ms;
+
+	if (idle_expired)
+		return 0;
+	clock_gettime(CLOCK_MONOTONIC, &end);
+	end.tv_sec += idle_secs;
+	for (;;) {
+		if ((intr && *intr) || (idle_stop && *idle_stop)) {
+			errno = EINTR;
+			return -1;
+		}
+		ms = -1;
+		if (idle_secs > 0) {
+			clock_gettime(CLOCK_MONOTONIC, &now);
+			long long left = (long long)(end.tv_sec - now.tv_sec) * 1000 +
+			    (end.tv_nsec - now.tv_nsec) / 1000000;
+
+			if (left <= 0) {
+				idle_expired = 1;
+				return 0;
+			}
+			ms = left > INT_MAX ? INT_MAX : (int)left;
+		}
+		r = poll(&p, 1, ms);
+		if (r > 0)
+			return 1;	/* a byte, the end, or an error for read to report */
+		if (r < 0 && errno != EINTR)
+			return 1;
+	}
+}
+
+/*
+ * getc_fn - libedit's read of one character (EL_GETCFN): wait_key, then
+ * the bytes of one multibyte character; 1, 0 at the end of input, -1
+ * (errno EINTR) on Ctrl-C, stop or idle timeout
+ */
+static int
+getc_fn(EditLine *el, wchar_t *wc)
+{
+	struct lineedit *le;
+	char buf[MB_LEN_MAX];
+	size_t n = 0, m;
+	mbstate_t mbs;
+	ssize_t r;
+	int w;
+
+	el_get(el, EL_CLIENTDATA, &le);
+	for (;;) {
+		if ((w = wait_key(le->intr)) <= 0) {
+			errno = EINTR;
+			return -1;
+		}
+		r = read(STDIN_FILENO, &buf[n], 1);
+		if (r == 0)
+			return 0;
+		if (r < 0) {
+			if (errno == EINTR)
+				continue;	/* wait_key looks at the flags */
+			return -1;
+		}
+		n++;
+		memset(&mbs, 0, sizeof(mbs));
+		m = mbrtowc(wc, buf, n, &mbs);
+		if (m == (size_t)-2 && n < sizeof(buf))
+			continue;	/* more bytes of this character */
+		if (m == (size_t)-1 || m == (size_t)-2)
+			*wc = (wchar_t)(unsigned char)buf[0];	/* not text: the byte itself */
+		return 1;
+	}
+}
 
 /* on_sigint - remember Ctrl-C; the read in progress fails with EINTR */
 static void
@@ -280,6 +374,7 @@ lineedit_open(const char *progname, const char *histfile, int histsize,
 	el_set(le->el, EL_EDITOR, "emacs");
 	el_set(le->el, EL_PROMPT, prompt_fn);
 	el_set(le->el, EL_HIST, history, le->hist);
+	el_set(le->el, EL_GETCFN, getc_fn);
 	/*
 	 * el_set(EL_ADDFN) wcsdup()s the name and the help text and never
 	 * frees them (libedit eln.c: "XXX: The two strdup's leak"), which
@@ -319,6 +414,13 @@ lineedit_read(struct lineedit *le, const char *prompt, int *interrupted)
 	le->prompt = prompt;
 	le->lines = 0;
 	line = el_gets(le->el, &count);
+	if (idle_expired || (idle_stop && *idle_stop)) {
+		/* the session ends: the line typed so far is not run */
+		fputs("\n", stdout);
+		fflush(stdout);
+		el_reset(le->el);
+		return NULL;
+	}
 	if (*le->intr) {
 		/* Ctrl-C: abandon the line, start afresh on a new one */
 		*interrupted = 1;
@@ -373,9 +475,26 @@ lineedit_read_secret(const char *prompt, volatile sig_atomic_t *intr, int *inter
 		tcsetattr(STDIN_FILENO, TCSAFLUSH, &quiet);
 	}
 	/* byte by byte: nothing read past the line is lost to a later read */
-	while ((r = read(STDIN_FILENO, &ch, 1)) == 1 && ch != '\n')
+	for (;;) {
+		if (wait_key(intr) <= 0) {
+			r = idle_expired ? 0 : -1;
+			errno = EINTR;
+			break;
+		}
+		if ((r = read(STDIN_FILENO, &ch, 1)) != 1 || ch == '\n')
+			break;
 		if (n < LINEEDIT_SECRET_MAX)
 			line[n++] = ch;
+	}
+	if (idle_expired || (idle_stop && *idle_stop)) {
+		if (tty)
+			tcsetattr(STDIN_FILENO, TCSAFLUSH, &old);
+		fputs("\n", stdout);
+		fflush(stdout);
+		explicit_bzero(line, n);
+		free(line);
+		return NULL;
+	}
 	if (tty)
 		tcsetattr(STDIN_FILENO, TCSAFLUSH, &old);
 	line[n] = '\0';
@@ -394,6 +513,19 @@ lineedit_read_secret(const char *prompt, volatile sig_atomic_t *intr, int *inter
 	while (n > 0 && line[n - 1] == '\r')
 		line[--n] = '\0';
 	return line;
+}
+
+void
+lineedit_set_idle(int seconds, volatile sig_atomic_t *stop)
+{
+	idle_secs = seconds > 0 ? seconds : 0;
+	idle_stop = stop;
+}
+
+int
+lineedit_idle_expired(void)
+{
+	return idle_expired;
 }
 
 void

@@ -39,6 +39,17 @@ char *lineedit_read_answer(struct lineedit *le, const char *prompt, const struct
  */
 char *lineedit_read_secret(const char *prompt, volatile sig_atomic_t *intr, int *interrupted);
 
+/*
+ * lineedit_set_idle - from now on every read (command line, answer,
+ * secret) gives up after seconds without a key (0: never), and also
+ * when *stop is set (SIGHUP, SIGTERM; may be NULL). The read returns
+ * NULL as at the end of input.
+ */
+void lineedit_set_idle(int seconds, volatile sig_atomic_t *stop);
+
+/* lineedit_idle_expired - did a read give up for want of a key? (stays set) */
+int lineedit_idle_expired(void);
+
 /* lineedit_history_add - remember a command line (saved immediately) */
 void lineedit_history_add(struct lineedit *le, const char *line);
 

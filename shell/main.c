@@ -1,33 +1,39 @@
 /*
  * main.c - mxsh, the operator shell.
  *
- *   mxsh [-D DIR] [-e] [-c LINE]...
+ *   mxsh [-D DIR] [-u NAME] [-e] [-c LINE]...
+ *   mxsh --pam-auth                (pam_exec, shell/auth.h)
+ *   mxsh --authorized-keys NAME    (sshd's AuthorizedKeysCommand)
  *
  * Interactive when standard input is a terminal and no -c is given;
  * otherwise batch: each -c LINE, or each line of standard input, is one
  * command, and answers to questions come from the same stream. Batch mode
  * has no prompt, colour or pager. -e stops at the first failing command.
+ * As an operator account's login shell, sshd runs it as "-mxsh" (an
+ * interactive login) or "mxsh -c LINE" (ssh gw LINE). Who runs it and
+ * the session it holds: shell/session.h.
  *
- * Exit status: 0 every command succeeded, 1 some command failed, 2 usage.
+ * Exit status: 0 every command succeeded, 1 some command failed or the
+ * session was refused, 2 usage.
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <grp.h>
+#include <getopt.h>
 #include <poll.h>
-#include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "commands/cmd.h"
 #include "commands/cmd_displayalerts.h"
 #include "mail/logsub.h"
+#include "shell/auth.h"
 #include "shell/lineedit.h"
 #include "shell/opener.h"
+#include "shell/session.h"
 #include "store/config.h"
 #include "store/queue.h"
 #include "store/settings.h"
@@ -46,13 +52,17 @@ struct shell {
 	int prompt_answers;		/* batch on a terminal (-c): show question prompts */
 	int64_t logs_version;		/* commit whose cli_logs-type logs are open */
 	int opener;			/* root's file opener (shell/opener.h), or -1 */
+	struct session sess;		/* who, and the sessions row (shell/session.h) */
+	int idle;			/* adminaccess.timeout of an interactive session, or 0 */
 };
 
 static void
 usage(void)
 {
-	fprintf(stderr, "usage: mxsh [-D DIR] [-e] [-c LINE]...\n"
+	fprintf(stderr, "usage: mxsh [-D DIR] [-u NAME] [-e] [-c LINE]...\n"
+			"       mxsh --pam-auth | --authorized-keys NAME\n"
 			"  -D DIR   data directory (default $MXGATE_HOME, else %s)\n"
+			"  -u NAME  act as the account NAME (root or the data directory's owner)\n"
 			"  -c LINE  run LINE as a command (repeatable); no prompt\n"
 			"  -e       stop at the first command that fails\n",
 	    MXSH_DEFAULT_DIR);
@@ -200,16 +210,6 @@ open_file(void *arg, const char *path)
 static const struct cli_io batch_io = { batch_readline, batch_write, batch_wait, open_file };
 static const struct cli_io tty_io = { tty_readline, tty_write, tty_wait, open_file };
 
-/* find_user - who runs the shell */
-static void
-find_user(char *out, size_t size)
-{
-	struct passwd *pw = getpwuid(geteuid());
-	const char *u = pw ? pw->pw_name : getenv("USER");
-
-	str_copy(out, u && *u ? u : "admin", size);
-}
-
 /* make_prompt - "hostname> " from the committed hostname, else the machine's */
 static char *
 make_prompt(struct store *st)
@@ -282,12 +282,88 @@ follow_logs(struct shell *sh, int first)
 	c->clilog = logsub_out_get(c->clilogs, "cli_logs");
 }
 
+/*
+ * ended - must the session end now (idle timeout, SIGHUP/SIGTERM, the
+ * account deleted or locked meanwhile)? Says why; *detail for the logout
+ * line. Also touches the sessions row.
+ */
+static int
+ended(struct shell *sh, const char **detail)
+{
+	char *cause = NULL;
+
+	*detail = NULL;
+	if (lineedit_idle_expired()) {
+		printf("Session timed out after %d seconds of inactivity.\n", sh->idle);
+		fflush(stdout);
+		*detail = "idle timeout";
+		return 1;
+	}
+	if (session_stop)
+		return 1;
+	if (session_check(&sh->sess, &cause) == 1) {
+		fflush(stdout);
+		fprintf(stderr, "%s\n", cause);
+		free(cause);
+		return 1;
+	}
+	return 0;
+}
+
+/*
+ * tty_gone - has the terminal hung up (the SSH connection dropped)? Its
+ * reads then end at once, and a quit that asks a question would never
+ * get its answer.
+ */
+static int
+tty_gone(void)
+{
+	struct pollfd p = { .fd = STDIN_FILENO, .events = POLLIN };
+
+	return poll(&p, 1, 0) > 0 && (p.revents & (POLLHUP | POLLERR | POLLNVAL)) != 0;
+}
+
+/*
+ * change_expired - an interactive session whose password expired must
+ * choose a new one first (the passwd dialogue); 0 done, -1 the session ends
+ */
+static int
+change_expired(struct shell *sh, const char **detail)
+{
+	struct cli *c = &sh->cli;
+
+	if (!session_password_expired(&sh->sess))
+		return 0;
+	printf("Your password has expired; choose a new one.\n");
+	for (int tries = 0; tries < 3; tries++) {
+		enum cmd_ret r;
+
+		c->eof = 0;
+		*c->intr = 0;
+		r = cmd_run_line(c, "passwd");
+		if (ended(sh, detail))
+			return -1;
+		if (!session_password_expired(&sh->sess))
+			return 0;
+		if (r == CMD_ABORTED || c->eof)
+			break;
+	}
+	fprintf(stderr, "Your password has expired; log in again to change it.\n");
+	return -1;
+}
+
 /* run_interactive - the prompt loop; returns the exit status */
 static int
 run_interactive(struct shell *sh)
 {
 	struct cli *c = &sh->cli;
+	const char *detail = NULL;
 
+	session_banner(&sh->sess);
+	if (change_expired(sh, &detail) < 0) {
+		session_end(&sh->sess, detail);
+		return 1;
+	}
 	printf("\nmxgate shell. Type 'help' for commands, '?' at any point for what may come "
 	       "next.\n\n");
 	displayalerts_banner(c);	/* alerts raised since this user last looked */
@@ -298,12 +374,16 @@ run_interactive(struct shell *sh)
 		line = lineedit_read(sh->le, prompt, &intr);
 		free(prompt);
 		if (line == NULL) {
+			if (ended(sh, &detail) || tty_gone())
+				break;
 			if (intr)
 				continue;	/* Ctrl-C at the prompt: a fresh line */
 			/* Ctrl-D leaves, as quit does */
 			printf("\n");
 			c->eof = 0;
 			if (cmd_run_line(c, "quit") == CMD_OK)
+				break;
+			if (ended(sh, &detail))
 				break;
 			continue;
 		}
@@ -322,7 +402,10 @@ run_interactive(struct shell *sh)
 		}
 		follow_logs(sh, 0);
 		free(line);
+		if (ended(sh, &detail))
+			break;
 	}
+	session_end(&sh->sess, detail);
 	return 0;
 }
 
@@ -331,8 +414,13 @@ static int
 run_line(struct shell *sh, const char *line, int stop_on_error, int *failed)
 {
 	enum cmd_ret r = cmd_run_line(&sh->cli, line);
+	const char *detail;
 
 	follow_logs(sh, 0);
+	if (ended(sh, &detail)) {
+		*failed = 1;
+		return -1;
+	}
 	if (r != CMD_OK) {
 		*failed = 1;
 		if (stop_on_error)
@@ -343,73 +431,46 @@ run_line(struct shell *sh, const char *line, int stop_on_error, int *failed)
 	return 0;
 }
 
-/*
- * become_owner - root in a data directory that another user owns (the
- * daemon's account) becomes that user, as `su` would, for good and with
- * no_new_privs: a root shell then writes and prints nothing that account
- * could not, whatever it planted there (issue 9). 0 (also when there is
- * nothing to do), or -1 with cause.
- */
+/* refuse - a session refused before it began: one line, exit status */
 static int
-become_owner(struct shell *sh, const char *dir, char **cause)
+refuse(struct shell *sh, char *cause, int status, char **lines)
 {
-	struct passwd *pw;
-	struct stat st;
-	gid_t gid;
-	int fd;
-
-	if (geteuid() != 0)
-		return 0;
-	if ((fd = fs_open_dir(dir, 0)) < 0) {
-		if (errno == ENOENT)
-			return 0;	/* a first start: store_open makes it */
-		*cause = str_printf("cannot open %s: %s", dir, fs_strerror(errno));
-		return -1;
+	fflush(stdout);
+	fprintf(stderr, "%s\n", cause);
+	free(cause);
+	free(lines);
+	if (sh->cli.st) {
+		queue_close(sh->cli.q);
+		logsub_out_free(sh->cli.clilogs);
+		store_close(sh->cli.st);
 	}
-	if (fstat(fd, &st) < 0) {
-		*cause = str_printf("cannot open %s: %s", dir, strerror(errno));
-		close(fd);
-		return -1;
-	}
-	close(fd);
-	if (st.st_uid == 0)
-		return 0;
-	/* the files an operator names are still opened as root, by a process that stays root */
-	if ((sh->opener = opener_start()) < 0) {
-		*cause = str_printf("cannot start the file opener: %s", strerror(errno));
-		return -1;
-	}
-	pw = getpwuid(st.st_uid);
-	gid = pw ? pw->pw_gid : st.st_gid;
-	if (setgroups(0, NULL) < 0 || setresgid(gid, gid, gid) < 0 ||
-	    setresuid(st.st_uid, st.st_uid, st.st_uid) < 0 ||
-	    prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) {
-		*cause = str_printf("cannot become user %ld, the owner of %s: %s",
-		    (long)st.st_uid, dir, strerror(errno));
-		return -1;
-	}
-	if (setuid(0) == 0) {
-		*cause = str_printf("root could be regained after becoming the owner of %s", dir);
-		return -1;
-	}
-	return 0;
+	return status;
 }
 
 int
 main(int argc, char **argv)
 {
+	static const struct option longopts[] = {
+		{ "pam-auth", no_argument, NULL, 'P' },
+		{ "authorized-keys", required_argument, NULL, 'K' },
+		{ NULL, 0, NULL, 0 },
+	};
 	struct shell sh;
-	const char *dir = getenv("MXGATE_HOME");
+	const char *dir = getenv("MXGATE_HOME"), *as_user = NULL, *keys_for = NULL;
 	char **lines = NULL, *cause = NULL, *histfile;
-	int nlines = 0, stop_on_error = 0, failed = 0, opt, n;
+	int nlines = 0, stop_on_error = 0, failed = 0, opt, n, dir_given = 1, pam = 0,
+	    interactive, rc;
 
 	memset(&sh, 0, sizeof(sh));
-	if (dir == NULL || *dir == '\0')
+	if (dir == NULL || *dir == '\0') {
 		dir = MXSH_DEFAULT_DIR;
-	while ((opt = getopt(argc, argv, "D:c:eh")) != -1) {
+		dir_given = 0;
+	}
+	while ((opt = getopt_long(argc, argv, "D:c:eu:h", longopts, NULL)) != -1) {
 		switch (opt) {
 		case 'D':
 			dir = optarg;
+			dir_given = 1;
 			break;
 		case 'c':
 			lines = xrealloc(lines, sizeof(char *) * (size_t)(nlines + 1));
@@ -418,44 +479,72 @@ main(int argc, char **argv)
 		case 'e':
 			stop_on_error = 1;
 			break;
+		case 'u':
+			as_user = optarg;
+			break;
+		case 'P':
+			pam = 1;
+			break;
+		case 'K':
+			keys_for = optarg;
+			break;
 		default:
 			usage();
 		}
 	}
-	if (optind != argc)
+	if (optind != argc || (pam && keys_for) || ((pam || keys_for) && (nlines || as_user)))
 		usage();
 	umask(077);
+	if (pam) {
+		/* the data directory of a name that is no operator account: where it is logged */
+		return auth_pam(dir_given ? dir : NULL);
+	}
+	if (keys_for)
+		return auth_keys(keys_for);
+
 	/* who asked (cli_logs, commits), then, if root, the data directory's owner */
-	find_user(sh.cli.user, sizeof(sh.cli.user));
+	if ((rc = session_identify(&sh.sess, as_user, &dir, dir_given, &cause)) < 0)
+		return refuse(&sh, cause, rc == -2 ? 2 : 1, lines);
 	sh.opener = -1;
-	if (become_owner(&sh, dir, &cause) < 0) {
-		fprintf(stderr, "mxsh: %s\n", cause);
+	if (session_become_owner(dir, &sh.opener, &cause) < 0) {
+		char *line = str_printf("mxsh: %s", cause);
+
 		free(cause);
-		free(lines);
-		return 1;
+		return refuse(&sh, line, 1, lines);
 	}
 
 	if (store_open(dir, STORE_SESSION, &sh.cli.st, &cause) < 0) {
-		fprintf(stderr, "mxsh: %s\n", cause);
+		char *line = str_printf("mxsh: %s", cause);
+
 		free(cause);
-		free(lines);
-		return 1;
+		return refuse(&sh, line, 1, lines);
 	}
 	sh.cli.clilogs = logsub_out_new(dir, LOGSUB_CLI);
 	follow_logs(&sh, 1);
 	sh.cli.intr = &interrupted;
 	sh.in = stdin;
+	session_signals(&interrupted);
 
-	if (nlines == 0 && isatty(STDIN_FILENO) && isatty(STDOUT_FILENO)) {
+	interactive = nlines == 0 && isatty(STDIN_FILENO) && isatty(STDOUT_FILENO);
+	if (session_start(&sh.sess, &sh.cli, interactive, &cause) < 0)
+		return refuse(&sh, cause, 1, lines);
+
+	if (interactive) {
 		histfile = str_printf("%s/.mxsh_history.%s", dir, sh.cli.user);
 		sh.le = lineedit_open("mxsh", histfile,
 		    (int)settings_get_int(sh.cli.st, "cli.history_size"), &interrupted);
 		free(histfile);
+		sh.idle = (int)settings_get_int(sh.cli.st, "adminaccess.timeout");
+		lineedit_set_idle(sh.idle, &session_stop);
 		sh.cli.io = &tty_io;
 		sh.cli.io_arg = &sh;
 		sh.cli.interactive = 1;
-		run_interactive(&sh);
+		failed = run_interactive(&sh);
 		lineedit_close(sh.le);
+	} else if (session_password_expired(&sh.sess)) {
+		session_end(&sh.sess, NULL);
+		return refuse(&sh,
+		    str_dup("Your password has expired; log in interactively to change it."), 1, lines);
 	} else {
 		sh.cli.io = &batch_io;
 		sh.cli.io_arg = &sh;
@@ -468,7 +557,7 @@ main(int argc, char **argv)
 			char *line;
 			int intr;
 
-			while ((line = batch_readline(&sh, "", &intr)) != NULL) {
+			while (!session_stop && (line = batch_readline(&sh, "", &intr)) != NULL) {
 				int stop = run_line(&sh, line, stop_on_error, &failed);
 
 				free(line);
@@ -482,6 +571,7 @@ main(int argc, char **argv)
 		if (n > 0)
 			fprintf(stderr, "Warning: %d uncommitted change%s discarded.\n", n,
 			    n == 1 ? "" : "s");
+		session_end(&sh.sess, NULL);
 	}
 	free(lines);
 	queue_close(sh.cli.q);

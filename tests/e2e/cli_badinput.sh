@@ -35,7 +35,7 @@ commit routes
 smtproutes edit example.com 127.0.0.1:2527
 commit third
 EOF
-if [ $? != 0 ] || ! sqlite3 "$d/config.db" .dump >"$out/dump.ref" 2>&1 ||
+if [ $? != 0 ] || ! sh "$top/tests/helpers/cfgdump.sh" "$d" >"$out/dump.ref" 2>&1 ||
     ! grep -q 'literal.example.com' "$out/dump.ref"; then
 	echo "FAIL cli_badinput/setup: could not populate the store"
 	sed 's/^/    /' "$out/setup.out" "$out/dump.ref" | head -20
@@ -60,7 +60,7 @@ run_case() {
 		"$MXSH" -D "$c/data" <"$c/in" >"$c/out" 2>"$c/err"
 	fi
 	echo $? >"$c/rc"
-	sqlite3 "$c/data/config.db" .dump >"$c/dump" 2>&1
+	sh "$top/tests/helpers/cfgdump.sh" "$c/data" >"$c/dump" 2>&1
 }
 
 # launch NAME RULE - start a prepared case in the background

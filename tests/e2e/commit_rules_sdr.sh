@@ -65,7 +65,7 @@ mx() {
 	rc=$?
 }
 # dump DIR - the persistent configuration, for before/after comparisons
-dump() { sqlite3 "$1/config.db" .dump; }
+dump() { sh "$top/tests/helpers/cfgdump.sh" "$1"; }
 
 command -v sqlite3 >/dev/null || { fail setup "sqlite3 not installed"; exit 1; }
 

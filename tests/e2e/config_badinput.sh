@@ -54,7 +54,7 @@ if ! printf '%s\n' "$BASELINE" | "$MXSH" -D "$d" >"$out/baseline.out" 2>&1; then
 	show "$out/baseline.out"
 	exit 1
 fi
-sqlite3 "$d/config.db" .dump >"$out/dump.before"
+sh "$top/tests/helpers/cfgdump.sh" "$d" >"$out/dump.before"
 
 # ---------------------------------------------------------------- cases
 CASES='
@@ -127,7 +127,7 @@ printf '%s\n' "$CASES" | while IFS= read -r line; do
 	name=$(printf '%s' "$line" | awk '{ print $1 "_" $2 }')_$i
 	"$MXSH" -D "$d" -c "$line" -c "commit should not happen" </dev/null >"$out/$i.out" 2>&1
 	rc=$?
-	sqlite3 "$d/config.db" .dump >"$out/dump.after"
+	sh "$top/tests/helpers/cfgdump.sh" "$d" >"$out/dump.after"
 	if [ $rc != 1 ]; then
 		fail "$name" "'$line' exited $rc, expected 1"
 		show "$out/$i.out"
@@ -152,7 +152,7 @@ grep -q '^FAIL ' "$out/cases.log" && failed=1
 abandoned() {
 	printf '%s' "$2" | "$MXSH" -D "$d" >"$out/$1.out" 2>&1
 	rc=$?
-	sqlite3 "$d/config.db" .dump >"$out/dump.after"
+	sh "$top/tests/helpers/cfgdump.sh" "$d" >"$out/dump.after"
 	if [ $rc != 1 ] || ! grep -q '^-- Changes not recorded$' "$out/$1.out" ||
 	    grep -q 'uncommitted change' "$out/$1.out"; then
 		fail "$1" "exit $rc, or the abandoned dialogue staged a change"

@@ -54,7 +54,7 @@ dir=$out/data
 	show "$out/setup.out"
 	exit 1
 }
-sqlite3 "$dir/config.db" .dump >"$out/before.dump" || exit 2
+sh "$top/tests/helpers/cfgdump.sh" "$dir" >"$out/before.dump" || exit 2
 
 n=0
 # check NAME - judge the run whose output is in $out/NAME.{out,err,rc}:
@@ -64,7 +64,7 @@ check() {
 	name=$1
 	rc=$(cat "$out/$name.rc")
 	lines=$(wc -l <"$out/$name.err")
-	sqlite3 "$dir/config.db" .dump >"$out/$name.dump"
+	sh "$top/tests/helpers/cfgdump.sh" "$dir" >"$out/$name.dump"
 	if [ "$rc" != 1 ]; then
 		fail "$name" "exit status $rc, expected 1"
 		show "$out/$name.err"

@@ -44,7 +44,7 @@ mx() {
 	rc=$?
 }
 # dump DIR - the persistent configuration
-dump() { sqlite3 "$1/config.db" .dump; }
+dump() { sh "$top/tests/helpers/cfgdump.sh" "$1"; }
 # secret DIR NAME - a setting's clear value (config.db holds secrets encrypted)
 secret() { "$(cd "$(dirname "$MXGATED")" && pwd)/tests/settingget" "$@"; }
 # leaks FILE... - does any file hold a secret?

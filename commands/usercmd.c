@@ -1,0 +1,461 @@
+/*
+ * usercmd.c - helpers of the account commands (see usercmd.h).
+ *
+ * The password policy is read as committed: a rule an administrator has
+ * staged but not committed binds nobody yet, as with every setting.
+ * Passwords are wiped from the buffers this file fills once used.
+ *
+ * DIAGNOSTICS: one error line per refusal (cli_error); the key check
+ * returns its reason in *cause and never repeats the key's blob.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "commands/cmd_util.h"
+#include "commands/usercmd.h"
+#include "store/config.h"
+#include "store/queue.h"
+#include "store/settings.h"
+#include "util/str.h"
+
+/* How long userconfig waits for mxgated to take the "accounts" request. */
+#define SYNC_WAIT_MS 15000
+
+/* ---------------------------------------------------------- policy */
+
+/* running_int - a users.* setting as committed (its default when unset or unreadable) */
+static long
+running_int(struct cli *c, const char *name, long fallback)
+{
+	const struct setting_def *d = settings_find(name);
+	char *v = NULL, *cause = NULL;
+	long n = fallback;
+
+	if (d && d->def)
+		(void)str_to_long(d->def, d->min, d->max, &n);
+	if (config_get_running(c->st, SETTINGS_SECTION, name, &v, &cause) < 0) {
+		free(cause);
+		return n;
+	}
+	if (v && d)
+		(void)str_to_long(v, d->min, d->max, &n);
+	free(v);
+	return n;
+}
+
+void
+usercmd_policy(struct cli *c, struct pw_policy *p)
+{
+	/* the fallbacks are the table's defaults (api.md), used only if a row is missing */
+	p->min_length = (int)running_int(c, "users.min_length", 8);
+	p->min_classes = (int)running_int(c, "users.min_classes", 3);
+	p->history = (int)running_int(c, "users.history", 3);
+	p->max_age_days = (int)running_int(c, "users.max_age_days", 0);
+	p->lockout = (int)running_int(c, "users.lockout", 5);
+}
+
+/* ---------------------------------------------------------- SSH keys */
+
+/* The key types OpenSSH's sshd accepts in authorized_keys today. */
+static const char *const key_types[] = {
+	"ssh-ed25519",
+	"ssh-rsa",
+	"ecdsa-sha2-nistp256",
+	"ecdsa-sha2-nistp384",
+	"ecdsa-sha2-nistp521",
+	"sk-ssh-ed25519@openssh.com",
+	"sk-ecdsa-sha2-nistp256@openssh.com",
+	NULL,
+};
+
+/* b64_value - the 6-bit value of a base64 character, or -1 */
+static int
+b64_value(unsigned char ch)
+{
+	if (ch >= 'A' && ch <= 'Z')
+		return ch - 'A';
+	if (ch >= 'a' && ch <= 'z')
+		return ch - 'a' + 26;
+	if (ch >= '0' && ch <= '9')
+		return ch - '0' + 52;
+	if (ch == '+')
+		return 62;
+	if (ch == '/')
+		return 63;
+	return -1;
+}
+
+/*
+ * b64_decode - strict RFC 4648 base64 (padding required, nothing after
+ * it) of s[0..len) into out (at least len / 4 * 3 bytes); the decoded
+ * length, or -1
+ */
+static long
+b64_decode(const char *s, size_t len, unsigned char *out)
+{
+	size_t n = 0;
+
+	if (len == 0 || len % 4 != 0)
+		return -1;
+	for (size_t i = 0; i < len; i += 4) {
+		int v[4], pad = 0;
+
+		for (int k = 0; k < 4; k++) {
+			unsigned char ch = (unsigned char)s[i + k];
+
+			if (ch == '=' && i + 4 == len && k >= 2) {
+				v[k] = 0;
+				pad++;
+				continue;
+			}
+			if (pad || (v[k] = b64_value(ch)) < 0)
+				return -1;
+		}
+		out[n++] = (unsigned char)(v[0] << 2 | v[1] >> 4);
+		if (pad < 2)
+			out[n++] = (unsigned char)((v[1] & 0xf) << 4 | v[2] >> 2);
+		if (pad < 1)
+			out[n++] = (unsigned char)((v[2] & 0x3) << 6 | v[3]);
+	}
+	return (long)n;
+}
+
+/* key_blank - a blank between the parts of a key line */
+static int
+key_blank(char ch)
+{
+	return ch == ' ' || ch == '\t';
+}
+
+int
+usercmd_key_check(char *line, char **cause)
+{
+	char *p = line, *type, *blob, *comment, *norm;
+	size_t tlen, blen;
+	unsigned char *raw;
+	long rawlen;
+	int known = 0;
+
+	for (const char *q = line; *q; q++)
+		if ((unsigned char)*q < 0x20 && *q != '\t') {
+			*cause = str_dup("The key contains a control character; give one line.");
+			return -1;
+		} else if ((unsigned char)*q == 0x7f) {
+			*cause = str_dup("The key contains a control character (DEL).");
+			return -1;
+		}
+	if (strlen(line) > USER_KEY_MAX) {
+		*cause = str_printf("The key is too long (at most %d characters).", USER_KEY_MAX);
+		return -1;
+	}
+	while (key_blank(*p))
+		p++;
+	type = p;
+	while (*p && !key_blank(*p))
+		p++;
+	tlen = (size_t)(p - type);
+	while (key_blank(*p))
+		p++;
+	blob = p;
+	while (*p && !key_blank(*p))
+		p++;
+	blen = (size_t)(p - blob);
+	while (key_blank(*p))
+		p++;
+	comment = p;
+	if (tlen == 0) {
+		*cause = str_dup("The key is empty: give a line such as 'ssh-ed25519 AAAA... "
+				 "comment'.");
+		return -1;
+	}
+	for (int i = 0; key_types[i]; i++)
+		if (strlen(key_types[i]) == tlen && strncmp(key_types[i], type, tlen) == 0)
+			known = 1;
+	if (!known) {
+		if (memchr(type, '=', tlen) || memchr(type, ',', tlen) || memchr(type, '"', tlen))
+			*cause = str_dup("Key options (from=, command=, ...) are not allowed: give "
+					 "the key alone, starting with its type.");
+		else
+			*cause = str_printf("Unknown key type '%.*s': use ssh-ed25519, ssh-rsa, "
+					    "ecdsa-sha2-nistp256/384/521 or an sk- security key type.",
+			    (int)(tlen > 40 ? 40 : tlen), type);
+		return -1;
+	}
+	if (blen == 0) {
+		*cause = str_printf("The %.*s key has no key data after its type.", (int)tlen,
+		    type);
+		return -1;
+	}
+	raw = xmalloc(blen / 4 * 3 + 4);
+	rawlen = b64_decode(blob, blen, raw);
+	if (rawlen < 0) {
+		*cause = str_dup("The key data is not valid base64.");
+		free(raw);
+		return -1;
+	}
+	/* the blob starts with the type as an SSH string: 4-byte length, then the name */
+	if (rawlen < 4 || ((unsigned long)raw[0] << 24 | (unsigned long)raw[1] << 16 |
+	    (unsigned long)raw[2] << 8 | raw[3]) != tlen || (size_t)rawlen < 4 + tlen ||
+	    memcmp(raw + 4, type, tlen) != 0) {
+		*cause = str_printf("The key data does not hold a key of type %.*s.", (int)tlen,
+		    type);
+		free(raw);
+		return -1;
+	}
+	free(raw);
+	/* "type blob[ comment]", the comment's trailing blanks dropped */
+	for (size_t n = strlen(comment); n > 0 && key_blank(comment[n - 1]); n--)
+		comment[n - 1] = '\0';
+	norm = str_printf("%.*s %.*s%s%s", (int)tlen, type, (int)blen, blob, *comment ? " " : "",
+	    comment);
+	str_copy(line, norm, strlen(line) + 1);	/* never longer */
+	free(norm);
+	return 0;
+}
+
+/* ---------------------------------------------------------- passwords */
+
+struct reuse {
+	const char *pw;		/* the candidate */
+	int used;		/* it matches a stored hash */
+};
+
+/* reuse_cb - users_history callback */
+static int
+reuse_cb(const char *hash, void *arg)
+{
+	struct reuse *r = arg;
+
+	if (!r->used && pwhash_verify(hash, r->pw) == 1)
+		r->used = 1;
+	return 0;
+}
+
+int
+usercmd_new_password(struct cli *c, const char *name, const char *pw, int check_history)
+{
+	struct pw_policy p;
+	struct reuse r = { pw, 0 };
+	char *cause = NULL, *cur = NULL;
+
+	usercmd_policy(c, &p);
+	if (pw_check(&p, name, pw, &cause) < 0) {
+		cli_error(c, "%s", cause ? cause : "The password does not follow the rules.");
+		free(cause);
+		return -1;
+	}
+	if (!check_history || p.history <= 0)
+		return 0;
+	/* the last `history` passwords: the current one and the previous history - 1 */
+	if (users_get_hash(c->st, name, &cur, &cause) < 0)
+		goto fail;
+	if (cur)
+		reuse_cb(cur, &r);
+	free(cur);
+	if (p.history > 1 && !r.used &&
+	    users_history(c->st, name, p.history - 1, reuse_cb, &r, &cause) < 0)
+		goto fail;
+	if (r.used) {
+		cli_error(c, "The new password was used recently; choose another.");
+		return -1;
+	}
+	return 0;
+fail:
+	cli_error(c, "Cannot read the password history: %s", cause);
+	free(cause);
+	return -1;
+}
+
+int
+usercmd_set_password(struct cli *c, const char *name, const char *pw)
+{
+	struct pw_policy p;
+	struct user u;
+	char hash[PWHASH_MAX], *cause = NULL;
+	int rc = 0, first_way_in = 0;
+
+	usercmd_policy(c, &p);
+	/* an account that had no way in gets its system account now (daemon/acctd.c) */
+	if (users_get(c->st, name, &u, &cause) == 0 && !u.has_password && u.nkeys == 0)
+		first_way_in = 1;
+	free(cause);
+	cause = NULL;
+	if (pwhash_init() < 0) {
+		cli_error(c, "Cannot hash the password: libsodium does not start.");
+		return -1;
+	}
+	if (pwhash_make(pw, hash, &cause) < 0 ||
+	    users_set_password(c->st, name, hash, p.history, &cause) < 0) {
+		cli_error(c, "Cannot set the password of %s: %s", name, cause);
+		free(cause);
+		rc = -1;
+	}
+	explicit_bzero(hash, sizeof(hash));
+	if (rc == 0 && first_way_in)
+		usercmd_sync_accounts(c, name, 0);
+	return rc;
+}
+
+enum ask_ret
+usercmd_ask_new_password(struct cli *c, const char *name, const char *question,
+    int check_history, char *pw, size_t size)
+{
+	char again[PASSWORD_MAX + 2], *q;
+	enum ask_ret a = ASK_BACK;
+
+	q = question ? str_dup(question) : str_printf("Enter the password for %s:", name);
+	for (int tries = 0; tries < 3; tries++) {
+		a = cli_ask_secret(c, q, 0, pw, size);
+		if (a != ASK_OK)
+			break;
+		if (usercmd_new_password(c, name, pw, check_history) < 0) {
+			a = ASK_BACK;
+			continue;
+		}
+		a = cli_ask_secret(c, "Please enter the new password again:", 0, again,
+		    sizeof(again));
+		if (a == ASK_ABORT)
+			break;
+		if (a == ASK_OK && strcmp(pw, again) == 0)
+			break;
+		cli_error(c, "The passwords do not match.");
+		a = ASK_BACK;
+	}
+	explicit_bzero(again, sizeof(again));
+	if (a != ASK_OK)
+		explicit_bzero(pw, size);
+	free(q);
+	return a;
+}
+
+/* ---------------------------------------------------------- system accounts */
+
+/* warn_lines - "Warning: " and each line of text */
+static void
+warn_lines(struct cli *c, const char *text)
+{
+	for (const char *p = text; *p;) {
+		size_t n = strcspn(p, "\n");
+
+		if (n > 0)
+			cli_printf(c, "Warning: %.*s\n", (int)(n > 500 ? 500 : n), p);
+		p += n + (p[n] == '\n');
+	}
+}
+
+void
+usercmd_sync_accounts(struct cli *c, const char *name, int deleted)
+{
+	struct queue *q;
+	char *cause = NULL, *state;
+	int64_t id;
+	int r;
+
+	if (!cmd_daemon_running(c)) {
+		if (deleted)
+			cli_printf(c, "Warning: mxgated is not running; the system account of %s is "
+				      "removed once it has started.\n", name);
+		else
+			cli_printf(c, "Warning: mxgated is not running; %s can log in over SSH once "
+				      "it has started.\n", name);
+		return;
+	}
+	if ((q = cmd_queue(c)) == NULL)
+		return;
+	if (queue_request_add_id(q, "accounts", "", &id, &cause) < 0) {
+		cli_printf(c, "Warning: cannot ask mxgated to update the system accounts: %s\n",
+		    cause);
+		free(cause);
+		return;
+	}
+	r = queue_request_wait(q, id, SYNC_WAIT_MS, &cause);
+	if (r < 0) {
+		cli_printf(c, "Warning: cannot follow the request to mxgated: %s\n", cause);
+		free(cause);
+		return;
+	}
+	if (r == 1) {
+		cli_printf(c, "Warning: mxgated has not taken the request within %d seconds; it "
+			      "updates the system accounts when it does.\n", SYNC_WAIT_MS / 1000);
+		return;
+	}
+	state = queue_state_get(q, "accounts");
+	if (state && strcmp(state, "ok") != 0)
+		warn_lines(c, state);
+	free(state);
+}
+
+/* ---------------------------------------------------------- sessions */
+
+/* proc_start - field 22 (starttime) of /proc/PID/stat; 0, 1 no such process, -1 unreadable */
+static int
+proc_start(pid_t pid, unsigned long long *start)
+{
+	char path[64], buf[1024], num[32], *p;
+	ssize_t n;
+	size_t k;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%ld/stat", (long)pid);
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+		return errno == ENOENT || errno == ESRCH ? 1 : -1;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return -1;
+	buf[n] = '\0';
+	/* the command name (field 2) may hold blanks and ')': fields go on after the last ')' */
+	if ((p = strrchr(buf, ')')) == NULL)
+		return -1;
+	p++;
+	for (int field = 3;; field++) {
+		p += strspn(p, " ");
+		k = strcspn(p, " \n");
+		if (k == 0)
+			return -1;
+		if (field == 22)
+			break;
+		p += k;
+	}
+	if (k >= sizeof(num))
+		return -1;
+	memcpy(num, p, k);
+	num[k] = '\0';
+	return str_to_ullong(num, start) < 0 ? -1 : 0;
+}
+
+int
+usercmd_session_live(const struct user_session *s)
+{
+	unsigned long long start;
+	int r;
+
+	if (s->pid <= 0)
+		return 0;
+	if (kill(s->pid, 0) < 0 && errno == ESRCH)
+		return 0;
+	r = proc_start(s->pid, &start);
+	if (r == 1)
+		return 0;
+	/* unreadable /proc: the process exists (kill said so); keep the row */
+	return r < 0 || s->pid_start == 0 || start == s->pid_start;
+}
+
+void
+usercmd_host(const char *origin, char *out, size_t size)
+{
+	const char *sp = strstr(origin, " port ");
+	size_t n = sp ? (size_t)(sp - origin) : strlen(origin);
+
+	if (n >= size)
+		n = size - 1;
+	memcpy(out, origin, n);
+	out[n] = '\0';
+	if (*out == '\0')
+		str_copy(out, "-", size);
+}
