@@ -7,7 +7,8 @@
 #                   every test; ends with "N passed, N failed"
 #   make fuzz       build and run the libFuzzer harnesses (FUZZ_SECONDS each)
 #   make bench      side-by-side benchmarks (see tests/bench/)
-#   make install    binaries, man pages and the systemd unit under $(DESTDIR)$(PREFIX)
+#   make install    binaries, man pages, the systemd units and setup-ssh.sh
+#                   under $(DESTDIR)$(PREFIX)
 #   make checksrc   refuse banned C functions
 
 PREFIX ?= /usr/local
@@ -101,7 +102,7 @@ asan:
 BUILD_PKGS := gcc make pkg-config libedit-dev libsqlite3-dev libssl-dev \
 	libcurl4-openssl-dev libcjson-dev libevent-dev libpcre2-dev libc-ares-dev libsodium-dev
 TEST_PKGS := $(BUILD_PKGS) clang libclang-rt-14-dev sqlite3 tmux openssl postfix swaks libnet-ssleay-perl \
-	python3 python3-aiosmtpd dnsmasq-base procps psmisc
+	python3 python3-aiosmtpd dnsmasq-base procps psmisc openssh-server openssh-client passwd
 
 deps:
 	@sh .ci/deps $(BUILD_PKGS)
@@ -181,7 +182,9 @@ bench: test-deps
 
 MANPAGES := $(wildcard man/man1/*.1 man/man8/*.8)
 
-# the account mxgated runs as is made on this machine, not in a DESTDIR staging tree
+# the account mxgated runs as is made on this machine, not in a DESTDIR staging tree;
+# SSH access for operators (mxgate-ssh(8)): PREFIX/lib/mxgate/setup-ssh.sh, run by
+# hand as root, sets up the private sshd that mxgate-sshd.service starts
 install: all
 	$(if $(DESTDIR),,sh daemon/account.sh)
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/sbin \
@@ -194,6 +197,11 @@ install: all
 	sed 's|/usr/local/sbin/mxgated|$(PREFIX)/sbin/mxgated|' daemon/mxgated.service \
 		>$(DESTDIR)$(PREFIX)/lib/systemd/system/mxgated.service
 	chmod 0644 $(DESTDIR)$(PREFIX)/lib/systemd/system/mxgated.service
+	install -d $(DESTDIR)$(PREFIX)/lib/mxgate
+	sed 's|/usr/local/bin/mxsh|$(PREFIX)/bin/mxsh|' daemon/setup-ssh.sh \
+		>$(DESTDIR)$(PREFIX)/lib/mxgate/setup-ssh.sh
+	chmod 0755 $(DESTDIR)$(PREFIX)/lib/mxgate/setup-ssh.sh
+	install -m 0644 daemon/mxgate-sshd.service $(DESTDIR)$(PREFIX)/lib/systemd/system/
 
 clean:
 	rm -rf build

@@ -8,9 +8,10 @@
  * then "conf.applied" in queue.db says the commit was dealt with, so that
  * the shell's `commit` can report either "applied" or the alerts.
  *
- * Requests: `deliverynow`, `workqueue pause|resume` and `rollovernow`
- * leave a row in queue.db; it is carried out, then deleted, so a shell
- * that waits for the row to go knows the request has taken effect.
+ * Requests: `deliverynow`, `workqueue pause|resume`, `rollovernow` and
+ * `userconfig` (verb "accounts": daemon/acctd.c) leave a row in
+ * queue.db; it is carried out, then deleted, so a shell that waits for
+ * the row to go knows the request has taken effect.
  *
  * DIAGNOSTICS: mail_logs and alerts (gw_alert).
  */
@@ -18,6 +19,7 @@
 #include <string.h>
 #include <sys/statvfs.h>
 
+#include "daemon/acctd.h"
 #include "daemon/control.h"
 #include "daemon/delivery.h"
 #include "daemon/quard.h"
@@ -124,6 +126,12 @@ on_request(const char *verb, const char *arg, void *ctx)
 		quard_request(gw->quard, arg);
 	} else if (strcmp(verb, "qdeleted") == 0) {
 		quard_deleted(gw->quard, arg);
+	} else if (strcmp(verb, "accounts") == 0) {
+		/*
+		 * userconfig new/delete: the outcome is in state "accounts"
+		 * before the request row goes, which is what mxsh waits for
+		 */
+		acctd_accounts(gw);
 	} else if (strcmp(verb, "rollover") == 0) {
 		/* rollovernow renamed the file: follow now, and say so in the new one */
 		logsub_out_reopen(gw->logs);

@@ -35,6 +35,7 @@
 #include <openssl/err.h>
 #include <openssl/pem.h>
 
+#include "daemon/acctd.h"
 #include "daemon/control.h"
 #include "daemon/delivery.h"
 #include "daemon/gw.h"
@@ -406,6 +407,16 @@ main(int argc, char **argv)
 		fprintf(stderr, "mxgated: cannot daemonize: %s\n", strerror(errno));
 		return 1;
 	}
+	/*
+	 * the account keeper (system accounts for SSH logins) is forked while
+	 * still root, before any store, thread or listener exists; without it
+	 * mail still flows, and each sync says why there is none
+	 */
+	if (acctd_start(dir, &cause) < 0) {
+		fprintf(stderr, "mxgated: warning: %s\n", cause);
+		free(cause);
+		cause = NULL;
+	}
 	/* started as root: the daemon's account before anything in DIR is opened (issue 9) */
 	if (privs_drop(dir, &cause) < 0)
 		return start_fail(&gw, cause);
@@ -445,6 +456,7 @@ main(int argc, char **argv)
 		return start_fail(&gw, cause);
 	gw_log(&gw, "mxgated %s starting on %s (configuration commit %lld)", MXGATE_VERSION, dir,
 	    (long long)gw.conf->version);
+	acctd_accounts(&gw);	/* the system accounts of the store's operators */
 	if (gw_tls_reload(&gw, &cause) < 0) {
 		gw_alert(&gw, ALERT_CRITICAL, "System", gw.conf->version,
 		    "TLS configuration not applied: %s", cause);
@@ -513,6 +525,7 @@ main(int argc, char **argv)
 	for (int i = 0; i < 3; i++)
 		event_free(sigs[i]);
 	teardown(&gw, "mxgated stopped");
+	acctd_stop();
 	close(pidfd);
 	return 0;
 }
