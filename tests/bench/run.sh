@@ -27,6 +27,10 @@
 # both again (receive, then send), so on this 2-core machine about half
 # the ceiling is the most it can reach; mxgated/ceiling is printed.
 #
+# SSH logins (tests/bench/ssh_logins.sh): an operator's key login that
+# runs one command through the private sshd and mxsh, against a plain
+# OpenSSH login running true; and a password login (Argon2id through PAM).
+#
 # Also: peak RSS of mxgated in each run, and its RSS with 1,000 idle
 # SMTP connections open.
 #
@@ -493,3 +497,9 @@ echo
 bash "$top/tests/bench/logs_grep.sh" "$B"
 echo
 bash "$top/tests/bench/logs_findevent.sh" "$B"
+
+# ------------------------------------------------------------ SSH logins
+# an operator's login through the private sshd and mxsh against the
+# least OpenSSH does for a login, side by side (tests/bench/ssh_logins.sh)
+echo
+bash "$top/tests/bench/ssh_logins.sh" "$B"

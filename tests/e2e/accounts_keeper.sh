@@ -249,7 +249,7 @@ rc=$?
 if [ $rc -eq 0 ] && grep -q "done" "$D/s2.out"; then t_pass setup_done; else
 	t_fail setup_done "rc $rc: $(cat "$D/s2.out")"; fi
 t_check setup_link test "$(readlink "$E/$SVC")" = /usr/sbin/sshd
-t_check setup_pam grep -qE "^auth +requisite +pam_exec.so expose_authtok quiet $BIN/mxsh --pam-auth\$" "/etc/pam.d/$SVC"
+t_check setup_pam grep -qE "^auth +requisite +pam_exec.so expose_authtok quiet $BIN/mxsh --pam-auth -D $D\$" "/etc/pam.d/$SVC"
 t_check setup_keys_command grep -qx "AuthorizedKeysCommand $BIN/mxsh --authorized-keys %u" "$E/sshd_config"
 t_check setup_sshd_accepts "$E/$SVC" -t -f "$E/sshd_config"
 # the configuration sshd runs with is the one asked for

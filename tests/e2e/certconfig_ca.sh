@@ -43,7 +43,7 @@ printf 'this is not PEM\n' >"$K/notpem.txt"
 # a good certificate, then one whose base64 is damaged
 { cat "$K/otherca.pem"; sed '3s/^..../!!!!/' "$K/ca.pem"; } >"$K/damaged.pem"
 
-dump() { sqlite3 "$D/config.db" .dump; }
+dump() { sh "$(dirname "$0")/../helpers/cfgdump.sh" "$D"; }
 
 # ---------------------------------------------------------------- refusals
 mxsh_do "$D" "sethostname gw.test" "commit base" >"$D/base.out" 2>&1 ||

@@ -155,9 +155,13 @@ printf '%s\n' '# a comment is not a command' '' 'sethostname gw2.example.com' 'c
     'the answer is not logged' 'smtp print' | "$MXSH" -D "$d" >"$out/logs2.out" 2>"$out/logs2.err"
 date_re='[A-Z][a-z]{2} [A-Z][a-z]{2} [ 0-3][0-9] [0-9]{2}:[0-9]{2}:[0-9]{2} [0-9]{4}'
 ok=1
-for line in 'sethostname gw1.example.com' 'smtproutes print' 'bogus word' \
+# a line naming no command is recorded by its length only (a password
+# typed at the prompt must never reach the audit trail)
+for line in 'sethostname gw1.example.com' 'smtproutes print' \
+    '(an unknown command of 10 characters, not recorded)' \
     'sethostname gw2.example.com' 'commit' 'smtp print'; do
-	if [ "$(grep -Ec "^$date_re Info: PID [0-9]+: User $user entered '$line'; session [0-9]+ from console\$" "$log")" != 1 ]; then
+	if [ "$(grep -Fc "User $user entered '$line'; session " "$log")" != 1 ] ||
+	    [ "$(grep -Ec "^$date_re Info: PID [0-9]+: User $user entered '.*'; session [0-9]+ from console\$" "$log")" != 6 ]; then
 		fail cli_logs_lines "no single line for '$line'"
 		ok=0
 	fi
@@ -187,6 +191,40 @@ if [ "$rc1" = 0 ] && [ "$rc" = 0 ] && [ "$rc3" = 0 ] &&
 else
 	fail mxgate_home "exit $rc1/$rc/$rc3; MXGATE_HOME not honoured or -D not preferred"
 	show "$out/env1.out" "$out/env2.out" "$out/env3.out"
+fi
+
+# --- two operators' accounts (root acting as each with -u): the refused
+# commit names the operator whose commit won and its number; commitdetail
+# and rollbackconfig name who committed (issue 11)
+d=$out/ops
+run o0 -D "$d" -e -c 'userconfig new opa role=operator fullname="Op A"' \
+    -c 'userconfig new opb role=operator fullname="Op B"' \
+    -c 'smtproutes new example.com 10.0.0.1' -c 'commit base'
+start_session "$d" OA -u opa
+echo 'smtproutes edit example.com 10.0.0.9' >&3
+echo 'showchanges' >&3
+if [ "$rc" = 0 ] && wait_for "$out/OA.out" 'example\.com = 10\.0\.0\.9'; then
+	run o1 -D "$d" -u opb -c 'smtproutes edit example.com 10.0.0.8' -c 'commit by opb'
+	rcb=$rc
+	n=$(sed -n 's/^Changes committed: .*[Cc]ommit \([0-9][0-9]*\).*/\1/p' "$out/o1.out")
+	echo 'commit by opa' >&3
+	end_session
+	rca=$rc
+	run o2 -D "$d" -c commitdetail -c rollbackconfig
+	if [ "$rcb" = 0 ] && [ "$rca" = 1 ] &&
+	    grep -q "^Commit failed: .*smtproutes example\.com was changed by opb in commit [0-9]" \
+	    "$out/OA.err" &&
+	    grep -qx 'User:      opb' "$out/o2.out" &&
+	    grep -Eq '^ +[0-9]+  .*  opb +  by opb$' "$out/o2.out"; then
+		pass commit_conflict_names_operator
+	else
+		fail commit_conflict_names_operator "opb exit $rcb, opa exit $rca ($n)"
+		show "$out/o1.out" "$out/OA.err" "$out/o2.out"
+	fi
+else
+	fail commit_conflict_names_operator "the accounts were not made or opa never showed its change"
+	show "$out/o0.out" "$out/o0.err" "$out/OA.out" "$out/OA.err"
+	end_session
 fi
 
 # --- a conflicting commit: A stages an edit, B commits an edit of the same
