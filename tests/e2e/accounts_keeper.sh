@@ -212,7 +212,10 @@ fi
 as_mxgate() { setpriv --reuid=mxgate --regid=mxgate --clear-groups "$@"; }
 chown mxgate:mxgate "$D2"
 chmod 700 "$D2"
-as_mxgate "$MXGATED" -D "$D2" -f >>"$D2/mxgated.out" 2>&1 &
+# not through the function: $! must be mxgated itself (setpriv execs it),
+# not a subshell that gw_stop would kill while mxgated ran on
+setpriv --reuid=mxgate --regid=mxgate --clear-groups "$MXGATED" -D "$D2" -f \
+	>>"$D2/mxgated.out" 2>&1 &
 echo $! >"$D2/gw.pid"
 T_PIDS="$T_PIDS $!"
 wait_for 30 up "$D2"
