@@ -83,6 +83,7 @@ struct cli {
 	struct queue *q;		/* DIR/queue.db, opened on first use */
 	const struct cli_prompt *prompt;	/* the question being read, NULL at the command prompt */
 	int nul_in_line;		/* the line just read held a NUL byte (set by the shell) */
+	int line_from_args;		/* running a -c LINE (sshd's `ssh gw LINE`), not a read line */
 };
 
 enum cmd_ret {

@@ -7,7 +7,10 @@
  * password, becomes the data directory's owner as the shell does, and
  * answers from the store; the password is wiped and never printed or
  * logged. A locked account is refused without looking at the password,
- * so a locked account gives no way to keep guessing.
+ * so a locked account gives no way to keep guessing. Lockout locks every
+ * way in, keys too (as AsyncOS does); a failure against an account with
+ * no password is logged but not counted, so nobody can lock a key-only
+ * account out by guessing.
  *
  * --authorized-keys prints keys with "restrict,pty" in front, so no key
  * can carry its own options (a command=, a forwarding): the store
@@ -40,12 +43,17 @@
 
 /*
  * operator_home - the home of a system account made for an operator
- * (GECOS tag), into home[size]; 0, or -1 when name is none
+ * into home[size]; 0, or -1 when name is none. As the shell checks
+ * (shell/session.c), the tag is not enough: the account has the uid the
+ * shell will run as, that is ours (sshd's AuthorizedKeysCommandUser,
+ * the daemon's account), or as root (pam_exec) the owner of the home,
+ * whom open_store becomes; never root's.
  */
 static int
 operator_home(const char *name, char *home, size_t size)
 {
 	struct passwd *pw;
+	struct stat sb;
 	char *cause = NULL;
 	size_t n = strlen(SESSION_GECOS);
 
@@ -56,6 +64,9 @@ operator_home(const char *name, char *home, size_t size)
 	if ((pw = getpwnam(name)) == NULL || pw->pw_gecos == NULL ||
 	    strncmp(pw->pw_gecos, SESSION_GECOS, n) != 0 ||
 	    (pw->pw_gecos[n] != '\0' && pw->pw_gecos[n] != ','))
+		return -1;
+	if (pw->pw_uid == 0 || (getuid() != 0 && pw->pw_uid != getuid()) ||
+	    pw->pw_dir == NULL || stat(pw->pw_dir, &sb) < 0 || sb.st_uid != pw->pw_uid)
 		return -1;
 	return str_copy(home, pw->pw_dir, size);
 }
@@ -234,14 +245,21 @@ auth_pam(const char *dir)
 			long lockout = settings_get_int(st, "users.lockout");
 			int locked_now = 0;
 
-			if (users_login_failed(st, u.name, (int)lockout, &locked_now, &cause) < 0) {
+			/*
+			 * An account without a password (keys only) cannot be
+			 * guessed: counting would let anybody lock it out of its
+			 * key logins too.
+			 */
+			if (u.has_password &&
+			    users_login_failed(st, u.name, (int)lockout, &locked_now, &cause) < 0) {
 				fprintf(stderr, "mxsh: %s\n", cause);
 				free(cause);
 			}
 			logsub_out_write(logs, LOGFILE_INFO,
 			    "An authentication attempt by the user %s from %s failed", u.name,
 			    rhost);
-			login_record(st, u.name, "failed", rhost, NULL);
+			login_record(st, u.name, "failed", rhost,
+			    u.has_password ? NULL : "no password");
 			if (locked_now) {
 				logsub_out_write(logs, LOGFILE_INFO,
 				    "User %s was locked after %ld failed login attempts", u.name,

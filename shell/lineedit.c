@@ -553,7 +553,10 @@ term_rows(void)
 	return 24;
 }
 
-/* pause_more - "-Press Any Key For More-"; 0 to go on, -1 for q or Ctrl-C */
+/*
+ * pause_more - "-Press Any Key For More-"; 0 to go on, -1 for q, Ctrl-C,
+ * a stop or the idle timeout
+ */
 static int
 pause_more(struct lineedit *le)
 {
@@ -570,7 +573,8 @@ pause_more(struct lineedit *le)
 	raw.c_cc[VMIN] = 1;
 	raw.c_cc[VTIME] = 0;
 	tcsetattr(STDIN_FILENO, TCSANOW, &raw);
-	r = read(STDIN_FILENO, &ch, 1);
+	/* timed as the prompt is: a session left at the pager ends too */
+	r = wait_key(le->intr) > 0 ? read(STDIN_FILENO, &ch, 1) : -1;
 	tcsetattr(STDIN_FILENO, TCSANOW, &old);
 	fputs("\r                        \r", stdout);
 	fflush(stdout);

@@ -17,6 +17,7 @@
  * session was refused, 2 usage.
  */
 #include <errno.h>
+#include <limits.h>
 #include <fcntl.h>
 #include <getopt.h>
 #include <poll.h>
@@ -25,6 +26,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "commands/cmd.h"
@@ -53,7 +55,9 @@ struct shell {
 	int64_t logs_version;		/* commit whose cli_logs-type logs are open */
 	int opener;			/* root's file opener (shell/opener.h), or -1 */
 	struct session sess;		/* who, and the sessions row (shell/session.h) */
-	int idle;			/* adminaccess.timeout of an interactive session, or 0 */
+	int idle;			/* adminaccess.timeout of an interactive session, or of
+					   an SSH session reading commands on stdin; or 0 */
+	int timed_out;			/* such a batch session waited idle seconds for a line */
 };
 
 static void
@@ -67,6 +71,88 @@ usage(void)
 			"  -e       stop at the first command that fails\n",
 	    MXSH_DEFAULT_DIR);
 	exit(2);
+}
+
+/*
+ * wait_input - an SSH session reading its commands on standard input
+ * (`ssh -T gw`, no terminal) waits until *end for a byte: 1 there is
+ * input (or its end, or an error for read to report); 0 the time is up
+ * (sh->timed_out); -1 SIGHUP/SIGTERM
+ */
+static int
+wait_input(struct shell *sh, const struct timespec *end)
+{
+	struct pollfd p = { .fd = fileno(sh->in), .events = POLLIN };
+	struct timespec now;
+	long long left;
+	int r;
+
+	for (;;) {
+		if (session_stop)
+			return -1;
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		left = (long long)(end->tv_sec - now.tv_sec) * 1000 +
+		    (end->tv_nsec - now.tv_nsec) / 1000000;
+		if (left <= 0) {
+			sh->timed_out = 1;
+			return 0;
+		}
+		r = poll(&p, 1, left > INT_MAX ? INT_MAX : (int)left);
+		if (r > 0 || (r < 0 && errno != EINTR))
+			return 1;
+	}
+}
+
+/*
+ * timed_readline - one line of standard input within sh->idle seconds,
+ * read a byte at a time from the descriptor so that no buffered line
+ * hides from poll; NULL at the end of input, at a stop, or when the time
+ * is up (a part of a line is then dropped, never run)
+ */
+static char *
+timed_readline(struct shell *sh)
+{
+	struct timespec end;
+	char *line = NULL, ch;
+	size_t n = 0, cap = 0;
+	ssize_t r;
+
+	if (sh->timed_out)
+		return NULL;
+	clock_gettime(CLOCK_MONOTONIC, &end);
+	end.tv_sec += sh->idle;
+	for (;;) {
+		if (wait_input(sh, &end) <= 0) {
+			free(line);
+			return NULL;
+		}
+		r = read(fileno(sh->in), &ch, 1);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0) {
+			if (n == 0) {
+				free(line);
+				return NULL;
+			}
+			break;
+		}
+		if (n + 2 > cap) {
+			cap = cap ? cap * 2 : 128;
+			line = xrealloc(line, cap);
+		}
+		if (ch == '\n')
+			break;
+		/* C strings end at a NUL: the CLI refuses the line rather than run a prefix */
+		if (ch == '\0')
+			sh->cli.nul_in_line = 1;
+		line[n++] = ch;
+	}
+	if (line == NULL)
+		line = xcalloc(1, 1);
+	line[n] = '\0';
+	while (n > 0 && line[n - 1] == '\r')
+		line[--n] = '\0';
+	return line;
 }
 
 /* batch_readline - cli_io.readline for scripts: one line of the input stream */
@@ -89,6 +175,8 @@ batch_readline(void *arg, const char *prompt, int *intr)
 		fflush(stdout);
 	}
 	fflush(stdout);
+	if (sh->idle > 0)
+		return timed_readline(sh);
 	n = getline(&line, &cap, sh->in);
 	if (n < 0) {
 		free(line);
@@ -293,7 +381,7 @@ ended(struct shell *sh, const char **detail)
 	char *cause = NULL;
 
 	*detail = NULL;
-	if (lineedit_idle_expired()) {
+	if (lineedit_idle_expired() || sh->timed_out) {
 		printf("Session timed out after %d seconds of inactivity.\n", sh->idle);
 		fflush(stdout);
 		*detail = "idle timeout";
@@ -409,15 +497,15 @@ run_interactive(struct shell *sh)
 	return 0;
 }
 
-/* run_line - one batch command; updates *failed */
+/* run_line - one batch command; updates *failed, and *detail when the session ends */
 static int
-run_line(struct shell *sh, const char *line, int stop_on_error, int *failed)
+run_line(struct shell *sh, const char *line, int stop_on_error, int *failed,
+    const char **detail)
 {
 	enum cmd_ret r = cmd_run_line(&sh->cli, line);
-	const char *detail;
 
 	follow_logs(sh, 0);
-	if (ended(sh, &detail)) {
+	if (ended(sh, detail)) {
 		*failed = 1;
 		return -1;
 	}
@@ -431,14 +519,25 @@ run_line(struct shell *sh, const char *line, int stop_on_error, int *failed)
 	return 0;
 }
 
+/* free_lines - the copies of the -c lines, wiped (one may hold a password) */
+static void
+free_lines(char **lines, int nlines)
+{
+	for (int i = 0; i < nlines; i++) {
+		explicit_bzero(lines[i], strlen(lines[i]));
+		free(lines[i]);
+	}
+	free(lines);
+}
+
 /* refuse - a session refused before it began: one line, exit status */
 static int
-refuse(struct shell *sh, char *cause, int status, char **lines)
+refuse(struct shell *sh, char *cause, int status, char **lines, int nlines)
 {
 	fflush(stdout);
 	fprintf(stderr, "%s\n", cause);
 	free(cause);
-	free(lines);
+	free_lines(lines, nlines);
 	if (sh->cli.st) {
 		queue_close(sh->cli.q);
 		logsub_out_free(sh->cli.clilogs);
@@ -458,6 +557,7 @@ main(int argc, char **argv)
 	struct shell sh;
 	const char *dir = getenv("MXGATE_HOME"), *as_user = NULL, *keys_for = NULL;
 	char **lines = NULL, *cause = NULL, *histfile;
+	const char *detail = NULL;
 	int nlines = 0, stop_on_error = 0, failed = 0, opt, n, dir_given = 1, pam = 0,
 	    interactive, rc;
 
@@ -494,6 +594,16 @@ main(int argc, char **argv)
 	}
 	if (optind != argc || (pam && keys_for) || ((pam || keys_for) && (nlines || as_user)))
 		usage();
+	/*
+	 * `ssh gw LINE` runs "mxsh -c LINE", which any local user reads in
+	 * /proc/PID/cmdline while it runs: keep a copy, wipe the original
+	 */
+	for (int i = 0; i < nlines; i++) {
+		char *copy = str_dup(lines[i]);
+
+		explicit_bzero(lines[i], strlen(lines[i]));
+		lines[i] = copy;
+	}
 	umask(077);
 	if (pam) {
 		/* the data directory of a name that is no operator account: where it is logged */
@@ -504,20 +614,20 @@ main(int argc, char **argv)
 
 	/* who asked (cli_logs, commits), then, if root, the data directory's owner */
 	if ((rc = session_identify(&sh.sess, as_user, &dir, dir_given, &cause)) < 0)
-		return refuse(&sh, cause, rc == -2 ? 2 : 1, lines);
+		return refuse(&sh, cause, rc == -2 ? 2 : 1, lines, nlines);
 	sh.opener = -1;
 	if (session_become_owner(dir, &sh.opener, &cause) < 0) {
 		char *line = str_printf("mxsh: %s", cause);
 
 		free(cause);
-		return refuse(&sh, line, 1, lines);
+		return refuse(&sh, line, 1, lines, nlines);
 	}
 
 	if (store_open(dir, STORE_SESSION, &sh.cli.st, &cause) < 0) {
 		char *line = str_printf("mxsh: %s", cause);
 
 		free(cause);
-		return refuse(&sh, line, 1, lines);
+		return refuse(&sh, line, 1, lines, nlines);
 	}
 	sh.cli.clilogs = logsub_out_new(dir, LOGSUB_CLI);
 	follow_logs(&sh, 1);
@@ -527,7 +637,7 @@ main(int argc, char **argv)
 
 	interactive = nlines == 0 && isatty(STDIN_FILENO) && isatty(STDOUT_FILENO);
 	if (session_start(&sh.sess, &sh.cli, interactive, &cause) < 0)
-		return refuse(&sh, cause, 1, lines);
+		return refuse(&sh, cause, 1, lines, nlines);
 
 	if (interactive) {
 		histfile = str_printf("%s/.mxsh_history.%s", dir, sh.cli.user);
@@ -544,22 +654,38 @@ main(int argc, char **argv)
 	} else if (session_password_expired(&sh.sess)) {
 		session_end(&sh.sess, NULL);
 		return refuse(&sh,
-		    str_dup("Your password has expired; log in interactively to change it."), 1, lines);
+		    str_dup("Your password has expired; log in interactively to change it."), 1,
+		    lines, nlines);
 	} else {
 		sh.cli.io = &batch_io;
 		sh.cli.io_arg = &sh;
 		sh.prompt_answers = isatty(STDIN_FILENO) && nlines > 0;
 		if (nlines > 0) {
-			for (int i = 0; i < nlines; i++)
-				if (run_line(&sh, lines[i], stop_on_error, &failed) < 0)
+			for (int i = 0; i < nlines; i++) {
+				int stop;
+
+				sh.cli.line_from_args = 1;
+				stop = run_line(&sh, lines[i], stop_on_error, &failed, &detail);
+				sh.cli.line_from_args = 0;
+				if (stop < 0)
 					break;
+			}
 		} else {
 			char *line;
 			int intr;
 
-			while (!session_stop && (line = batch_readline(&sh, "", &intr)) != NULL) {
-				int stop = run_line(&sh, line, stop_on_error, &failed);
+			/* over SSH without a terminal: timed as the prompt is (api.md) */
+			if (sh.sess.ssh)
+				sh.idle = (int)settings_get_int(sh.cli.st, "adminaccess.timeout");
+			while (!session_stop) {
+				int stop;
 
+				if ((line = batch_readline(&sh, "", &intr)) == NULL) {
+					if (sh.timed_out)
+						ended(&sh, &detail);
+					break;
+				}
+				stop = run_line(&sh, line, stop_on_error, &failed, &detail);
 				free(line);
 				if (stop < 0)
 					break;
@@ -571,9 +697,9 @@ main(int argc, char **argv)
 		if (n > 0)
 			fprintf(stderr, "Warning: %d uncommitted change%s discarded.\n", n,
 			    n == 1 ? "" : "s");
-		session_end(&sh.sess, NULL);
+		session_end(&sh.sess, detail);
 	}
-	free(lines);
+	free_lines(lines, nlines);
 	queue_close(sh.cli.q);
 	logsub_out_free(sh.cli.clilogs);
 	store_close(sh.cli.st);

@@ -2,7 +2,8 @@
  * session.c - who runs mxsh, and the session it holds (shell/session.h).
  *
  * The identity comes from the process (uid, $LOGNAME checked against the
- * system account database, $SSH_CONNECTION set by sshd), never from an
+ * system account database, $SSH_CONNECTION set by sshd: over SSH only an
+ * operator's account, never the owner's fallback), never from an
  * argument a remote user could pass: sshd runs the login shell with
  * -c LINE only, and no environment but its own (no AcceptEnv,
  * PermitUserEnvironment no). All operator accounts share the daemon's
@@ -39,6 +40,7 @@
 #include "store/settings.h"
 #include "store/users.h"
 #include "util/fsutil.h"
+#include "util/printable.h"
 #include "util/str.h"
 
 volatile sig_atomic_t session_stop;
@@ -117,12 +119,42 @@ ssh_method(char *out, size_t size)
 	fclose(fp);
 }
 
+/*
+ * ssh_conn - sshd's $SSH_CONNECTION, else its older $SSH_CLIENT ("IP
+ * PORT LPORT"): both start with the client's address and port; NULL
+ * when neither is set (not over SSH)
+ */
+static const char *
+ssh_conn(void)
+{
+	const char *v = getenv("SSH_CONNECTION");
+
+	return v ? v : getenv("SSH_CLIENT");
+}
+
+/*
+ * must_be_account - may this process only be an operator's account?
+ * Over SSH (sshd always sets SSH_CONNECTION and SSH_CLIENT): sshd starts
+ * the login shell of an account deleted meanwhile (a new channel of a
+ * connection that logged in before) with that name and the uid every
+ * account shares; falling back to "the system user, role admin" would
+ * then be an admin shell. Root and the data directory's owner at the
+ * console are not asked, whatever $LOGNAME says (setpriv and sudo keep
+ * the caller's): a local process with that uid owns the store anyway.
+ */
+static int
+must_be_account(void)
+{
+	return ssh_conn() != NULL;
+}
+
 int
 session_identify(struct session *s, const char *as_user, const char **dir, int dir_given,
     char **cause)
 {
 	const char *logname = getenv("LOGNAME");
 	struct passwd *pw;
+	char name[80];
 
 	memset(s, 0, sizeof(*s));
 	s->role = ROLE_ADMIN;
@@ -159,13 +191,20 @@ session_identify(struct session *s, const char *as_user, const char **dir, int d
 			}
 			*dir = s->home;
 		}
-		if (getenv("SSH_CONNECTION") != NULL) {
+		if (ssh_conn() != NULL) {
 			s->ssh = 1;
-			if (ssh_origin(getenv("SSH_CONNECTION"), s->origin, sizeof(s->origin)) < 0)
+			if (ssh_origin(ssh_conn(), s->origin, sizeof(s->origin)) < 0)
 				str_copy(s->origin, "unknown", sizeof(s->origin));
 			ssh_method(s->method, sizeof(s->method));
 		}
 		return 0;
+	}
+	if (must_be_account()) {
+		if (logname == NULL || *logname == '\0')
+			logname = (pw = getpwuid(getuid())) != NULL ? pw->pw_name : "(unknown)";
+		printable_copy(name, sizeof(name), logname, strlen(logname), 64);
+		*cause = str_printf("mxsh: there is no account %s", name);
+		return -1;
 	}
 	/* the system user: the owner of the data directory can do everything to its files */
 	pw = getpwuid(geteuid());
@@ -371,7 +410,8 @@ session_start(struct session *s, struct cli *c, int interactive, char **cause)
 			if (users_session_prune(c->st, lc.dead[i], &e) < 0)
 				free(e);
 		}
-		if (max > 0 && lc.n >= max) {
+		/* an admin is never kept out: other roles could fill the slots */
+		if (max > 0 && lc.n >= max && s->role != ROLE_ADMIN) {
 			record(s, "failed", s->method, "too many sessions");
 			*cause = str_printf("Too many sessions are open (%d); try again later.", lc.n);
 			return -1;
@@ -404,8 +444,12 @@ session_start(struct session *s, struct cli *c, int interactive, char **cause)
 		const char *m = s->ssh ? (*s->method ? s->method : "unknown") : "console";
 		char *e = NULL;
 
-		say(s, "PID %ld: User %s logged in from %s by %s (session %lld)", (long)getpid(),
-		    s->user, s->origin, m, (long long)s->id);
+		if (s->ssh)
+			say(s, "PID %ld: User %s logged in from %s by %s (session %lld)",
+			    (long)getpid(), s->user, s->origin, m, (long long)s->id);
+		else
+			say(s, "PID %ld: User %s logged in at the console (session %lld)",
+			    (long)getpid(), s->user, (long long)s->id);
 		record(s, "login", m, NULL);
 		s->logged_in = 1;
 		/* a key login: sshd checked the key, nothing counted it yet */
@@ -481,8 +525,9 @@ session_end(struct session *s, const char *detail)
 	if (active == s)
 		active = NULL;
 	if (s->logged_in) {
-		say(s, "PID %ld: User %s logged out of session %lld from %s%s%s%s", (long)getpid(),
-		    s->user, (long long)s->id, s->origin, detail ? " (" : "", detail ? detail : "",
+		say(s, "PID %ld: User %s logged out of session %lld %s %s%s%s%s", (long)getpid(),
+		    s->user, (long long)s->id, s->ssh ? "from" : "at",
+		    s->ssh ? s->origin : "the console", detail ? " (" : "", detail ? detail : "",
 		    detail ? ")" : "");
 		record(s, "logout", NULL, detail);
 		s->logged_in = 0;

@@ -5,8 +5,11 @@
  * "root" with role admin, or with -u NAME (root or the data directory's
  * owner) the store's account NAME; a process whose $LOGNAME is a system
  * account made for an operator (GECOS "mxgate operator", our uid) is that
- * account, over SSH when $SSH_CONNECTION is set; anybody else is the
- * system user, role admin, as before accounts existed.
+ * account, over SSH when $SSH_CONNECTION (or $SSH_CLIENT) is set. Over
+ * SSH, or with a $LOGNAME that is not the system user's own name, there
+ * is no other way in: no such account is refused. Anybody else (the data
+ * directory's owner at the console) is the system user, role admin, as
+ * before accounts existed.
  *
  * The session (after the store opens): the account is checked (exists,
  * not locked), a readonly-like role makes the store refuse writes, the
@@ -66,8 +69,8 @@ int session_become_owner(const char *dir, int *opener, char **cause);
 /*
  * session_start - after the store and the logs are open: check the
  * account, restrict the store for readonly roles, apply
- * adminaccess.max_sessions to SSH, open the sessions row, write the
- * login line. 0 or -1 with *cause.
+ * adminaccess.max_sessions to SSH (never to an admin), open the
+ * sessions row, write the login line. 0 or -1 with *cause.
  */
 int session_start(struct session *s, struct cli *c, int interactive, char **cause);
 

@@ -15,6 +15,13 @@
 #   - sessions rows seen by `who`, closed at quit and on SIGHUP
 #   - adminaccess.max_sessions for SSH sessions
 #   - the banner, and the idle timeout at a terminal (tmux)
+#   - review fixes (issue 11): a $LOGNAME with no operator account, or
+#     SSH without one, is refused (never the admin fallback); a failed
+#     password does not count against an account without one; a tagged
+#     account with another uid is no account; an admin is never kept out
+#     by adminaccess.max_sessions; an SSH session reading commands on
+#     stdin times out; -c lines are wiped from /proc/PID/cmdline; the
+#     console's login and logout lines
 #
 # The system accounts the test makes (useradd, tagged as mxgated's
 # keeper tags them) are removed at the end, whatever happens.
@@ -36,6 +43,9 @@ RO=mxh3ro$S
 LK=mxh3lk$S
 KY=mxh3ky$S
 GONE=mxh3gn$S
+AD=mxh3ad$S
+UD=mxh3ud$S
+NX=mxh3nx$S
 PW='Corr3ct-Horse!'
 MADE=""
 
@@ -52,6 +62,8 @@ trap 'cleanup_all; t_done' INT TERM HUP
 as_mxgate() { setpriv --reuid=mxgate --regid=mxgate --clear-groups "$@"; }
 as_nobody() { setpriv --reuid=nobody --regid="$(id -g nobody)" --clear-groups "$@"; }
 cli_log() { cat "$D/logs/cli_logs/cli.current" 2>/dev/null; }
+# proc_gone PID - has the process ended (gone, or a zombie not yet waited for)?
+proc_gone() { [ ! -e "/proc/$1" ] || grep -q '^State:[[:space:]]*Z' "/proc/$1/status"; }
 # pam USER PASSWORD - mxsh --pam-auth as pam_exec runs it; prints its status
 pam() {
 	printf '%s\0' "$2" | PAM_USER=$1 PAM_RHOST=127.0.0.1 "$MXSH" -D "$D" --pam-auth \
@@ -68,7 +80,7 @@ ssh_like() {
 		ASAN_OPTIONS="${ASAN_OPTIONS:-}" "$MXSH" "$@"
 }
 
-for u in $OP $RO $LK $KY $GONE; do
+for u in $OP $RO $LK $KY $GONE $AD $UD $NX; do
 	if getent passwd "$u" >/dev/null; then
 		t_fail setup "the system already has an account $u"
 		t_done
@@ -87,6 +99,8 @@ if ! mxsh_do "$D" 'sethostname h3.test' \
     "userconfig new $RO role=readonly fullname=\"Ro\" password=$PW" \
     "userconfig new $LK role=operator fullname=\"Lk\" password=$PW" \
     "userconfig new $KY role=guest fullname=\"Ky\" key=\"$KEY\"" \
+    "userconfig new $AD role=admin fullname=\"Ad\" password=$PW" \
+    "userconfig new $UD role=operator fullname=\"Ud\" password=$PW key=\"$KEY\"" \
     'userconfig policy lockout=3' 'adminaccessconfig timeout 10' \
     'adminaccessconfig maxsessions 1' \
     'adminaccessconfig banner text="Authorized use only.\nh3 line two"' \
@@ -95,12 +109,17 @@ if ! mxsh_do "$D" 'sethostname h3.test' \
 	t_done
 fi
 # the system accounts as mxgated's keeper makes them (GONE: none in the store)
-for u in $OP $RO $LK $KY $GONE; do
+for u in $OP $RO $LK $KY $GONE $AD; do
 	useradd -r -o -u "$(id -u mxgate)" -g mxgate -M -N -d "$D" -s "$MXSH" \
 		-c "mxgate operator" "$u" >>"$out/setup.out" 2>&1 ||
 		{ t_fail setup "useradd $u: $(tail -1 "$out/setup.out")"; t_done; }
 	MADE="$MADE $u"
 done
+# tagged, in the store, but with another uid than the daemon's: no operator account
+useradd -r -o -u "$(id -u nobody)" -g "$(id -g nobody)" -M -N -d "$D" -s "$MXSH" \
+	-c "mxgate operator" "$UD" >>"$out/setup.out" 2>&1 ||
+	{ t_fail setup "useradd $UD: $(tail -1 "$out/setup.out")"; t_done; }
+MADE="$MADE $UD"
 chown -R mxgate:mxgate "$D"
 printf 'publickey ssh-ed25519 AAAA\n' >"$D/auth.$OP"
 printf 'password\n' >"$D/auth.$RO"
@@ -175,6 +194,48 @@ if [ $rc = 1 ] && [ "$(cat "$out/s2.out")" = "mxsh: there is no account $GONE" ]
 	t_pass sessions_local/ssh_unknown_account
 else
 	t_fail sessions_local/ssh_unknown_account "status $rc: $(cat "$out/s2.out")"
+fi
+# a name with no system account at all (deleted while a connection stays
+# open: a new channel of it), over SSH: refused, never the admin fallback
+ssh_like "$NX" -c 'smtproutes new nx.test 1.2.3.4' -c commit >"$out/nx.out" 2>&1
+rc=$?
+if [ $rc = 1 ] && [ "$(cat "$out/nx.out")" = "mxsh: there is no account $NX" ] &&
+    ! cli_log | grep -q "User [^ ]* entered 'smtproutes new nx.test" &&
+    ! "$MXSH" -D "$D" -c 'smtproutes print' 2>&1 | grep -q 'nx\.test'; then
+	t_pass sessions_local/ssh_no_system_account
+else
+	t_fail sessions_local/ssh_no_system_account "status $rc: $(cat "$out/nx.out")"
+fi
+# sshd's older variable alone says SSH too
+as_mxgate env -i PATH=/usr/bin:/bin LOGNAME="$NX" SSH_CLIENT="127.0.0.1 52390 22" \
+	LD_PRELOAD="$LD_PRELOAD" MXGATE_NETGUARD="$MXGATE_NETGUARD" \
+	ASAN_OPTIONS="${ASAN_OPTIONS:-}" "$MXSH" -D "$D" -c whoami >"$out/nx2.out" 2>&1
+rc=$?
+if [ $rc = 1 ] && [ "$(cat "$out/nx2.out")" = "mxsh: there is no account $NX" ]; then
+	t_pass sessions_local/ssh_client_no_account
+else
+	t_fail sessions_local/ssh_client_no_account "status $rc: $(cat "$out/nx2.out")"
+fi
+# without SSH a $LOGNAME naming no account is the data directory's owner
+# at the console (setpriv and sudo keep the caller's LOGNAME): a local
+# process with the daemon's uid owns the store anyway
+as_mxgate env LOGNAME="bogus$S" "$MXSH" -D "$D" -c whoami >"$out/nx3.out" 2>&1
+rc=$?
+if [ $rc = 0 ] && grep -qx 'Username: mxgate' "$out/nx3.out"; then
+	t_pass sessions_local/logname_no_account_console
+else
+	t_fail sessions_local/logname_no_account_console "status $rc: $(cat "$out/nx3.out")"
+fi
+# the data directory's owner at the console, $LOGNAME its own name or unset: as before
+as_mxgate env LOGNAME=mxgate "$MXSH" -D "$D" -c whoami >"$out/own1.out" 2>&1
+rc1=$?
+as_mxgate env -u LOGNAME "$MXSH" -D "$D" -c whoami >"$out/own2.out" 2>&1
+rc2=$?
+if [ "$rc1$rc2" = 00 ] && grep -qx 'Username: mxgate' "$out/own1.out" &&
+    grep -qx 'Username: mxgate' "$out/own2.out"; then
+	t_pass sessions_local/owner_console
+else
+	t_fail sessions_local/owner_console "status $rc1 $rc2: $(cat "$out/own1.out" "$out/own2.out")"
 fi
 # a local batch run logs its commands only
 n0=$(cli_log | grep -c 'logged in')
@@ -256,6 +317,15 @@ if [ "$k1" = "rc=0" ]; then
 else
 	t_fail sessions_local/authorized_keys_locked "$k1"
 fi
+# a tagged system account with another uid than the daemon's is no operator account
+r1=$(pam "$UD" "$PW")
+k1=$(as_mxgate "$MXSH" --authorized-keys "$UD"; echo "rc=$?")
+if [ "$r1" = 1 ] && [ "$k1" = "rc=0" ] &&
+    cli_log | grep -q "An authentication attempt by the unknown user $UD from 127.0.0.1 failed$"; then
+	t_pass sessions_local/wrong_uid_no_account
+else
+	t_fail sessions_local/wrong_uid_no_account "pam $r1, keys '$k1'"
+fi
 
 # ---------------------------------------------------------------- sessions, max sessions, SIGHUP
 P='h3.test> '
@@ -286,6 +356,14 @@ if [ $rc = 1 ] && [ "$(cat "$out/max.out")" = "Too many sessions are open (1); t
 else
 	t_fail sessions_local/max_sessions "status $rc: $(cat "$out/max.out"); console $rc2"
 fi
+# an admin is never kept out by the limit
+ssh_like "$AD" -c whoami >"$out/maxad.out" 2>&1
+rc=$?
+if [ $rc = 0 ] && grep -qx "Username: $AD" "$out/maxad.out"; then
+	t_pass sessions_local/max_sessions_admin
+else
+	t_fail sessions_local/max_sessions_admin "status $rc: $(cat "$out/maxad.out")"
+fi
 # the terminal goes away: SIGHUP ends the session with its logout line
 sid=$(sed -n "s/.*User $KY logged in from 127.0.0.1 port 52391 by publickey (session \([0-9]*\))\$/\1/p" \
 	"$D/logs/cli_logs/cli.current" | tail -1)
@@ -309,6 +387,56 @@ else
 	t_fail sessions_local/sighup_closes "$why"
 fi
 
+# ---------------------------------------------------------------- a key-only account
+# a key-only account has no password to guess: failures are logged, not counted
+n0=$(cli_log | grep -c "An authentication attempt by the user $KY from")
+r=""
+for i in 1 2 3 4; do r="$r$(pam "$KY" "wrong-Pass1")"; done
+k1=$(as_mxgate "$MXSH" --authorized-keys "$KY")
+if [ "$r" = 1111 ] && [ "$k1" = "restrict,pty $KEY" ] &&
+    [ "$(cli_log | grep -c "An authentication attempt by the user $KY from")" = $((n0 + 4)) ] &&
+    ! cli_log | grep -q "User $KY was locked"; then
+	t_pass sessions_local/pam_keyonly_not_locked
+else
+	t_fail sessions_local/pam_keyonly_not_locked "statuses $r, keys '$k1': $(cli_log | grep "$KY" | tail -2)"
+fi
+
+# ---------------------------------------------------------------- an SSH session reading stdin: timed too
+mkfifo "$out/idle.fifo"
+ssh_like "$AD" <"$out/idle.fifo" >"$out/idle.out" 2>&1 &
+ipid=$!
+exec 4>"$out/idle.fifo"
+echo version >&4
+t0=$(date +%s)
+wait_for 40 proc_gone "$ipid"
+t1=$(date +%s)
+gone=0
+proc_gone "$ipid" && gone=1
+exec 4>&-
+wait "$ipid"
+if [ $gone = 1 ] && [ $((t1 - t0)) -ge 9 ] && grep -q 'mxgate' "$out/idle.out" &&
+    grep -qx 'Session timed out after 10 seconds of inactivity.' "$out/idle.out" &&
+    cli_log | grep -q "User $AD logged out of session [0-9]* from 127.0.0.1 port 52390 (idle timeout)$"; then
+	t_pass sessions_local/ssh_stdin_idle_timeout
+else
+	t_fail sessions_local/ssh_stdin_idle_timeout "ended $gone after $((t1 - t0)) s: $(cat "$out/idle.out")"
+fi
+
+# ---------------------------------------------------------------- -c lines leave /proc/PID/cmdline
+mkfifo "$out/cmd.fifo"
+"$MXSH" -D "$D" -c "grep -t mxh3marker$S cli_logs" <"$out/cmd.fifo" >"$out/cmd.out" 2>&1 &
+cpid=$!
+exec 5>"$out/cmd.fifo"
+wait_for 20 sh -c "grep -q \"entered 'grep -t mxh3marker$S cli_logs'\" '$D/logs/cli_logs/cli.current'"
+cmdline=$(tr '\0' ' ' <"/proc/$cpid/cmdline" 2>/dev/null)
+exec 5>&-
+wait "$cpid"
+if echo "$cmdline" | grep -q 'mxsh' && ! echo "$cmdline" | grep -q "mxh3marker"; then
+	t_pass sessions_local/cmdline_wiped
+else
+	t_fail sessions_local/cmdline_wiped "/proc/$cpid/cmdline: $cmdline"
+fi
+
 # ---------------------------------------------------------------- the idle timeout (10 s, the minimum)
 T kill-server >/dev/null 2>&1
 T new-session -d -s mx -x 120 -y 30 "exec '$MXSH' -D '$D' -u '$RO'"
@@ -323,7 +451,9 @@ if wait_last "$P"; then
 	t1=$(date +%s)
 	if ! alive && screen | grep -qx 'Session timed out after 10 seconds of inactivity.' &&
 	    [ $((t1 - t0)) -ge 9 ] &&
-	    cli_log | grep -q "User $RO logged out of session [0-9]* from console (idle timeout)$" &&
+	    cli_log | grep -q "User $RO logged in at the console (session [0-9]*)$" &&
+	    cli_log | grep -q "User $RO logged out of session [0-9]* at the console (idle timeout)$" &&
+	    ! cli_log | grep -q "by console" &&
 	    ! cli_log | grep -q "User $RO entered 'vers'"; then
 		t_pass sessions_local/idle_timeout
 	else
