@@ -17,6 +17,13 @@
 #define CMD_F_ADMIN	0x02	/* needs an administrator */
 #define CMD_F_NOABBREV	0x04	/* must be typed in full (destructive) */
 #define CMD_F_HIDDEN	0x08	/* not listed by help */
+/*
+ * its free words may be secrets typed slightly wrong (`passwd Secret`,
+ * `userconfig password al Secret`): cmd_mask_line masks every word after
+ * the sub-command that is not a declared non-secret key=value or a word
+ * the sub-command's positions declare
+ */
+#define CMD_F_SECRET_ARGS 0x10
 
 /*
  * A word that may follow: a literal ("new"), a key ("ip=") or a
@@ -65,7 +72,11 @@ enum cmd_ret cmd_usage_error(struct cli *c, const struct cmd_entry *e, const cha
  */
 const char *cmd_word_match(const struct cmd_word *list, const char *t);
 
-/* cmd_mask_line - the line as it may be logged: values of secret keys masked (malloc'd) */
+/*
+ * cmd_mask_line - the line as it may be logged or kept in the history:
+ * values of secret keys masked, and for a CMD_F_SECRET_ARGS command its
+ * undeclared words too (malloc'd)
+ */
 char *cmd_mask_line(const char *line);
 
 #endif

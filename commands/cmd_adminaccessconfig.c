@@ -186,7 +186,8 @@ do_maxsessions(struct cli *c, const char *value)
 	}
 	if (stage(c, S_MAXSESS, value) != CMD_OK)
 		return CMD_ERROR;
-	cli_printf(c, "At most %ld SSH sessions may be open at once (pending until commit).\n", v);
+	cli_printf(c, "At most %ld SSH session%s may be open at once (pending until commit).\n", v,
+	    v == 1 ? "" : "s");
 	return CMD_OK;
 }
 

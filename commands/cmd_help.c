@@ -2,7 +2,8 @@
  * cmd_help.c - `help [COMMAND]`: list the commands, or one command's usage.
  *
  * A session sees only the commands its role may run (commands/roles.c):
- * the others are neither listed nor described.
+ * the others are neither listed nor described, and of a command it may
+ * only look at, only the usage lines it may run.
  *
  * DIAGNOSTICS: "Unknown command: ..." and, for a command the role may not
  * run, "Access denied: the guest role cannot run 'commit'.", one line each.
@@ -12,8 +13,28 @@
 
 #include "commands/cmd.h"
 #include "commands/roles.h"
+#include "util/str.h"
 
 extern const struct cmd_entry cmd_help_entry;
+
+/*
+ * usage_allowed - may the session's role run this usage line (len bytes,
+ * "smtproutes print")? Judged by role_check on its words, so a look role
+ * is shown only the sub-commands it may use.
+ */
+static int
+usage_allowed(struct cli *c, const struct cmd_entry *e, const char *line, size_t len)
+{
+	char *copy = str_printf("%.*s", (int)len, line), *cause = NULL, **w;
+	int n, r;
+
+	w = str_split(copy, ' ', &n);
+	r = n < 1 ? 0 : role_check((enum user_role)c->role, e, n - 1, w + 1, &cause);
+	free(cause);
+	str_split_free(w);
+	free(copy);
+	return r == 0;
+}
 
 static enum cmd_ret
 help_exec(struct cli *c, int argc, char **argv)
@@ -44,7 +65,8 @@ help_exec(struct cli *c, int argc, char **argv)
 			const char *nl = strchr(p, '\n');
 			int len = nl ? (int)(nl - p) : (int)strlen(p);
 
-			cli_printf(c, "  %.*s\n", len, p);
+			if (usage_allowed(c, e, p, (size_t)len))
+				cli_printf(c, "  %.*s\n", len, p);
 			p += len + (nl ? 1 : 0);
 		}
 		if (e->alias)

@@ -12,7 +12,8 @@
  * session still open says "still logged in", one that ended without a
  * logout line (killed) "gone - no logout". A failed password login is a
  * row of its own ("failed password"), and so is an account being locked
- * by them ("account locked"). An idle timeout is named after the logout
+ * by them ("account locked") and a login refused because the account is
+ * locked ("refused: account locked"). An idle timeout is named after the logout
  * time. NAME shows one account's rows; N the newest N rows (default 50,
  * at most the USERS_LOGINS_KEEP the store keeps).
  *
@@ -162,7 +163,9 @@ last_exec(struct cli *c, int argc, char **argv)
 				str_copy(total, "-", sizeof(total));
 			}
 		} else if (strcmp(l->event, "failed") == 0) {
-			str_copy(out, "failed password", sizeof(out));
+			/* a locked account is refused before its password is looked at */
+			str_copy(out, strcmp(l->detail, "locked") == 0 ? "refused: account locked" :
+			    "failed password", sizeof(out));
 			str_copy(total, "-", sizeof(total));
 		} else if (strcmp(l->event, "locked") == 0) {
 			str_copy(out, "account locked", sizeof(out));

@@ -99,5 +99,6 @@ const struct cmd_entry cmd_passwd_entry = {
 	.name = "passwd",
 	.usage = "passwd",
 	.help = "Change your password.",
+	.flags = CMD_F_SECRET_ARGS,	/* `passwd Secret` is logged as `passwd *****` */
 	.exec = passwd_exec,
 };

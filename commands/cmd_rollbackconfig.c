@@ -6,7 +6,8 @@
  * rollback). Secrets come back too: the history shows only that they
  * changed, and the store stages the encrypted value that was running
  * then (store/secret.h), so a certificate returns with its key. Interactive: lists the recent commits, asks which, confirms
- * and asks for a comment.
+ * and asks for a comment. Admins only (commands/roles.c): a rollback
+ * restores the admins' own settings (users.*, adminaccess.*, logs) too.
  */
 #include <stdio.h>
 #include <stdlib.h>

@@ -84,10 +84,17 @@ supportconfig_exec(struct cli *c, int argc, char **argv)
 	return CMD_OK;
 }
 
+/* print is the look verb of commands/roles.c (technician) */
+static const struct cmd_word supportconfig_words[] = {
+	{ "print", "list the support settings and their values", NULL },
+	{ NULL, NULL, NULL },
+};
+
 const struct cmd_entry cmd_supportconfig_entry = {
 	.name = "supportconfig",
 	.usage = "supportconfig print\nsupportconfig NAME=VALUE...",
 	.help = "Change hidden support settings (for support engineers and tests).",
 	.flags = CMD_F_CONFIG | CMD_F_HIDDEN | CMD_F_NOABBREV,
+	.words = supportconfig_words,
 	.exec = supportconfig_exec,
 };

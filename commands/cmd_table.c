@@ -4,7 +4,8 @@
  *
  * Every line run (interactive or batch) goes to cli_logs first (and to
  * every other cli_logs-type log, logconfig), with the values of secret
- * keys masked, so the audit trail never holds a secret. Then the
+ * keys masked (and the free words of userconfig and passwd, which may be
+ * mistyped passwords), so the audit trail never holds a secret. Then the
  * session's role is checked (commands/roles.c): a line the role may not
  * run is refused in one line and nothing of it runs, but it is logged.
  *
@@ -18,6 +19,7 @@
 #include <unistd.h>
 
 #include "commands/cmd.h"
+#include "commands/cmd_keys.h"
 #include "commands/roles.h"
 #include "mail/logsub.h"
 #include "store/settings.h"
@@ -191,30 +193,106 @@ mask_blank(char c)
 }
 
 /*
+ * What the secret-args rule (CMD_F_SECRET_ARGS) knows while cmd_mask_line
+ * walks a line: the command, its sub-command, and what the next
+ * positional word may be, as cmd_keys_run will resolve them.
+ */
+struct mask_walk {
+	const struct cmd_entry *e;	/* the command when it has the flag, else NULL */
+	const struct cmd_sub *sub;	/* its sub-command once resolved, or NULL */
+	const struct cmd_word *pos;	/* what the next positional word may be, or NULL */
+	int keep_name;			/* keep the next positional word (an unknown sub-command's account name) */
+	int word;			/* index of the word being judged */
+};
+
+/* mask_pos_word - the node of pos that word is (a literal, exactly or by unique prefix, else a placeholder) */
+static const struct cmd_word *
+mask_pos_word(const struct cmd_word *pos, const char *word)
+{
+	const char *lit = cmd_word_match(pos, word);
+
+	for (const struct cmd_word *w = pos; w && w->word; w++)
+		if (lit ? w->word == lit : w->word[0] == '<')
+			return w;
+	return NULL;
+}
+
+/* mask_key_declared - is key (len bytes) one of the sub-command's keys? */
+static int
+mask_key_declared(const struct cmd_sub *sub, const char *key, size_t len)
+{
+	if (sub == NULL || sub->keys == NULL)
+		return 0;
+	for (const struct cmd_key *k = sub->keys->keys; k->name; k++)
+		if (strlen(k->name) == len && strncasecmp(k->name, key, len) == 0)
+			return 1;
+	return 0;
+}
+
+/*
+ * mask_keep - may this word of a CMD_F_SECRET_ARGS command be logged?
+ * word is the word as split, has_eq and key (keylen bytes) its key=value
+ * reading. Kept: the command, its sub-command, the account name after it,
+ * a declared key (its value masked elsewhere when secret), a word its
+ * position declares; anything else may be a mistyped secret.
+ */
+static int
+mask_keep(struct mask_walk *w, const char *word, int has_eq, const char *key, size_t keylen)
+{
+	const struct cmd_word *node;
+
+	if (w->e->subs && w->word == 1 && !has_eq) {
+		w->sub = cmd_keys_find(w->e->subs, word);
+		w->pos = w->sub ? w->sub->args : NULL;
+		w->keep_name = w->sub == NULL;
+		return 1;
+	}
+	if (has_eq && (w->sub == NULL || w->sub->keys != NULL))
+		return mask_key_declared(w->sub, key, keylen);
+	if (w->keep_name) {
+		w->keep_name = 0;
+		return 1;
+	}
+	if ((node = mask_pos_word(w->pos, word)) == NULL) {
+		w->pos = NULL;
+		return 0;
+	}
+	w->pos = node->next;
+	return 1;
+}
+
+/*
  * cmd_mask_line walks each word with the tokenizer's own rules (quotes,
  * backslashes, blanks), so the key it judges is the key the command will
  * see: "password"=x, pass"word=x", password\=x and 'password=a b' are all
  * password=... once split. From a secret key's '=' to the end of the word
  * everything is replaced by the mask, and a quote open at the '=' is
- * closed again so the logged line still splits into the same words.
+ * closed again so the logged line still splits into the same words. For
+ * a CMD_F_SECRET_ARGS command a word mask_keep does not keep is replaced
+ * whole: `userconfig password al Secret` is logged as
+ * `userconfig password al *****`.
  */
 char *
 cmd_mask_line(const char *line)
 {
-	struct buf b, key;
+	struct buf b, key, word;
+	struct mask_walk w = { 0 };
 	const char *p = line;
 
 	buf_init(&b, 0);
 	buf_init(&key, 0);
-	while (*p) {
+	buf_init(&word, 0);
+	for (w.word = 0; *p; ) {
 		const char *start = p, *eq = NULL;
 		char quote = 0, eq_quote = 0;
+		int secret;
 
 		if (mask_blank(*p)) {
 			buf_addch(&b, *p++);
 			continue;
 		}
 		buf_reset(&key);
+		buf_reset(&word);
 		for (; *p && (quote || !mask_blank(*p)); p++) {
 			char c = *p;
 
@@ -229,6 +307,7 @@ cmd_mask_line(const char *line)
 			if (c == '\\' && ((quote == '"' && (p[1] == '"' || p[1] == '\\')) ||
 			    (!quote && p[1] != '\0')))
 				c = *++p;
+			buf_addch(&word, c);
 			if (eq)
 				continue;
 			if (c == '=') {
@@ -238,17 +317,43 @@ cmd_mask_line(const char *line)
 				buf_addch(&key, c);
 			}
 		}
-		if (eq && key.len > 0 && settings_is_secret_word(key.data, key.len)) {
+		buf_addch(&word, '\0');
+		secret = eq && key.len > 0 && settings_is_secret_word(key.data, key.len);
+		if (w.word == 0) {
+			const struct cmd_entry *e = cmd_find(word.data, NULL);
+
+			w.e = e && (e->flags & CMD_F_SECRET_ARGS) ? e : NULL;
+			if (w.e && w.e->subs == NULL)
+				w.pos = w.e->words;
+		}
+		if (secret) {
 			buf_add(&b, start, (size_t)(eq - start));
 			buf_addstr(&b, SETTINGS_MASK);
 			if (eq_quote)
 				buf_addch(&b, eq_quote);
+		} else if (w.word > 0 && w.e &&
+		    !mask_keep(&w, word.data, eq != NULL, key.data ? key.data : "", key.len)) {
+			buf_addstr(&b, SETTINGS_MASK);
 		} else {
 			buf_add(&b, start, (size_t)(p - start));
 		}
+		w.word++;
 	}
+	buf_free(&word);
 	buf_free(&key);
 	return buf_steal(&b);
+}
+
+/* log_first_word - "/bin/sh ..." of an unknown command line: its first word (64 bytes at most) */
+static char *
+log_first_word(const char *line)
+{
+	size_t n;
+
+	line += strspn(line, " \t");
+	n = strcspn(line, " \t");
+	return str_printf("%.*s%s%s", (int)(n > 64 ? 64 : n), line, n > 64 ? "..." : "",
+	    line[n + strspn(line + n, " \t")] != '\0' ? " ..." : "");
 }
 
 /*
@@ -256,35 +361,43 @@ cmd_mask_line(const char *line)
  * cli_logs shape), with the session and where it came from:
  * "...entered 'x'; session 7 from 127.0.0.1 port 52390", or "; from
  * console" for a run without a sessions row. A line whose first word
- * names no command (known 0) is not recorded, only its length: it is
- * most often an answer that reached the command prompt, a password
- * typed too early or the rest of a script's dialogue that gave up, and
- * the audit trail must never hold a secret.
+ * names no command (known 0) read at the prompt or from standard input is
+ * not recorded, only its length: it is most often an answer that reached
+ * the command prompt, a password typed too early or the rest of a
+ * script's dialogue that gave up, and the audit trail must never hold a
+ * secret. A line given with -c (c->line_from_args: over SSH, the
+ * command the client asked for) is no answer: its first word is recorded,
+ * "entered '/bin/sh ...' (unknown command)", so that an attempt to reach
+ * a system shell, scp or sftp leaves a trace.
  */
 static void
 log_line(struct cli *c, const char *line, int known)
 {
 	char *masked, where[160];
-	const char *origin = c->origin[0] ? c->origin : "console";
+	const char *origin = c->origin[0] ? c->origin : "console", *what = "";
 
 	if (c->clilog == NULL && c->clilogs == NULL)
 		return;
-	if (known)
+	if (known) {
 		masked = cmd_mask_line(line);
-	else
+	} else if (c->line_from_args) {
+		masked = log_first_word(line);
+		what = " (unknown command)";
+	} else {
 		masked = str_printf("(an unknown command of %zu characters, not recorded)",
 		    strlen(line));
+	}
 	if (c->session > 0)
 		str_fmt(where, sizeof(where), "session %lld from %.100s", (long long)c->session,
 		    origin);
 	else
 		str_fmt(where, sizeof(where), "from %.100s", origin);
 	if (c->clilogs)
-		logsub_out_write(c->clilogs, LOGFILE_INFO, "PID %ld: User %s entered '%.2000s'; %s",
-		    (long)getpid(), c->user, masked, where);
+		logsub_out_write(c->clilogs, LOGFILE_INFO, "PID %ld: User %s entered '%.2000s'%s; %s",
+		    (long)getpid(), c->user, masked, what, where);
 	else
-		logfile_write(c->clilog, LOGFILE_INFO, "PID %ld: User %s entered '%.2000s'; %s",
-		    (long)getpid(), c->user, masked, where);
+		logfile_write(c->clilog, LOGFILE_INFO, "PID %ld: User %s entered '%.2000s'%s; %s",
+		    (long)getpid(), c->user, masked, what, where);
 	free(masked);
 }
 

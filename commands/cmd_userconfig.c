@@ -21,7 +21,9 @@
  * account change stands.
  *
  * The built-in account admin is always there and always an administrator.
- * Nobody deletes or locks the account they are using.
+ * Nobody deletes or locks the account they are using, or changes its
+ * role. A new account cannot take the name of a system account that
+ * mxgated's keeper did not make (root, sshd, mxgate...).
  *
  * DIAGNOSTICS: one error line per refusal; nothing is changed then. A
  * password is never printed, echoed in an error, or logged (cmd_table.c
@@ -159,7 +161,7 @@ do_new(struct cli *c, const char *name, const struct uvals *v)
 	char hash[PWHASH_MAX], *cause = NULL;
 	int r;
 
-	if (users_name_ok(name, &cause) < 0)
+	if (users_name_ok(name, &cause) < 0 || usercmd_name_free(name, &cause) < 0)
 		return fail(c, cause);
 	if ((r = users_get(c->st, name, &u, &cause)) < 0)
 		return fail(c, cause);
@@ -213,6 +215,11 @@ do_edit(struct cli *c, const char *name, const struct uvals *v)
 		return fail(c, cause);
 	if (v->role >= 0 && v->role != ROLE_ADMIN && strcmp(u.name, USER_BUILTIN) == 0) {
 		cli_error(c, "The %s account is built in; its role stays admin.", USER_BUILTIN);
+		return CMD_ERROR;
+	}
+	/* as with locking or deleting it: nobody demotes the account they are using */
+	if (v->role >= 0 && v->role != (int)u.role && strcmp(u.name, c->user) == 0) {
+		cli_error(c, "You cannot change the role of the account you are logged in with.");
 		return CMD_ERROR;
 	}
 	if (users_update(c->st, u.name, v->has_fullname ? v->fullname : u.fullname,
@@ -472,7 +479,7 @@ dlg_new(struct cli *c, int *failed)
 		a = cli_ask_required(c, "Enter the new username.", name, sizeof(name));
 		if (a != ASK_OK)
 			return a;
-		if (users_name_ok(name, &cause) < 0) {
+		if (users_name_ok(name, &cause) < 0 || usercmd_name_free(name, &cause) < 0) {
 			cli_error(c, "%s", cause);
 			free(cause);
 			cause = NULL;
@@ -1086,7 +1093,7 @@ userconfig_exec(struct cli *c, int argc, char **argv)
 	return cmd_keys_run(c, &cmd_userconfig_entry, argc, argv);
 }
 
-/* NOABBREV: it deletes accounts */
+/* NOABBREV: it deletes accounts; SECRET_ARGS: a password typed without password= is not logged */
 const struct cmd_entry cmd_userconfig_entry = {
 	.name = "userconfig",
 	.usage = "userconfig\n"
@@ -1103,7 +1110,7 @@ const struct cmd_entry cmd_userconfig_entry = {
 		 "[lockout=N]\n"
 		 "userconfig print",
 	.help = "Manage the operator accounts, their roles, passwords and SSH keys.",
-	.flags = CMD_F_NOABBREV,
+	.flags = CMD_F_NOABBREV | CMD_F_SECRET_ARGS,
 	.subs = u_subs,
 	.exec = userconfig_exec,
 };

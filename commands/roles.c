@@ -69,7 +69,11 @@ const struct role_rule role_rules[] = {
 	{ "quit",		ALL,		0,	NULL },
 	{ "releasequarantine",	A | O | T,	0,	NULL },
 	{ "resetcounters",	A | O | T,	0,	NULL },
-	{ "rollbackconfig",	A | O,		0,	NULL },
+	/*
+	 * admins only: a rollback restores every item of an older commit,
+	 * the admins' own settings (users.*, adminaccess.*, the logs) too
+	 */
+	{ "rollbackconfig",	A,		0,	NULL },
 	{ "rollovernow",	A | O | T,	0,	NULL },
 	{ "sdradvancedconfig",	A | O,		R | T,
 	    "print blocklist/print local/print feed/print" },
@@ -83,13 +87,14 @@ const struct role_rule role_rules[] = {
 	{ "showquarantine",	A | O | R | T,	0,	NULL },
 	{ "smtproutes",		A | O,		R | T,	"print" },
 	{ "status",		ALL,		0,	NULL },
-	{ "supportconfig",	A | O | T,	0,	NULL },
+	/* technician looks: its store refuses a change (store_set_readonly) */
+	{ "supportconfig",	A | O,		T,	"print" },
 	{ "tail",		ALL,		0,	NULL },
 	{ "tdcconfig",		A | O,		R | T,	"print" },
 	{ "tdcstatus",		ALL,		0,	NULL },
 	{ "tophosts",		ALL,		0,	NULL },
-	/* accounts are the admins'; readonly may list them */
-	{ "userconfig",		A,		R,	"print" },
+	/* accounts are the admins'; operator and readonly may list them */
+	{ "userconfig",		A,		O | R,	"print" },
 	{ "version",		ALL,		0,	NULL },
 	{ "who",		ALL,		0,	NULL },
 	{ "whoami",		ALL,		0,	NULL },

@@ -10,6 +10,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -388,6 +389,20 @@ usercmd_sync_accounts(struct cli *c, const char *name, int deleted)
 	if (state && strcmp(state, "ok") != 0)
 		warn_lines(c, state);
 	free(state);
+}
+
+/* usercmd_name_free - see usercmd.h */
+int
+usercmd_name_free(const char *name, char **cause)
+{
+	struct passwd *pw;
+
+	pw = getpwnam(name);
+	if (pw == NULL || (pw->pw_gecos && strcmp(pw->pw_gecos, USERCMD_TAG) == 0))
+		return 0;
+	*cause = str_printf("The system already has an account named %s; choose another name.",
+	    name);
+	return -1;
 }
 
 /* ---------------------------------------------------------- sessions */

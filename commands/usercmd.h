@@ -62,6 +62,22 @@ enum ask_ret usercmd_ask_new_password(struct cli *c, const char *name, const cha
  */
 void usercmd_sync_accounts(struct cli *c, const char *name, int deleted);
 
+/*
+ * USERCMD_TAG - the GECOS of the system accounts mxgated's keeper makes
+ * for operators (daemon/acctd.h ACCTD_TAG, shell/session.h SESSION_GECOS)
+ */
+#define USERCMD_TAG "mxgate operator"
+
+/*
+ * usercmd_name_free - may a new account take name? Not when the system
+ * already has an account of that name that the keeper did not make
+ * (root, sshd, mxgate...): the keeper would refuse to touch it, and an
+ * SSH login under that name would be the system's account. 0, or -1
+ * with the one-line *cause "The system already has an account named
+ * NAME; choose another name."
+ */
+int usercmd_name_free(const char *name, char **cause);
+
 /* usercmd_session_live - is the process of a session row still the one that opened it? */
 int usercmd_session_live(const struct user_session *s);
 

@@ -80,10 +80,6 @@ up() { "$MXSH" -D "$1" -c status 2>/dev/null | grep -q 'Up since'; }
 
 # ---------------------------------------------------------------- before the start
 
-# an untagged system account of an operator's name: never touched
-useradd -r -M -N -g "$MXGID" -d /nonexistent -s /usr/sbin/nologin -c "not mxgate" "${P}sys" ||
-	t_fail setup "useradd ${P}sys"
-SYS_BEFORE=$(getent shadow "${P}sys")$(getent passwd "${P}sys")
 # a tagged account of this directory that the store does not have: removed
 useradd -r -o -u "$MXUID" -g "$MXGID" -M -N -d "$RD" -s /bin/false -c "mxgate operator" \
 	"${P}old" || t_fail setup "useradd ${P}old"
@@ -97,6 +93,11 @@ mxsh_do "$D" "userconfig new ${P}op role=operator fullname=\"Op One\" password=K
 	"userconfig new ${P}mv role=readonly fullname=\"Moved\" password=Keeper-Test-1x" >"$D/pre.out" 2>&1 ||
 	t_fail setup "userconfig new before the start: $(cat "$D/pre.out")"
 
+# an untagged system account, made after the operator account (userconfig
+# new refuses a name the system has), of an operator's name: never touched
+useradd -r -M -N -g "$MXGID" -d /nonexistent -s /usr/sbin/nologin -c "not mxgate" "${P}sys" ||
+	t_fail setup "useradd ${P}sys"
+SYS_BEFORE=$(getent shadow "${P}sys")$(getent passwd "${P}sys")
 gw_start "$D"
 if ! wait_for 30 logged "made system account ${P}op"; then
 	t_fail start "no 'made system account ${P}op' in mail_logs: $(tail -n 5 "$D/mxgated.out")"
@@ -161,7 +162,7 @@ fi
 
 useradd -r -M -N -g "$MXGID" -d /nonexistent -s /usr/sbin/nologin -c "someone else" "${P}sy2"
 "$MXSH" -D "$D" -c "userconfig new ${P}sy2 role=guest fullname=\"Sys2\" password=Keeper-Test-1x" >"$D/sy2.out" 2>&1
-t_check runtime_conflict_warned grep -qF "${P}sy2: the system already has an account of that name that mxgate did not make; it cannot log in over SSH" "$D/sy2.out"
+t_check runtime_conflict_refused grep -qxF "The system already has an account named ${P}sy2; choose another name." "$D/sy2.out"
 if [ "$(pw "${P}sy2" 5)" = "someone else" ]; then t_pass runtime_conflict_untouched; else
 	t_fail runtime_conflict_untouched "$(getent passwd "${P}sy2")"; fi
 

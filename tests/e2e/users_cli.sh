@@ -60,6 +60,7 @@ INSERT INTO logins (time, user, event, origin, method, session, detail) VALUES
  ($t0 + 302, 'bob', 'logout', '10.0.0.9 port 5000', '', 900, 'idle timeout'),
  ($t0 + 400, 'carol', 'failed', '10.0.0.7 port 6000', 'password', 0, ''),
  ($t0 + 401, 'carol', 'locked', '10.0.0.7 port 6000', '', 0, ''),
+ ($t0 + 402, 'carol', 'failed', '10.0.0.7 port 6001', 'password', 0, 'locked'),
  ($t0 + 500, 'bob', 'login', '10.0.0.9 port 5001', 'publickey', 901, ''),
  ($t0 + 600, 'root', 'login', 'console', 'console', ${sid:-0}, '');"
 "$MXSH" -D "$data" -c last >"$out/last.out" 2>&1
@@ -67,6 +68,7 @@ cat >"$out/last.want" <<'LEOF'
 Username  Remote Host  Login Time                Logout Time               Total Time
 root      console      Mon Nov 30 01:03:20 2026  still logged in
 bob       10.0.0.9     Mon Nov 30 01:01:40 2026  gone - no logout          -
+carol     10.0.0.7     Mon Nov 30 01:00:02 2026  refused: account locked   -
 carol     10.0.0.7     Mon Nov 30 01:00:01 2026  account locked            -
 carol     10.0.0.7     Mon Nov 30 01:00:00 2026  failed password           -
 bob       10.0.0.9     Mon Nov 30 00:53:20 2026  Mon Nov 30 00:58:22 2026  5m 2s (idle timeout)

@@ -148,10 +148,16 @@ static const struct check_case check_cases[] = {
 	{ ROLE_ADMIN, "logconfig edit cli_logs level=debug", NULL },
 	/* operator: all but accounts, the audit trail's settings and admin access */
 	{ ROLE_OPERATOR, "commit", NULL },
-	{ ROLE_OPERATOR, "rollbackconfig 2", NULL },
+	/* a rollback restores the admins' settings too (users.*, adminaccess.*, logs) */
+	{ ROLE_OPERATOR, "rollbackconfig 2", DENY("operator", "rollbackconfig") },
+	{ ROLE_OPERATOR, "rollbackconfig", DENY("operator", "rollbackconfig") },
 	{ ROLE_OPERATOR, "smtproutes new x.test 1.2.3.4", NULL },
 	{ ROLE_OPERATOR, "supportconfig print", NULL },
-	{ ROLE_OPERATOR, "userconfig print", DENY("operator", "userconfig") },
+	{ ROLE_OPERATOR, "userconfig print", NULL },
+	{ ROLE_OPERATOR, "userconfig new x role=admin fullname=X",
+	    "Access denied: the operator role may only use: userconfig print" },
+	{ ROLE_OPERATOR, "userconfig edit op role=admin",
+	    "Access denied: the operator role may only use: userconfig print" },
 	{ ROLE_OPERATOR, "logconfig print", NULL },
 	{ ROLE_OPERATOR, "logconfig edit cli_logs level=debug",
 	    "Access denied: the operator role may only use: logconfig print" },
@@ -230,6 +236,11 @@ static const struct check_case check_cases[] = {
 	{ ROLE_TECHNICIAN, "smtproutes delete x.test",
 	    "Access denied: the technician role may only use: smtproutes print" },
 	{ ROLE_TECHNICIAN, "commit", DENY("technician", "commit") },
+	/* its store refuses changes: look only, one clear line */
+	{ ROLE_TECHNICIAN, "supportconfig print", NULL },
+	{ ROLE_TECHNICIAN, "supportconfig smtp.timeout=5",
+	    "Access denied: the technician role may only use: supportconfig print" },
+	{ ROLE_TECHNICIAN, "rollbackconfig 1", DENY("technician", "rollbackconfig") },
 	{ ROLE_TECHNICIAN, "userconfig print", DENY("technician", "userconfig") },
 	/* an unknown role value is refused, never admin */
 	{ ROLE_COUNT, "status", DENY("unknown", "status") },
@@ -406,6 +417,124 @@ test_log_suffix(void)
 	free(log);
 }
 
+struct mask_case {
+	const char *line;
+	const char *logged;
+};
+
+static const struct mask_case mask_cases[] = {
+	/* secret keys, any command: as before */
+	{ "tdcconfig setup api_key=s3cret", "tdcconfig setup api_key=*****" },
+	{ "smtproutes new x.test 1.2.3.4", "smtproutes new x.test 1.2.3.4" },
+	{ "userconfig password al password=Secret-1", "userconfig password al password=*****" },
+	/* secrets typed slightly wrong (CMD_F_SECRET_ARGS) */
+	{ "userconfig password al Secret-1", "userconfig password al *****" },
+	{ "userconfig password al 'Secret 1' x", "userconfig password al ***** *****" },
+	{ "passwd Secret-1", "passwd *****" },
+	{ "pass Secret-1 Again-2", "pass ***** *****" },
+	{ "userconfig new x role=guest fullname=\"X Y\" passwd=Secret-1",
+	    "userconfig new x role=guest fullname=\"X Y\" *****" },
+	{ "userconfig new x role=guest fullname=X Secret-1", "userconfig new x role=guest fullname=X *****" },
+	{ "userconfig passwrd al Secret-1", "userconfig passwrd al *****" },
+	/* what the sub-commands declare stays readable */
+	{ "userconfig status al locked", "userconfig status al locked" },
+	{ "userconfig status al Secret-1", "userconfig status al *****" },
+	{ "userconfig key al delete 2", "userconfig key al delete 2" },
+	{ "userconfig key al print Secret-1", "userconfig key al print *****" },
+	{ "userconfig key al add \"ssh-ed25519 AAAA a@b\"", "userconfig key al add \"ssh-ed25519 AAAA a@b\"" },
+	{ "userconfig policy min_length=8 lockout=3", "userconfig policy min_length=8 lockout=3" },
+	{ "userconfig edit al role=readonly", "userconfig edit al role=readonly" },
+	{ "userconfig print", "userconfig print" },
+	{ "passwd", "passwd" },
+};
+
+/* test_mask - cmd_mask_line: the line as cli_logs and the history keep it */
+static void
+test_mask(void)
+{
+	for (size_t i = 0; i < sizeof(mask_cases) / sizeof(mask_cases[0]); i++) {
+		char *got = cmd_mask_line(mask_cases[i].line);
+
+		if (strcmp(got, mask_cases[i].logged) != 0)
+			problem("'%s': logged as '%s', expected '%s'", mask_cases[i].line, got,
+			    mask_cases[i].logged);
+		free(got);
+	}
+	finish();
+}
+
+/* test_log_secret_args - cmd_run_line logs a mistyped password masked */
+static void
+test_log_secret_args(void)
+{
+	struct cli c;
+	const char *dir;
+	char *log;
+
+	session(&c, ROLE_ADMIN, &dir);
+	cmd_run_line(&c, "userconfig password bob Green-Tree-77");
+	cmd_run_line(&c, "passwd Blue-Sky-4242");
+	log = log_text(dir);
+	if (strstr(log, "Green-Tree") != NULL || strstr(log, "Blue-Sky") != NULL ||
+	    strstr(log, "User bob entered 'userconfig password bob *****'; from console\n") == NULL ||
+	    strstr(log, "User bob entered 'passwd *****'; from console\n") == NULL)
+		UNIT_FAIL("cli_logs:\n%s", log);
+	free(log);
+}
+
+/* test_log_unknown_args - an unknown -c line (ssh gw /bin/sh) names its first word */
+static void
+test_log_unknown_args(void)
+{
+	struct cli c;
+	const char *dir;
+	char *log;
+
+	session(&c, ROLE_OPERATOR, &dir);
+	c.session = 9;
+	str_copy(c.origin, "127.0.0.1 port 40000", sizeof(c.origin));
+	c.line_from_args = 1;
+	CHECK_INT(cmd_run_line(&c, "/bin/sh -c id"), CMD_ERROR);
+	CHECK_INT(cmd_run_line(&c, "scp"), CMD_ERROR);
+	CHECK_INT(cmd_run_line(&c, "sftp-server 'unbalanced"), CMD_ERROR);
+	c.line_from_args = 0;
+	CHECK_INT(cmd_run_line(&c, "Secret-1 x"), CMD_ERROR);
+	log = log_text(dir);
+	if (strstr(log, "User bob entered '/bin/sh ...' (unknown command); session 9 from "
+			"127.0.0.1 port 40000\n") == NULL ||
+	    strstr(log, "User bob entered 'scp' (unknown command); session 9") == NULL ||
+	    strstr(log, "User bob entered 'sftp-server ...' (unknown command); session 9") == NULL ||
+	    strstr(log, "entered '(an unknown command of 10 characters, not recorded)'; session 9") ==
+	        NULL ||
+	    strstr(log, "-c id") != NULL || strstr(log, "Secret") != NULL)
+		UNIT_FAIL("cli_logs:\n%s", log);
+	free(log);
+}
+
+/* test_help_look - help COMMAND shows a look role only the usage it may run */
+static void
+test_help_look(void)
+{
+	struct cli c;
+	const char *dir;
+
+	session(&c, ROLE_READONLY, &dir);
+	CHECK_INT(cmd_run_line(&c, "help smtproutes"), CMD_OK);
+	CHECK(strstr(out.data, "  smtproutes print\n") != NULL);
+	CHECK(strstr(out.data, "smtproutes new") == NULL);
+	CHECK(strstr(out.data, "smtproutes delete") == NULL);
+	buf_reset(&out);
+	buf_addstr(&out, "");
+	session(&c, ROLE_OPERATOR, &dir);
+	CHECK_INT(cmd_run_line(&c, "help userconfig"), CMD_OK);
+	CHECK(strstr(out.data, "  userconfig print\n") != NULL);
+	CHECK(strstr(out.data, "userconfig new") == NULL);
+	session(&c, ROLE_ADMIN, &dir);
+	CHECK_INT(cmd_run_line(&c, "help smtproutes"), CMD_OK);
+	CHECK(strstr(out.data, "  smtproutes new") != NULL);
+	CHECK(strstr(out.data, "  smtproutes print\n") != NULL);
+}
+
 /* test_help - help lists only what the role may run, and describes nothing else */
 static void
 test_help(void)
@@ -540,7 +669,11 @@ static const struct unit_case cases[] = {
 	{ "may_see", test_may_see },
 	{ "run_refused", test_run_refused },
 	{ "log_suffix", test_log_suffix },
+	{ "mask", test_mask },
+	{ "log_secret_args", test_log_secret_args },
+	{ "log_unknown_args", test_log_unknown_args },
 	{ "help", test_help },
+	{ "help_look", test_help_look },
 	{ "complete", test_complete },
 	{ NULL, NULL },
 };
