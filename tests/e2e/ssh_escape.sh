@@ -7,7 +7,9 @@
 #     backticks, `ssh gw -- -D /etc` (an option for mxsh?), a newline in
 #     the command line (`ssh gw "$(printf 'status\nbash')"`);
 #   - scp both ways (the SFTP protocol and the old one, -O), sftp;
-#   - ssh -L and -R forwarding refused;
+#   - ssh -L and -R forwarding refused, the -L client's session ends
+#     with it; ssh_stop ends every session sshd still has;
+#   - `ssh gw /bin/sh` is named in cli_logs;
 #   - `ssh -o SetEnv=LOGNAME=admin ro@gw` is still ro (and MXGATE_HOME
 #     does not move the data directory).
 # What must not change: the last commit, the routes, no file a shell
@@ -44,6 +46,12 @@ escape() {
 	fi
 }
 escape bin_sh /bin/sh
+# the attempt leaves a trace: cli_logs names the program asked for
+if cli_log | grep -Eq "User $A entered '/bin/sh'.*; session [0-9]+ from 127\.0\.0\.1 port [0-9]+\$"; then
+	t_pass ssh_escape/bin_sh_logged
+else
+	t_fail ssh_escape/bin_sh_logged "$(cli_log | grep "User $A" | tail -2)"
+fi
 escape bin_sh_c "/bin/sh -c 'id; touch $W'"
 escape semicolon_bash "sethostname x.example.test; bash -c 'id; touch $W'"
 escape semicolon_commit "sethostname x.example.test; commit; touch $W"
@@ -111,8 +119,10 @@ rc=$?
 # -L: a local port whose connections would reach sshd's own port (its
 # banner "SSH-2.0" would come back); the server must refuse the channel
 LP=$(free_port)
-ssh_as $A -N -o ExitOnForwardFailure=yes -L "127.0.0.1:$LP:127.0.0.1:$SSH_PORT" </dev/null \
-	>"$SSH_ETC/fwd.out" 2>&1 &
+# exec: $! is ssh itself (killing a subshell running ssh_as would leave
+# ssh, and its session at the server, behind)
+(eval "exec $(ssh_cmd_key $A) -N -o ExitOnForwardFailure=yes -L 127.0.0.1:$LP:127.0.0.1:$SSH_PORT") \
+	</dev/null >"$SSH_ETC/fwd.out" 2>&1 &
 fwd=$!
 if wait_port "$LP" 15; then
 	got=$($PY - "$LP" <<'PYEOF'
@@ -135,6 +145,12 @@ else
 fi
 kill "$fwd" 2>/dev/null
 wait "$fwd" 2>/dev/null
+# the client gone, its session at the server ends too
+if wait_for 15 ssh_no_procs; then
+	t_pass ssh_escape/forward_session_ends
+else
+	t_fail ssh_escape/forward_session_ends "left: $(ps -o pid=,args= -p "$(ssh_procs | tr '\n' ',' | sed 's/,$//')")"
+fi
 RP=$(free_port)
 out=$(ssh_as $A -N -o ExitOnForwardFailure=yes -R "127.0.0.1:$RP:127.0.0.1:$SSH_PORT" </dev/null 2>&1)
 rc=$?
@@ -170,6 +186,20 @@ else
 	t_fail ssh_escape/nothing_changed "$(last_commit) (was $C0); $(ls -l "$W" /tmp/mxt6-canary.$$ /etc/config.db 2>&1)"
 fi
 rm -f /tmp/mxt6-canary.$$
+
+# sshd ends with every session it still has (ssh_stop, also the EXIT
+# trap): a ControlMaster-like connection left open is ended here
+(eval "exec $(ssh_cmd_key ro) -N") </dev/null >"$SSH_ETC/left.out" 2>&1 &
+left=$!
+wait_for 20 sh -c "ps -e -o args= | grep -q '^$SSH_SVC: ro\$'"
+ssh_stop
+if ssh_no_procs && wait_for 10 sh -c "! kill -0 $left 2>/dev/null"; then
+	t_pass ssh_escape/ssh_stop_ends_sessions
+else
+	t_fail ssh_escape/ssh_stop_ends_sessions "left: $(ps -e -o pid=,args= | grep "^ *[0-9]* $SSH_SVC")"
+	kill "$left" 2>/dev/null
+fi
+wait "$left" 2>/dev/null
 
 gw_stop "$SSH_DATA"
 t_done

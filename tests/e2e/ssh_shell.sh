@@ -13,8 +13,11 @@
 #     `smtproutes new`, quit ends the session (logout logged);
 #   - guest refused at configuration commands;
 #   - commands an admin sends on stdin run in one session and commit;
+#   - an operator is refused at rollbackconfig (admin-only);
 #   - adminaccessconfig maxsessions: over it a new SSH session is
-#     refused with one line and exit 1.
+#     refused with one line and exit 1, an admin's is not.
+# The pty checks read a cleared screen and wait for the prompt drawn
+# again under the answer: the whole answer, nothing left from before.
 # Every wait is for an event, with a generous ceiling.
 . "$(dirname "$0")/lib.subr"
 
@@ -23,6 +26,7 @@ mxsh_do "$SSH_DATA" "userconfig key admin add \"$(ssh_key admin)\"" </dev/null \
 	>"$SSH_ETC/setup2.out" 2>&1 || { t_fail setup "$(cat "$SSH_ETC/setup2.out")"; t_done; }
 why=$(ssh_user ro readonly) || { t_fail setup "$why"; t_done; }
 why=$(ssh_user mxt6guest guest) || { t_fail setup "$why"; t_done; }
+why=$(ssh_user mxt6op operator) || { t_fail setup "$why"; t_done; }
 ORIGIN='127\.0\.0\.1 port [0-9]+'
 P='gw.example.test> '
 last_commit() { "$MXSH" -D "$SSH_DATA" -c commitdetail </dev/null 2>&1 | grep '^Commit:'; }
@@ -34,9 +38,17 @@ pty_start ro "$(ssh_cmd_key ro) -tt"
 if pty_wait ro 20 "$P"; then t_pass ssh_shell/ro_prompt; else
 	t_fail ssh_shell/ro_prompt "$(pty_screen ro | tail -5)"
 fi
+# answer NAME KEY TEXT - KEY at a cleared screen (only the prompt on it),
+# then until TEXT is drawn and the prompt again under it: the whole
+# answer to KEY is on the screen, and nothing else
+prompt_again() { [ "$(pty_count "$1" "$P")" -ge 2 ]; }
+answer() {
+	pty_clear "$1" "$P" || return 1
+	pty_keys "$1" "$2"
+	pty_wait "$1" 10 "$3" && wait_for 10 prompt_again "$1"
+}
 # TAB at the empty prompt: the role's commands only
-pty_keys ro Tab
-if pty_wait ro 10 'smtproutes' && pty_wait ro 10 'status' &&
+if answer ro Tab 'smtproutes' && pty_screen ro | grep -q 'status' &&
 	! pty_screen ro | grep -Eq '(^|[[:space:]])(commit|clear|rollbackconfig|deliverynow)([[:space:]]|$)'; then
 	t_pass ssh_shell/ro_tab_lists_role_commands
 else
@@ -44,22 +56,26 @@ else
 	t_fail ssh_shell/ro_tab_lists_role_commands "screen in $SSH_ETC/ro_tab.screen"
 fi
 pty_keys ro C-u
-pty_keys ro '?'
-if pty_wait ro 10 'smtproutes' &&
-	! pty_screen ro | grep -Eq '^ *(commit|clear|rollbackconfig) '; then
+# `?`: a line per command with its help (text TAB does not print)
+if answer ro '?' 'Set up permanent domain redirections.' &&
+	pty_screen ro | grep -Eq '^  status +System status' &&
+	! pty_screen ro | grep -Eq '^ *(commit|clear|rollbackconfig|deliverynow) '; then
 	t_pass ssh_shell/ro_question_mark_role_commands
 else
 	pty_screen ro >"$SSH_ETC/ro_help.screen"
 	t_fail ssh_shell/ro_question_mark_role_commands "screen in $SSH_ETC/ro_help.screen"
 fi
-# Ctrl-C drops the line, the session stays
+# Ctrl-C drops the line, the session stays (a cleared screen: nothing
+# refused is drawn, whoami runs alone)
 pty_keys ro C-u
+pty_clear ro "$P"
 pty_keys ro -l 'smtproutes new ctrlc.example.test 1.2.3.4'
 pty_keys ro C-c
 n0=$(pty_count ro "$P")
 pty_keys ro -l 'whoami'
 pty_keys ro Enter
-if pty_wait ro 10 'Username: ro' && ! pty_screen ro | grep -q 'ctrlc.example.test.*Access denied'; then
+if pty_wait ro 10 'Username: ro' && wait_for 10 prompt_again ro &&
+	! pty_screen ro | grep -qE 'Access denied|Unknown command'; then
 	t_pass ssh_shell/ro_ctrl_c_keeps_session
 else
 	t_fail ssh_shell/ro_ctrl_c_keeps_session "prompts $n0: $(pty_screen ro | tail -6)"
@@ -130,16 +146,36 @@ else
 	t_fail ssh_shell/admin_stdin_session_commits "rc $rc: $out; $(routes)"
 fi
 
+# rollbackconfig is the admins' (it would restore users.* and
+# adminaccess.*): an operator is refused, nothing is rolled back
+C1=$(last_commit)
+out=$(ssh_as mxt6op 'rollbackconfig 1' </dev/null 2>&1)
+rc=$?
+if [ "$out" = "Access denied: the operator role cannot run 'rollbackconfig'." ] &&
+	[ $rc != 0 ] && [ $rc != 255 ] && [ "$(last_commit)" = "$C1" ] && routes | grep -q x.test; then
+	t_pass ssh_shell/operator_rollbackconfig_refused
+else
+	t_fail ssh_shell/operator_rollbackconfig_refused "rc $rc: $out; $(last_commit) (was $C1)"
+fi
+
 # ---------------------------------------------------------------- max sessions
-# ro's session is open: with maxsessions 1 a second SSH session is refused
+# ro's session is open: with maxsessions 1 a second SSH session is
+# refused, but never an admin's (other roles must not keep admins out)
 mxsh_do "$SSH_DATA" "adminaccessconfig maxsessions 1" "commit max sessions 1" </dev/null \
 	>"$SSH_ETC/max.out" 2>&1 || t_fail ssh_shell/max_sessions_set "$(cat "$SSH_ETC/max.out")"
-out=$(ssh_as admin status </dev/null 2>&1)
+out=$(ssh_as mxt6guest status </dev/null 2>&1)
 rc=$?
 if [ $rc = 1 ] && [ "$out" = "Too many sessions are open (1); try again later." ]; then
 	t_pass ssh_shell/max_sessions_refused
 else
 	t_fail ssh_shell/max_sessions_refused "rc $rc: $(echo "$out" | head -3)"
+fi
+out=$(ssh_as admin status </dev/null 2>&1)
+rc=$?
+if [ $rc = 0 ] && echo "$out" | grep -q '^System status:'; then
+	t_pass ssh_shell/max_sessions_admin_let_in
+else
+	t_fail ssh_shell/max_sessions_admin_let_in "rc $rc: $(echo "$out" | head -3)"
 fi
 mxsh_do "$SSH_DATA" "adminaccessconfig maxsessions 10" "commit max sessions 10" </dev/null \
 	>"$SSH_ETC/max.out" 2>&1 || t_fail ssh_shell/max_sessions_set "$(cat "$SSH_ETC/max.out")"
@@ -157,11 +193,19 @@ else
 	t_fail ssh_shell/ro_logout_logged "$(cli_log | grep 'User ro' | tail -3)"
 fi
 
+# history per user: ro's lines are in ro's own file, no one else's file has them
+if [ -f "$SSH_DATA/.mxsh_history.ro" ] && grep -q '^whoami$' "$SSH_DATA/.mxsh_history.ro" &&
+	grep -q '^commit$' "$SSH_DATA/.mxsh_history.ro" &&
+	! grep -l 'smtproutes new x.test' "$SSH_DATA"/.mxsh_history.* | grep -qv '\.ro$'; then
+	t_pass ssh_shell/history_per_user
+else
+	t_fail ssh_shell/history_per_user "$(ls -a "$SSH_DATA" | grep history | tr '\n' ' ')"
+fi
+
 # ---------------------------------------------------------------- the guest
 pty_start guest "$(ssh_cmd_key mxt6guest) -tt"
 if pty_wait guest 20 "$P"; then
-	pty_keys guest Tab
-	if pty_wait guest 10 'status' && pty_wait guest 10 'tophosts' &&
+	if answer guest Tab 'tophosts' && pty_screen guest | grep -q 'status' &&
 		! pty_screen guest | grep -Eq '(^|[[:space:]])(smtproutes|commit|listenerconfig|sethostname)([[:space:]]|$)'; then
 		t_pass ssh_shell/guest_tab_no_config_commands
 	else
