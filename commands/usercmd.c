@@ -8,11 +8,7 @@
  * DIAGNOSTICS: one error line per refusal (cli_error); the key check
  * returns its reason in *cause and never repeats the key's blob.
  */
-#include <errno.h>
-#include <fcntl.h>
 #include <pwd.h>
-#include <signal.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -22,6 +18,7 @@
 #include "store/config.h"
 #include "store/queue.h"
 #include "store/settings.h"
+#include "util/proc.h"
 #include "util/str.h"
 
 /* How long userconfig waits for mxgated to take the "accounts" request. */
@@ -62,158 +59,21 @@ usercmd_policy(struct cli *c, struct pw_policy *p)
 
 /* ---------------------------------------------------------- SSH keys */
 
-/* The key types OpenSSH's sshd accepts in authorized_keys today. */
-static const char *const key_types[] = {
-	"ssh-ed25519",
-	"ssh-rsa",
-	"ecdsa-sha2-nistp256",
-	"ecdsa-sha2-nistp384",
-	"ecdsa-sha2-nistp521",
-	"sk-ssh-ed25519@openssh.com",
-	"sk-ecdsa-sha2-nistp256@openssh.com",
-	NULL,
-};
-
-/* b64_value - the 6-bit value of a base64 character, or -1 */
-static int
-b64_value(unsigned char ch)
-{
-	if (ch >= 'A' && ch <= 'Z')
-		return ch - 'A';
-	if (ch >= 'a' && ch <= 'z')
-		return ch - 'a' + 26;
-	if (ch >= '0' && ch <= '9')
-		return ch - '0' + 52;
-	if (ch == '+')
-		return 62;
-	if (ch == '/')
-		return 63;
-	return -1;
-}
-
 /*
- * b64_decode - strict RFC 4648 base64 (padding required, nothing after
- * it) of s[0..len) into out (at least len / 4 * 3 bytes); the decoded
- * length, or -1
+ * usercmd_key_check: the store's own check (users_key_check), so that
+ * what the command accepts is what users_key_add stores; a tab between
+ * the parts, as some editors paste it, counts as a blank
  */
-static long
-b64_decode(const char *s, size_t len, unsigned char *out)
-{
-	size_t n = 0;
-
-	if (len == 0 || len % 4 != 0)
-		return -1;
-	for (size_t i = 0; i < len; i += 4) {
-		int v[4], pad = 0;
-
-		for (int k = 0; k < 4; k++) {
-			unsigned char ch = (unsigned char)s[i + k];
-
-			if (ch == '=' && i + 4 == len && k >= 2) {
-				v[k] = 0;
-				pad++;
-				continue;
-			}
-			if (pad || (v[k] = b64_value(ch)) < 0)
-				return -1;
-		}
-		out[n++] = (unsigned char)(v[0] << 2 | v[1] >> 4);
-		if (pad < 2)
-			out[n++] = (unsigned char)((v[1] & 0xf) << 4 | v[2] >> 2);
-		if (pad < 1)
-			out[n++] = (unsigned char)((v[2] & 0x3) << 6 | v[3]);
-	}
-	return (long)n;
-}
-
-/* key_blank - a blank between the parts of a key line */
-static int
-key_blank(char ch)
-{
-	return ch == ' ' || ch == '\t';
-}
-
 int
 usercmd_key_check(char *line, char **cause)
 {
-	char *p = line, *type, *blob, *comment, *norm;
-	size_t tlen, blen;
-	unsigned char *raw;
-	long rawlen;
-	int known = 0;
+	char *norm = NULL;
 
-	for (const char *q = line; *q; q++)
-		if ((unsigned char)*q < 0x20 && *q != '\t') {
-			*cause = str_dup("The key contains a control character; give one line.");
-			return -1;
-		} else if ((unsigned char)*q == 0x7f) {
-			*cause = str_dup("The key contains a control character (DEL).");
-			return -1;
-		}
-	if (strlen(line) > USER_KEY_MAX) {
-		*cause = str_printf("The key is too long (at most %d characters).", USER_KEY_MAX);
+	for (char *q = line; *q; q++)
+		if (*q == '\t')
+			*q = ' ';
+	if (users_key_check(line, &norm, cause) < 0)
 		return -1;
-	}
-	while (key_blank(*p))
-		p++;
-	type = p;
-	while (*p && !key_blank(*p))
-		p++;
-	tlen = (size_t)(p - type);
-	while (key_blank(*p))
-		p++;
-	blob = p;
-	while (*p && !key_blank(*p))
-		p++;
-	blen = (size_t)(p - blob);
-	while (key_blank(*p))
-		p++;
-	comment = p;
-	if (tlen == 0) {
-		*cause = str_dup("The key is empty: give a line such as 'ssh-ed25519 AAAA... "
-				 "comment'.");
-		return -1;
-	}
-	for (int i = 0; key_types[i]; i++)
-		if (strlen(key_types[i]) == tlen && strncmp(key_types[i], type, tlen) == 0)
-			known = 1;
-	if (!known) {
-		if (memchr(type, '=', tlen) || memchr(type, ',', tlen) || memchr(type, '"', tlen))
-			*cause = str_dup("Key options (from=, command=, ...) are not allowed: give "
-					 "the key alone, starting with its type.");
-		else
-			*cause = str_printf("Unknown key type '%.*s': use ssh-ed25519, ssh-rsa, "
-					    "ecdsa-sha2-nistp256/384/521 or an sk- security key type.",
-			    (int)(tlen > 40 ? 40 : tlen), type);
-		return -1;
-	}
-	if (blen == 0) {
-		*cause = str_printf("The %.*s key has no key data after its type.", (int)tlen,
-		    type);
-		return -1;
-	}
-	raw = xmalloc(blen / 4 * 3 + 4);
-	rawlen = b64_decode(blob, blen, raw);
-	if (rawlen < 0) {
-		*cause = str_dup("The key data is not valid base64.");
-		free(raw);
-		return -1;
-	}
-	/* the blob starts with the type as an SSH string: 4-byte length, then the name */
-	if (rawlen < 4 || ((unsigned long)raw[0] << 24 | (unsigned long)raw[1] << 16 |
-	    (unsigned long)raw[2] << 8 | raw[3]) != tlen || (size_t)rawlen < 4 + tlen ||
-	    memcmp(raw + 4, type, tlen) != 0) {
-		*cause = str_printf("The key data does not hold a key of type %.*s.", (int)tlen,
-		    type);
-		free(raw);
-		return -1;
-	}
-	free(raw);
-	/* "type blob[ comment]", the comment's trailing blanks dropped */
-	for (size_t n = strlen(comment); n > 0 && key_blank(comment[n - 1]); n--)
-		comment[n - 1] = '\0';
-	norm = str_printf("%.*s %.*s%s%s", (int)tlen, type, (int)blen, blob, *comment ? " " : "",
-	    comment);
 	str_copy(line, norm, strlen(line) + 1);	/* never longer */
 	free(norm);
 	return 0;
@@ -407,58 +267,10 @@ usercmd_name_free(const char *name, char **cause)
 
 /* ---------------------------------------------------------- sessions */
 
-/* proc_start - field 22 (starttime) of /proc/PID/stat; 0, 1 no such process, -1 unreadable */
-static int
-proc_start(pid_t pid, unsigned long long *start)
-{
-	char path[64], buf[1024], num[32], *p;
-	ssize_t n;
-	size_t k;
-	int fd;
-
-	snprintf(path, sizeof(path), "/proc/%ld/stat", (long)pid);
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
-		return errno == ENOENT || errno == ESRCH ? 1 : -1;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return -1;
-	buf[n] = '\0';
-	/* the command name (field 2) may hold blanks and ')': fields go on after the last ')' */
-	if ((p = strrchr(buf, ')')) == NULL)
-		return -1;
-	p++;
-	for (int field = 3;; field++) {
-		p += strspn(p, " ");
-		k = strcspn(p, " \n");
-		if (k == 0)
-			return -1;
-		if (field == 22)
-			break;
-		p += k;
-	}
-	if (k >= sizeof(num))
-		return -1;
-	memcpy(num, p, k);
-	num[k] = '\0';
-	return str_to_ullong(num, start) < 0 ? -1 : 0;
-}
-
 int
 usercmd_session_live(const struct user_session *s)
 {
-	unsigned long long start;
-	int r;
-
-	if (s->pid <= 0)
-		return 0;
-	if (kill(s->pid, 0) < 0 && errno == ESRCH)
-		return 0;
-	r = proc_start(s->pid, &start);
-	if (r == 1)
-		return 0;
-	/* unreadable /proc: the process exists (kill said so); keep the row */
-	return r < 0 || s->pid_start == 0 || start == s->pid_start;
+	return proc_alive(s->pid, s->pid_start);
 }
 
 void

@@ -40,6 +40,7 @@
 #include "store/settings.h"
 #include "store/users.h"
 #include "util/fsutil.h"
+#include "util/proc.h"
 #include "util/printable.h"
 #include "util/str.h"
 
@@ -266,35 +267,6 @@ session_become_owner(const char *dir, int *opener, char **cause)
 	return 0;
 }
 
-/* ---------------------------------------------------------------- processes */
-
-int
-session_proc_start(pid_t pid, unsigned long long *start)
-{
-	char path[64], buf[1024], *p;
-	ssize_t n;
-	int fd, field;
-
-	str_fmt(path, sizeof(path), "/proc/%ld/stat", (long)pid);
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
-		return -1;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return -1;
-	buf[n] = '\0';
-	/* the command name (field 2) may hold spaces and ')': skip past the last ')' */
-	if ((p = strrchr(buf, ')')) == NULL)
-		return -1;
-	p++;
-	for (field = 3; field < 22; field++) {
-		p = strchr(p + 1, ' ');
-		if (p == NULL)
-			return -1;
-	}
-	return sscanf(p, " %llu", start) == 1 ? 0 : -1;
-}
-
 /* ---------------------------------------------------------------- the session */
 
 /* say - one line in every cli_logs-type log */
@@ -344,9 +316,7 @@ static int
 count_live(const struct user_session *r, void *arg)
 {
 	struct live_count *lc = arg;
-	unsigned long long start;
-
-	if (session_proc_start(r->pid, &start) < 0 || start != r->pid_start) {
+	if (!proc_alive(r->pid, r->pid_start)) {
 		if (lc->ndead < (int)(sizeof(lc->dead) / sizeof(lc->dead[0])))
 			lc->dead[lc->ndead++] = r->id;
 		return 0;
@@ -420,7 +390,7 @@ session_start(struct session *s, struct cli *c, int interactive, char **cause)
 
 	str_copy(row.user, s->user, sizeof(row.user));
 	row.pid = getpid();
-	if (session_proc_start(row.pid, &row.pid_start) < 0)
+	if (proc_start_time(row.pid, &row.pid_start) != 0)
 		row.pid_start = 0;
 	str_copy(row.origin, s->origin, sizeof(row.origin));
 	if ((tty = ttyname(STDIN_FILENO)) != NULL) {
@@ -487,10 +457,19 @@ session_check(struct session *s, char **cause)
 	char *e = NULL;
 	int r;
 
-	if (s->id && users_session_touch(s->cli->st, s->id, &e) < 0) {
-		fprintf(stderr, "mxsh: warning: %s\n", e);
-		free(e);
-		e = NULL;
+	/*
+	 * the idle time `who` shows has a resolution of seconds: the row is
+	 * written at most once a second, not after every line (a script of
+	 * 10,000 lines would pay a write transaction each, and SQLite's cost
+	 * for one grows with this session's staged candidate)
+	 */
+	if (s->id && time(NULL) != s->touched) {
+		s->touched = time(NULL);
+		if (users_session_touch(s->cli->st, s->id, &e) < 0) {
+			fprintf(stderr, "mxsh: warning: %s\n", e);
+			free(e);
+			e = NULL;
+		}
 	}
 	if (!s->account)
 		return 0;

@@ -25,6 +25,7 @@
 
 #include <signal.h>
 #include <stdint.h>
+#include <time.h>
 
 #include "commands/cli.h"
 
@@ -40,6 +41,7 @@ struct session {
 	char method[32];	/* "publickey", "password", "console" */
 	int interactive;	/* a person at a terminal: login/logout lines */
 	int64_t id;		/* the sessions row, 0 when none is open */
+	time_t touched;		/* when its active time was last written */
 	int logged_in;		/* a login line was written: a logout line is due */
 	struct cli *cli;	/* the shell's, for the store and the logs */
 	char home[4096];	/* the operator account's home: the data directory */
@@ -90,8 +92,6 @@ void session_end(struct session *s, const char *detail);
 /* session_signals - SIGHUP and SIGTERM set session_stop (and *intr, ending the command) */
 void session_signals(volatile sig_atomic_t *intr);
 
-/* session_proc_start - a process's start time (/proc/PID/stat field 22); 0 or -1 */
-int session_proc_start(pid_t pid, unsigned long long *start);
 
 /* session_banner - print adminaccess.banner, if any, ending with a newline */
 void session_banner(struct session *s);

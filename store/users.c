@@ -787,11 +787,14 @@ key_parse(const char *line, char **norm, size_t *id_len, char **cause)
 	if (!known) {
 		char b[80], t[80];
 
+		if (memchr(type, '=', tlen) || memchr(type, ',', tlen) || memchr(type, '"', tlen)) {
+			*cause = str_dup("Key options (from=, command=, ...) are not allowed: give "
+					 "the key alone, starting with its type.");
+			return -1;
+		}
 		str_copy(t, type, tlen + 1 < sizeof(t) ? tlen + 1 : sizeof(t));
-		*cause = str_printf("'%s' is not a key type mxgate accepts (ssh-ed25519, ssh-rsa, "
-				    "ecdsa-sha2-nistp256/384/521, sk-ssh-ed25519@openssh.com, "
-				    "sk-ecdsa-sha2-nistp256@openssh.com): give "
-				    KEY_FORMAT_HELP ".",
+		*cause = str_printf("Unknown key type '%s': use ssh-ed25519, ssh-rsa, "
+				    "ecdsa-sha2-nistp256/384/521 or an sk- security key type.",
 		    shown(t, b, sizeof(b)));
 		return -1;
 	}
@@ -799,10 +802,12 @@ key_parse(const char *line, char **norm, size_t *id_len, char **cause)
 		char t[64];
 
 		str_copy(t, type, tlen + 1);
+		if (blen == 0) {
+			*cause = str_printf("The %s key has no key data after its type.", t);
+			return -1;
+		}
 		if (!blob_names_type(blob, blen, t)) {
-			*cause = str_printf("The key data is not a valid %s public key (base64): "
-					    "give " KEY_FORMAT_HELP ".",
-			    t);
+			*cause = str_printf("The key data is not a valid %s public key (base64).", t);
 			return -1;
 		}
 	}
@@ -810,6 +815,15 @@ key_parse(const char *line, char **norm, size_t *id_len, char **cause)
 	*norm = str_printf("%.*s %.*s%s%.*s", (int)tlen, type, (int)blen, blob, clen ? " " : "",
 	    (int)clen, comment);
 	return 0;
+}
+
+/* users_key_check - see users.h */
+int
+users_key_check(const char *line, char **norm, char **cause)
+{
+	size_t id_len;
+
+	return key_parse(line, norm, &id_len, cause);
 }
 
 /* key_list - the account's keys in order (malloc'd array of malloc'd lines) */

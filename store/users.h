@@ -122,6 +122,12 @@ int users_login_ok(struct store *st, const char *name, char **cause);
  * duplicate and more than USER_KEYS_MAX.
  */
 typedef int (*users_key_cb)(int index, const char *key, void *arg);
+/*
+ * users_key_check - the check users_key_add makes of a line, alone: 0
+ * with its normal form "TYPE BASE64[ comment]" in *norm (malloc'd), or
+ * -1 with a one-line *cause that never echoes the key data
+ */
+int users_key_check(const char *line, char **norm, char **cause);
 int users_key_add(struct store *st, const char *name, const char *key, char **cause);
 int users_key_delete(struct store *st, const char *name, int index, char **cause);	/* 1-based */
 int users_keys(struct store *st, const char *name, users_key_cb cb, void *arg, char **cause);
