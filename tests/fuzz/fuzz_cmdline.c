@@ -11,7 +11,10 @@
  *     removed) must be logged as "password=*****", alone or after a word;
  *   - for any line the tokenizer accepts, the masked line must split into
  *     the same words, except that each secret "key=value" word becomes
- *     "key=*****" (the value as the command would see it never appears);
+ *     "key=*****" (the value as the command would see it never appears),
+ *     and that a command that takes secrets as free words (userconfig,
+ *     passwd: CMD_F_SECRET_ARGS) may have any word but its name masked
+ *     whole as "*****";
  * when completion offers a literal that does not extend the word being
  * typed, and when a command or sub-command lookup returns a word the
  * text does not abbreviate.
@@ -70,6 +73,7 @@ check_mask_words(const char *line, const char *masked)
 {
 	struct argv a, m;
 	char *cause = NULL;
+	int secret_args = 0;
 
 	if (argv_split(line, &a, &cause) < 0) {
 		free(cause);
@@ -81,7 +85,16 @@ check_mask_words(const char *line, const char *masked)
 	}
 	if (m.argc != a.argc)
 		fail("masked line has another number of words", line, masked);
+	/* userconfig and passwd (CMD_F_SECRET_ARGS) may mask any word after the first whole */
+	if (a.argc > 0) {
+		int amb;
+		const struct cmd_entry *e = cmd_find(a.argv[0], &amb);
+
+		secret_args = e != NULL && (e->flags & CMD_F_SECRET_ARGS);
+	}
 	for (int i = 0; i < a.argc; i++) {
+		if (i > 0 && secret_args && strcmp(m.argv[i], SETTINGS_MASK) == 0)
+			continue;
 		if (secret_word(a.argv[i])) {
 			size_t k = (size_t)(strchr(a.argv[i], '=') - a.argv[i]);
 
