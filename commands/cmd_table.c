@@ -205,7 +205,10 @@ struct mask_walk {
 	int word;			/* index of the word being judged */
 };
 
-/* mask_pos_word - the node of pos that word is (a literal, exactly or by unique prefix, else a placeholder) */
+/*
+ * mask_pos_word - the node of pos that word is: a literal it names exactly
+ * or by unique prefix, else the "<NAME>" node that takes any value there
+ */
 static const struct cmd_word *
 mask_pos_word(const struct cmd_word *pos, const char *word)
 {
