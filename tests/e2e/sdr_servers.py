@@ -70,7 +70,10 @@ def log(line):
 
 
 def rfc3339(days_ago):
-    t = datetime.datetime.now(datetime.timezone.utc) - datetime.timedelta(days=days_ago)
+    # an hour more: the gateway counts the age from the message's own time,
+    # which a loaded machine may put seconds before this answer's "now",
+    # and "3 days" must not turn into 2 days 23:59:59
+    t = datetime.datetime.now(datetime.timezone.utc) - datetime.timedelta(days=days_ago, hours=1)
     return t.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
