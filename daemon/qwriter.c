@@ -13,6 +13,13 @@
  * strings and bodies), so callers may free their data at once; the copy
  * is cheap next to the fsync it waits for.
  *
+ * The journaled rows of a journal copy (qwriter_journaled) are not an
+ * operation of their own: pushed alone they could be taken into one batch
+ * and the copy's accept into the next. They are staged, and the next
+ * accept or release takes them into its operation, so they are written in
+ * its transaction, after its messages, and not at all if its quarantine
+ * entry had gone.
+ *
  * Status updates alone (a recipient done, counters, gauges) are not
  * worth a transaction each: they wait up to QWRITER_STATUS_DELAY_MS for
  * company, and go at once with the next accept. In a batch, additions to
@@ -37,11 +44,25 @@
 
 #include "daemon/qwriter.h"
 #include "store/quarantine.h"
+#include "store/remed.h"
 #include "util/buf.h"
 #include "util/str.h"
 
 #define QWRITER_STATUS_DELAY_MS 20	/* status updates wait this long for an accept */
 #define QWRITER_MERGE_NAMES 64		/* counter and state names merged per batch */
+
+/*
+ * The journaled rows of one journal copy (qwriter_journaled): staged
+ * until the next accept or release, whose operation then carries them.
+ */
+struct qjournal {
+	struct qjournal *next;
+	int64_t orig_mid;		/* the original's MID */
+	char *message_id;		/* its Message-ID (copy), "" if none */
+	char **rcpts;			/* the copy's recipients (copies) */
+	int nrcpts;
+	time_t when;
+};
 
 enum qop_type { QOP_ACCEPT, QOP_DONE, QOP_DEFER, QOP_COUNT, QOP_HOST, QOP_CONNS, QOP_GLOBAL, QOP_STATE };
 
@@ -67,6 +88,7 @@ struct qop {
 	int skip;			/* merged into another operation of the batch */
 	int gone;			/* a release whose quarantine entry had gone */
 	char *rq;			/* QOP_ACCEPT: rq[i] set when rcpts[i] is quarantined */
+	struct qjournal *journal;	/* QOP_ACCEPT: journaled rows stored with it */
 };
 
 struct qwriter {
@@ -75,6 +97,7 @@ struct qwriter {
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
 	struct qop *head, **tail;	/* pending, in order */
+	struct qjournal *staged, **stail;	/* journaled rows waiting for their accept */
 	int naccepts;			/* accepts among them */
 	struct qop *done;		/* applied accepts, for the loop thread */
 	int stop;
@@ -98,8 +121,13 @@ push(struct qwriter *qw, struct qop *op)
 
 	pthread_mutex_lock(&qw->lock);
 	wake = qw->head == NULL || op->type == QOP_ACCEPT;
-	if (op->type == QOP_ACCEPT)
+	if (op->type == QOP_ACCEPT) {
 		qw->naccepts++;
+		/* the rows of the copy this accept stores ride in its operation */
+		op->journal = qw->staged;
+		qw->staged = NULL;
+		qw->stail = &qw->staged;
+	}
 	op->next = NULL;
 	*qw->tail = op;
 	qw->tail = &op->next;
@@ -158,6 +186,10 @@ apply(struct queue *q, struct qop *op, char **cause)
 		for (int i = 0; i < op->nrcpts; i++)
 			if (!op->rq[i] && queue_insert_rcpt(q, &op->rcpts[i], cause) < 0)
 				return -1;
+		for (struct qjournal *j = op->journal; j; j = j->next)
+			if (remed_journaled_add(q, j->orig_mid, j->message_id,
+				(const char *const *)j->rcpts, j->nrcpts, j->when, cause) < 0)
+				return -1;
 		return 0;
 	case QOP_DONE:
 		return queue_rcpt_done(q, op->mid, op->rid, cause);
@@ -175,6 +207,22 @@ apply(struct queue *q, struct qop *op, char **cause)
 		return queue_state_set(q, op->host, op->text, cause);
 	}
 	return 0;
+}
+
+/* free_journal - release a list of staged journaled rows */
+static void
+free_journal(struct qjournal *j)
+{
+	while (j) {
+		struct qjournal *next = j->next;
+
+		for (int i = 0; i < j->nrcpts; i++)
+			free(j->rcpts[i]);
+		free(j->rcpts);
+		free(j->message_id);
+		free(j);
+		j = next;
+	}
 }
 
 /* free_op - release an operation and its copies */
@@ -200,6 +248,7 @@ free_op(struct qop *op)
 	free(op->msgs);
 	free(op->rcpts);
 	free(op->rq);
+	free_journal(op->journal);
 	free(op->release);
 	free(op->host);
 	free(op->text);
@@ -392,6 +441,7 @@ qwriter_start(struct event_base *base, const char *dir, qwriter_report_fn report
 		return NULL;
 	}
 	qw->tail = &qw->head;
+	qw->stail = &qw->staged;
 	pthread_mutex_init(&qw->lock, NULL);
 	{
 		pthread_condattr_t ca;
@@ -444,6 +494,8 @@ qwriter_stop(struct qwriter *qw)
 		qw->head = op->next;
 		free_op(op);
 	}
+	/* rows whose copy was never handed over: no copy, no rows */
+	free_journal(qw->staged);
 	event_free(qw->ev);
 	close(qw->efd);
 	queue_close(qw->q);
@@ -524,6 +576,25 @@ qwriter_release(struct qwriter *qw, const char *qname, int64_t mid,
 	op->release = str_dup(qname);
 	op->release_mid = mid;
 	push(qw, op);
+}
+
+void
+qwriter_journaled(struct qwriter *qw, int64_t orig_mid, const char *message_id,
+    const char *const *rcpts, int n)
+{
+	struct qjournal *j = xcalloc(1, sizeof(*j));
+
+	j->orig_mid = orig_mid;
+	j->message_id = dup0(message_id);
+	j->rcpts = xcalloc((size_t)n + 1, sizeof(char *));
+	for (int i = 0; i < n; i++)
+		j->rcpts[i] = dup0(rcpts[i]);
+	j->nrcpts = n;
+	j->when = time(NULL);
+	pthread_mutex_lock(&qw->lock);
+	*qw->stail = j;
+	qw->stail = &j->next;
+	pthread_mutex_unlock(&qw->lock);
 }
 
 /* simple - a status operation with copies of its strings */

@@ -54,6 +54,17 @@ void qwriter_release(struct qwriter *qw, const char *qname, int64_t mid,
     const struct queue_msg *msgs, int nmsgs, const struct queue_rcpt *rcpts, int nrcpts,
     qwriter_accept_cb cb, void *arg);
 
+/*
+ * qwriter_journaled - the rows of one journal copy for mailbox
+ * remediation (store/remed.h): the original's MID and Message-ID and the
+ * copy's recipients (copied). They wait for the next qwriter_accept or
+ * qwriter_release from the loop thread — the one that stores the copy —
+ * and are written in its transaction: the copy is accepted with its rows
+ * or neither is stored. Call it just before handing the copy over.
+ */
+void qwriter_journaled(struct qwriter *qw, int64_t orig_mid, const char *message_id,
+    const char *const *rcpts, int n);
+
 /* qwriter_done - a recipient finished (delivered or hard-bounced) */
 void qwriter_done(struct qwriter *qw, int64_t mid, int rid);
 

@@ -14,6 +14,11 @@
  * recognised by it and never journaled again — without the mark, each
  * copy would make another one, without end.
  *
+ * Each copy also records, in queue.db's journaled table, the original's
+ * MID, its Message-ID and the recipients the copy names (qwriter_journaled):
+ * mailbox remediation finds the mailboxes holding a message there. The rows
+ * are written in the copy's own transaction.
+ *
  * DIAGNOSTICS: "TDC:" lines in mail_logs; tdc_init returns -1 with a cause.
  */
 #include <stdlib.h>
@@ -26,6 +31,7 @@
 #include <openssl/hmac.h>
 #include <openssl/rand.h>
 
+#include "daemon/qwriter.h"
 #include "daemon/tdc.h"
 #include "mail/header.h"
 #include "mail/journal.h"
@@ -107,6 +113,11 @@ tdc_journal(struct gw *gw, const struct msg *orig, const char *intake,
 		.message_id = orig->message_id, .subject = subject,
 		.orig = orig->body->data, .orig_len = orig->body->len, .now = m->received };
 	data = journal_build(&in, &len);
+	/*
+	 * who received what, for mailbox remediation (issue 12): stored with
+	 * the copy's accept, which the caller hands over next
+	 */
+	qwriter_journaled(gw->qw, orig->mid, orig->message_id, addrs, nrcpts);
 	free(addrs);
 	mac(gw, data, len, mark);
 	hlen = strlen(TDC_MARK_HEADER) + 2 + TDC_MAC_HEX + 2;

@@ -131,6 +131,50 @@ static const char *const migrations[] = {
 	"  last_error TEXT NOT NULL DEFAULT '',"
 	"  indicators INTEGER NOT NULL DEFAULT 0) WITHOUT ROWID;"
 	"PRAGMA user_version = 3;",
+	/*
+	 * 4: mailbox remediation (store/remed.c, issue 12): the recipients of
+	 * every journal copy, the ETD ids taken, requests and their actions
+	 */
+	"CREATE TABLE journaled ("
+	"  orig_mid INTEGER NOT NULL,"		/* the original's MID */
+	"  message_id TEXT NOT NULL,"		/* its Message-ID as in the header, <> kept; '' if none */
+	"  rcpt TEXT NOT NULL,"			/* one envelope recipient of the copy */
+	"  t INTEGER NOT NULL);"			/* when the copy was made */
+	"CREATE INDEX journaled_msgid ON journaled(message_id);"
+	"CREATE INDEX journaled_mid ON journaled(orig_mid);"
+	"CREATE INDEX journaled_t ON journaled(t);"
+	"CREATE TABLE etd_seen (id TEXT PRIMARY KEY, t INTEGER NOT NULL) WITHOUT ROWID;"
+	"CREATE TABLE remed_request ("
+	"  id INTEGER PRIMARY KEY AUTOINCREMENT,"
+	"  created INTEGER NOT NULL,"
+	"  finished INTEGER NOT NULL DEFAULT 0,"	/* 0 while pending */
+	"  trig INTEGER NOT NULL,"			/* enum remed_trigger */
+	"  who TEXT NOT NULL,"
+	"  mid INTEGER NOT NULL,"			/* 0: by Message-ID only */
+	"  message_id TEXT NOT NULL,"
+	"  verdict TEXT NOT NULL,"
+	"  action INTEGER NOT NULL,"			/* enum remed_action_kind */
+	"  forward_to TEXT NOT NULL,"
+	"  rcpts TEXT NOT NULL,"			/* ETD's mailboxes, comma-separated */
+	"  state INTEGER NOT NULL,"			/* enum remed_state */
+	"  note TEXT NOT NULL DEFAULT '');"
+	"CREATE INDEX remed_request_state ON remed_request(state, id);"
+	"CREATE TABLE remed_action ("
+	"  id INTEGER PRIMARY KEY AUTOINCREMENT,"
+	"  request INTEGER NOT NULL,"		/* remed_request.id */
+	"  t INTEGER NOT NULL,"
+	"  mid INTEGER NOT NULL,"
+	"  message_id TEXT NOT NULL,"
+	"  mailbox TEXT NOT NULL,"
+	"  action INTEGER NOT NULL,"
+	"  forward_to TEXT NOT NULL,"
+	"  profile TEXT NOT NULL,"
+	"  state INTEGER NOT NULL,"
+	"  result TEXT NOT NULL,"
+	"  reason TEXT NOT NULL);"
+	"CREATE INDEX remed_action_request ON remed_action(request);"
+	"CREATE INDEX remed_action_mid ON remed_action(mid);"
+	"PRAGMA user_version = 4;",
 };
 
 #define NMIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))

@@ -334,6 +334,10 @@ test_seen(void)
 	free(dir);
 }
 
+/* the tables of queue.db's schema 4 (remediation, store/remed.c) */
+#define DROP_SCHEMA4 "DROP TABLE journaled; DROP TABLE etd_seen; DROP TABLE remed_request; " \
+	"DROP TABLE remed_action; "
+
 /*
  * test_migration - a queue.db of schema 1 gets the alerts table (2) and
  * the quarantine and feed tables (3) when opened; one of schema 2 the latter
@@ -347,7 +351,7 @@ test_migration(void)
 
 	queue_close(q);
 	sql(dir, "DROP TABLE alerts; DROP TABLE quarantine; DROP TABLE sdr_indicators; "
-		 "DROP TABLE sdr_feeds; PRAGMA user_version = 1;");
+		 "DROP TABLE sdr_feeds; " DROP_SCHEMA4 "PRAGMA user_version = 1;");
 	q = qopen(dir);
 	raise_ok(q, ALERT_CRITICAL, "Listener", "after migration", 1);
 	CHECK_INT(alert_last_id(q), 1);
@@ -355,7 +359,7 @@ test_migration(void)
 	CHECK_INT(msgs, 0);
 	queue_close(q);
 	sql(dir, "DROP TABLE quarantine; DROP TABLE sdr_indicators; DROP TABLE sdr_feeds; "
-		 "PRAGMA user_version = 2;");
+		 DROP_SCHEMA4 "PRAGMA user_version = 2;");
 	q = qopen(dir);
 	CHECK_INT(alert_last_id(q), 1);
 	msgs = -1;
