@@ -503,3 +503,14 @@ bash "$top/tests/bench/logs_findevent.sh" "$B"
 # least OpenSSH does for a login, side by side (tests/bench/ssh_logins.sh)
 echo
 bash "$top/tests/bench/ssh_logins.sh" "$B"
+
+# ------------------------------------------------------------ API tracking
+# the gateway's API against findevent for one query (tests/bench/api.sh)
+echo
+bash "$top/tests/bench/api.sh" "$B"
+
+# ------------------------------------------------------------ remediation
+# removing messages by Message-ID from a Dovecot mailbox: mxgate's IMAP
+# code (mbxtool) against doveadm expunge (tests/bench/remediation.sh)
+echo
+bash "$top/tests/bench/remediation.sh" "$B"

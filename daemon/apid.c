@@ -1,0 +1,645 @@
+/*
+ * apid.c - the HTTP(S) API thread of mxgated (see apid.h).
+ *
+ * The thread runs its own event_base with one evhttp per port (api.http,
+ * api.https), bound to api.address. HTTPS connections get a
+ * bufferevent_openssl from the bevcb, with an SSL_CTX built here from
+ * certconfig's certificate (TLS 1.2 at least). Limits: header size, body
+ * size (api.max_body: evhttp refuses a bigger body with 413 before it is
+ * read), the time a connection may take (api.timeout), and the
+ * connections served at once (api.max_conns: a request on one more gets
+ * a 503 JSON answer and the connection is closed).
+ *
+ * The thread has its own store handles (config.db for the accounts,
+ * queue.db for remediation requests) and never touches the loop's. The
+ * audit lines (DIR/logs/api_logs/api.current, one per request: peer,
+ * user, method, path with secret-looking query values masked, status,
+ * bytes) are handed to the loop thread, which owns log writing (logfile
+ * deferral is the loop's); remediation requests wake the engine with
+ * remd_wake.
+ *
+ * Reconfiguration runs in the API thread: apid_reconfigure posts the new
+ * values and waits for the answer; when the new ports cannot be bound the
+ * old ones are bound again and the caller gets the cause.
+ *
+ * DIAGNOSTICS: apid_start and apid_reconfigure answer -1 (NULL) with a
+ * malloc'd one-line *cause (address in use, certificate missing, store).
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/bufferevent_ssl.h>
+#include <event2/event.h>
+#include <event2/http.h>
+#include <event2/keyvalq_struct.h>
+#include <openssl/err.h>
+#include <openssl/pem.h>
+#include <openssl/ssl.h>
+
+#include "daemon/apid.h"
+#include "daemon/remd.h"
+#include "mail/api.h"
+#include "store/queue.h"
+#include "store/store.h"
+#include "util/logfile.h"
+#include "util/printable.h"
+#include "util/str.h"
+
+#define APID_HEADERS_MAX 16384		/* bytes of a request's headers */
+#define APID_AUDIT_MAX 1000		/* audit lines waiting for the loop */
+
+/* what the listeners are made from (a copy: the conf belongs to the loop) */
+struct lconf {
+	int http, https, http_port, https_port;
+	char address[64];
+	int max_body, max_conns, timeout, token_lifetime;
+	char hostname[256];		/* hostName in tracking answers */
+	char *cert, *key;		/* PEM (malloc'd) */
+};
+
+struct apid {
+	struct gw *gw;			/* loop thread only (audit writes) */
+	struct remd *rd;		/* woken after remediation requests (thread-safe) */
+	pthread_t th;
+	int running;			/* the thread was started */
+	struct event_base *base;	/* the API thread's */
+	struct evhttp *http[2];		/* [0] plain, [1] TLS; NULL when off */
+	SSL_CTX *ssl;			/* for [1] */
+	struct lconf cur;		/* what is bound */
+	struct api_ctx ctx;		/* the handler's stores and key */
+	struct store *st;
+	struct queue *q;
+	char serial[32];
+	struct evhttp_connection **conns;	/* connections being served (API thread) */
+	int nconns;
+	pthread_mutex_t mu;		/* guards what follows */
+	pthread_cond_t cv;
+	struct lconf want;		/* reconfigure: the new values */
+	int reconf_done, reconf_rc;
+	char *reconf_cause;
+	struct event *reconf_ev, *stop_ev;	/* on base */
+	char **audit_lines;		/* waiting for the loop */
+	int naudit;
+	struct event *audit_ev;		/* on the loop's base */
+	struct logfile *audit;		/* loop thread only */
+};
+
+/* ---------------------------------------------------------- settings */
+
+static void
+lconf_free(struct lconf *l)
+{
+	free(l->cert);
+	free(l->key);
+	l->cert = l->key = NULL;
+}
+
+/* lconf_from - the values of c the listeners need */
+static void
+lconf_from(struct lconf *l, const struct conf *c)
+{
+	memset(l, 0, sizeof(*l));
+	l->http = c->api_http;
+	l->https = c->api_https;
+	l->http_port = c->api_http_port;
+	l->https_port = c->api_https_port;
+	str_copy(l->address, c->api_address[0] ? c->api_address : "0.0.0.0", sizeof(l->address));
+	l->max_body = c->api_max_body > 0 ? c->api_max_body : 1048576;
+	l->max_conns = c->api_max_conns > 0 ? c->api_max_conns : 64;
+	l->timeout = c->api_timeout > 0 ? c->api_timeout : 30;
+	l->token_lifetime = c->api_token_lifetime > 0 ? c->api_token_lifetime : 1800;
+	str_copy(l->hostname, c->hostname, sizeof(l->hostname));
+	l->cert = str_dup(c->server_cert ? c->server_cert : "");
+	l->key = str_dup(c->server_key ? c->server_key : "");
+}
+
+/* lconf_copy - a deep copy */
+static void
+lconf_copy(struct lconf *dst, const struct lconf *src)
+{
+	*dst = *src;
+	dst->cert = str_dup(src->cert);
+	dst->key = str_dup(src->key);
+}
+
+/* ---------------------------------------------------------- TLS */
+
+/* tls_ctx - a server context from PEM text; NULL with *cause */
+static SSL_CTX *
+tls_ctx(const char *cert, const char *key, char **cause)
+{
+	SSL_CTX *ctx;
+	BIO *b;
+	X509 *x, *extra;
+	EVP_PKEY *pk;
+
+	if (cert[0] == '\0' || key[0] == '\0') {
+		*cause = str_dup("the API's HTTPS needs a certificate: import one with certconfig");
+		return NULL;
+	}
+	if ((ctx = SSL_CTX_new(TLS_server_method())) == NULL) {
+		*cause = str_dup("cannot make a TLS context");
+		return NULL;
+	}
+	SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
+	SSL_CTX_set_options(ctx, SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION);
+	b = BIO_new_mem_buf(cert, -1);
+	x = b ? PEM_read_bio_X509(b, NULL, NULL, NULL) : NULL;
+	if (x == NULL || SSL_CTX_use_certificate(ctx, x) != 1) {
+		X509_free(x);
+		BIO_free(b);
+		SSL_CTX_free(ctx);
+		*cause = str_dup("the API's HTTPS certificate cannot be loaded (certconfig)");
+		return NULL;
+	}
+	X509_free(x);
+	while ((extra = PEM_read_bio_X509(b, NULL, NULL, NULL)) != NULL)
+		if (SSL_CTX_add_extra_chain_cert(ctx, extra) != 1)
+			X509_free(extra);
+	ERR_clear_error();
+	BIO_free(b);
+	b = BIO_new_mem_buf(key, -1);
+	pk = b ? PEM_read_bio_PrivateKey(b, NULL, NULL, NULL) : NULL;
+	BIO_free(b);
+	if (pk == NULL || SSL_CTX_use_PrivateKey(ctx, pk) != 1 ||
+	    SSL_CTX_check_private_key(ctx) != 1) {
+		EVP_PKEY_free(pk);
+		SSL_CTX_free(ctx);
+		ERR_clear_error();
+		*cause = str_dup("the API's HTTPS private key cannot be loaded or does not match "
+				 "the certificate (certconfig)");
+		return NULL;
+	}
+	EVP_PKEY_free(pk);
+	return ctx;
+}
+
+/* bev_tls - evhttp's bevcb for the HTTPS port: each connection a TLS server */
+static struct bufferevent *
+bev_tls(struct event_base *base, void *arg)
+{
+	struct apid *a = arg;
+	SSL *ssl = SSL_new(a->ssl);
+
+	if (ssl == NULL)
+		return NULL;
+	return bufferevent_openssl_socket_new(base, -1, ssl, BUFFEREVENT_SSL_ACCEPTING,
+	    BEV_OPT_CLOSE_ON_FREE);
+}
+
+/* ---------------------------------------------------------- audit */
+
+/* on_audit - loop thread: write the lines the API thread left */
+static void
+on_audit(evutil_socket_t fd, short what, void *arg)
+{
+	struct apid *a = arg;
+	char **lines;
+	int n;
+
+	pthread_mutex_lock(&a->mu);
+	lines = a->audit_lines;
+	n = a->naudit;
+	a->audit_lines = NULL;
+	a->naudit = 0;
+	pthread_mutex_unlock(&a->mu);
+	for (int i = 0; i < n; i++) {
+		logfile_write(a->audit, LOGFILE_INFO, "%s", lines[i]);
+		free(lines[i]);
+	}
+	free(lines);
+}
+
+/* audit - API thread: one line for the loop to write (dropped past APID_AUDIT_MAX) */
+static void
+audit(struct apid *a, char *line)
+{
+	int first;
+
+	pthread_mutex_lock(&a->mu);
+	if (a->audit == NULL || a->naudit >= APID_AUDIT_MAX) {
+		pthread_mutex_unlock(&a->mu);
+		free(line);
+		return;
+	}
+	first = a->naudit == 0;
+	a->audit_lines = xrealloc(a->audit_lines, sizeof(*a->audit_lines) * (size_t)(a->naudit + 1));
+	a->audit_lines[a->naudit++] = line;
+	pthread_mutex_unlock(&a->mu);
+	if (first)
+		event_active(a->audit_ev, EV_READ, 0);
+}
+
+/* ---------------------------------------------------------- requests */
+
+static const char *
+method_name(enum evhttp_cmd_type t)
+{
+	switch (t) {
+	case EVHTTP_REQ_GET: return "GET";
+	case EVHTTP_REQ_POST: return "POST";
+	case EVHTTP_REQ_HEAD: return "HEAD";
+	case EVHTTP_REQ_PUT: return "PUT";
+	case EVHTTP_REQ_DELETE: return "DELETE";
+	case EVHTTP_REQ_OPTIONS: return "OPTIONS";
+	case EVHTTP_REQ_TRACE: return "TRACE";
+	case EVHTTP_REQ_CONNECT: return "CONNECT";
+	case EVHTTP_REQ_PATCH: return "PATCH";
+	}
+	return "OTHER";
+}
+
+static const char *
+reason(int status)
+{
+	switch (status) {
+	case 200: return "OK";
+	case 202: return "Accepted";
+	case 400: return "Bad Request";
+	case 401: return "Unauthorized";
+	case 403: return "Forbidden";
+	case 404: return "Not Found";
+	case 405: return "Method Not Allowed";
+	case 413: return "Payload Too Large";
+	case 503: return "Service Unavailable";
+	default: return "Internal Server Error";
+	}
+}
+
+/* on_conn_close - a served connection is gone */
+static void
+on_conn_close(struct evhttp_connection *evcon, void *arg)
+{
+	struct apid *a = arg;
+
+	for (int i = 0; i < a->nconns; i++)
+		if (a->conns[i] == evcon) {
+			a->conns[i] = a->conns[--a->nconns];
+			return;
+		}
+}
+
+/* admit - count the request's connection; 0, or -1 when over api.max_conns */
+static int
+admit(struct apid *a, struct evhttp_connection *evcon)
+{
+	for (int i = 0; i < a->nconns; i++)
+		if (a->conns[i] == evcon)
+			return 0;
+	if (a->nconns >= a->cur.max_conns)
+		return -1;
+	a->conns = xrealloc(a->conns, sizeof(*a->conns) * (size_t)(a->nconns + 1));
+	a->conns[a->nconns++] = evcon;
+	evhttp_connection_set_closecb(evcon, on_conn_close, a);
+	return 0;
+}
+
+/* send_json - the answer */
+static void
+send_json(struct evhttp_request *req, int status, const char *body, const char *jwt_refresh)
+{
+	struct evkeyvalq *oh = evhttp_request_get_output_headers(req);
+	struct evbuffer *b = evbuffer_new();
+
+	evhttp_add_header(oh, "Content-Type", "application/json");
+	evhttp_add_header(oh, "Cache-Control", "no-store");
+	if (jwt_refresh)
+		evhttp_add_header(oh, "jwtToken", jwt_refresh);
+	if (status == 503)
+		evhttp_add_header(oh, "Connection", "close");
+	evbuffer_add(b, body, strlen(body));
+	evhttp_send_reply(req, status, reason(status), b);
+	evbuffer_free(b);
+}
+
+/* on_request - every request: api_handle, the answer, the audit line */
+static void
+on_request(struct evhttp_request *req, void *arg)
+{
+	struct apid *a = arg;
+	struct evhttp_connection *evcon = evhttp_request_get_connection(req);
+	struct evkeyvalq *ih = evhttp_request_get_input_headers(req);
+	struct evbuffer *in = evhttp_request_get_input_buffer(req);
+	const char *uri = evhttp_request_get_uri(req), *q;
+	char *path, *safe, peer[64] = "unknown", user[80];
+	struct api_req rq = { 0 };
+	struct api_resp rs;
+	size_t len = evbuffer_get_length(in);
+
+	if (evcon) {
+		char *addr = NULL;
+		ev_uint16_t port;
+
+		evhttp_connection_get_peer(evcon, &addr, &port);
+		if (addr)
+			printable_copy(peer, sizeof(peer), addr, strlen(addr), 60);
+	}
+	uri = uri ? uri : "/";
+	q = strchr(uri, '?');
+	path = q ? str_ndup(uri, (size_t)(q - uri)) : str_dup(uri);
+	safe = api_safe_path(path, q ? q + 1 : NULL);
+	if (evcon && admit(a, evcon) < 0) {
+		memset(&rs, 0, sizeof(rs));
+		rs.status = 503;
+		rs.body = str_dup("{\"error\":{\"code\":503,\"message\":\"Service Unavailable\","
+				  "\"explanation\":\"Too many API connections at once "
+				  "(api.max_conns); try again.\"}}");
+	} else {
+		rq.method = method_name(evhttp_request_get_command(req));
+		rq.path = path;
+		rq.query = q ? q + 1 : NULL;
+		rq.authorization = evhttp_find_header(ih, "Authorization");
+		rq.jwt = evhttp_find_header(ih, "jwtToken");
+		rq.content_type = evhttp_find_header(ih, "Content-Type");
+		rq.body = len ? (const char *)evbuffer_pullup(in, -1) : NULL;
+		rq.body_len = len;
+		rq.body_too_big = len > (size_t)a->cur.max_body;
+		rq.peer = peer;
+		a->ctx.token_lifetime = a->cur.token_lifetime;
+		a->ctx.now = 0;
+		api_handle(&a->ctx, &rq, &rs);
+	}
+	send_json(req, rs.status, rs.body, rs.jwt_refresh);
+	if (rs.wake && a->rd)
+		remd_wake(a->rd);
+	printable_copy(user, sizeof(user), rs.user[0] ? rs.user : "-", strlen(rs.user[0] ?
+	    rs.user : "-"), 40);
+	{
+		char sp[600];
+
+		printable_copy(sp, sizeof(sp), safe, strlen(safe), 500);
+		audit(a, str_printf("API: %s user %s %s %s status %d bytes %zu", peer, user,
+		    method_name(evhttp_request_get_command(req)), sp, rs.status,
+		    strlen(rs.body)));
+	}
+	api_resp_free(&rs);
+	free(safe);
+	free(path);
+}
+
+/* ---------------------------------------------------------- listeners */
+
+/* unbind - close the listeners (API thread, or before it runs) */
+static void
+unbind(struct apid *a)
+{
+	for (int i = 0; i < 2; i++) {
+		if (a->http[i])
+			evhttp_free(a->http[i]);
+		a->http[i] = NULL;
+	}
+	/* evhttp_free closed every connection */
+	a->nconns = 0;
+	if (a->ssl)
+		SSL_CTX_free(a->ssl);
+	a->ssl = NULL;
+}
+
+/* bind_one - one evhttp on address:port; NULL with *cause */
+static struct evhttp *
+bind_one(struct apid *a, const struct lconf *l, int port, int tls, char **cause)
+{
+	struct evhttp *h = evhttp_new(a->base);
+
+	if (h == NULL) {
+		*cause = str_dup("cannot make an HTTP server");
+		return NULL;
+	}
+	evhttp_set_max_headers_size(h, APID_HEADERS_MAX);
+	evhttp_set_max_body_size(h, l->max_body);
+	evhttp_set_timeout(h, l->timeout);
+	evhttp_set_allowed_methods(h, EVHTTP_REQ_GET | EVHTTP_REQ_POST | EVHTTP_REQ_HEAD |
+	    EVHTTP_REQ_PUT | EVHTTP_REQ_DELETE | EVHTTP_REQ_OPTIONS | EVHTTP_REQ_PATCH);
+	evhttp_set_gencb(h, on_request, a);
+	if (tls)
+		evhttp_set_bevcb(h, bev_tls, a);
+	if (evhttp_bind_socket_with_handle(h, l->address, (ev_uint16_t)port) == NULL) {
+		*cause = str_printf("cannot listen on %s port %d for the API%s: %s", l->address,
+		    port, tls ? " (HTTPS)" : "", strerror(errno ? errno : EADDRINUSE));
+		evhttp_free(h);
+		return NULL;
+	}
+	return h;
+}
+
+/* bind_all - the listeners l asks for; 0, or -1 with *cause and nothing bound */
+static int
+bind_all(struct apid *a, const struct lconf *l, char **cause)
+{
+	if (l->https && (a->ssl = tls_ctx(l->cert, l->key, cause)) == NULL)
+		return -1;
+	if ((l->http && (a->http[0] = bind_one(a, l, l->http_port, 0, cause)) == NULL) ||
+	    (l->https && (a->http[1] = bind_one(a, l, l->https_port, 1, cause)) == NULL)) {
+		unbind(a);
+		return -1;
+	}
+	return 0;
+}
+
+/* same_listeners - would l bind what cur has bound? (limits and names aside) */
+static int
+same_listeners(const struct lconf *l, const struct lconf *cur)
+{
+	return l->http == cur->http && l->https == cur->https &&
+	    (!l->http || l->http_port == cur->http_port) &&
+	    (!l->https || (l->https_port == cur->https_port && strcmp(l->cert, cur->cert) == 0 &&
+		strcmp(l->key, cur->key) == 0)) &&
+	    strcmp(l->address, cur->address) == 0 && l->max_body == cur->max_body &&
+	    l->timeout == cur->timeout;
+}
+
+/* on_reconf - API thread: rebind to a->want; the old ones again when that fails */
+static void
+on_reconf(evutil_socket_t fd, short what, void *arg)
+{
+	struct apid *a = arg;
+	struct lconf want;
+	char *cause = NULL, *why = NULL;
+	int rc;
+
+	pthread_mutex_lock(&a->mu);
+	lconf_copy(&want, &a->want);
+	pthread_mutex_unlock(&a->mu);
+	if (same_listeners(&want, &a->cur)) {
+		/* most commits touch nothing of ours: no rebind, no connection dropped */
+		lconf_free(&a->cur);
+		a->cur = want;
+		a->ctx.hostname = a->cur.hostname;
+		rc = 0;
+		goto done;
+	}
+	unbind(a);
+	rc = bind_all(a, &want, &cause);
+	if (rc == 0) {
+		lconf_free(&a->cur);
+		a->cur = want;
+		a->ctx.hostname = a->cur.hostname;
+	} else {
+		lconf_free(&want);
+		if (bind_all(a, &a->cur, &why) < 0)
+			free(why);
+	}
+done:
+	pthread_mutex_lock(&a->mu);
+	a->reconf_rc = rc;
+	a->reconf_cause = cause;
+	a->reconf_done = 1;
+	pthread_cond_signal(&a->cv);
+	pthread_mutex_unlock(&a->mu);
+}
+
+/* on_stop - API thread: close everything and leave the loop */
+static void
+on_stop(evutil_socket_t fd, short what, void *arg)
+{
+	struct apid *a = arg;
+
+	unbind(a);
+	event_base_loopbreak(a->base);
+}
+
+static void *
+run(void *arg)
+{
+	struct apid *a = arg;
+
+	event_base_loop(a->base, EVLOOP_NO_EXIT_ON_EMPTY);
+	return NULL;
+}
+
+/* ---------------------------------------------------------- life */
+
+/* destroy - free a (thread not running) */
+static void
+destroy(struct apid *a)
+{
+	unbind(a);
+	if (a->reconf_ev)
+		event_free(a->reconf_ev);
+	if (a->stop_ev)
+		event_free(a->stop_ev);
+	if (a->audit_ev)
+		event_free(a->audit_ev);
+	if (a->base)
+		event_base_free(a->base);
+	for (int i = 0; i < a->naudit; i++)
+		free(a->audit_lines[i]);
+	free(a->audit_lines);
+	free(a->conns);
+	if (a->audit)
+		logfile_close(a->audit);
+	if (a->q)
+		queue_close(a->q);
+	if (a->st)
+		store_close(a->st);
+	lconf_free(&a->cur);
+	lconf_free(&a->want);
+	OPENSSL_cleanse(a->ctx.key, sizeof(a->ctx.key));
+	pthread_mutex_destroy(&a->mu);
+	pthread_cond_destroy(&a->cv);
+	free(a);
+}
+
+/* apid_start - stores, key, audit log, listeners, then the thread */
+struct apid *
+apid_start(struct gw *gw, struct remd *rd, char **cause)
+{
+	struct apid *a = xcalloc(1, sizeof(*a));
+	char logdir[4096], *why = NULL;
+
+	pthread_mutex_init(&a->mu, NULL);
+	pthread_cond_init(&a->cv, NULL);
+	a->gw = gw;
+	a->rd = rd;
+	lconf_from(&a->cur, gw->conf);
+	str_copy(a->serial, gw->serial, sizeof(a->serial));
+	if (store_open(gw->dir, STORE_RUNNING, &a->st, cause) < 0 ||
+	    queue_open(gw->dir, &a->q, cause) < 0 ||
+	    api_key_load(gw->dir, a->ctx.key, cause) < 0)
+		goto fail;
+	str_fmt(logdir, sizeof(logdir), "%s/logs/api_logs", gw->dir);
+	if ((a->audit = logfile_open(logdir, "api", &why)) == NULL) {
+		*cause = str_printf("cannot open the API audit log: %s", why);
+		free(why);
+		goto fail;
+	}
+	a->ctx.dir = gw->dir;
+	a->ctx.st = a->st;
+	a->ctx.q = a->q;
+	a->ctx.hostname = a->cur.hostname;
+	a->ctx.serial = a->serial;
+	a->ctx.token_lifetime = a->cur.token_lifetime;
+	if ((a->base = event_base_new()) == NULL ||
+	    (a->reconf_ev = event_new(a->base, -1, 0, on_reconf, a)) == NULL ||
+	    (a->stop_ev = event_new(a->base, -1, 0, on_stop, a)) == NULL ||
+	    (a->audit_ev = event_new(gw->base, -1, 0, on_audit, a)) == NULL) {
+		*cause = str_dup("cannot make the API's events");
+		goto fail;
+	}
+	if (bind_all(a, &a->cur, &why) < 0) {
+		/*
+		 * a port taken by another program: the operator is told, mail
+		 * goes on, and the next commit binds again (cur says nothing
+		 * is bound, so any API setting differs from it)
+		 */
+		gw_alert(gw, ALERT_CRITICAL, "System", gw->conf->version,
+		    "API not listening: %s", why);
+		free(why);
+		why = NULL;
+		a->cur.http = a->cur.https = 0;
+	}
+	if (pthread_create(&a->th, NULL, run, a) != 0) {
+		*cause = str_printf("cannot start the API thread: %s", strerror(errno));
+		goto fail;
+	}
+	a->running = 1;
+	return a;
+fail:
+	destroy(a);
+	return NULL;
+}
+
+/* apid_reconfigure - post the new values to the API thread and wait for its answer */
+int
+apid_reconfigure(struct apid *a, const struct conf *c, char **cause)
+{
+	int rc;
+
+	if (a == NULL)
+		return 0;
+	pthread_mutex_lock(&a->mu);
+	lconf_free(&a->want);
+	lconf_from(&a->want, c);
+	a->reconf_done = 0;
+	pthread_mutex_unlock(&a->mu);
+	event_active(a->reconf_ev, EV_READ, 0);
+	pthread_mutex_lock(&a->mu);
+	while (!a->reconf_done)
+		pthread_cond_wait(&a->cv, &a->mu);
+	rc = a->reconf_rc;
+	if (rc < 0)
+		*cause = a->reconf_cause ? a->reconf_cause : str_dup("the API cannot listen");
+	else
+		free(a->reconf_cause);
+	a->reconf_cause = NULL;
+	pthread_mutex_unlock(&a->mu);
+	return rc;
+}
+
+/* apid_stop - stop the thread, write what waits, free */
+void
+apid_stop(struct apid *a)
+{
+	if (a == NULL)
+		return;
+	if (a->running) {
+		event_active(a->stop_ev, EV_READ, 0);
+		pthread_join(a->th, NULL);
+	}
+	on_audit(-1, 0, a);
+	destroy(a);
+}
