@@ -46,6 +46,7 @@ extern const struct cmd_entry cmd_findevent_entry;
 extern const struct cmd_entry cmd_grep_entry;
 extern const struct cmd_entry cmd_help_entry;
 extern const struct cmd_entry cmd_hoststatus_entry;
+extern const struct cmd_entry cmd_interfaceconfig_entry;
 extern const struct cmd_entry cmd_last_entry;
 extern const struct cmd_entry cmd_listenerconfig_entry;
 extern const struct cmd_entry cmd_logconfig_entry;
@@ -54,6 +55,9 @@ extern const struct cmd_entry cmd_policyconfig_entry;
 extern const struct cmd_entry cmd_quarantineconfig_entry;
 extern const struct cmd_entry cmd_quit_entry;
 extern const struct cmd_entry cmd_releasequarantine_entry;
+extern const struct cmd_entry cmd_remediate_entry;
+extern const struct cmd_entry cmd_remediationconfig_entry;
+extern const struct cmd_entry cmd_remediationreport_entry;
 extern const struct cmd_entry cmd_resetcounters_entry;
 extern const struct cmd_entry cmd_rollbackconfig_entry;
 extern const struct cmd_entry cmd_rollovernow_entry;
@@ -98,6 +102,7 @@ const struct cmd_entry *const cmd_table[] = {
 	&cmd_grep_entry,
 	&cmd_help_entry,
 	&cmd_hoststatus_entry,
+	&cmd_interfaceconfig_entry,
 	&cmd_last_entry,
 	&cmd_listenerconfig_entry,
 	&cmd_logconfig_entry,
@@ -106,6 +111,9 @@ const struct cmd_entry *const cmd_table[] = {
 	&cmd_quarantineconfig_entry,
 	&cmd_quit_entry,
 	&cmd_releasequarantine_entry,
+	&cmd_remediate_entry,
+	&cmd_remediationconfig_entry,
+	&cmd_remediationreport_entry,
 	&cmd_resetcounters_entry,
 	&cmd_rollbackconfig_entry,
 	&cmd_rollovernow_entry,

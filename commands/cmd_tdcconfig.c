@@ -96,12 +96,23 @@ shown(const struct tdcrules_vals *v, enum tdcrules_key k)
 static void
 print_vals(struct cli *c, const struct tdcrules_vals *v)
 {
+	char *verdicts = settings_get(c->st, "tdc.verdicts");
+
 	for (int k = 0; k < TDCRULES_NKEYS; k++) {
-		char label[64];
+		char label[64], primary[128];
 
 		str_fmt(label, sizeof(label), "%s:", labels[k]);
-		cli_printf(c, "%-40s %s\n", label, shown(v, (enum tdcrules_key)k));
+		if (k == TDCRULES_POLLING && tdcrules_on(v, TDCRULES_POLLING)) {
+			/* issue 12: only the primary polls */
+			tdcconfig_primary(c, primary, sizeof(primary));
+			cli_printf(c, "%-40s Enabled (%s)\n", label, primary);
+		} else {
+			cli_printf(c, "%-40s %s\n", label, shown(v, (enum tdcrules_key)k));
+		}
 	}
+	cli_printf(c, "%-40s %s\n", "Verdicts remediated when polling:",
+	    verdicts && verdicts[0] ? verdicts : "none");
+	free(verdicts);
 }
 
 /* print - the settings as this session sees them */
@@ -124,13 +135,18 @@ print(struct cli *c)
 	return r;
 }
 
-/* apply - the cascade, the rules, then stage; error printed */
+/*
+ * apply - the cascade, the rules, then stage, with the verdict list
+ * (NULL: unchanged) and what the API and polling turning on bring
+ * (tdcconfig_save_api); error printed
+ */
 static enum cmd_ret
-apply(struct cli *c, const struct tdcrules_vals *cur, struct tdcrules_vals *v, unsigned given)
+apply(struct cli *c, const struct tdcrules_vals *cur, struct tdcrules_vals *v, unsigned given,
+    const char *verdicts)
 {
 	unsigned off = tdcrules_cascade(cur, v, given);
 
-	if (tdcconfig_check(c, cur, v) < 0 || tdcconfig_save(c, v) != CMD_OK)
+	if (tdcconfig_check(c, cur, v) < 0 || tdcconfig_save_api(c, cur, v, verdicts) != CMD_OK)
 		return CMD_ERROR;
 	tdcconfig_also_off(c, off);
 	return CMD_OK;
@@ -141,6 +157,7 @@ struct setup_vals {
 	const struct tdcrules_vals *cur;	/* the values as they are */
 	struct tdcrules_vals *v;		/* the values as the line makes them */
 	unsigned given;				/* a bit per enum tdcrules_key given */
+	char verdicts[256];			/* tdc.verdicts as given, "" not given */
 };
 
 /*
@@ -153,6 +170,9 @@ set(void *obj, const struct cmd_key *k, const char *value, char **cause)
 	struct setup_vals *s = obj;
 	int t = tdcrules_key_find(k->name);
 
+	/* issue 12: not one of mail/tdcrules.c's, which tie only the others together */
+	if (strcmp(k->name, "verdicts") == 0)
+		return tdcconfig_verdicts(value, s->verdicts, sizeof(s->verdicts), cause);
 	if (t < 0) {
 		*cause = str_printf("The key %s has no Threat Defense Connector setting.", k->name);
 		return -1;
@@ -184,13 +204,16 @@ static const struct cmd_key setup_keys[] = {
 	{ .name = "api_key", .type = CMD_KEY_TEXT,
 	    .help = "Email Threat Defense API key (never shown)" },
 	{ .name = "api_region", .type = CMD_KEY_TEXT,
-	    .help = "us (default), de, au, in, ae, or an https:// URL" },
+	    .help = "us (default), de, au, in, ae, beta, or an https:// URL" },
 	{ .name = "action", .type = CMD_KEY_ENUM, .values = action_values,
 	    .help = "on messages in users' mailboxes: forward, delete (default), forward_delete" },
 	{ .name = "forward_to", .type = CMD_KEY_TEXT,
 	    .help = "the address the forward actions send to" },
 	{ .name = "polling", .type = CMD_KEY_YESNO,
 	    .help = "yes: poll the Email Threat Defense API (needs the API)" },
+	{ .name = "verdicts", .type = CMD_KEY_LIST,
+	    .help = "verdicts remediated when polling: spam,malicious,phishing,graymail,neutral,"
+		    "bec,scam,noVerdict" },
 	{ .name = NULL },
 };
 
@@ -203,13 +226,13 @@ static enum cmd_ret
 setup(struct cli *c, const struct cmd_call *call)
 {
 	struct tdcrules_vals *cur = xmalloc(sizeof(*cur)), *v = xmalloc(sizeof(*v));
-	struct setup_vals s = { cur, v, 0 };
+	struct setup_vals s = { cur, v, 0, "" };
 	enum cmd_ret r = CMD_ERROR;
 
 	if (tdcconfig_load(c, cur) == 0) {
 		*v = *cur;
 		if (cmd_keys_apply(c, call, &s, NULL) == 0)
-			r = apply(c, cur, v, s.given);
+			r = apply(c, cur, v, s.given, s.verdicts[0] ? s.verdicts : NULL);
 	}
 	explicit_bzero(v, sizeof(*v));	/* it may hold a secret just typed */
 	free(cur);
@@ -321,7 +344,7 @@ dlg_setup(struct dlg *d)
 		    cur->v[TDCRULES_HEADER], v->v[TDCRULES_HEADER]);
 	if (a == ASK_OK) {
 		str_copy(v->v[TDCRULES_ENABLE], "yes", sizeof(v->v[TDCRULES_ENABLE]));
-		if (apply(d->c, cur, v, 1u << TDCRULES_ENABLE) != CMD_OK)
+		if (apply(d->c, cur, v, 1u << TDCRULES_ENABLE, NULL) != CMD_OK)
 			d->failed = 1;
 	}
 	free(cur);
@@ -369,6 +392,26 @@ ask_secret(struct cli *c, const struct tdcrules_vals *cur, enum tdcrules_key k,
 	return a;
 }
 
+/* ask_verdicts - the verdicts remediated when polling, until a valid list */
+static enum ask_ret
+ask_verdicts(struct cli *c, const char *def, char *out, size_t size)
+{
+	char in[512], *cause = NULL;
+	const char *q = "Enter the verdicts to remediate, separated by commas (spam, malicious, "
+			"phishing, graymail, neutral, bec, scam, noVerdict).";
+	enum ask_ret a;
+
+	for (;;) {
+		a = cli_ask(c, q, def[0] ? def : NULL, in, sizeof(in));
+		if (a != ASK_OK || tdcconfig_verdicts(in, out, size, &cause) == 0)
+			return a;
+		cli_error(c, "%s", cause);
+		free(cause);
+		cause = NULL;
+		q = NULL;
+	}
+}
+
 /* dlg_api - API: credentials, region, action, forward-to address, polling */
 static enum ask_ret
 dlg_api(struct dlg *d)
@@ -377,6 +420,7 @@ dlg_api(struct dlg *d)
 	struct cli *c = d->c;
 	enum ask_ret a;
 	int act, poll;
+	char verdicts[256] = "";
 
 	if (tdcconfig_load(c, cur) < 0) {
 		d->failed = 1;
@@ -404,7 +448,8 @@ dlg_api(struct dlg *d)
 		    v->v[TDCRULES_API_KEY]);
 	if (a == ASK_OK)
 		a = ask_value(c, cur, TDCRULES_REGION,
-		    "Enter the API region (us, de, au, in or ae), or the https:// URL of the API.",
+		    "Enter the API region (us, de, au, in, ae or beta), or the https:// URL of the "
+		    "API.",
 		    cur->v[TDCRULES_REGION], v->v[TDCRULES_REGION]);
 	if (a == ASK_OK)
 		a = cli_ask_list(c, "Choose the action to take on messages in users' mailboxes:",
@@ -427,7 +472,15 @@ dlg_api(struct dlg *d)
 		goto out;
 	str_copy(v->v[TDCRULES_API], "yes", sizeof(v->v[TDCRULES_API]));
 	str_copy(v->v[TDCRULES_POLLING], poll ? "yes" : "no", sizeof(v->v[TDCRULES_POLLING]));
-	if (apply(c, cur, v, ~0u) != CMD_OK)
+	if (poll) {
+		char *def = settings_get(c->st, "tdc.verdicts");
+
+		a = ask_verdicts(c, def ? def : "", verdicts, sizeof(verdicts));
+		free(def);
+		if (a != ASK_OK)
+			goto out;
+	}
+	if (apply(c, cur, v, ~0u, verdicts[0] ? verdicts : NULL) != CMD_OK)
 		d->failed = 1;
 out:
 	free(cur);
@@ -536,8 +589,8 @@ const struct cmd_entry cmd_tdcconfig_entry = {
 	.usage = "tdcconfig print\n"
 		 "tdcconfig setup enable=yes intake_address=ADDRESS [remote_ip_header=NAME]\n"
 		 "tdcconfig setup api=yes client_id=ID client_secret=SECRET api_key=KEY "
-		 "[api_region=us|de|au|in|ae|URL] [action=forward|delete|forward_delete] "
-		 "[forward_to=ADDRESS] [polling=yes|no]\n"
+		 "[api_region=us|de|au|in|ae|beta|URL] [action=forward|delete|forward_delete] "
+		 "[forward_to=ADDRESS] [polling=yes|no] [verdicts=VERDICT,...]\n"
 		 "tdcconfig disable polling|api|connector",
 	.help = "Configure the Threat Defense Connector and the Email Threat Defense API.",
 	.flags = CMD_F_CONFIG,

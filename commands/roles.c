@@ -58,6 +58,8 @@ const struct role_rule role_rules[] = {
 	{ "grep",		ALL,		0,	NULL },
 	{ "help",		ALL,		0,	NULL },
 	{ "hoststatus",		ALL,		0,	NULL },
+	/* the API ports are the admins'; everyone may see them */
+	{ "interfaceconfig",	A,		O | R | G | T, "print" },
 	{ "last",		A | O | R | T,	0,	NULL },
 	{ "listenerconfig",	A | O,		R | T,	"print" },
 	/* the audit trail's own settings are the admins' */
@@ -68,6 +70,10 @@ const struct role_rule role_rules[] = {
 	{ "quarantineconfig",	A | O,		R | T,	"print" },
 	{ "quit",		ALL,		0,	NULL },
 	{ "releasequarantine",	A | O | T,	0,	NULL },
+	/* issue 12: acting on users' mailboxes is the admins' and operators' */
+	{ "remediate",		A | O,		0,	NULL },
+	{ "remediationconfig",	A | O,		R | T,	"print" },
+	{ "remediationreport",	A | O | R | T,	0,	NULL },
 	{ "resetcounters",	A | O | T,	0,	NULL },
 	/*
 	 * admins only: a rollback restores every item of an older commit,

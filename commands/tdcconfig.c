@@ -20,10 +20,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "commands/cmd_util.h"
 #include "commands/tdcconfig.h"
 #include "mail/policy.h"
 #include "store/config.h"
+#include "store/remed.h"
 #include "store/settings.h"
+#include "util/buf.h"
 #include "util/str.h"
 
 /* said - print a lower layer's cause as the error line; -1 */
@@ -84,6 +87,63 @@ tdcconfig_check(struct cli *c, const struct tdcrules_vals *cur, const struct tdc
 	return rc < 0 ? said(c, cause) : 0;
 }
 
+/* serial - this gateway's serial number (queue.db); error printed */
+static int
+serial(struct cli *c, char *out, size_t size)
+{
+	struct queue *q = cmd_queue(c);
+	char *cause = NULL;
+
+	if (q == NULL)
+		return -1;
+	if (remed_serial(q, out, size, &cause) < 0) {
+		cli_error(c, "Cannot read this gateway's serial number: %s", cause);
+		free(cause);
+		return -1;
+	}
+	return 0;
+}
+
+/* stage_if - stage setting name = value unless it has it already; error printed */
+static int
+stage_if(struct cli *c, const char *name, const char *value, int *changed)
+{
+	char *cur = settings_get(c->st, name), *cause = NULL;
+	int same = cur && strcmp(cur, value) == 0;
+
+	free(cur);
+	if (changed)
+		*changed = !same;
+	if (same)
+		return 0;
+	if (settings_stage(c->st, name, value, &cause) < 0) {
+		cli_error(c, "Cannot stage %s: %s", name, cause);
+		free(cause);
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * polling_turns_on - do the values v turn polling on, or keep it on with
+ * no primary (set before there was one)?
+ */
+static int
+polling_turns_on(struct cli *c, const struct tdcrules_vals *cur, const struct tdcrules_vals *v)
+{
+	char *primary;
+	int on;
+
+	if (!tdcrules_on(v, TDCRULES_POLLING))
+		return 0;
+	if (!tdcrules_on(cur, TDCRULES_POLLING))
+		return 1;
+	primary = settings_get(c->st, "tdc.polling_primary");
+	on = primary == NULL || primary[0] == '\0';
+	free(primary);
+	return on;
+}
+
 /* tdcconfig_stage - stage what differs; error printed */
 int
 tdcconfig_stage(struct cli *c, const struct tdcrules_vals *v)
@@ -105,6 +165,16 @@ tdcconfig_stage(struct cli *c, const struct tdcrules_vals *v)
 			free(cause);
 			ret = -1;
 		}
+	}
+	/*
+	 * issue 12: whoever turns polling on (tdcconfig, policyconfig's
+	 * tdc_polling=) makes this gateway the one that polls
+	 */
+	if (ret == 0 && polling_turns_on(c, cur, v)) {
+		char me[64];
+
+		ret = serial(c, me, sizeof(me)) < 0 ? -1 :
+		    stage_if(c, "tdc.polling_primary", me, NULL);
 	}
 	free(cur);
 	return ret;
@@ -129,6 +199,124 @@ tdcconfig_save(struct cli *c, const struct tdcrules_vals *v)
 		return CMD_ERROR;
 	}
 	return ok ? CMD_OK : CMD_ERROR;
+}
+
+/* The verdicts ETD gives a message, as its API spells them. */
+static const char *const verdict_names[] = { "spam", "malicious", "phishing", "graymail",
+	"neutral", "bec", "scam", "noVerdict", NULL };
+
+/* tdcconfig_verdicts - check and normalise a verdict list */
+int
+tdcconfig_verdicts(const char *in, char *out, size_t size, char **cause)
+{
+	unsigned seen = 0;
+	char **w;
+	int n, bad = -1;
+	struct buf b;
+
+	w = str_split(in, ',', &n);
+	for (int i = 0; i < n && bad < 0; i++) {
+		char *t = str_trim(w[i]);
+		int k;
+
+		if (*t == '\0')
+			continue;
+		for (k = 0; verdict_names[k]; k++)
+			if (strcasecmp(t, verdict_names[k]) == 0)
+				break;
+		if (verdict_names[k] == NULL)
+			bad = i;
+		else
+			seen |= 1u << k;
+	}
+	if (bad >= 0 || seen == 0) {
+		*cause = str_printf("Invalid verdicts '%.100s': one or more of spam, malicious, "
+				    "phishing, graymail, neutral, bec, scam, noVerdict, separated "
+				    "by commas.",
+		    bad >= 0 ? str_trim(w[bad]) : in);
+		str_split_free(w);
+		return -1;
+	}
+	str_split_free(w);
+	buf_init(&b, 0);
+	for (int k = 0; verdict_names[k]; k++)
+		if (seen & (1u << k)) {
+			if (b.len)
+				buf_addch(&b, ',');
+			buf_addstr(&b, verdict_names[k]);
+		}
+	buf_addch(&b, '\0');
+	n = str_copy(out, b.data, size);
+	buf_free(&b);
+	if (n < 0)
+		*cause = str_dup("The verdict list is too long.");
+	return n;
+}
+
+/* tdcconfig_primary - the polling primary as print shows it */
+void
+tdcconfig_primary(struct cli *c, char *out, size_t size)
+{
+	char *p = settings_get(c->st, "tdc.polling_primary"), me[64];
+
+	if (p == NULL || p[0] == '\0')
+		str_copy(out, "no polling primary: turn polling off and on again", size);
+	else if (serial(c, me, sizeof(me)) == 0 && strcmp(me, p) == 0)
+		str_copy(out, "this gateway is the polling primary", size);
+	else
+		str_fmt(out, size, "polling primary: %s", p);
+	free(p);
+}
+
+/* tdcconfig_save_api - stage v and what goes with it, all or nothing; error printed */
+enum cmd_ret
+tdcconfig_save_api(struct cli *c, const struct tdcrules_vals *cur, const struct tdcrules_vals *v,
+    const char *verdicts)
+{
+	int api_on = !tdcrules_on(cur, TDCRULES_API) && tdcrules_on(v, TDCRULES_API);
+	int poll_on = polling_turns_on(c, cur, v), http = 0, https = 0, ok;
+	char *cause = NULL, *cert;
+
+	if (config_begin(c->st, &cause) < 0) {
+		cli_error(c, "Cannot stage the change: %s", cause);
+		free(cause);
+		return CMD_ERROR;
+	}
+	ok = tdcconfig_stage(c, v) == 0;
+	if (ok && verdicts)
+		ok = stage_if(c, "tdc.verdicts", verdicts, NULL) == 0;
+	if (ok && api_on)
+		ok = stage_if(c, "api.http", "yes", &http) == 0 &&
+		    stage_if(c, "api.https", "yes", &https) == 0;
+	if (config_end(c->st, ok, &cause) < 0) {
+		cli_error(c, "Cannot stage the change: %s", cause);
+		free(cause);
+		return CMD_ERROR;
+	}
+	if (!ok)
+		return CMD_ERROR;
+	if (http || https) {
+		long hp = settings_get_int(c->st, "api.http_port");
+		long sp = settings_get_int(c->st, "api.https_port");
+
+		char what[128];
+
+		if (http && https)
+			str_fmt(what, sizeof(what), "HTTP (port %ld) and HTTPS (port %ld)", hp, sp);
+		else if (http)
+			str_fmt(what, sizeof(what), "HTTP (port %ld)", hp);
+		else
+			str_fmt(what, sizeof(what), "HTTPS (port %ld)", sp);
+		cert = settings_get(c->st, "tls.server_cert");
+		cli_printf(c, "Also enabled: the AsyncOS API over %s, which the Email Threat "
+			      "Defense API needs (interfaceconfig)%s.\n",
+		    what, !https || (cert && cert[0]) ? "" : "; HTTPS serves once certconfig has "
+							 "a certificate");
+		free(cert);
+	}
+	if (poll_on)
+		cli_printf(c, "This gateway is now the Email Threat Defense API polling primary.\n");
+	return CMD_OK;
 }
 
 /* tdcconfig_also_off - say what a cascade turned off */

@@ -42,6 +42,31 @@ int tdcconfig_stage(struct cli *c, const struct tdcrules_vals *v);
 /* tdcconfig_save - tdcconfig_stage, all or nothing */
 enum cmd_ret tdcconfig_save(struct cli *c, const struct tdcrules_vals *v);
 
+/*
+ * tdcconfig_save_api - tdcconfig_save, and with it (issue 12): the
+ * verdicts remediated when polling (verdicts, NULL: unchanged); the
+ * AsyncOS API over HTTP and HTTPS when v turns the Email Threat Defense
+ * API on (it needs API_HTTPD and API_HTTPSD); tdc.polling_primary = this
+ * gateway's serial when v turns polling on (or it is on with none). One
+ * line says what was also turned on. All or nothing; error printed.
+ */
+enum cmd_ret tdcconfig_save_api(struct cli *c, const struct tdcrules_vals *cur,
+    const struct tdcrules_vals *v, const char *verdicts);
+
+/*
+ * tdcconfig_verdicts - a comma list of ETD verdicts (spam, malicious,
+ * phishing, graymail, neutral, bec, scam, noVerdict; any case) in its
+ * stored form into out: canonical spelling, no repeats; -1 with *cause
+ */
+int tdcconfig_verdicts(const char *in, char *out, size_t size, char **cause);
+
+/*
+ * tdcconfig_primary - how print shows the polling primary: "this gateway
+ * is the polling primary", "polling primary: SERIAL" or "no polling
+ * primary", into out
+ */
+void tdcconfig_primary(struct cli *c, char *out, size_t size);
+
 /* tdcconfig_also_off - "Also disabled: ..." for the bits tdcrules_cascade returned */
 void tdcconfig_also_off(struct cli *c, unsigned off);
 

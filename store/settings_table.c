@@ -96,14 +96,31 @@ const struct setting_def settings_table[] = {
 	    "Email Threat Defense API client password" },
 	{ "tdc.api_key", SETTING_STRING, "", 0, 512, SETTING_SECRET, NULL,
 	    "Email Threat Defense API key" },
-	{ "tdc.api_region", SETTING_ENDPOINT, "us", 1, 512, 0, "us|de|au|in|ae",
-	    "API region (us, de, au, in, ae) or an https:// URL" },
+	{ "tdc.api_region", SETTING_ENDPOINT, "us", 1, 512, 0, "us|de|au|in|ae|beta",
+	    "API region (us, de, au, in, ae, beta) or an https:// URL" },
+	{ "tdc.api_url", SETTING_STRING, "", 0, 1000, SETTING_HIDDEN, NULL,
+	    "Email Threat Defense API base http(s):// URL (empty: from the region)" },
 	{ "tdc.action", SETTING_ENUM, "delete", 0, 0, 0, "forward|delete|forward_delete",
 	    "action on messages in users' mailboxes" },
 	{ "tdc.forward_to", SETTING_EMAIL, "", 0, 0, 0, NULL,
 	    "address that forward actions send to" },
 	{ "tdc.polling", SETTING_BOOL, "no", 0, 0, 0, NULL,
 	    "poll the Email Threat Defense API for verdicts" },
+	/*
+	 * issue 12: only the gateway that turned polling on polls (its
+	 * serial, store/remed.h remed_serial), so a cluster sharing a
+	 * configuration does not remediate every verdict once per machine
+	 */
+	{ "tdc.polling_primary", SETTING_STRING, "", 0, 64, SETTING_HIDDEN, NULL,
+	    "serial number of the gateway that polls the Email Threat Defense API" },
+	{ "tdc.poll_interval", SETTING_INT, "60", 5, 3600, SETTING_HIDDEN, NULL,
+	    "seconds between two Email Threat Defense API searches" },
+	{ "tdc.poll_lag", SETTING_INT, "120", 0, 3600, SETTING_HIDDEN, NULL,
+	    "seconds a search window ends before now (verdicts arrive late)" },
+	{ "tdc.poll_overlap", SETTING_INT, "600", 0, 86400, SETTING_HIDDEN, NULL,
+	    "seconds each search window reaches back before the last one's end" },
+	{ "tdc.verdicts", SETTING_STRING, "malicious,phishing,bec,scam", 0, 200, 0, NULL,
+	    "verdicts remediated when polling (spam,malicious,phishing,graymail,neutral,bec,scam,noVerdict)" },
 	{ "tdc.max_queue_time", SETTING_INT, "120", 1, 120, SETTING_HIDDEN, NULL,
 	    "seconds a journal copy may stay in the.tdc.queue" },
 	{ "tdc.retry_delay", SETTING_INT, "5", 0, 60, SETTING_HIDDEN, NULL,
@@ -161,6 +178,28 @@ const struct setting_def settings_table[] = {
 	    "text printed at the start of an interactive session (empty: none)" },
 	{ "adminaccess.max_sessions", SETTING_INT, "10", 1, 100, 0, NULL,
 	    "SSH sessions that may be open at once" },
+
+	/*
+	 * interfaceconfig: the Management interface's AsyncOS API (issue 12,
+	 * daemon/apid.c). tdcconfig turning the Email Threat Defense API on
+	 * turns both on, as the ETD API needs API_HTTPD and API_HTTPSD.
+	 */
+	{ "api.http", SETTING_BOOL, "no", 0, 0, 0, NULL,
+	    "serve the AsyncOS API over HTTP" },
+	{ "api.http_port", SETTING_INT, "6080", 1, 65535, 0, NULL,
+	    "TCP port of the HTTP API" },
+	{ "api.https", SETTING_BOOL, "no", 0, 0, 0, NULL,
+	    "serve the AsyncOS API over HTTPS (the certconfig certificate)" },
+	{ "api.https_port", SETTING_INT, "6443", 1, 65535, 0, NULL,
+	    "TCP port of the HTTPS API" },
+	{ "api.address", SETTING_STRING, "0.0.0.0", 1, 64, 0, NULL,
+	    "IPv4 or IPv6 address the API listens on" },
+	{ "api.max_body", SETTING_INT, "1048576", 1024, 16777216, SETTING_HIDDEN, NULL,
+	    "largest API request body in bytes" },
+	{ "api.max_conns", SETTING_INT, "64", 1, 1024, SETTING_HIDDEN, NULL,
+	    "API connections open at once" },
+	{ "api.timeout", SETTING_INT, "30", 1, 600, SETTING_HIDDEN, NULL,
+	    "seconds an API connection may be idle" },
 
 	{ NULL, SETTING_STRING, NULL, 0, 0, 0, NULL, NULL },
 };

@@ -62,6 +62,7 @@ normalise() {
 	    -e "s/ by $user_re in commit / by <USER> in commit /g" \
 	    -e "s/User $user_re entered/User <USER> entered/g" \
 	    -e 's/PID [0-9]+/PID <PID>/g' \
+	    -e 's/[0-9A-F]{12}-[0-9A-F]{7}/<SERIAL>/g' \
 	    -e 's/^Version: [0-9]+(\.[0-9]+)+([-.+~][0-9A-Za-z.+~-]*)?$/Version: <VERSION>/' \
 	    -e 's/^SQLite: [0-9]+(\.[0-9]+)+$/SQLite: <VERSION>/' \
 	    -e 's/^OpenSSL: OpenSSL [0-9]+(\.[0-9]+)+[a-z]*( .*)?$/OpenSSL: <VERSION>/' \

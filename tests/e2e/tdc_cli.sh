@@ -65,7 +65,7 @@ if [ $rc = 0 ] && grep -q '^Client Secret: *\*\*\*\*\*$' "$out/setup.out" &&
     grep -q '^API Key: *\*\*\*\*\*$' "$out/setup.out" &&
     grep -q '^  + setting tdc.client_secret = \*\*\*\*\*$' "$out/setup.out" &&
     grep -q '^  + setting tdc.api_key = \*\*\*\*\*$' "$out/setup.out" &&
-    grep -q '^Email Threat Defense API Polling: *Enabled$' "$out/setup.out"; then
+    grep -q '^Email Threat Defense API Polling: *Enabled (this gateway is the polling primary)$' "$out/setup.out"; then
 	t_pass tdc_cli/setup
 else
 	t_fail tdc_cli/setup "exit $rc, or the secrets not shown as *****"
