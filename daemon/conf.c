@@ -23,6 +23,7 @@
 #include "mail/logsub.h"
 #include "mail/route.h"
 #include "store/config.h"
+#include "store/remed.h"
 #include "store/secret.h"
 #include "store/store.h"
 #include "store/settings.h"
@@ -104,6 +105,19 @@ static const struct {
 	{ "tdc.enabled", offsetof(struct conf, tdc_enabled) },
 	{ "tdc.max_queue_time", offsetof(struct conf, tdc_max_queue_time) },
 	{ "tdc.retry_delay", offsetof(struct conf, tdc_retry_delay) },
+	{ "tdc.api", offsetof(struct conf, tdc_api) },
+	{ "tdc.polling", offsetof(struct conf, tdc_polling) },
+	{ "tdc.poll_interval", offsetof(struct conf, tdc_poll_interval) },
+	{ "tdc.poll_lag", offsetof(struct conf, tdc_poll_lag) },
+	{ "tdc.poll_overlap", offsetof(struct conf, tdc_poll_overlap) },
+	{ "api.http", offsetof(struct conf, api_http) },
+	{ "api.https", offsetof(struct conf, api_https) },
+	{ "api.http_port", offsetof(struct conf, api_http_port) },
+	{ "api.https_port", offsetof(struct conf, api_https_port) },
+	{ "api.max_body", offsetof(struct conf, api_max_body) },
+	{ "api.max_conns", offsetof(struct conf, api_max_conns) },
+	{ "api.timeout", offsetof(struct conf, api_timeout) },
+	{ "adminaccess.timeout", offsetof(struct conf, api_token_lifetime) },
 };
 
 /* Text settings kept in the snapshot's fixed buffers. */
@@ -119,7 +133,58 @@ static const struct {
 	    sizeof(((struct conf *)0)->tdc_intake) },
 	{ "tdc.remote_ip_header", offsetof(struct conf, tdc_ip_header),
 	    sizeof(((struct conf *)0)->tdc_ip_header) },
+	{ "tdc.client_id", offsetof(struct conf, tdc_client_id),
+	    sizeof(((struct conf *)0)->tdc_client_id) },
+	{ "tdc.api_url", offsetof(struct conf, tdc_api_base),
+	    sizeof(((struct conf *)0)->tdc_api_base) },
+	{ "tdc.forward_to", offsetof(struct conf, tdc_forward_to),
+	    sizeof(((struct conf *)0)->tdc_forward_to) },
+	{ "tdc.polling_primary", offsetof(struct conf, tdc_polling_primary),
+	    sizeof(((struct conf *)0)->tdc_polling_primary) },
+	{ "tdc.verdicts", offsetof(struct conf, tdc_verdicts),
+	    sizeof(((struct conf *)0)->tdc_verdicts) },
+	{ "api.address", offsetof(struct conf, api_address),
+	    sizeof(((struct conf *)0)->api_address) },
 };
+
+/*
+ * read_tdc_api - what the table-driven reads cannot say: the API's base
+ * URL (tdc.api_url when set, else the region's), the action, the secrets,
+ * and the cascade (polling needs the API, the API needs the connector:
+ * tdcconfig keeps them so, a hand-edited store is read the same way)
+ */
+static int
+read_tdc_api(struct store *st, struct conf *c, char **cause)
+{
+	char *v;
+
+	if (c->tdc_api_base[0] == '\0') {
+		if (settings_read(st, "tdc.api_region", &v, cause) < 0)
+			return -1;
+		if (strncmp(v, "https://", 8) == 0)
+			str_copy(c->tdc_api_base, v, sizeof(c->tdc_api_base));
+		else
+			str_fmt(c->tdc_api_base, sizeof(c->tdc_api_base), "https://api.%s.etd.cisco.com",
+			    v);
+		free(v);
+	}
+	/* "https://api.us.etd.cisco.com/" and "...com" name the same base */
+	for (size_t n = strlen(c->tdc_api_base); n > 8 && c->tdc_api_base[n - 1] == '/'; n--)
+		c->tdc_api_base[n - 1] = '\0';
+	if (settings_read(st, "tdc.action", &v, cause) < 0)
+		return -1;
+	c->tdc_action = strcmp(v, "forward") == 0 ? REMED_FORWARD :
+	    strcmp(v, "forward_delete") == 0 ? REMED_FORWARD_DELETE : REMED_DELETE;
+	free(v);
+	if (settings_read(st, "tdc.client_secret", &c->tdc_client_secret, cause) < 0 ||
+	    settings_read(st, "tdc.api_key", &c->tdc_api_key, cause) < 0)
+		return -1;
+	c->tdc_api = c->tdc_api && c->tdc_enabled;
+	c->tdc_polling = c->tdc_polling && c->tdc_api;
+	if (c->api_token_lifetime <= 0)		/* no idle timeout: a token still ends */
+		c->api_token_lifetime = 86400;
+	return 0;
+}
 
 /* read_settings - every setting of the snapshot; a store error is an error */
 static int
@@ -150,6 +215,8 @@ read_settings(struct store *st, struct conf *c, char **cause)
 		str_copy((char *)c + conf_texts[i].off, v, conf_texts[i].size);
 		free(v);
 	}
+	if (read_tdc_api(st, c, cause) < 0)
+		return -1;
 	if (settings_read(st, "tls.server_cert", &c->server_cert, cause) < 0 ||
 	    settings_read(st, "tls.server_key", &c->server_key, cause) < 0 ||
 	    settings_read(st, "tls.ca_pem", &c->ca_pem, cause) < 0)	/* imported by certconfig */
@@ -247,7 +314,8 @@ conf_load(struct store *st, char **cause)
 	    addrlist_load(st, &c->lists, cause) < 0 ||
 	    filterconf_load(st, FILTER_SECTION, &c->mfilters, cause) < 0 ||
 	    filterconf_load(st, CFILTER_SECTION, &c->cfilters, cause) < 0 ||
-	    quarconf_load(st, &c->quar, &c->nquar, cause) < 0)
+	    quarconf_load(st, &c->quar, &c->nquar, cause) < 0 ||
+	    remedconf_load(st, &c->remed, cause) < 0)
 		goto fail;
 	dnslists_gather(c);
 	store_read_end(st);
@@ -283,6 +351,9 @@ conf_free(struct conf *c)
 	filterconf_free(&c->mfilters);
 	filterconf_free(&c->cfilters);
 	free(c->quar);
+	secret_drop(c->tdc_client_secret);
+	secret_drop(c->tdc_api_key);
+	remedconf_free(&c->remed);
 	for (int i = 0; i < c->ndnslists; i++)
 		free(c->dnslists[i]);
 	free(c->dnslists);

@@ -20,9 +20,11 @@
 #include <sys/statvfs.h>
 
 #include "daemon/acctd.h"
+#include "daemon/apid.h"
 #include "daemon/control.h"
 #include "daemon/delivery.h"
 #include "daemon/quard.h"
+#include "daemon/remd.h"
 #include "daemon/sdrd.h"
 #include "daemon/smtpd.h"
 #include "net/dns.h"
@@ -65,6 +67,9 @@ control_apply(struct gw *gw, struct conf *c)
 	struct conf *old = gw->conf;
 	char *cause = NULL;
 
+	/* polling is this machine's only when it is the polling primary */
+	c->tdc_polling = c->tdc_polling && gw->serial[0] != '\0' &&
+	    strcmp(c->tdc_polling_primary, gw->serial) == 0;
 	gw->conf = c;
 	apply_logs(gw, c);
 	if (old == NULL) {
@@ -88,6 +93,13 @@ control_apply(struct gw *gw, struct conf *c)
 		delivery_reconfigure(gw->dl);
 	if (gw->sdrd)
 		sdrd_conf(gw->sdrd, &c->sdr);
+	if (gw->remd)
+		remd_reconfigure(gw->remd, c);
+	if (gw->apid && apid_reconfigure(gw->apid, c, &cause) < 0) {
+		gw_alert(gw, ALERT_CRITICAL, "System", c->version, "API configuration not applied: %s",
+		    cause);
+		free(cause);
+	}
 	gw_log(gw, "Configuration changed: now commit %lld", (long long)c->version);
 	conf_unref(old);
 	applied(gw, c->version);
@@ -132,6 +144,10 @@ on_request(const char *verb, const char *arg, void *ctx)
 		 * before the request row goes, which is what mxsh waits for
 		 */
 		acctd_accounts(gw);
+	} else if (strcmp(verb, "remediate") == 0) {
+		/* remediate (mxsh) added a request to queue.db */
+		if (gw->remd)
+			remd_wake(gw->remd);
 	} else if (strcmp(verb, "rollover") == 0) {
 		/* rollovernow renamed the file: follow now, and say so in the new one */
 		logsub_out_reopen(gw->logs);

@@ -21,6 +21,7 @@
 #include "mail/listener.h"
 #include "mail/logsub.h"
 #include "mail/policy.h"
+#include "mail/remedconf.h"
 #include "mail/sdrconf.h"
 #include "store/alert.h"
 #include "util/logfile.h"
@@ -33,6 +34,8 @@ struct smtpd;
 struct delivery;
 struct sdrd;
 struct quard;
+struct remd;
+struct apid;
 
 /* The running configuration, rebuilt whenever a commit lands. */
 struct conf {
@@ -62,6 +65,29 @@ struct conf {
 	char tdc_ip_header[80];		/* remote-IP header name */
 	int tdc_max_queue_time;		/* seconds a journal copy may wait */
 	int tdc_retry_delay;		/* seconds before its one retry */
+	/* Email Threat Defense API, polling and remediation (issue 12) */
+	int tdc_api;			/* tdc.api (and tdc.enabled) */
+	char tdc_client_id[257];	/* tdc.client_id */
+	char *tdc_client_secret;	/* tdc.client_secret, clear (malloc'd, "" none) */
+	char *tdc_api_key;		/* tdc.api_key, clear (malloc'd, "" none) */
+	char tdc_api_base[1024];	/* tdc.api_url, else the region's https://api.R.etd.cisco.com */
+	int tdc_action;			/* tdc.action: enum remed_action_kind (store/remed.h) */
+	char tdc_forward_to[320];	/* tdc.forward_to */
+	int tdc_polling;		/* tdc.polling on, and tdc.polling_primary is this machine */
+	char tdc_polling_primary[64];	/* tdc.polling_primary: the serial that polls */
+	int tdc_poll_interval;		/* seconds between searches */
+	int tdc_poll_lag;		/* seconds a window's end stays behind now */
+	int tdc_poll_overlap;		/* seconds a window reaches back before the last end */
+	char tdc_verdicts[256];		/* tdc.verdicts: comma-separated ETD verdicts acted on */
+	struct remed_conf remed;	/* remediation profiles (mail/remedconf.h) */
+	/* the HTTP(S) API (interfaceconfig; issue 12) */
+	int api_http, api_https;	/* api.http, api.https: on */
+	int api_http_port, api_https_port;
+	char api_address[64];		/* api.address: the IP listened on */
+	int api_max_body;		/* api.max_body: bytes of a request body */
+	int api_max_conns;		/* api.max_conns: connections at once */
+	int api_timeout;		/* api.timeout: seconds a request may take */
+	int api_token_lifetime;		/* seconds a jwtToken lives (adminaccess.timeout) */
 	struct sdr_conf sdr;		/* Sender Domain Reputation (mail/sdrconf.h) */
 	struct addrlist_table lists;	/* address lists (SDR exception lists) */
 	struct filter_set mfilters;	/* message filters, in order */
@@ -102,6 +128,9 @@ struct gw {
 	struct delivery *dl;		/* delivery engine */
 	struct sdrd *sdrd;		/* Sender Domain Reputation engine (sdrd.h) */
 	struct quard *quard;		/* quarantine releases and retention (quard.h) */
+	struct remd *remd;		/* ETD polling and mailbox remediation (remd.h) */
+	struct apid *apid;		/* the HTTP(S) API (apid.h) */
+	char serial[32];		/* this machine's serial number (store/remed.h) */
 	SSL_CTX *server_ctx;		/* listeners' STARTTLS, NULL without a certificate */
 	SSL_CTX *client_ctx;		/* outbound, not verifying */
 	SSL_CTX *client_ctx_verify;	/* outbound, verifying against the CA bundle */

@@ -31,23 +31,28 @@
 #include <syslog.h>
 #include <unistd.h>
 
+#include <curl/curl.h>
 #include <event2/event.h>
+#include <event2/thread.h>
 #include <openssl/err.h>
 #include <openssl/pem.h>
 
 #include "daemon/acctd.h"
+#include "daemon/apid.h"
 #include "daemon/control.h"
 #include "daemon/delivery.h"
 #include "daemon/gw.h"
 #include "daemon/privs.h"
 #include "daemon/quard.h"
 #include "daemon/qwriter.h"
+#include "daemon/remd.h"
 #include "daemon/sdrd.h"
 #include "daemon/smtpd.h"
 #include "daemon/tdc.h"
 #include "net/dns.h"
 #include "store/config.h"
 #include "store/queue.h"
+#include "store/remed.h"
 #include "util/fsutil.h"
 #include "util/printable.h"
 #include "util/str.h"
@@ -215,6 +220,9 @@ write_pidfile(const char *dir, char **cause)
 static void
 teardown(struct gw *gw, const char *last)
 {
+	/* the API's thread first (it wakes the engine), then the engine's */
+	apid_stop(gw->apid);
+	remd_stop(gw->remd);
 	/* messages waiting for lookups go on (unscannable) to the writer */
 	sdrd_free(gw->sdrd);
 	/* the writer first: its last callbacks still reach live sessions */
@@ -429,6 +437,15 @@ main(int argc, char **argv)
 		return start_fail(&gw, cause);
 	if (open_stores(&gw, &cause) < 0)
 		return start_fail(&gw, cause);
+	/* this machine's serial names the polling primary (control_apply) */
+	if (remed_serial(gw.q, gw.serial, sizeof(gw.serial), &cause) < 0)
+		return start_fail(&gw, cause);
+	/*
+	 * threads other than the loop's (remediation, API) make events
+	 * active; libcurl's global state is set up before any thread uses it
+	 */
+	if (evthread_use_pthreads() < 0 || curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
+		return start_fail(&gw, str_dup("cannot set up threads for libevent and libcurl"));
 	gw.base = event_base_new();
 	{
 		struct conf *c = conf_load(gw.st, &cause);
@@ -488,6 +505,19 @@ main(int argc, char **argv)
 	gw.quard = quard_new(&gw);
 	gw.smtpd = smtpd_new(&gw);
 	smtpd_reconfigure(gw.smtpd);	/* binds the listeners */
+	/* remediation and the API are not mail: without them mail still flows */
+	if ((gw.remd = remd_start(&gw, &cause)) == NULL) {
+		gw_alert(&gw, ALERT_CRITICAL, "System", gw.conf->version,
+		    "Mailbox remediation not started: %s", cause);
+		free(cause);
+		cause = NULL;
+	}
+	if ((gw.apid = apid_start(&gw, gw.remd, &cause)) == NULL) {
+		gw_alert(&gw, ALERT_CRITICAL, "System", gw.conf->version, "API not started: %s",
+		    cause);
+		free(cause);
+		cause = NULL;
+	}
 	if (!foreground) {
 		/*
 		 * Started: from now on everything is told in mail_logs. Let go

@@ -1,0 +1,251 @@
+#!/usr/bin/python3
+# etd_standin.py - a local stand-in for the Email Threat Defense API
+# (spec/external-apis.md §1.2-§1.4), for the remediation tests. Run with
+# /usr/bin/python3; listens on 127.0.0.1 only.
+#
+#   etd_standin.py --port P --data FILE --log FILE --ctl DIR
+#                  [--cert PEM --key PEM] [--page N]
+#                  [--client-id ID --client-secret S --api-key K]
+#
+# POST /v1/oauth/token     checks x-api-key and HTTP Basic id:secret, no
+#                          body; answers {"accessToken": "...", ...}
+# POST /v1/messages/search checks Authorization: Bearer (a token it gave),
+#                          x-api-key, Content-Type: application/json and
+#                          the body: timestamp = 2 ISO-8601 UTC strings,
+#                          start < end, span <= 32 days; verdicts an array
+#                          of known verdicts; pageSize 1..100; pageToken
+#                          one it gave for the same query; nothing else.
+#                          Answers the messages of FILE ({"messages":
+#                          [{"id", "internetMessageId", "verdict",
+#                          "mailboxes", "timestamp": epoch seconds}]})
+#                          whose timestamp is within the window and whose
+#                          verdict (a string, or an object's category) is
+#                          asked for, in pages of min(pageSize, N), with
+#                          nextPageToken while more remain.
+#
+# Control: files in DIR, read at each request (a count in a file is used
+# up one per request, and the file removed at zero):
+#   search_401   answer 401 to that many searches (a token "expired")
+#   search_429   answer 429 with Retry-After: 1
+#   search_503   answer 503 without Retry-After
+#   token_401    answer 401 to token requests
+#   page_hold    holding an ETD id: a request for a page after the first
+#                that would answer that id waits until the file is removed
+#                (logged "HOLD id"; a test kills the client meanwhile)
+#
+# Every request is logged to FILE as one JSON line {"method", "path",
+# "status", "body"}; a malformed request gets 400 and a line
+# "BAD <why>" that the test fails on.
+import argparse
+import base64
+import json
+import os
+import re
+import secrets
+import ssl
+import sys
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+VERDICTS = {"spam", "malicious", "phishing", "graymail", "neutral", "bec", "scam", "noVerdict"}
+ISO = re.compile(r"^(\d{4})-(\d\d)-(\d\d)T(\d\d):(\d\d):(\d\d)(\.\d{1,3})?Z$")
+
+args = None
+lock = threading.Lock()
+tokens = set()
+pages = {}  # pageToken -> (query key, offset)
+
+
+def log(line):
+    with lock:
+        with open(args.log, "a") as f:
+            f.write(line + "\n")
+
+
+def take(name):
+    """use up one of control file DIR/name; True when it was there"""
+    path = os.path.join(args.ctl, name)
+    with lock:
+        try:
+            with open(path) as f:
+                n = int(f.read().strip() or "1")
+        except (OSError, ValueError):
+            return False
+        if n <= 1:
+            os.unlink(path)
+        else:
+            with open(path, "w") as f:
+                f.write(str(n - 1))
+        return True
+
+
+def iso_secs(s):
+    m = ISO.match(s) if isinstance(s, str) else None
+    if not m:
+        return None
+    import calendar
+    y, mo, d, h, mi, se = (int(x) for x in m.groups()[:6])
+    return calendar.timegm((y, mo, d, h, mi, se, 0, 0, 0))
+
+
+def verdict_of(m):
+    v = m.get("verdict")
+    if isinstance(v, dict):
+        v = v.get("category")
+    return v
+
+
+class Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, fmt, *a):
+        pass
+
+    def answer(self, status, obj, extra=None, body_seen=""):
+        data = json.dumps(obj).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        for k, v in (extra or {}).items():
+            self.send_header(k, v)
+        self.end_headers()
+        self.wfile.write(data)
+        log(json.dumps({"method": self.command, "path": self.path, "status": status,
+                        "body": body_seen}))
+
+    def bad(self, why, body=""):
+        log("BAD " + why)
+        self.answer(400, {"error": why}, body_seen=body)
+
+    def do_GET(self):
+        self.bad("GET %s" % self.path)
+
+    def do_POST(self):
+        n = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(n).decode("utf-8", "replace") if n else ""
+        if self.headers.get("x-api-key") != args.api_key:
+            log("BAD x-api-key %r" % self.headers.get("x-api-key"))
+            return self.answer(403, {"error": "bad api key"}, body_seen=body)
+        if self.path == "/v1/oauth/token":
+            return self.token(body)
+        if self.path == "/v1/messages/search":
+            return self.search(body)
+        self.bad("unknown path %s" % self.path, body)
+
+    def token(self, body):
+        if body:
+            return self.bad("token request with a body", body)
+        auth = self.headers.get("Authorization", "")
+        want = "Basic " + base64.b64encode(
+            ("%s:%s" % (args.client_id, args.client_secret)).encode()).decode()
+        if auth != want:
+            log("BAD token auth")
+            return self.answer(401, {"error": "unauthorized"})
+        if take("token_401"):
+            return self.answer(401, {"error": "unauthorized"})
+        t = "tok-" + secrets.token_hex(8)
+        with lock:
+            tokens.add(t)
+        self.answer(200, {"accessToken": t, "tokenType": "Bearer"})
+
+    def search(self, body):
+        auth = self.headers.get("Authorization", "")
+        if not auth.startswith("Bearer ") or auth[7:] not in tokens:
+            log("BAD bearer %r" % auth[:40])
+            return self.answer(401, {"error": "unauthorized"}, body_seen=body)
+        if not (self.headers.get("Content-Type") or "").startswith("application/json"):
+            return self.bad("content type %r" % self.headers.get("Content-Type"), body)
+        if take("search_401"):
+            with lock:
+                tokens.clear()
+            return self.answer(401, {"error": "token expired"}, body_seen=body)
+        if take("search_429"):
+            return self.answer(429, {"error": "slow down"}, {"Retry-After": "1"}, body)
+        if take("search_503"):
+            return self.answer(503, {"error": "unavailable"}, body_seen=body)
+        try:
+            q = json.loads(body)
+        except ValueError:
+            return self.bad("body is not JSON", body)
+        if not isinstance(q, dict):
+            return self.bad("body is not an object", body)
+        extra = set(q) - {"timestamp", "verdicts", "pageSize", "pageToken"}
+        if extra:
+            return self.bad("unknown fields %s" % sorted(extra), body)
+        ts = q.get("timestamp")
+        if not isinstance(ts, list) or len(ts) != 2:
+            return self.bad("timestamp is not 2 strings", body)
+        start, end = iso_secs(ts[0]), iso_secs(ts[1])
+        if start is None or end is None:
+            return self.bad("timestamp not ISO-8601 UTC: %r" % ts, body)
+        if start >= end or end - start > 32 * 86400:
+            return self.bad("timestamp window %r" % ts, body)
+        vs = q.get("verdicts")
+        if not isinstance(vs, list) or not vs or any(v not in VERDICTS for v in vs):
+            return self.bad("verdicts %r" % vs, body)
+        ps = q.get("pageSize")
+        if not isinstance(ps, int) or isinstance(ps, bool) or ps < 1 or ps > 100:
+            return self.bad("pageSize %r" % ps, body)
+        key = json.dumps([ts, sorted(vs)])
+        off = 0
+        if "pageToken" in q:
+            with lock:
+                got = pages.get(q["pageToken"])
+            if got is None or got[0] != key:
+                return self.bad("pageToken %r unknown or for another query" % q["pageToken"],
+                                body)
+            off = got[1]
+        with open(args.data) as f:
+            msgs = json.load(f).get("messages", [])
+        hits = [m for m in msgs
+                if start <= m.get("timestamp", 0) <= end and verdict_of(m) in vs]
+        hits.sort(key=lambda m: str(m.get("id")))
+        size = min(ps, args.page)
+        page = [{k: v for k, v in m.items() if k != "timestamp"} for m in hits[off:off + size]]
+        hold = os.path.join(args.ctl, "page_hold")
+        try:
+            with open(hold) as f:
+                want = f.read().strip()
+        except OSError:
+            want = None
+        if off > 0 and want and any(m.get("id") == want for m in page):
+            log("HOLD %s" % want)
+            while os.path.exists(hold):
+                time.sleep(0.05)
+        out = {"data": {"messages": page}}
+        if off + size < len(hits):
+            t = "pt-" + secrets.token_hex(6)
+            with lock:
+                pages[t] = (key, off + size)
+            out["nextPageToken"] = t
+        self.answer(200, out, body_seen=body)
+
+
+def main():
+    global args
+    p = argparse.ArgumentParser()
+    p.add_argument("--port", type=int, required=True)
+    p.add_argument("--data", required=True)
+    p.add_argument("--log", required=True)
+    p.add_argument("--ctl", required=True)
+    p.add_argument("--cert")
+    p.add_argument("--key")
+    p.add_argument("--page", type=int, default=100)
+    p.add_argument("--client-id", default="etd-client")
+    p.add_argument("--client-secret", default="etd-secret-1")
+    p.add_argument("--api-key", default="etd-key-1")
+    args = p.parse_args()
+    os.makedirs(args.ctl, exist_ok=True)
+    srv = ThreadingHTTPServer(("127.0.0.1", args.port), Handler)
+    srv.daemon_threads = True
+    if args.cert:
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        ctx.minimum_version = ssl.TLSVersion.TLSv1_2
+        ctx.load_cert_chain(args.cert, args.key)
+        srv.socket = ctx.wrap_socket(srv.socket, server_side=True)
+    srv.serve_forever()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
