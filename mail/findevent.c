@@ -17,11 +17,13 @@
  *     "Start MID b ICID 0" seen before it, for AsyncOS's order);
  *   - a line naming an open member belongs; the ICID and DCID it names
  *     become the message's; "Message finished MID n done" closes n;
+ *   - a late line (a remediation's, maillog.h) naming a closed member
+ *     belongs too, and a message it derives from one joins;
  *   - a MID-less line of a connection of the message belongs, until the
  *     connection's close line; a connection's lines before it became the
  *     message's are kept aside until its close, and belong if it does.
- * The scan stops once every member is finished and every connection of
- * the message closed: nothing after can belong.
+ * The scan reads every file: a remediation may name a message long after
+ * it finished.
  *
  * The log's files are opened relative to the listing's directory
  * descriptor, never through a symbolic link and only if regular
@@ -350,7 +352,8 @@ tracker_line(struct tracker *t, int file, long long off, const struct maillog_li
 			conn_line(t, K_DCID | ID(l->dcid), file, off, l->close);
 		return;
 	}
-	if (l->child && member(t, l->parent) == M_OPEN && member(t, l->child) == 0) {
+	if (l->child && (member(t, l->parent) == M_OPEN ||
+	    (l->late && member(t, l->parent) == M_DONE)) && member(t, l->child) == 0) {
 		*map_put(&t->fam, K_MID | ID(l->child), &added) = M_OPEN;
 		t->open_members++;
 		if ((v = map_get(&t->start0, K_MID | ID(l->child))) != NULL) {
@@ -359,7 +362,8 @@ tracker_line(struct tracker *t, int file, long long off, const struct maillog_li
 		}
 	}
 	for (int i = 0; i < l->nmid; i++)
-		if (member(t, l->mid[i]) == M_OPEN)
+		if (member(t, l->mid[i]) == M_OPEN ||
+		    (l->late && member(t, l->mid[i]) == M_DONE))
 			belongs = 1;
 	if (belongs) {
 		posv_add(&t->out, file, off);
@@ -378,13 +382,6 @@ tracker_line(struct tracker *t, int file, long long off, const struct maillog_li
 	}
 	if (l->finished && member(t, l->finished) == 0)
 		map_del(&t->start0, K_MID | ID(l->finished));
-}
-
-/* tracker_done - can no later line belong? */
-static int
-tracker_done(const struct tracker *t)
-{
-	return t->open_members == 0 && t->open_conns == 0;
 }
 
 /* ---------------------------------------------------------------- the session */
@@ -557,7 +554,7 @@ read_line(struct findevent *fe, int file, long long off, size_t *len, struct mai
 static int
 mid_scan(struct findevent *fe, struct tracker *t, char **cause)
 {
-	for (int i = 0; i < fe->n && !tracker_done(t); i++) {
+	for (int i = 0; i < fe->n; i++) {
 		struct lineread r;
 		const char *line;
 		size_t len;
@@ -571,8 +568,6 @@ mid_scan(struct findevent *fe, struct tracker *t, char **cause)
 			if (maillog_parse(line, len, &l) < 0)
 				continue;
 			tracker_line(t, i, off, &l);
-			if (tracker_done(t))
-				break;
 		}
 		lineread_free(&r);
 		if (k < 0) {

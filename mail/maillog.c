@@ -268,14 +268,26 @@ maillog_parse(const char *line, size_t len, struct maillog_line *l)
 		return -1;
 	if (prefix(p, e, "Status: "))
 		return 0;	/* AsyncOS status lines name counters, not messages */
-	if (prefix(p, e, "TDC: "))
+	if (prefix(p, e, "TDC: ")) {
 		p += 5;
+		q = p;
+		/* "TDC: MID n remediation r: ...": remediation acts long after delivery */
+		if (word_id(&q, e, "MID ") >= 0 && prefix(q, e, " remediation "))
+			l->late = 1;
+	}
 	relation(p, e, l);
 	if (l->child && l->child == l->parent)
 		l->parent = l->child = 0;	/* "MID 2 ... of MID 2" ties nothing */
 	if (l->child) {
 		add_mid(l, l->parent);
 		add_mid(l, l->child);
+		/* the forward a remediation made: "... based on MID n by remediation r" */
+		for (q = p; q + 16 <= e; q++)
+			if (memcmp(q, " by remediation ", 16) == 0 && q + 16 < e &&
+			    q[16] >= '0' && q[16] <= '9') {
+				l->late = 1;
+				break;
+			}
 		return 0;
 	}
 	values(p, e, l);

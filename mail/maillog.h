@@ -35,6 +35,9 @@ struct maillog_line {
 	long long finished;		/* "Message finished MID n done": n */
 	long long start0;		/* "Start MID n ICID 0": n (a generated message) */
 	int close;			/* "ICID n close" / "DCID n close" */
+	int late;			/* an event after the message's life: "TDC: MID n
+					 * remediation ...", "MID c was generated based on
+					 * MID n by remediation r" (issue 12) */
 	enum maillog_val vkind;		/* a findevent value on this line */
 	long long vmid;			/* its MID */
 	const char *val;		/* the value: address without <>, or Subject text */
