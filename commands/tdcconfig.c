@@ -274,7 +274,7 @@ tdcconfig_save_api(struct cli *c, const struct tdcrules_vals *cur, const struct 
     const char *verdicts)
 {
 	int api_on = !tdcrules_on(cur, TDCRULES_API) && tdcrules_on(v, TDCRULES_API);
-	int poll_on = polling_turns_on(c, cur, v), http = 0, https = 0, ok;
+	int poll_on = polling_turns_on(c, cur, v), http = 0, https = 0, ok, has_cert;
 	char *cause = NULL, *cert;
 
 	if (config_begin(c->st, &cause) < 0) {
@@ -282,12 +282,16 @@ tdcconfig_save_api(struct cli *c, const struct tdcrules_vals *cur, const struct 
 		free(cause);
 		return CMD_ERROR;
 	}
+	/* HTTPS needs certconfig's certificate, as interfaceconfig insists */
+	cert = settings_get(c->st, "tls.server_cert");
+	has_cert = cert != NULL && cert[0] != '\0';
+	free(cert);
 	ok = tdcconfig_stage(c, v) == 0;
 	if (ok && verdicts)
 		ok = stage_if(c, "tdc.verdicts", verdicts, NULL) == 0;
 	if (ok && api_on)
 		ok = stage_if(c, "api.http", "yes", &http) == 0 &&
-		    stage_if(c, "api.https", "yes", &https) == 0;
+		    (!has_cert || stage_if(c, "api.https", "yes", &https) == 0);
 	if (config_end(c->st, ok, &cause) < 0) {
 		cli_error(c, "Cannot stage the change: %s", cause);
 		free(cause);
@@ -307,13 +311,12 @@ tdcconfig_save_api(struct cli *c, const struct tdcrules_vals *cur, const struct 
 			str_fmt(what, sizeof(what), "HTTP (port %ld)", hp);
 		else
 			str_fmt(what, sizeof(what), "HTTPS (port %ld)", sp);
-		cert = settings_get(c->st, "tls.server_cert");
 		cli_printf(c, "Also enabled: the AsyncOS API over %s, which the Email Threat "
-			      "Defense API needs (interfaceconfig)%s.\n",
-		    what, !https || (cert && cert[0]) ? "" : "; HTTPS serves once certconfig has "
-							 "a certificate");
-		free(cert);
+			      "Defense API needs (interfaceconfig).\n", what);
 	}
+	if (api_on && !has_cert)
+		cli_printf(c, "The AsyncOS API over HTTPS is not enabled: there is no certificate "
+			      "(certconfig, then interfaceconfig api https=yes).\n");
 	if (poll_on)
 		cli_printf(c, "This gateway is now the Email Threat Defense API polling primary.\n");
 	return CMD_OK;
