@@ -10,13 +10,25 @@
 # findevent -m show what was done. An operator's remediate of a message
 # whose mailbox has no profile fails with the reason, and touches nothing;
 # one for a message never journaled finds it through the mail log. The
-# HTTP(S) API is turned off: not what is tested here.
+# HTTPS API's message tracking (curl, as a readonly operator) finds the
+# remediated message with its remediation.
 . "$(dirname "$0")/lib.subr"
 . "$(dirname "$0")/../helpers/dovecot.subr"
 
 HELP=$(cd "$(dirname "$0")/../helpers" && pwd)
 D=$(t_dir remediation_imap)
-trap 'dovecot_stop; bridge_stop' EXIT
+AU=mxremapi1
+APW=Remed-Api-Pass-7
+# the readonly operator's system account (made by the account keeper) goes too
+cleanup() {
+	dovecot_stop
+	bridge_stop
+	gw_stop "$D" >/dev/null 2>&1
+	case $(getent passwd "$AU" | cut -d: -f5) in
+	"mxgate operator"*) userdel -f "$AU" >/dev/null 2>&1 ;;
+	esac
+}
+trap cleanup EXIT
 if [ "$(id -u)" != 0 ]; then
 	t_fail setup "runs as root (Dovecot's master process)"
 	t_done
@@ -26,6 +38,7 @@ BP=$(free_port)
 P=$(free_port)
 E=$(free_port)
 S=$(free_port)
+AP=$(free_port)
 SINK=$D.soc
 DATA=$D.etd.json
 SLOG=$D.etd.log
@@ -37,7 +50,8 @@ printf '{"messages": []}\n' >"$DATA"
 
 dovecot_start "$D.dv" "$IP" >"$D.dv.why" 2>&1 || { t_fail setup "$(cat "$D.dv.why")"; t_done; }
 K=$D.dv/ca
-t_cert "$K" etd.test "DNS:etd.test,IP:127.0.0.1" || { t_fail setup "no stand-in certificate"; t_done; }
+t_cert "$K" etd.test "DNS:etd.test,IP:127.0.0.1" && t_cert "$K" gw "DNS:localhost,IP:127.0.0.1" ||
+	{ t_fail setup "no stand-in or gateway certificate"; t_done; }
 $PY "$HELP/etd_standin.py" --port "$E" --data "$DATA" --log "$SLOG" --ctl "$CTL" \
 	--cert "$K/etd.test.pem" --key "$K/etd.test.key" >"$SLOG.out" 2>&1 &
 T_PIDS="$T_PIDS $!"
@@ -54,7 +68,9 @@ mxsh_do "$D" \
 	"dnsconfig servers=127.0.0.1:$(dead_port) timeout=1" \
 	"certconfig cafile $K/ca.pem" \
 	"tdcconfig setup enable=yes intake_address=journal@intake.test api=yes client_id=etd-client client_secret=etd-secret-1 api_key=etd-key-1 api_region=https://127.0.0.1:$E action=forward_delete forward_to=soc@soc.test polling=yes" \
-	"interfaceconfig api http=no https=no" \
+	"certconfig server cert=$K/gw.pem key=$K/gw.key" \
+	"interfaceconfig api http=no https=yes https_port=$AP address=127.0.0.1" \
+	"userconfig new $AU role=readonly fullname=\"Remediation reader\" password=$APW" \
 	"supportconfig tdc.poll_interval=5 tdc.poll_lag=0 tdc.poll_overlap=600" \
 	"policyconfig incoming edit DEFAULT tdc=global" \
 	"remediationconfig new dovecot backend=imap server=imaps://127.0.0.1:$IP auth=master user=mxgate password=master-pw-1 domains=example.com" \
@@ -62,6 +78,7 @@ mxsh_do "$D" \
 	{ t_fail setup "mxsh setup failed: $(cat "$D/setup.out")"; t_done; }
 gw_start "$D"
 wait_port "$P" 10 || { t_fail setup "mxgated did not listen: $(cat "$D/mxgated.out")"; t_done; }
+wait_port "$AP" 10 || { t_fail setup "the API did not listen on HTTPS: $(cat "$D/mxgated.out")"; t_done; }
 
 # send MSGID SUBJECT RCPT... - through the gateway; prints the MID
 send() {
@@ -127,6 +144,26 @@ t_check report_alice grep -q "alice@example.com" "$D/report.out"
 t_check report_bob grep -q "bob@example.com" "$D/report.out"
 "$MXSH" -D "$D" -c "findevent -m $BAD mail_logs" >"$D/fe.out" 2>&1
 t_check findevent_shows grep -q "remediation [0-9]*: deleted from mailbox alice@example.com" "$D/fe.out"
+
+# the HTTPS API's message tracking finds it, with what was done to it
+NOW=$(date -u +%s)
+SD=$(date -u -d "@$((NOW - 3600))" +%Y-%m-%dT%H:%M:%S.000Z)
+ED=$(date -u -d "@$((NOW + 3600))" +%Y-%m-%dT%H:%M:%S.000Z)
+curl -s --cacert "$K/ca.pem" -u "$AU:$APW" -o "$D/track.json" -w '%{http_code}' \
+	"https://127.0.0.1:$AP/esa/api/v2.0/message-tracking/messages?startDate=$SD&endDate=$ED&offset=0&limit=20&messageIdHeader=%3Cbad.1%40outside.test%3E" \
+	>"$D/track.st" 2>"$D/track.err"
+if $PY - "$D/track.json" "$BAD" <<'PYEOF' >"$D/track.out" 2>&1; then t_pass api_tracking_remediation; else t_fail api_tracking_remediation "HTTP $(cat "$D/track.st"): $(cat "$D/track.out" "$D/track.err")"; fi
+import json, sys
+j = json.load(open(sys.argv[1]))
+bad = int(sys.argv[2])
+hits = [m["attributes"] for m in j["data"] if bad in m["attributes"]["mid"]]
+assert j["meta"]["totalCount"] == 1 and len(hits) == 1, j
+a = hits[0]
+assert a["messageID"][str(bad)] == "<bad.1@outside.test>", a["messageID"]
+done = {(r["mailbox"], r["status"]) for r in a["remediation"]}
+assert ("alice@example.com", "ok") in done and ("bob@example.com", "ok") in done, a["remediation"]
+assert all(r["trigger"] == "ETD verdict" for r in a["remediation"]), a["remediation"]
+PYEOF
 
 # an operator's remediate of mail to a domain no profile serves
 O=$(send "<other.1@outside.test>" "elsewhere" carol@other.test)
