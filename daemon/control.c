@@ -148,6 +148,9 @@ on_request(const char *verb, const char *arg, void *ctx)
 		/* remediate (mxsh) added a request to queue.db */
 		if (gw->remd)
 			remd_wake(gw->remd);
+		else
+			gw_logl(gw, LOGFILE_WARNING, "TDC: a remediation request waits: mailbox "
+						      "remediation is not running in mxgated");
 	} else if (strcmp(verb, "rollover") == 0) {
 		/* rollovernow renamed the file: follow now, and say so in the new one */
 		logsub_out_reopen(gw->logs);

@@ -506,9 +506,18 @@ main(int argc, char **argv)
 	gw.smtpd = smtpd_new(&gw);
 	smtpd_reconfigure(gw.smtpd);	/* binds the listeners */
 	/* remediation and the API are not mail: without them mail still flows */
+	/* queue_state "remediation" tells mxsh's remediate whether anything will run its request */
 	if ((gw.remd = remd_start(&gw, &cause)) == NULL) {
+		char *why = str_printf("unavailable: %s", cause), *e2 = NULL;
+
 		gw_alert(&gw, ALERT_CRITICAL, "System", gw.conf->version,
 		    "Mailbox remediation not started: %s", cause);
+		if (queue_state_set(gw.q, "remediation", why, &e2) < 0)
+			free(e2);
+		free(why);
+		free(cause);
+		cause = NULL;
+	} else if (queue_state_set(gw.q, "remediation", "running", &cause) < 0) {
 		free(cause);
 		cause = NULL;
 	}
