@@ -416,34 +416,6 @@ remedconf_user_password(struct store *st, const struct remed_profile *p, const c
 
 /* ---------------------------------------------------------- staging */
 
-/* stage - set section/key to value unless it already has it */
-static int
-stage(struct store *st, const char *section, const char *key, const char *value, char **cause)
-{
-	char *cur = NULL;
-	int rc;
-
-	if (config_get(st, section, key, &cur, cause) < 0)
-		return -1;
-	rc = cur && strcmp(cur, value) == 0 ? 0 : config_set(st, section, key, value, cause);
-	secret_drop(cur);
-	return rc;
-}
-
-/* unstage - delete section/key; 1 if it is not there */
-static int
-unstage(struct store *st, const char *section, const char *key, char **cause)
-{
-	char *cur = NULL;
-
-	if (config_get(st, section, key, &cur, cause) < 0)
-		return -1;
-	if (cur == NULL)
-		return 1;
-	secret_drop(cur);
-	return config_delete(st, section, key, cause);
-}
-
 /* What other_domains looks for. */
 struct dom_ctx {
 	const struct remed_profile *p;	/* being staged */
@@ -491,15 +463,15 @@ remedconf_profile_set(struct store *st, const struct remed_profile *p, char **ca
 	if (config_list(st, REMEDCONF_PROFILE_SECTION, other_domains, &x, cause) < 0 || x.clash)
 		return -1;
 	json = encode(p);
-	rc = stage(st, REMEDCONF_PROFILE_SECTION, p->name, json, cause);
+	rc = config_set_if(st, REMEDCONF_PROFILE_SECTION, p->name, json, cause);
 	free(json);
 	if (rc < 0 || p->password == NULL)
 		return rc;
 	if (p->password[0] == '\0') {
-		rc = unstage(st, REMEDCONF_SECRET_SECTION, p->name, cause);
+		rc = config_delete_if(st, REMEDCONF_SECRET_SECTION, p->name, cause);
 		return rc < 0 ? -1 : 0;
 	}
-	return stage(st, REMEDCONF_SECRET_SECTION, p->name, p->password, cause);
+	return config_set_if(st, REMEDCONF_SECRET_SECTION, p->name, p->password, cause);
 }
 
 /* What secrets_of collects. */
@@ -533,7 +505,7 @@ remedconf_profile_delete(struct store *st, const char *name, char **cause)
 
 	if (!name_valid(name))
 		return 1;
-	rc = unstage(st, REMEDCONF_PROFILE_SECTION, name, cause);
+	rc = config_delete_if(st, REMEDCONF_PROFILE_SECTION, name, cause);
 	if (rc != 0)
 		return rc;
 	/* its passwords go with it: a new profile of that name starts without them */
@@ -570,8 +542,8 @@ remedconf_user_password_set(struct store *st, const char *profile, const char *m
 	}
 	free(cur);
 	if (password == NULL || password[0] == '\0') {
-		rc = unstage(st, REMEDCONF_SECRET_SECTION, key, cause);
+		rc = config_delete_if(st, REMEDCONF_SECRET_SECTION, key, cause);
 		return rc < 0 ? -1 : 0;
 	}
-	return stage(st, REMEDCONF_SECRET_SECTION, key, password, cause);
+	return config_set_if(st, REMEDCONF_SECRET_SECTION, key, password, cause);
 }

@@ -429,34 +429,6 @@ sdrconf_local_find(const struct sdr_conf *c, const char *domain)
 
 /* ---------------------------------------------------------- staging */
 
-/* stage - set section/key to value unless it already has it */
-static int
-stage(struct store *st, const char *section, const char *key, const char *value, char **cause)
-{
-	char *cur = NULL;
-	int rc;
-
-	if (config_get(st, section, key, &cur, cause) < 0)
-		return -1;
-	rc = cur && strcmp(cur, value) == 0 ? 0 : config_set(st, section, key, value, cause);
-	free(cur);
-	return rc;
-}
-
-/* unstage - delete section/key; 1 if it is not there */
-static int
-unstage(struct store *st, const char *section, const char *key, char **cause)
-{
-	char *cur = NULL;
-
-	if (config_get(st, section, key, &cur, cause) < 0)
-		return -1;
-	if (cur == NULL)
-		return 1;
-	free(cur);
-	return config_delete(st, section, key, cause);
-}
-
 int
 sdrconf_blocklist_set(struct store *st, const char *zone, const struct sdr_codes *codes,
     char **cause)
@@ -464,13 +436,13 @@ sdrconf_blocklist_set(struct store *st, const char *zone, const struct sdr_codes
 	char text[SDR_MAX_CODES * (16 + 2 * (SDR_CATEGORY_MAX + 1)) + 64];
 
 	sdr_codes_format(codes, text, sizeof(text));
-	return stage(st, SDRCONF_BLOCKLIST_SECTION, zone, text, cause);
+	return config_set_if(st, SDRCONF_BLOCKLIST_SECTION, zone, text, cause);
 }
 
 int
 sdrconf_blocklist_delete(struct store *st, const char *zone, char **cause)
 {
-	return unstage(st, SDRCONF_BLOCKLIST_SECTION, zone, cause);
+	return config_delete_if(st, SDRCONF_BLOCKLIST_SECTION, zone, cause);
 }
 
 int
@@ -478,7 +450,7 @@ sdrconf_local_set(struct store *st, const struct sdr_local *e, char **cause)
 {
 	char text[64 + SDR_CATEGORY_MAX];
 
-	return stage(st, SDRCONF_LOCAL_SECTION, e->domain, sdrconf_local_text(e, text,
+	return config_set_if(st, SDRCONF_LOCAL_SECTION, e->domain, sdrconf_local_text(e, text,
 	    sizeof(text)), cause);
 }
 
@@ -494,7 +466,7 @@ sdrconf_local_delete(struct store *st, const char *domain, char **cause)
 	if (n > 1 && d[n - 1] == '.')
 		d[n - 1] = '\0';
 	str_lower(d);
-	return unstage(st, SDRCONF_LOCAL_SECTION, d, cause);
+	return config_delete_if(st, SDRCONF_LOCAL_SECTION, d, cause);
 }
 
 /* What feed_key looks for. */
@@ -538,7 +510,7 @@ sdrconf_feed_set(struct store *st, const char *name, const char *url, char **cau
 		abort();	/* allocation failure, as xmalloc */
 	s = str_dup(json);
 	cJSON_free(json);
-	rc = stage(st, SDRCONF_FEED_SECTION, k.key ? k.key : name, s, cause);
+	rc = config_set_if(st, SDRCONF_FEED_SECTION, k.key ? k.key : name, s, cause);
 	free(s);
 	free(k.key);
 	return rc;

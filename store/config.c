@@ -316,6 +316,33 @@ config_delete(struct store *st, const char *section, const char *key, char **cau
 	return stage(st, section, key, NULL, cause);
 }
 
+int
+config_set_if(struct store *st, const char *section, const char *key, const char *value,
+    char **cause)
+{
+	char *cur = NULL;
+	int rc;
+
+	if (config_get(st, section, key, &cur, cause) < 0)
+		return -1;
+	rc = cur && strcmp(cur, value) == 0 ? 0 : config_set(st, section, key, value, cause);
+	secret_drop(cur);	/* the item may be a secret */
+	return rc;
+}
+
+int
+config_delete_if(struct store *st, const char *section, const char *key, char **cause)
+{
+	char *cur = NULL;
+
+	if (config_get(st, section, key, &cur, cause) < 0)
+		return -1;
+	if (cur == NULL)
+		return 1;
+	secret_drop(cur);
+	return config_delete(st, section, key, cause);
+}
+
 /*
  * The savepoint covers temp.candidate; it also holds a read snapshot of
  * main.config until config_end, so the reads inside a group agree.

@@ -58,6 +58,13 @@ int config_set(struct store *st, const char *section, const char *key, const cha
 /* config_delete - stage the removal of an item */
 int config_delete(struct store *st, const char *section, const char *key, char **cause);
 
+/* config_set_if - config_set unless the item already has this value (nothing staged then) */
+int config_set_if(struct store *st, const char *section, const char *key, const char *value,
+    char **cause);
+
+/* config_delete_if - config_delete of an item that is there; 1 (nothing staged) if it is not */
+int config_delete_if(struct store *st, const char *section, const char *key, char **cause);
+
 /*
  * config_begin, config_end - group edits so that they are staged all or
  * none: config_end(st, 1) keeps the edits made since config_begin,
