@@ -6,9 +6,22 @@
  * bufferevent_openssl from the bevcb, with an SSL_CTX built here from
  * certconfig's certificate (TLS 1.2 at least). Limits: header size, body
  * size (api.max_body: evhttp refuses a bigger body with 413 before it is
- * read), the time a connection may take (api.timeout), and the
- * connections served at once (api.max_conns: a request on one more gets
- * a 503 JSON answer and the connection is closed).
+ * read), the time a connection may stay idle (api.timeout), the time it
+ * may live at all (APID_LIFE_MULT x api.timeout: evhttp's idle timeout is
+ * reset by every byte, so a client trickling bytes would otherwise hold
+ * its socket for ever), and the connections open at once (api.max_conns,
+ * both ports together).
+ *
+ * Connections are counted when they are accepted, not when a request
+ * arrives: idle, slow and mid-handshake sockets hold descriptors too, and
+ * a client holding thousands of them would starve mail of descriptors.
+ * Every connection's bufferevent is made here (the bevcb, on both ports)
+ * and holds one extra reference of ours, so it is not destroyed (nor its
+ * socket closed) until the sweep sees that evhttp let it go (its
+ * callbacks cleared by bufferevent_free) and drops the reference. At
+ * api.max_conns the listeners are disabled (new connections wait in the
+ * kernel's backlog, costing the daemon nothing) and enabled again when
+ * the count falls.
  *
  * The thread has its own store handles (config.db for the accounts,
  * queue.db for remediation requests) and never touches the loop's. The
@@ -19,16 +32,21 @@
  * remd_wake.
  *
  * Reconfiguration runs in the API thread: apid_reconfigure posts the new
- * values and waits for the answer; when the new ports cannot be bound the
- * old ones are bound again and the caller gets the cause.
+ * values and returns at once (the loop thread carries mail and must not
+ * wait for a long search), raising the cancel flag that long handlers
+ * (tracking) check. When the new ports cannot be bound the old ones are
+ * bound again; the cause is handed to the loop thread, which alerts
+ * ("API configuration not applied: ..."): only the loop thread logs.
  *
  * DIAGNOSTICS: apid_start and apid_reconfigure answer -1 (NULL) with a
  * malloc'd one-line *cause (address in use, certificate missing, store).
  */
 #include <errno.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
@@ -36,6 +54,7 @@
 #include <event2/event.h>
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
+#include <event2/listener.h>
 #include <openssl/err.h>
 #include <openssl/pem.h>
 #include <openssl/ssl.h>
@@ -51,6 +70,8 @@
 
 #define APID_HEADERS_MAX 16384		/* bytes of a request's headers */
 #define APID_AUDIT_MAX 1000		/* audit lines waiting for the loop */
+#define APID_LIFE_MULT 2		/* a connection lives at most this x api.timeout */
+#define APID_SWEEP_MS 250		/* how often released connections are counted out */
 
 /* what the listeners are made from (a copy: the conf belongs to the loop) */
 struct lconf {
@@ -59,6 +80,13 @@ struct lconf {
 	int max_body, max_conns, timeout, token_lifetime;
 	char hostname[256];		/* hostName in tracking answers */
 	char *cert, *key;		/* PEM (malloc'd) */
+	int64_t version;		/* the commit these came from (alerts) */
+};
+
+/* a connection accepted and not yet destroyed */
+struct aconn {
+	struct bufferevent *bev;	/* ours: one reference held */
+	struct timespec since;		/* accepted (CLOCK_MONOTONIC) */
 };
 
 struct apid {
@@ -68,23 +96,27 @@ struct apid {
 	int running;			/* the thread was started */
 	struct event_base *base;	/* the API thread's */
 	struct evhttp *http[2];		/* [0] plain, [1] TLS; NULL when off */
+	struct evhttp_bound_socket *bound[2];	/* their listening sockets */
+	int paused;			/* listeners disabled: api.max_conns reached */
 	SSL_CTX *ssl;			/* for [1] */
 	struct lconf cur;		/* what is bound */
 	struct api_ctx ctx;		/* the handler's stores and key */
 	struct store *st;
 	struct queue *q;
 	char serial[32];
-	struct evhttp_connection **conns;	/* connections being served (API thread) */
+	struct aconn *conns;		/* every connection accepted (API thread) */
 	int nconns;
+	struct event *sweep_ev;		/* on base: count released connections out */
+	atomic_int cancel;		/* a reconfiguration or stop waits: long handlers give up */
 	pthread_mutex_t mu;		/* guards what follows */
-	pthread_cond_t cv;
 	struct lconf want;		/* reconfigure: the new values */
-	int reconf_done, reconf_rc;
-	char *reconf_cause;
+	char *fail_cause;		/* a reconfiguration not applied, for the loop to alert */
+	int64_t fail_version;		/* its commit */
 	struct event *reconf_ev, *stop_ev;	/* on base */
 	char **audit_lines;		/* waiting for the loop */
 	int naudit;
-	struct event *audit_ev;		/* on the loop's base */
+	long audit_lost;		/* lines dropped past APID_AUDIT_MAX since the last write */
+	struct event *audit_ev, *fail_ev;	/* on the loop's base */
 	struct logfile *audit;		/* loop thread only */
 };
 
@@ -115,6 +147,7 @@ lconf_from(struct lconf *l, const struct conf *c)
 	str_copy(l->hostname, c->hostname, sizeof(l->hostname));
 	l->cert = str_dup(c->server_cert ? c->server_cert : "");
 	l->key = str_dup(c->server_key ? c->server_key : "");
+	l->version = c->version;
 }
 
 /* lconf_copy - a deep copy */
@@ -178,19 +211,6 @@ tls_ctx(const char *cert, const char *key, char **cause)
 	return ctx;
 }
 
-/* bev_tls - evhttp's bevcb for the HTTPS port: each connection a TLS server */
-static struct bufferevent *
-bev_tls(struct event_base *base, void *arg)
-{
-	struct apid *a = arg;
-	SSL *ssl = SSL_new(a->ssl);
-
-	if (ssl == NULL)
-		return NULL;
-	return bufferevent_openssl_socket_new(base, -1, ssl, BUFFEREVENT_SSL_ACCEPTING,
-	    BEV_OPT_CLOSE_ON_FREE);
-}
-
 /* ---------------------------------------------------------- audit */
 
 /* on_audit - loop thread: write the lines the API thread left */
@@ -200,21 +220,27 @@ on_audit(evutil_socket_t fd, short what, void *arg)
 	struct apid *a = arg;
 	char **lines;
 	int n;
+	long lost;
 
 	pthread_mutex_lock(&a->mu);
 	lines = a->audit_lines;
 	n = a->naudit;
+	lost = a->audit_lost;
 	a->audit_lines = NULL;
 	a->naudit = 0;
+	a->audit_lost = 0;
 	pthread_mutex_unlock(&a->mu);
 	for (int i = 0; i < n; i++) {
 		logfile_write(a->audit, LOGFILE_INFO, "%s", lines[i]);
 		free(lines[i]);
 	}
 	free(lines);
+	/* the lost ones came after those queued: said after them */
+	if (lost > 0)
+		logfile_write(a->audit, LOGFILE_WARNING, "%ld API audit lines lost", lost);
 }
 
-/* audit - API thread: one line for the loop to write (dropped past APID_AUDIT_MAX) */
+/* audit - API thread: one line for the loop to write (counted as lost past APID_AUDIT_MAX) */
 static void
 audit(struct apid *a, char *line)
 {
@@ -222,6 +248,8 @@ audit(struct apid *a, char *line)
 
 	pthread_mutex_lock(&a->mu);
 	if (a->audit == NULL || a->naudit >= APID_AUDIT_MAX) {
+		if (a->audit)
+			a->audit_lost++;
 		pthread_mutex_unlock(&a->mu);
 		free(line);
 		return;
@@ -265,42 +293,16 @@ reason(int status)
 	case 404: return "Not Found";
 	case 405: return "Method Not Allowed";
 	case 413: return "Payload Too Large";
+	case 429: return "Too Many Requests";
 	case 503: return "Service Unavailable";
 	default: return "Internal Server Error";
 	}
 }
 
-/* on_conn_close - a served connection is gone */
-static void
-on_conn_close(struct evhttp_connection *evcon, void *arg)
-{
-	struct apid *a = arg;
-
-	for (int i = 0; i < a->nconns; i++)
-		if (a->conns[i] == evcon) {
-			a->conns[i] = a->conns[--a->nconns];
-			return;
-		}
-}
-
-/* admit - count the request's connection; 0, or -1 when over api.max_conns */
-static int
-admit(struct apid *a, struct evhttp_connection *evcon)
-{
-	for (int i = 0; i < a->nconns; i++)
-		if (a->conns[i] == evcon)
-			return 0;
-	if (a->nconns >= a->cur.max_conns)
-		return -1;
-	a->conns = xrealloc(a->conns, sizeof(*a->conns) * (size_t)(a->nconns + 1));
-	a->conns[a->nconns++] = evcon;
-	evhttp_connection_set_closecb(evcon, on_conn_close, a);
-	return 0;
-}
-
 /* send_json - the answer */
 static void
-send_json(struct evhttp_request *req, int status, const char *body, const char *jwt_refresh)
+send_json(struct evhttp_request *req, int status, const char *body, const char *jwt_refresh,
+    int retry_after)
 {
 	struct evkeyvalq *oh = evhttp_request_get_output_headers(req);
 	struct evbuffer *b = evbuffer_new();
@@ -311,6 +313,12 @@ send_json(struct evhttp_request *req, int status, const char *body, const char *
 		evhttp_add_header(oh, "jwtToken", jwt_refresh);
 	if (status == 503)
 		evhttp_add_header(oh, "Connection", "close");
+	if (retry_after > 0) {
+		char ra[24];
+
+		str_fmt(ra, sizeof(ra), "%d", retry_after);
+		evhttp_add_header(oh, "Retry-After", ra);
+	}
 	evbuffer_add(b, body, strlen(body));
 	evhttp_send_reply(req, status, reason(status), b);
 	evbuffer_free(b);
@@ -342,13 +350,7 @@ on_request(struct evhttp_request *req, void *arg)
 	q = strchr(uri, '?');
 	path = q ? str_ndup(uri, (size_t)(q - uri)) : str_dup(uri);
 	safe = api_safe_path(path, q ? q + 1 : NULL);
-	if (evcon && admit(a, evcon) < 0) {
-		memset(&rs, 0, sizeof(rs));
-		rs.status = 503;
-		rs.body = str_dup("{\"error\":{\"code\":503,\"message\":\"Service Unavailable\","
-				  "\"explanation\":\"Too many API connections at once "
-				  "(api.max_conns); try again.\"}}");
-	} else {
+	{
 		rq.method = method_name(evhttp_request_get_command(req));
 		rq.path = path;
 		rq.query = q ? q + 1 : NULL;
@@ -360,10 +362,11 @@ on_request(struct evhttp_request *req, void *arg)
 		rq.body_too_big = len > (size_t)a->cur.max_body;
 		rq.peer = peer;
 		a->ctx.token_lifetime = a->cur.token_lifetime;
+		a->ctx.budget = a->cur.timeout;
 		a->ctx.now = 0;
 		api_handle(&a->ctx, &rq, &rs);
 	}
-	send_json(req, rs.status, rs.body, rs.jwt_refresh);
+	send_json(req, rs.status, rs.body, rs.jwt_refresh, rs.retry_after);
 	if (rs.wake && a->rd)
 		remd_wake(a->rd);
 	printable_copy(user, sizeof(user), rs.user[0] ? rs.user : "-", strlen(rs.user[0] ?
@@ -381,6 +384,116 @@ on_request(struct evhttp_request *req, void *arg)
 	free(path);
 }
 
+/* ---------------------------------------------------------- connections */
+
+/* ms_since - milliseconds from t to now (CLOCK_MONOTONIC) */
+static long long
+ms_since(const struct timespec *t)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (long long)(now.tv_sec - t->tv_sec) * 1000 + (now.tv_nsec - t->tv_nsec) / 1000000;
+}
+
+/* listening - enable or disable both listeners (api.max_conns) */
+static void
+listening(struct apid *a, int on)
+{
+	if (a->paused == !on)
+		return;
+	for (int i = 0; i < 2; i++) {
+		struct evconnlistener *l = a->bound[i] ? evhttp_bound_socket_get_listener(a->bound[i]) :
+		    NULL;
+
+		if (l && on)
+			evconnlistener_enable(l);
+		else if (l)
+			evconnlistener_disable(l);
+	}
+	a->paused = !on;
+}
+
+/*
+ * sweep - API thread: close the connections past their lifetime, drop our
+ * reference to those evhttp has let go (bufferevent_free cleared their
+ * callbacks: evhttp sets an event callback on each one it serves), and
+ * listen again below api.max_conns. all: every one (the evhttps are gone).
+ */
+static void
+sweep(struct apid *a, int all)
+{
+	long long life = (long long)a->cur.timeout * APID_LIFE_MULT * 1000;
+	int k = 0;
+
+	for (int i = 0; i < a->nconns; i++) {
+		bufferevent_event_cb ecb;
+		void *evcon;
+
+		bufferevent_getcb(a->conns[i].bev, NULL, NULL, &ecb, &evcon);
+		if (!all && ecb != NULL && evcon != NULL && ms_since(&a->conns[i].since) >= life) {
+			/* the evcon is the callbacks' argument (evhttp's own) */
+			evhttp_connection_free(evcon);
+			bufferevent_getcb(a->conns[i].bev, NULL, NULL, &ecb, &evcon);
+		}
+		if (all || ecb == NULL) {
+			bufferevent_decref(a->conns[i].bev);
+			continue;
+		}
+		a->conns[k++] = a->conns[i];
+	}
+	a->nconns = k;
+	listening(a, a->nconns < a->cur.max_conns);
+}
+
+/* on_sweep - the periodic sweep */
+static void
+on_sweep(evutil_socket_t fd, short what, void *arg)
+{
+	sweep(arg, 0);
+}
+
+/* conn_new - evhttp's bevcb on both ports: a connection's bufferevent, counted */
+static struct bufferevent *
+conn_new(struct apid *a, struct event_base *base, int tls)
+{
+	struct bufferevent *bev;
+
+	if (tls) {
+		SSL *ssl = SSL_new(a->ssl);
+
+		if (ssl == NULL)
+			return NULL;
+		bev = bufferevent_openssl_socket_new(base, -1, ssl, BUFFEREVENT_SSL_ACCEPTING,
+		    BEV_OPT_CLOSE_ON_FREE);
+	} else {
+		/* as evhttp makes its own: it closes the socket itself */
+		bev = bufferevent_socket_new(base, -1, 0);
+	}
+	if (bev == NULL)
+		return NULL;
+	bufferevent_incref(bev);
+	a->conns = xrealloc(a->conns, sizeof(*a->conns) * (size_t)(a->nconns + 1));
+	a->conns[a->nconns].bev = bev;
+	clock_gettime(CLOCK_MONOTONIC, &a->conns[a->nconns].since);
+	a->nconns++;
+	if (a->nconns >= a->cur.max_conns)
+		listening(a, 0);
+	return bev;
+}
+
+static struct bufferevent *
+bev_plain(struct event_base *base, void *arg)
+{
+	return conn_new(arg, base, 0);
+}
+
+static struct bufferevent *
+bev_tls(struct event_base *base, void *arg)
+{
+	return conn_new(arg, base, 1);
+}
+
 /* ---------------------------------------------------------- listeners */
 
 /* unbind - close the listeners (API thread, or before it runs) */
@@ -391,9 +504,11 @@ unbind(struct apid *a)
 		if (a->http[i])
 			evhttp_free(a->http[i]);
 		a->http[i] = NULL;
+		a->bound[i] = NULL;
 	}
-	/* evhttp_free closed every connection */
-	a->nconns = 0;
+	/* evhttp_free let every connection go */
+	sweep(a, 1);
+	a->paused = 0;
 	if (a->ssl)
 		SSL_CTX_free(a->ssl);
 	a->ssl = NULL;
@@ -415,9 +530,10 @@ bind_one(struct apid *a, const struct lconf *l, int port, int tls, char **cause)
 	evhttp_set_allowed_methods(h, EVHTTP_REQ_GET | EVHTTP_REQ_POST | EVHTTP_REQ_HEAD |
 	    EVHTTP_REQ_PUT | EVHTTP_REQ_DELETE | EVHTTP_REQ_OPTIONS | EVHTTP_REQ_PATCH);
 	evhttp_set_gencb(h, on_request, a);
-	if (tls)
-		evhttp_set_bevcb(h, bev_tls, a);
-	if (evhttp_bind_socket_with_handle(h, l->address, (ev_uint16_t)port) == NULL) {
+	evhttp_set_bevcb(h, tls ? bev_tls : bev_plain, a);
+	errno = 0;
+	if ((a->bound[tls] = evhttp_bind_socket_with_handle(h, l->address, (ev_uint16_t)port)) ==
+	    NULL) {
 		*cause = str_printf("cannot listen on %s port %d for the API%s: %s", l->address,
 		    port, tls ? " (HTTPS)" : "", strerror(errno ? errno : EADDRINUSE));
 		evhttp_free(h);
@@ -452,44 +568,77 @@ same_listeners(const struct lconf *l, const struct lconf *cur)
 	    l->timeout == cur->timeout;
 }
 
-/* on_reconf - API thread: rebind to a->want; the old ones again when that fails */
+/* on_fail - loop thread: alert a reconfiguration the API thread could not apply */
+static void
+on_fail(evutil_socket_t fd, short what, void *arg)
+{
+	struct apid *a = arg;
+	char *cause;
+	int64_t version;
+
+	pthread_mutex_lock(&a->mu);
+	cause = a->fail_cause;
+	version = a->fail_version;
+	a->fail_cause = NULL;
+	pthread_mutex_unlock(&a->mu);
+	if (cause == NULL)
+		return;
+	gw_alert(a->gw, ALERT_CRITICAL, "System", version, "API configuration not applied: %s",
+	    cause);
+	free(cause);
+}
+
+/*
+ * on_reconf - API thread: rebind to a->want; the old ones again when that
+ * fails (and nothing, said so, when even they cannot be bound)
+ */
 static void
 on_reconf(evutil_socket_t fd, short what, void *arg)
 {
 	struct apid *a = arg;
 	struct lconf want;
 	char *cause = NULL, *why = NULL;
-	int rc;
 
 	pthread_mutex_lock(&a->mu);
 	lconf_copy(&want, &a->want);
+	/* the handlers see the flag from here on only through a new request */
+	atomic_store(&a->cancel, 0);
 	pthread_mutex_unlock(&a->mu);
 	if (same_listeners(&want, &a->cur)) {
 		/* most commits touch nothing of ours: no rebind, no connection dropped */
 		lconf_free(&a->cur);
 		a->cur = want;
 		a->ctx.hostname = a->cur.hostname;
-		rc = 0;
-		goto done;
+		sweep(a, 0);	/* api.max_conns may have changed */
+		return;
 	}
 	unbind(a);
-	rc = bind_all(a, &want, &cause);
-	if (rc == 0) {
+	if (bind_all(a, &want, &cause) == 0) {
 		lconf_free(&a->cur);
 		a->cur = want;
 		a->ctx.hostname = a->cur.hostname;
-	} else {
-		lconf_free(&want);
-		if (bind_all(a, &a->cur, &why) < 0)
-			free(why);
+		return;
 	}
-done:
+	if (bind_all(a, &a->cur, &why) < 0) {
+		/*
+		 * nothing is bound now: cur must say so, or the same values
+		 * committed again would be taken as bound and never retried
+		 */
+		char *both = str_printf("%s; the previous API ports could not be bound again "
+					"either: %s", cause, why);
+
+		free(cause);
+		free(why);
+		cause = both;
+		a->cur.http = a->cur.https = 0;
+	}
 	pthread_mutex_lock(&a->mu);
-	a->reconf_rc = rc;
-	a->reconf_cause = cause;
-	a->reconf_done = 1;
-	pthread_cond_signal(&a->cv);
+	free(a->fail_cause);
+	a->fail_cause = cause;
+	a->fail_version = want.version;
 	pthread_mutex_unlock(&a->mu);
+	lconf_free(&want);
+	event_active(a->fail_ev, EV_READ, 0);
 }
 
 /* on_stop - API thread: close everything and leave the loop */
@@ -522,14 +671,19 @@ destroy(struct apid *a)
 		event_free(a->reconf_ev);
 	if (a->stop_ev)
 		event_free(a->stop_ev);
+	if (a->sweep_ev)
+		event_free(a->sweep_ev);
 	if (a->audit_ev)
 		event_free(a->audit_ev);
+	if (a->fail_ev)
+		event_free(a->fail_ev);
 	if (a->base)
 		event_base_free(a->base);
 	for (int i = 0; i < a->naudit; i++)
 		free(a->audit_lines[i]);
 	free(a->audit_lines);
 	free(a->conns);
+	free(a->fail_cause);
 	if (a->audit)
 		logfile_close(a->audit);
 	if (a->q)
@@ -540,7 +694,6 @@ destroy(struct apid *a)
 	lconf_free(&a->want);
 	OPENSSL_cleanse(a->ctx.key, sizeof(a->ctx.key));
 	pthread_mutex_destroy(&a->mu);
-	pthread_cond_destroy(&a->cv);
 	free(a);
 }
 
@@ -550,9 +703,10 @@ apid_start(struct gw *gw, struct remd *rd, char **cause)
 {
 	struct apid *a = xcalloc(1, sizeof(*a));
 	char logdir[4096], *why = NULL;
+	struct timeval tick = { 0, APID_SWEEP_MS * 1000 };
 
 	pthread_mutex_init(&a->mu, NULL);
-	pthread_cond_init(&a->cv, NULL);
+	atomic_init(&a->cancel, 0);
 	a->gw = gw;
 	a->rd = rd;
 	lconf_from(&a->cur, gw->conf);
@@ -573,10 +727,14 @@ apid_start(struct gw *gw, struct remd *rd, char **cause)
 	a->ctx.hostname = a->cur.hostname;
 	a->ctx.serial = a->serial;
 	a->ctx.token_lifetime = a->cur.token_lifetime;
+	a->ctx.cancel = &a->cancel;
 	if ((a->base = event_base_new()) == NULL ||
 	    (a->reconf_ev = event_new(a->base, -1, 0, on_reconf, a)) == NULL ||
 	    (a->stop_ev = event_new(a->base, -1, 0, on_stop, a)) == NULL ||
-	    (a->audit_ev = event_new(gw->base, -1, 0, on_audit, a)) == NULL) {
+	    (a->sweep_ev = event_new(a->base, -1, EV_PERSIST, on_sweep, a)) == NULL ||
+	    event_add(a->sweep_ev, &tick) < 0 ||
+	    (a->audit_ev = event_new(gw->base, -1, 0, on_audit, a)) == NULL ||
+	    (a->fail_ev = event_new(gw->base, -1, 0, on_fail, a)) == NULL) {
 		*cause = str_dup("cannot make the API's events");
 		goto fail;
 	}
@@ -603,43 +761,37 @@ fail:
 	return NULL;
 }
 
-/* apid_reconfigure - post the new values to the API thread and wait for its answer */
-int
-apid_reconfigure(struct apid *a, const struct conf *c, char **cause)
+/*
+ * apid_reconfigure - post the new values to the API thread and return:
+ * the loop thread never waits for a request being answered. A request
+ * under way is asked to give up (a long search answers 503). A failure
+ * comes back as an alert from the loop thread (on_fail).
+ */
+void
+apid_reconfigure(struct apid *a, const struct conf *c)
 {
-	int rc;
-
 	if (a == NULL)
-		return 0;
+		return;
 	pthread_mutex_lock(&a->mu);
 	lconf_free(&a->want);
 	lconf_from(&a->want, c);
-	a->reconf_done = 0;
+	atomic_store(&a->cancel, 1);
 	pthread_mutex_unlock(&a->mu);
 	event_active(a->reconf_ev, EV_READ, 0);
-	pthread_mutex_lock(&a->mu);
-	while (!a->reconf_done)
-		pthread_cond_wait(&a->cv, &a->mu);
-	rc = a->reconf_rc;
-	if (rc < 0)
-		*cause = a->reconf_cause ? a->reconf_cause : str_dup("the API cannot listen");
-	else
-		free(a->reconf_cause);
-	a->reconf_cause = NULL;
-	pthread_mutex_unlock(&a->mu);
-	return rc;
 }
 
-/* apid_stop - stop the thread, write what waits, free */
+/* apid_stop - stop the thread (a request under way is asked to give up), write what waits, free */
 void
 apid_stop(struct apid *a)
 {
 	if (a == NULL)
 		return;
 	if (a->running) {
+		atomic_store(&a->cancel, 1);
 		event_active(a->stop_ev, EV_READ, 0);
 		pthread_join(a->th, NULL);
 	}
 	on_audit(-1, 0, a);
+	on_fail(-1, 0, a);
 	destroy(a);
 }

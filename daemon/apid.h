@@ -19,8 +19,14 @@ struct apid;
 /* apid_start - listen as c says (nothing when both ports are off); NULL with *cause */
 struct apid *apid_start(struct gw *gw, struct remd *rd, char **cause);
 
-/* apid_reconfigure - ports, certificate or limits changed: rebind; -1 with *cause (old kept) */
-int apid_reconfigure(struct apid *a, const struct conf *c, char **cause);
+/*
+ * apid_reconfigure - hand the API thread the new configuration and return
+ * at once (the mail loop never waits for a search); the thread rebinds
+ * when ports, address, certificate or limits changed, keeps the old
+ * listeners when the new cannot be bound, and a failure comes back to
+ * the loop as the alert "API configuration not applied: ..."
+ */
+void apid_reconfigure(struct apid *a, const struct conf *c);
 
 /* apid_stop - close the listeners, finish, join, free (loop thread) */
 void apid_stop(struct apid *a);

@@ -95,11 +95,8 @@ control_apply(struct gw *gw, struct conf *c)
 		sdrd_conf(gw->sdrd, &c->sdr);
 	if (gw->remd)
 		remd_reconfigure(gw->remd, c);
-	if (gw->apid && apid_reconfigure(gw->apid, c, &cause) < 0) {
-		gw_alert(gw, ALERT_CRITICAL, "System", c->version, "API configuration not applied: %s",
-		    cause);
-		free(cause);
-	}
+	if (gw->apid)
+		apid_reconfigure(gw->apid, c);
 	gw_log(gw, "Configuration changed: now commit %lld", (long long)c->version);
 	conf_unref(old);
 	applied(gw, c->version);

@@ -239,6 +239,65 @@ check_password(struct api_ctx *ctx, const char *name, const char *pw, time_t now
 	return 0;
 }
 
+/* ---------------------------------------------------------- throttle */
+
+/* fail_slot - the entry of peer, or NULL (make: a new one, the oldest giving way) */
+static struct api_fail *
+fail_slot(struct api_ctx *ctx, const char *peer, int make)
+{
+	struct api_fail *old = &ctx->fails[0];
+
+	for (int i = 0; i < API_FAIL_SLOTS; i++) {
+		struct api_fail *f = &ctx->fails[i];
+
+		if (f->peer[0] && strcmp(f->peer, peer) == 0)
+			return f;
+		if (old->peer[0] && (!f->peer[0] || f->first < old->first))
+			old = f;
+	}
+	if (!make)
+		return NULL;
+	memset(old, 0, sizeof(*old));
+	str_copy(old->peer, peer, sizeof(old->peer));
+	return old;
+}
+
+/*
+ * throttled - has this client failed API_FAIL_MAX times in the window?
+ * 1 with the 429 answered (before any hash is spent), 0
+ */
+static int
+throttled(struct api_ctx *ctx, const struct api_req *rq, time_t now, struct api_resp *rs)
+{
+	struct api_fail *f = fail_slot(ctx, rq->peer ? rq->peer : "unknown", 0);
+	char *e;
+
+	if (f == NULL || now - f->first >= API_FAIL_WINDOW || f->n < API_FAIL_MAX)
+		return 0;
+	rs->retry_after = (int)(f->first + API_FAIL_WINDOW - now);
+	e = str_printf("Too many failed logins from this address; try again in %d seconds.",
+	    rs->retry_after);
+	fail(rs, 429, "Too Many Requests", e);
+	free(e);
+	return 1;
+}
+
+/* failed - count a refused password check of this client (not store errors) */
+static void
+failed(struct api_ctx *ctx, const struct api_req *rq, time_t now, const struct api_resp *rs)
+{
+	struct api_fail *f;
+
+	if (rs->status != 401)
+		return;
+	f = fail_slot(ctx, rq->peer ? rq->peer : "unknown", 1);
+	if (f->n == 0 || now - f->first >= API_FAIL_WINDOW) {
+		f->first = now;
+		f->n = 0;
+	}
+	f->n++;
+}
+
 /* make_token - a jwtToken for u (malloc'd) */
 static char *
 make_token(struct api_ctx *ctx, const struct user *u, time_t now)
@@ -316,9 +375,12 @@ authenticate(struct api_ctx *ctx, const struct api_req *rq, time_t now, struct u
 {
 	int rc;
 
-	if (rq->authorization && strncasecmp(rq->authorization, "Basic ", 6) == 0)
-		rc = basic(ctx, rq->authorization, now, u, rs);
-	else if (rq->jwt && *rq->jwt)
+	if (rq->authorization && strncasecmp(rq->authorization, "Basic ", 6) == 0) {
+		if (throttled(ctx, rq, now, rs))
+			return -1;
+		if ((rc = basic(ctx, rq->authorization, now, u, rs)) < 0)
+			failed(ctx, rq, now, rs);
+	} else if (rq->jwt && *rq->jwt)
 		rc = token(ctx, rq->jwt, now, u, rs);
 	else {
 		fail(rs, 401, "Unauthorized", "Log in first: send a jwtToken header (POST " API_PREFIX
@@ -447,7 +509,9 @@ login(struct api_ctx *ctx, const struct api_req *rq, time_t now, struct api_resp
 	cJSON_Delete(o);
 	name[nn] = '\0';
 	pw[pn] = '\0';
-	if (check_password(ctx, (char *)name, (char *)pw, now, &u, rs) < 0) {
+	if (throttled(ctx, rq, now, rs) ||
+	    (check_password(ctx, (char *)name, (char *)pw, now, &u, rs) < 0 &&
+		(failed(ctx, rq, now, rs), 1))) {
 		OPENSSL_cleanse(pw, sizeof(pw));
 		return;
 	}
@@ -599,6 +663,39 @@ host(const struct api_ctx *ctx)
 	return h;
 }
 
+/* limits - what a tracking request may cost */
+static struct tracking_limits
+limits(const struct api_ctx *ctx)
+{
+	struct tracking_limits l = { ctx->budget, ctx->cancel, 0 };
+
+	return l;
+}
+
+/* tracking_failed - the answer to a search that did not finish (cause freed) */
+static void
+tracking_failed(struct api_resp *rs, enum tracking_err err, char *cause)
+{
+	char *e;
+
+	switch (err) {
+	case TRACKING_ERR_TOO_MANY:
+		e = str_printf("Cannot search the mail log: %s.", cause);
+		fail(rs, 400, "Bad Request", e);
+		break;
+	case TRACKING_ERR_TIME:
+	case TRACKING_ERR_CANCEL:
+		e = str_printf("Cannot search the mail log: %s.", cause);
+		fail(rs, 503, "Service Unavailable", e);
+		break;
+	default:
+		fail_cause(rs, "Cannot search the mail log", cause);
+		return;
+	}
+	free(e);
+	free(cause);
+}
+
 /* messages - GET /message-tracking/messages */
 static void
 messages(struct api_ctx *ctx, const struct api_req *rq, struct api_resp *rs)
@@ -607,6 +704,8 @@ messages(struct api_ctx *ctx, const struct api_req *rq, struct api_resp *rs)
 	char sv[1024], rv[1024], subj[1024], ip[64], mid[REMED_MSGID_MAX + 1], sd[64], ed[64];
 	char dir[4096], prefix[64], *cause = NULL;
 	struct tracking_host h = host(ctx);
+	struct tracking_limits lim = limits(ctx);
+	enum tracking_err err;
 	int hi, hm;
 	cJSON *r;
 
@@ -634,8 +733,9 @@ messages(struct api_ctx *ctx, const struct api_req *rq, struct api_resp *rs)
 	q.message_id = hm == 1 && mid[0] ? mid : NULL;
 	if (log_dir(ctx, dir, sizeof(dir), prefix, sizeof(prefix), rs) < 0)
 		return;
-	if ((r = tracking_search(dir, prefix, &q, &h, add_remediation, ctx, &cause)) == NULL) {
-		fail_cause(rs, "Cannot search the mail log", cause);
+	if ((r = tracking_search(dir, prefix, &q, &lim, &h, add_remediation, ctx, &err,
+	    &cause)) == NULL) {
+		tracking_failed(rs, err, cause);
 		return;
 	}
 	reply(rs, 200, r);
@@ -647,6 +747,8 @@ details(struct api_ctx *ctx, const struct api_req *rq, struct api_resp *rs)
 {
 	char dir[4096], prefix[64], sd[64], ed[64], *cause = NULL;
 	struct tracking_host h = host(ctx);
+	struct tracking_limits lim = limits(ctx);
+	enum tracking_err err;
 	time_t start = 0, end = 0;
 	long mid = 0;
 	int found;
@@ -668,10 +770,10 @@ details(struct api_ctx *ctx, const struct api_req *rq, struct api_resp *rs)
 	}
 	if (log_dir(ctx, dir, sizeof(dir), prefix, sizeof(prefix), rs) < 0)
 		return;
-	r = tracking_details(dir, prefix, mid, start, end, &h, add_remediation, ctx, &found,
-	    &cause);
+	r = tracking_details(dir, prefix, mid, start, end, &lim, &h, add_remediation, ctx, &found,
+	    &err, &cause);
 	if (r == NULL) {
-		fail_cause(rs, "Cannot search the mail log", cause);
+		tracking_failed(rs, err, cause);
 		return;
 	}
 	if (!found) {
@@ -893,6 +995,11 @@ api_handle(struct api_ctx *ctx, const struct api_req *rq, struct api_resp *rs)
 	if (rq->body_too_big) {
 		fail(rs, 413, "Payload Too Large", "The request body is larger than the API "
 						   "accepts (api.max_body).");
+		return;
+	}
+	/* a login body is small: a big one is not parsed before anyone is known */
+	if (routes[k].r == R_LOGIN && rq->body_len > API_LOGIN_BODY_MAX) {
+		fail(rs, 413, "Payload Too Large", "A login request body is at most 4096 bytes.");
 		return;
 	}
 	if (routes[k].auth && authenticate(ctx, rq, now, &u, rs) < 0)

@@ -17,13 +17,23 @@
  * Roles: admin and operator everything; readonly and guest login,
  * privileges and tracking; technician nothing (403).
  *
+ * Password checks cost an Argon2 hash each: a client (by IP) that failed
+ * API_FAIL_MAX times within API_FAIL_WINDOW seconds is answered 429 with
+ * Retry-After before any hash, until the window ends. The table is
+ * bounded (API_FAIL_SLOTS; the oldest entry gives way). A login body
+ * over API_LOGIN_BODY_MAX is refused (413) before it is parsed.
+ *
  * DIAGNOSTICS: every error is {"error":{"code":N,"message":"...",
- * "explanation":"..."}}: 400 bad JSON or parameters, 401 authentication,
- * 403 role, 404 path, 405 method, 413 body too big, 500 store errors.
+ * "explanation":"..."}}: 400 bad JSON or parameters (and a tracking
+ * search matching more than TRACKING_CAND_MAX messages), 401
+ * authentication, 403 role, 404 path, 405 method, 413 body too big, 429
+ * too many failed logins, 500 store errors, 503 a search past its time
+ * budget or given up for a reconfiguration.
  */
 #ifndef MAIL_API_H
 #define MAIL_API_H
 
+#include <stdatomic.h>
 #include <stddef.h>
 #include <time.h>
 
@@ -34,6 +44,17 @@ struct store;
 struct queue;
 
 #define API_PREFIX "/esa/api/v2.0"
+#define API_LOGIN_BODY_MAX 4096	/* bytes of a POST /login body */
+#define API_FAIL_MAX 5		/* failed password checks per client ... */
+#define API_FAIL_WINDOW 60	/* ... in this many seconds, then 429 */
+#define API_FAIL_SLOTS 256	/* clients remembered */
+
+/* one client's failed password checks */
+struct api_fail {
+	char peer[64];			/* its IP ("" free slot) */
+	time_t first;			/* the window's start */
+	int n;				/* failures in it */
+};
 
 struct api_ctx {
 	const char *dir;		/* data directory (api.key, logs) */
@@ -44,6 +65,9 @@ struct api_ctx {
 	const char *hostname;		/* hostName in tracking answers */
 	const char *serial;		/* serialNumber */
 	time_t now;			/* the request's time (0: time(NULL)) */
+	int budget;			/* seconds a tracking search may take (0: no limit) */
+	const atomic_int *cancel;	/* non-zero: give up a long request (NULL: never) */
+	struct api_fail fails[API_FAIL_SLOTS];	/* failed password checks by client */
 };
 
 struct api_req {
@@ -65,6 +89,7 @@ struct api_resp {
 	char user[USER_NAME_MAX + 1];	/* who was authenticated, "" nobody */
 	char *jwt_refresh;		/* a fresh token for the jwtToken header, or NULL */
 	int wake;			/* remediation requests were added: wake the engine */
+	int retry_after;		/* > 0: a Retry-After header (seconds) */
 };
 
 /*

@@ -7,16 +7,26 @@
  *
  * A value filter becomes a PCRE2 pattern with every non-alphanumeric
  * ASCII byte escaped, so an operator's value is never a pattern.
+ *
+ * The cost is bounded (an API client must not make the thread read a
+ * year of logs): files outside the date range are not opened, the
+ * messages in range are capped, and the time and the cancel flag are
+ * checked between messages.
  */
 #include <ctype.h>
+#include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "mail/findevent.h"
 #include "mail/maillog.h"
 #include "mail/tracking.h"
 #include "util/buf.h"
+#include "util/fsutil.h"
 #include "util/lineread.h"
 #include "util/logset.h"
 #include "util/str.h"
@@ -129,9 +139,127 @@ api_time(time_t t, char *buf, size_t size)
 	    labs(off) / 3600, labs(off) % 3600 / 60);
 }
 
-/* open_log - a findevent session over every file of the log (listed again after a race) */
+/* ---------------------------------------------------------- limits */
+
+struct budget {
+	struct timespec end;		/* CLOCK_MONOTONIC; tv_sec 0: none */
+	const atomic_int *cancel;
+};
+
+static void
+budget_init(struct budget *b, const struct tracking_limits *lim)
+{
+	memset(b, 0, sizeof(*b));
+	if (lim && lim->budget > 0) {
+		clock_gettime(CLOCK_MONOTONIC, &b->end);
+		b->end.tv_sec += lim->budget;
+	}
+	b->cancel = lim ? lim->cancel : NULL;
+}
+
+/* over - out of time or cancelled: 0, or -1 with *err and *cause */
+static int
+over(const struct budget *b, int budget, enum tracking_err *err, char **cause)
+{
+	struct timespec now;
+
+	if (b->cancel && atomic_load(b->cancel)) {
+		*err = TRACKING_ERR_CANCEL;
+		*cause = str_dup("the API is being reconfigured or stopped: try again");
+		return -1;
+	}
+	if (b->end.tv_sec == 0)
+		return 0;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	if (now.tv_sec > b->end.tv_sec ||
+	    (now.tv_sec == b->end.tv_sec && now.tv_nsec >= b->end.tv_nsec)) {
+		*err = TRACKING_ERR_TIME;
+		*cause = str_printf("the search took longer than %d seconds (api.timeout): "
+				    "narrow the date range or add filters", budget);
+		return -1;
+	}
+	return 0;
+}
+
+/* ---------------------------------------------------------- files */
+
+/* file_span - the times of a file's first and last lines (0 when unknown) */
+static void
+file_span(int dirfd, const char *name, time_t *first, time_t *last)
+{
+	char buf[8192];
+	struct stat sb;
+	ssize_t r;
+	off_t from;
+	int fd;
+
+	*first = *last = 0;
+	if ((fd = fs_openat(dirfd, name, O_RDONLY | O_CLOEXEC, 0)) < 0)
+		return;
+	if ((r = pread(fd, buf, 64, 0)) > 0) {
+		buf[r] = '\0';
+		*first = log_time(buf);
+	}
+	if (fstat(fd, &sb) == 0 && sb.st_size > 1) {
+		from = sb.st_size > (off_t)sizeof(buf) - 1 ? sb.st_size - (off_t)sizeof(buf) + 1 : 0;
+		if ((r = pread(fd, buf, sizeof(buf) - 1, from)) > 1) {
+			ssize_t i = r - 2;	/* the last line's end is at r - 1 */
+
+			buf[r] = '\0';
+			while (i >= 0 && buf[i] != '\n')
+				i--;
+			if (i >= 0 || from == 0)
+				*last = log_time(buf + i + 1);
+		}
+	}
+	close(fd);
+}
+
+/*
+ * select_files - keep in set the files that may hold lines of [start, end]
+ * (0: open), and the file after the last of them (a message's later
+ * lines); a file whose times cannot be read is kept
+ */
+static void
+select_files(struct logset *set, time_t start, time_t end)
+{
+	int *keep = xcalloc((size_t)set->n + 1, sizeof(*keep)), k = 0, last = -1;
+
+	if (start == 0 && end == 0) {
+		free(keep);
+		return;
+	}
+	if (end == 0)
+		end = (time_t)LLONG_MAX;
+	for (int i = 0; i < set->n; i++) {
+		time_t first, lastt;
+
+		file_span(set->dirfd, set->f[i].name, &first, &lastt);
+		/* a line's time has a resolution of a second */
+		keep[i] = !((lastt && lastt < start) || (first && first > end));
+		if (keep[i])
+			last = i;
+	}
+	if (last >= 0 && last + 1 < set->n)
+		keep[last + 1] = 1;
+	for (int i = 0; i < set->n; i++) {
+		if (keep[i]) {
+			set->f[k++] = set->f[i];
+		} else {
+			free(set->f[i].path);
+			free(set->f[i].name);
+		}
+	}
+	set->n = k;
+	free(keep);
+}
+
+/*
+ * open_log - a findevent session over the files of the log that may hold
+ * lines of [start, end] (listed again after a race)
+ */
 static struct findevent *
-open_log(const char *dir, const char *prefix, char **cause)
+open_log(const char *dir, const char *prefix, time_t start, time_t end, char **cause)
 {
 	struct findevent *fe = NULL;
 
@@ -141,6 +269,7 @@ open_log(const char *dir, const char *prefix, char **cause)
 
 		if (logset_list(dir, prefix, "*", &set, cause) < 0)
 			return NULL;
+		select_files(&set, start, end);
 		rc = findevent_open(dir, prefix, &set, 0, &fe, cause);
 		logset_free(&set);
 		if (rc == 0)
@@ -490,32 +619,42 @@ msgid_eq(const char *have, const char *want)
 /* tracking_search - the messages of a query, newest first */
 cJSON *
 tracking_search(const char *logdir, const char *prefix, const struct tracking_query *q,
-    const struct tracking_host *h, tracking_extra_fn extra, void *arg, char **cause)
+    const struct tracking_limits *lim, const struct tracking_host *h, tracking_extra_fn extra,
+    void *arg, enum tracking_err *err, char **cause)
 {
 	static const struct tracking_filter any = { TRACKING_ANY, NULL };
 	struct findevent *fe;
 	struct cand *c = NULL, *o;
 	size_t nc = 0, no, k = 0;
-	long total = 0;
+	long total = 0, cap = lim && lim->cand_max > 0 ? lim->cand_max : TRACKING_CAND_MAX;
+	int secs = lim ? lim->budget : 0;
 	cJSON *res, *data;
 	int need_read = q->sender_ip != NULL || q->message_id != NULL;
+	struct budget b;
 
-	if ((fe = open_log(logdir, prefix, cause)) == NULL)
+	*err = TRACKING_ERR_LOG;
+	budget_init(&b, lim);
+	if ((fe = open_log(logdir, prefix, q->start, q->end, cause)) == NULL)
 		return NULL;
 	/* the envelope sender first: every received message has one */
-	if (search(fe, MAILLOG_VAL_FROM, q->sender.op ? &q->sender : &any, &c, &nc, cause) < 0)
+	if (search(fe, MAILLOG_VAL_FROM, q->sender.op ? &q->sender : &any, &c, &nc, cause) < 0 ||
+	    over(&b, secs, err, cause) < 0)
 		goto fail;
 	if (q->rcpt.op) {
 		if (search(fe, MAILLOG_VAL_TO, &q->rcpt, &o, &no, cause) < 0)
 			goto fail;
 		intersect(c, &nc, o, no);
 		free(o);
+		if (over(&b, secs, err, cause) < 0)
+			goto fail;
 	}
 	if (q->subject.op) {
 		if (search(fe, MAILLOG_VAL_SUBJECT, &q->subject, &o, &no, cause) < 0)
 			goto fail;
 		intersect(c, &nc, o, no);
 		free(o);
+		if (over(&b, secs, err, cause) < 0)
+			goto fail;
 	}
 	/* the date range on the sender line's time */
 	for (size_t i = 0; i < nc; i++) {
@@ -525,6 +664,14 @@ tracking_search(const char *logdir, const char *prefix, const struct tracking_qu
 			c[k++] = c[i];
 	}
 	nc = k;
+	if (nc > (size_t)cap) {
+		*err = TRACKING_ERR_TOO_MANY;
+		*cause = str_printf("too many messages match (%zu, at most %ld): narrow the search",
+		    nc, cap);
+		goto fail;
+	}
+	if (over(&b, secs, err, cause) < 0)
+		goto fail;
 	res = cJSON_CreateObject();
 	data = cJSON_CreateArray();
 	for (size_t j = nc; j-- > 0;) {
@@ -532,6 +679,11 @@ tracking_search(const char *logdir, const char *prefix, const struct tracking_qu
 		struct msg m;
 		int in_page;
 
+		if (over(&b, secs, err, cause) < 0) {
+			cJSON_Delete(res);
+			cJSON_Delete(data);
+			goto fail;
+		}
 		if (!need_read) {
 			idx = total++;
 			if (idx < q->offset || idx >= q->offset + q->limit)
@@ -579,16 +731,23 @@ fail:
 /* tracking_details - one message with its summary */
 cJSON *
 tracking_details(const char *logdir, const char *prefix, long long mid, time_t start,
-    time_t end, const struct tracking_host *h, tracking_extra_fn extra, void *arg, int *found,
-    char **cause)
+    time_t end, const struct tracking_limits *lim, const struct tracking_host *h,
+    tracking_extra_fn extra, void *arg, int *found, enum tracking_err *err, char **cause)
 {
 	struct findevent *fe;
 	struct msg m;
 	cJSON *res;
+	struct budget b;
 
 	*found = 0;
-	if ((fe = open_log(logdir, prefix, cause)) == NULL)
+	*err = TRACKING_ERR_LOG;
+	budget_init(&b, lim);
+	if ((fe = open_log(logdir, prefix, start, end, cause)) == NULL)
 		return NULL;
+	if (over(&b, lim ? lim->budget : 0, err, cause) < 0) {
+		findevent_close(fe);
+		return NULL;
+	}
 	if (read_msg(fe, mid, h, 1, &m, cause) < 0) {
 		findevent_close(fe);
 		return NULL;

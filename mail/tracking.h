@@ -12,18 +12,41 @@
  * Subject with is | begins_with | contains (case-insensitive, the value
  * taken literally), the sender's IP, the Message-ID header, a date range.
  *
- * DIAGNOSTICS: NULL with a malloc'd one-line *cause when the log cannot
- * be read; nothing found is an empty list.
+ * Bounds: only the log's files whose lines can fall in the date range
+ * are read (their first and last lines' times; the next file too, for
+ * the message's later lines); more than TRACKING_CAND_MAX messages in
+ * range refuse the search; a time budget ends it; a cancel flag (a
+ * reconfiguration, a stop) ends it.
+ *
+ * DIAGNOSTICS: NULL with a malloc'd one-line *cause and *err saying why:
+ * the log cannot be read, too many messages, out of time, cancelled;
+ * nothing found is an empty list.
  */
 #ifndef MAIL_TRACKING_H
 #define MAIL_TRACKING_H
 
+#include <stdatomic.h>
 #include <time.h>
 
 #include <cjson/cJSON.h>
 
 #define TRACKING_LIMIT_DEFAULT 20
 #define TRACKING_LIMIT_MAX 1000
+#define TRACKING_CAND_MAX 100000	/* messages in range a search may consider */
+
+enum tracking_err {
+	TRACKING_ERR_LOG = 0,		/* the log cannot be read */
+	TRACKING_ERR_TOO_MANY,		/* more than the cap match: narrow the search */
+	TRACKING_ERR_TIME,		/* the time budget ran out */
+	TRACKING_ERR_CANCEL,		/* given up: *cancel was raised */
+};
+
+/* what a search may cost */
+struct tracking_limits {
+	int budget;			/* seconds (0: no limit) */
+	const atomic_int *cancel;	/* non-zero: give up (NULL: never) */
+	long cand_max;			/* messages in range (0: TRACKING_CAND_MAX) */
+};
 
 enum tracking_op { TRACKING_ANY = 0, TRACKING_IS, TRACKING_BEGINS, TRACKING_CONTAINS };
 
@@ -63,16 +86,17 @@ int tracking_date_parse(const char *s, time_t *t);
  * {...}}, ...]} for the log PREFIX in logdir; NULL with *cause
  */
 cJSON *tracking_search(const char *logdir, const char *prefix, const struct tracking_query *q,
-    const struct tracking_host *h, tracking_extra_fn extra, void *arg, char **cause);
+    const struct tracking_limits *lim, const struct tracking_host *h, tracking_extra_fn extra,
+    void *arg, enum tracking_err *err, char **cause);
 
 /*
  * tracking_details - {"data":{"messages":{attributes..., "summary":
- * [{"timestamp","description"}, ...]}}} for one MID (start/end are
- * accepted as AsyncOS clients send them: a MID names one message);
- * *found 0 (and an empty object) when the log does not name it
+ * [{"timestamp","description"}, ...]}}} for one MID; start/end (0: open)
+ * choose the files read, as for a search; *found 0 (and an empty object)
+ * when those files do not name it
  */
 cJSON *tracking_details(const char *logdir, const char *prefix, long long mid, time_t start,
-    time_t end, const struct tracking_host *h, tracking_extra_fn extra, void *arg, int *found,
-    char **cause);
+    time_t end, const struct tracking_limits *lim, const struct tracking_host *h,
+    tracking_extra_fn extra, void *arg, int *found, enum tracking_err *err, char **cause);
 
 #endif

@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 
 #include "mail/api.h"
+#include "mail/tracking.h"
 #include "store/queue.h"
 #include "store/remed.h"
 #include "store/settings.h"
@@ -544,7 +545,127 @@ test_key_file(void)
 	CHECK(strstr(cause, "0600"));
 }
 
+/* a login body over 4 KiB is refused before it is parsed or checked */
+static void
+test_login_body_max(void)
+{
+	char *body = xmalloc(API_LOGIN_BODY_MAX + 64);
+	struct user u;
+	char *cause = NULL;
+
+	setup();
+	str_fmt(body, API_LOGIN_BODY_MAX + 64, "{\"data\":{\"userName\":\"b3A=\","
+	    "\"passphrase\":\"d3Jvbmc=\",\"pad\":\"%0*d\"}}", API_LOGIN_BODY_MAX, 0);
+	CHECK_INT(status_of("POST", "/esa/api/v2.0/login", NULL, NULL, NULL, body), 413);
+	/* not checked: op's failures were not counted */
+	CHECK_INT(users_get(ctx.st, "op", &u, &cause), 0);
+	CHECK_INT(u.failures, 0);
+	free(body);
+}
+
+/* 5 failures from one address in 60 s: 429 with Retry-After, no hash; others unaffected */
+static void
+test_login_throttle(void)
+{
+	struct api_req rq = { .method = "GET", .path = PRIVS, .peer = "192.0.2.99" };
+	struct api_resp rs;
+	struct user u;
+	char *cause = NULL;
+
+	setup();
+	ctx.now = 1000000;
+	/* an unknown name: refused without locking anyone */
+	rq.authorization = basic_of("nobody", "wrong");
+	for (int i = 0; i < API_FAIL_MAX; i++) {
+		api_handle(&ctx, &rq, &rs);
+		CHECK_INT(rs.status, 401);
+		api_resp_free(&rs);
+	}
+	/* even the right password waits: nothing is hashed */
+	rq.authorization = basic_of("ro", "Secret-pw2");
+	api_handle(&ctx, &rq, &rs);
+	CHECK_INT(rs.status, 429);
+	CHECK_INT(rs.retry_after, API_FAIL_WINDOW);
+	CHECK(strstr(rs.body, "\"code\":429") != NULL);
+	api_resp_free(&rs);
+	CHECK_INT(users_get(ctx.st, "ro", &u, &cause), 0);
+	CHECK_INT(u.failures, 0);
+	/* login counts the same */
+	rq.method = "POST";
+	rq.path = "/esa/api/v2.0/login";
+	rq.authorization = NULL;
+	rq.body = "{\"data\":{\"userName\":\"cm8=\",\"passphrase\":\"U2VjcmV0LXB3Mg==\"}}";
+	rq.body_len = strlen(rq.body);
+	api_handle(&ctx, &rq, &rs);
+	CHECK_INT(rs.status, 429);
+	api_resp_free(&rs);
+	/* another address is served */
+	rq.peer = "192.0.2.100";
+	api_handle(&ctx, &rq, &rs);
+	CHECK_INT(rs.status, 200);
+	api_resp_free(&rs);
+	/* after the window: served again */
+	rq.peer = "192.0.2.99";
+	ctx.now += API_FAIL_WINDOW;
+	api_handle(&ctx, &rq, &rs);
+	CHECK_INT(rs.status, 200);
+	api_resp_free(&rs);
+	ctx.now = 0;
+}
+
+/* a search over its cap or cancelled ends with a clear answer */
+static void
+test_tracking_bounds(void)
+{
+	struct tracking_query q = { .start = 0, .end = (time_t)4102444800LL, .limit = 20 };
+	struct tracking_limits lim = { 0, NULL, 2 };
+	struct tracking_host h = { "gw", "s" };
+	enum tracking_err err;
+	atomic_int stop;
+	char dir[512], *cause = NULL;
+	const char *g;
+	cJSON *o;
+	int st, found;
+
+	setup();
+	str_fmt(dir, sizeof(dir), "%s/logs/mail_logs", ctx.dir);
+	CHECK(tracking_search(dir, "mail", &q, &lim, &h, NULL, NULL, &err, &cause) == NULL);
+	CHECK_INT(err, TRACKING_ERR_TOO_MANY);
+	CHECK(strstr(cause, "too many messages match") && strstr(cause, "narrow the search"));
+	free(cause);
+	cause = NULL;
+	lim.cand_max = 3;
+	o = tracking_search(dir, "mail", &q, &lim, &h, NULL, NULL, &err, &cause);
+	CHECK(o != NULL);
+	cJSON_Delete(o);
+	/* cancelled (a reconfiguration waits): 503 through the API */
+	atomic_init(&stop, 1);
+	ctx.cancel = &stop;
+	g = basic_of("gst", "Secret-pw4");
+	o = call("GET", MSGS, DATES, g, NULL, NULL, &st, NULL);
+	CHECK_INT(st, 503);
+	cJSON_Delete(o);
+	lim.cancel = &stop;
+	CHECK(tracking_details(dir, "mail", 2, 0, 0, &lim, &h, NULL, NULL, &found, &err,
+	    &cause) == NULL);
+	CHECK_INT(err, TRACKING_ERR_CANCEL);
+	free(cause);
+	ctx.cancel = NULL;
+	/* details: the dates choose the files (the log's lines are of Nov 2026) */
+	CHECK_INT(status_of("GET", "/esa/api/v2.0/message-tracking/details",
+	    "mid=2&startDate=2027-01-01T00:00:00Z&endDate=2027-02-01T00:00:00Z", g, NULL, NULL),
+	    404);
+	CHECK_INT(status_of("GET", "/esa/api/v2.0/message-tracking/details",
+	    "mid=2&startDate=2026-11-01T00:00:00Z&endDate=2026-12-01T00:00:00Z", g, NULL, NULL),
+	    200);
+	CHECK_INT(status_of("GET", MSGS,
+	    "startDate=2025-01-01T00:00:00Z&endDate=2025-02-01T00:00:00Z", g, NULL, NULL), 200);
+}
+
 static const struct unit_case cases[] = {
+	{ "login_body_max", test_login_body_max },
+	{ "login_throttle", test_login_throttle },
+	{ "tracking_bounds", test_tracking_bounds },
 	{ "jwt", test_jwt },
 	{ "login", test_login },
 	{ "basic", test_basic },
