@@ -5,11 +5,27 @@
  * up again for every command, so that libcurl keeps the connection (and
  * the mailbox it selected) between the calls on one mailbox. Commands
  * that libcurl has no URL form for go as CURLOPT_CUSTOMREQUEST, whose
- * untagged answers libcurl hands to the write callback. IMAP's SEARCH
- * HEADER matches a substring (RFC 3501 6.4.4), so every hit is checked by
- * fetching its Message-ID header field, and because a BODY[] fetch sets
- * \Seen (RFC 3501 6.4.5) the flag is put back on the messages that did not
- * have it: remediation must not mark a user's mail read.
+ * untagged answers libcurl hands to the write callback.
+ *
+ * IMAP's SEARCH HEADER matches a substring (RFC 3501 6.4.4): a sender can
+ * make any number of messages whose Message-ID holds the wanted one, so
+ * every hit (up to MBX_SEARCH_MAX, then an error, never a silent miss) is
+ * checked, MBX_BATCH at a time, with one UID FETCH (BODY.PEEK[HEADER.FIELDS
+ * (MESSAGE-ID)]) each. PEEK leaves \Seen alone (RFC 3501 6.4.5): the check
+ * changes no flag, so a message the user opens meanwhile stays read and a
+ * crash leaves nothing marked. libcurl (7.x, and 8.x for a UID set) hands
+ * only a custom FETCH answer's first line to the write callback, not the
+ * literal that follows (curl issues #536, #1150, #18847), so the check
+ * reads the server's bytes from the debug callback and parses the literals
+ * by their {n} counts. The partial <0.MBX_HEADER_MAX> keeps every literal
+ * line short of libcurl's line limit; libcurl's "Excessive server
+ * response line" note, should one come, fails the command.
+ *
+ * A message fetched for a forward goes by its URL (.../;UID=n): libcurl
+ * frames that literal itself, where a custom FETCH of a whole message
+ * would let a line of its content that looks like the command's tagged
+ * answer end the command (curl issue #22865). That fetch sets \Seen, so
+ * it is put back on a message that did not have it.
  *
  * Microsoft Graph (v1.0) goes through net/hreq.c, one request at a time,
  * with a client-credentials token cached in the session. A next page
@@ -39,7 +55,10 @@
 #include "util/printable.h"
 #include "util/str.h"
 
-#define MBX_CANDIDATES 64		/* SEARCH hits checked for the exact Message-ID */
+#define MBX_SEARCH_MAX 10000		/* SEARCH hits checked for the exact Message-ID */
+#define MBX_BATCH 50			/* hits whose Message-ID one FETCH reads (then fewer) */
+#define MBX_HEADER_MAX 8192		/* bytes of a hit's Message-ID fields read */
+#define MBX_IMAP_BUFFER (512L * 1024)	/* libcurl's buffer: a line up to half of it is kept */
 #define MBX_IMAP_TIMEOUT 60L		/* seconds for one IMAP command (a fetch: 300) */
 #define MBX_IMAP_CONNECT 15L
 #define MBX_GRAPH_TIMEOUT 30000		/* ms for one Graph request */
@@ -63,6 +82,8 @@ struct mbx {
 	char mailbox[256];		/* the last mbx_find's mailbox */
 	char *login, *password;		/* and its credentials */
 	char lastline[512];		/* the server's last tagged answer */
+	struct buf *capture;		/* NULL, or where the server's bytes go (imap_debug) */
+	int clipped;			/* libcurl cut a line of the answer short */
 	/* Graph */
 	char *token;			/* bearer token */
 	time_t token_until;		/* refreshed from then on */
@@ -180,7 +201,11 @@ imap_write(char *p, size_t size, size_t n, void *arg)
 	return buf_add(&k->b, p, size * n) < 0 ? 0 : size * n;
 }
 
-/* imap_debug - keeps the server's last tagged line (never what we send: LOGIN carries the password) */
+/*
+ * imap_debug - keeps the server's last tagged refusal, and copies what the
+ * server sends into m->capture when set (never what we send: LOGIN carries
+ * the password)
+ */
 static int
 imap_debug(CURL *h, curl_infotype type, char *data, size_t size, void *arg)
 {
@@ -188,6 +213,12 @@ imap_debug(CURL *h, curl_infotype type, char *data, size_t size, void *arg)
 	size_t n;
 
 	(void)h;
+	if (type == CURLINFO_TEXT && size >= 30 &&
+	    strncmp(data, "Excessive server response line", 30) == 0)
+		m->clipped = 1;
+	/* everything the server says, in order: lines (HEADER_IN) and literals a libcurl reads as data */
+	if (m->capture != NULL && (type == CURLINFO_HEADER_IN || type == CURLINFO_DATA_IN))
+		buf_add(m->capture, data, size);
 	if (type != CURLINFO_HEADER_IN || size < 2 || (data[0] == '*' && data[1] == ' ') ||
 	    data[0] == '+')
 		return 0;
@@ -234,6 +265,7 @@ imap_cmd(struct mbx *m, const char *path, const char *custom, size_t max, long t
 	curl_easy_reset(m->curl);
 	buf_init(&k.b, max);
 	m->lastline[0] = '\0';
+	m->clipped = 0;
 #define SET(opt, val) do { if (rc == CURLE_OK) rc = curl_easy_setopt(m->curl, opt, val); } while (0)
 	SET(CURLOPT_URL, url);
 	SET(CURLOPT_PROTOCOLS_STR, "imap,imaps");
@@ -241,6 +273,9 @@ imap_cmd(struct mbx *m, const char *path, const char *custom, size_t max, long t
 	SET(CURLOPT_NOSIGNAL, 1L);
 	SET(CURLOPT_CONNECTTIMEOUT, MBX_IMAP_CONNECT);
 	SET(CURLOPT_TIMEOUT, timeout);
+	/* libcurl keeps a server's line up to half its buffer: a long SEARCH answer */
+	if (custom != NULL && strncmp(custom, "UID SEARCH", 10) == 0)
+		SET(CURLOPT_BUFFERSIZE, MBX_IMAP_BUFFER);
 	SET(CURLOPT_USERNAME, m->login);
 	SET(CURLOPT_PASSWORD, m->password);
 	/* imap:// only with STARTTLS: a password never crosses in the clear */
@@ -265,6 +300,18 @@ imap_cmd(struct mbx *m, const char *path, const char *custom, size_t max, long t
 		rc = curl_easy_perform(m->curl);
 	/* no leftovers from the set-up: the handle is reset next time anyway */
 	curl_easy_setopt(m->curl, CURLOPT_PASSWORD, "");
+	if (rc == CURLE_OK && (m->clipped || (m->capture != NULL && m->capture->toobig))) {
+		*cause = m->clipped && strcmp(what, "SEARCH") == 0 ?
+		    str_printf("IMAP SEARCH in mailbox %s: more messages match than the %d that "
+		    "are checked; nothing was done", m->mailbox, MBX_SEARCH_MAX) :
+		    m->clipped ?
+		    str_printf("IMAP %s in mailbox %s failed: the server sent a line longer than %ld "
+		    "bytes", what, m->mailbox, MBX_IMAP_BUFFER / 2) :
+		    str_printf("IMAP %s in mailbox %s failed: the answer is larger than %zu bytes",
+		    what, m->mailbox, m->capture->max);
+		buf_free(&k.b);
+		return -1;
+	}
 	if (rc == CURLE_OK) {
 		if (out != NULL) {
 			buf_add(out, k.b.data, k.b.len);
@@ -397,14 +444,330 @@ header_is(char *h, const char *want)
 	return v != NULL && strcmp(v, want) == 0;
 }
 
+/* ------------------------------------------------------------ the FETCH answer */
+
+/*
+ * An IMAP answer as the server sent it (RFC 3501 7.4.2, 4.3): what is
+ * parsed is "* N FETCH (NAME VALUE ...)" where a VALUE is an atom or
+ * number, NIL, a quoted string, a literal {n}CRLF followed by n bytes, or
+ * a parenthesized list of these. Every other answer is skipped line by
+ * line, literals by their count. A bad answer is an error, not a miss.
+ */
+struct iparse {
+	const char *p, *end;		/* the unread bytes */
+};
+
+/* ip_literal - at "{n}\r\n": n bytes follow; *v, *vlen; 0, or -1 */
+static int
+ip_literal(struct iparse *x, const char **v, size_t *vlen)
+{
+	unsigned long long n = 0;
+	const char *q = x->p + 1;
+
+	if (q >= x->end || !isdigit((unsigned char)*q))
+		return -1;
+	while (q < x->end && isdigit((unsigned char)*q)) {
+		n = n * 10 + (unsigned long long)(*q++ - '0');
+		if (n > (unsigned long long)(x->end - x->p))
+			return -1;
+	}
+	if (q < x->end && *q == '}')
+		q++;
+	else
+		return -1;
+	/* libcurl's debug data keeps the server's CRLF; a bare LF is taken too */
+	if (q < x->end && *q == '\r')
+		q++;
+	if (q >= x->end || *q++ != '\n' || n > (unsigned long long)(x->end - q))
+		return -1;
+	*v = q;
+	*vlen = (size_t)n;
+	x->p = q + n;
+	return 0;
+}
+
+/* ip_value - one VALUE (see above) into *v, *vlen (a string's bytes, else the token's); 0 or -1 */
+static int
+ip_value(struct iparse *x, const char **v, size_t *vlen, int depth)
+{
+	const char *start = x->p;
+
+	if (x->p >= x->end || depth > 8)
+		return -1;
+	if (*x->p == '{')
+		return ip_literal(x, v, vlen);
+	if (*x->p == '"') {
+		for (x->p++; x->p < x->end && *x->p != '"'; x->p++) {
+			if (*x->p == '\\')
+				x->p++;
+			if (x->p >= x->end || *x->p == '\r' || *x->p == '\n')
+				return -1;
+		}
+		if (x->p >= x->end)
+			return -1;
+		*v = start + 1;
+		*vlen = (size_t)(x->p - start - 1);	/* escapes kept: only literals are compared */
+		x->p++;
+		return 0;
+	}
+	if (*x->p == '(') {
+		const char *iv;
+		size_t il;
+
+		for (x->p++;;) {
+			while (x->p < x->end && *x->p == ' ')
+				x->p++;
+			if (x->p >= x->end)
+				return -1;
+			if (*x->p == ')')
+				break;
+			if (ip_value(x, &iv, &il, depth + 1) < 0)
+				return -1;
+		}
+		x->p++;
+		*v = start;
+		*vlen = (size_t)(x->p - start);
+		return 0;
+	}
+	/* an atom or number; a section name brings its [...] (spaces inside) and <origin> */
+	for (int br = 0; x->p < x->end; x->p++) {
+		if (*x->p == '[')
+			br++;
+		else if (*x->p == ']' && br > 0)
+			br--;
+		else if (br == 0 && (*x->p == ' ' || *x->p == ')' || *x->p == '(' ||
+		    *x->p == '\r' || *x->p == '\n' || *x->p == '{' || *x->p == '"'))
+			break;
+		else if (*x->p == '\r' || *x->p == '\n')
+			return -1;
+	}
+	if (x->p == start)
+		return -1;
+	*v = start;
+	*vlen = (size_t)(x->p - start);
+	return 0;
+}
+
+/* ip_eol - past the rest of the line (CRLF, or a bare LF); -1 when other bytes are left on it */
+static int
+ip_eol(struct iparse *x)
+{
+	if (x->p < x->end && *x->p == '\r')
+		x->p++;
+	if (x->p >= x->end || *x->p != '\n')
+		return -1;
+	x->p++;
+	return 0;
+}
+
+/* ip_skip - past one answer that is not a FETCH: its lines, each literal by its count */
+static int
+ip_skip(struct iparse *x)
+{
+	for (;;) {
+		const char *nl = memchr(x->p, '\n', (size_t)(x->end - x->p)), *q, *v;
+		size_t vl;
+
+		if (nl == NULL) {
+			x->p = x->end;
+			return 0;
+		}
+		/* a line that ends "{n}" goes on after n bytes */
+		q = nl;
+		if (q > x->p && q[-1] == '\r')
+			q--;
+		if (q > x->p && q[-1] == '}') {
+			const char *o = q - 1;
+
+			while (o > x->p && isdigit((unsigned char)o[-1]))
+				o--;
+			if (o > x->p && o[-1] == '{' && o < q - 1) {
+				x->p = o - 1;
+				if (ip_literal(x, &v, &vl) < 0)
+					return -1;
+				continue;
+			}
+		}
+		x->p = nl + 1;
+		return 0;
+	}
+}
+
+struct ihit {
+	unsigned long uid;		/* a candidate */
+	int state;			/* 0 not answered, 1 answered, 2 its Message-ID is the one */
+};
+
+/*
+ * fetch_answer - mark the candidates (hits, n) whose Message-ID field is
+ * want from the bytes of one UID FETCH (BODY.PEEK[HEADER.FIELDS
+ * (MESSAGE-ID)]<0.MBX_HEADER_MAX>); an answer for a UID not asked about is
+ * left alone. 0, or -1 when the answer cannot be read.
+ */
+static int
+fetch_answer(const char *data, size_t len, struct ihit *hits, int n, const char *want)
+{
+	struct iparse x = { data, data + len };
+
+	while (x.p < x.end) {
+		const char *q = x.p, *name, *v, *hv = NULL;
+		size_t nl, vl, hl = 0;
+		unsigned long long uid = 0;
+		int have_uid = 0;
+
+		/* "* N FETCH (" */
+		if (x.end - q < 2 || q[0] != '*' || q[1] != ' ')
+			goto other;
+		for (q += 2; q < x.end && isdigit((unsigned char)*q); q++)
+			;
+		if (q == x.p + 2 || x.end - q < 8 || strncasecmp(q, " FETCH (", 8) != 0)
+			goto other;
+		x.p = q + 8;
+		for (;;) {
+			while (x.p < x.end && *x.p == ' ')
+				x.p++;
+			if (x.p < x.end && *x.p == ')') {
+				x.p++;
+				break;
+			}
+			if (ip_value(&x, &name, &nl, 0) < 0 || x.p >= x.end || *x.p != ' ')
+				return -1;
+			x.p++;
+			if (ip_value(&x, &v, &vl, 0) < 0)
+				return -1;
+			if (nl == 3 && strncasecmp(name, "UID", 3) == 0) {
+				char num[16];
+
+				if (vl == 0 || vl >= sizeof(num))
+					return -1;
+				memcpy(num, v, vl);
+				num[vl] = '\0';
+				if (str_to_ullong(num, &uid) < 0)
+					return -1;
+				have_uid = 1;
+			} else if (nl > 18 && strncasecmp(name, "BODY[HEADER.FIELDS", 18) == 0 &&
+			    !(vl == 3 && strncasecmp(v, "NIL", 3) == 0)) {
+				hv = v;
+				hl = vl;
+			}
+		}
+		if (ip_eol(&x) < 0)
+			return -1;
+		if (!have_uid)
+			continue;	/* an unsolicited FETCH (FLAGS) */
+		for (int i = 0; i < n; i++) {
+			char *h;
+			size_t keep = hl;
+
+			if (hits[i].uid != uid)
+				continue;
+			hits[i].state = 1;
+			if (hv == NULL)
+				break;
+			/*
+			 * A field cut at MBX_HEADER_MAX is judged on the
+			 * fields that end before the cut: a line break then a
+			 * byte that starts no continuation (RFC 5322 2.2.3).
+			 */
+			if (hl >= MBX_HEADER_MAX) {
+				for (keep = hl - 1; keep > 0; keep--)
+					if (hv[keep - 1] == '\n' && hv[keep] != ' ' && hv[keep] != '\t')
+						break;
+			}
+			h = xmalloc(keep + 1);
+			memcpy(h, hv, keep);
+			h[keep] = '\0';
+			/* a NUL in the field ends it: no exact match then */
+			if (strlen(h) == keep && header_is(h, want))
+				hits[i].state = 2;
+			free(h);
+			break;
+		}
+		continue;
+other:
+		if (ip_skip(&x) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* ------------------------------------------------------------ IMAP actions */
+
+/* uid_cmp - qsort: ascending UIDs */
+static int
+uid_cmp(const void *a, const void *b)
+{
+	unsigned long x = ((const struct ihit *)a)->uid, y = ((const struct ihit *)b)->uid;
+
+	return x < y ? -1 : x > y;
+}
+
+/* imap_check - which of hits (n) carry exactly message_id: one FETCH per MBX_BATCH */
+static int
+imap_check(struct mbx *m, struct ihit *hits, int n, const char *message_id, char ids[][256],
+    char **cause)
+{
+	struct buf cmd, cap;
+	int found = 0;
+
+	buf_init(&cmd, 0);
+	buf_init(&cap, (size_t)MBX_BATCH * (MBX_HEADER_MAX + 256) + 256 * 1024);
+	for (int b = 0, bs = MBX_BATCH; b < n && found < MBX_MAX_HITS; b += bs) {
+		int k = n - b < bs ? n - b : bs, rc;
+
+		buf_reset(&cmd);
+		buf_addstr(&cmd, "UID FETCH ");
+		for (int i = 0; i < k; i++)
+			buf_printf(&cmd, "%s%lu", i ? "," : "", hits[b + i].uid);
+		buf_printf(&cmd, " (UID BODY.PEEK[HEADER.FIELDS (MESSAGE-ID)]<0.%d>)",
+		    MBX_HEADER_MAX);
+		buf_reset(&cap);
+		m->capture = &cap;
+		rc = imap_cmd(m, "/INBOX", cmd.data, MBX_ANSWER_MAX, MBX_IMAP_TIMEOUT, NULL,
+		    "FETCH Message-ID", cause);
+		m->capture = NULL;
+		/*
+		 * libcurl counts the lines of one answer against its limit of
+		 * 300 KB of "headers", some of them again for every untagged
+		 * answer: fewer hits a FETCH, down to one, when big headers
+		 * pass it.
+		 */
+		if (rc < 0 && k > 1 && strstr(*cause, "Too large response headers") != NULL) {
+			free(*cause);
+			*cause = NULL;
+			bs = k / 2;
+			b -= bs;	/* the same hits again */
+			continue;
+		}
+		if (rc < 0)
+			goto fail;
+		if (fetch_answer(cap.data, cap.len, hits + b, k, message_id) < 0) {
+			*cause = str_printf("IMAP FETCH Message-ID in mailbox %s failed: the server's "
+			    "answer cannot be read", m->mailbox);
+			goto fail;
+		}
+		/* a hit not answered was expunged meanwhile: nothing to act on */
+		for (int i = 0; i < k && found < MBX_MAX_HITS; i++)
+			if (hits[b + i].state == 2)
+				str_fmt(ids[found++], 256, "%lu", hits[b + i].uid);
+	}
+	buf_free(&cmd);
+	buf_free(&cap);
+	return found;
+fail:
+	buf_free(&cmd);
+	buf_free(&cap);
+	return -1;
+}
+
 /* imap_find - see mbx_find */
 static int
 imap_find(struct mbx *m, const char *message_id, char ids[][256], char **cause)
 {
 	struct buf cmd, out;
-	unsigned long uids[MBX_CANDIDATES];
-	int seen[MBX_CANDIDATES], n = 0, found = 0, rc = -1;
-	char *line, *next;
+	struct ihit *hits = NULL;
+	int n = 0, total = 0, rc = -1;
+	char *line, *next, s[256];
 
 	/*
 	 * The value goes in a quoted string (RFC 3501 4.3): no '"' or '\'
@@ -429,6 +792,7 @@ imap_find(struct mbx *m, const char *message_id, char ids[][256], char **cause)
 	if (imap_cmd(m, "/INBOX", cmd.data, MBX_ANSWER_MAX, MBX_IMAP_TIMEOUT, &out, "SEARCH",
 	    cause) < 0)
 		goto done;
+	hits = xcalloc(MBX_SEARCH_MAX, sizeof(*hits));
 	for (line = out.data; line != NULL && *line != '\0'; line = next) {
 		char *p, *end;
 
@@ -437,7 +801,7 @@ imap_find(struct mbx *m, const char *message_id, char ids[][256], char **cause)
 			*next++ = '\0';
 		if (strncasecmp(line, "* SEARCH", 8) != 0)
 			continue;
-		for (p = line + 8; n < MBX_CANDIDATES;) {
+		for (p = line + 8;;) {
 			unsigned long long v;
 
 			while (*p == ' ')
@@ -447,41 +811,24 @@ imap_find(struct mbx *m, const char *message_id, char ids[][256], char **cause)
 			v = strtoull(p, &end, 10);
 			if (v == 0 || v > 4294967295ULL)
 				break;
-			uids[n++] = (unsigned long)v;
+			if (n < MBX_SEARCH_MAX)
+				hits[n++].uid = (unsigned long)v;
+			total++;
 			p = end;
 		}
 	}
-	if (n == 0) {
-		rc = 0;
+	if (total > MBX_SEARCH_MAX) {
+		/* checking them all would take too long: say so, never miss one silently */
+		*cause = str_printf("IMAP search in mailbox %s: %d messages have a Message-ID "
+		    "holding %s, more than the %d that are checked for it; nothing was done",
+		    m->mailbox, total, safe(s, sizeof(s), message_id, strlen(message_id)),
+		    MBX_SEARCH_MAX);
 		goto done;
 	}
-	/* SEARCH HEADER is a substring match: read each hit's Message-ID */
-	if (imap_seen(m, uids, n, seen, cause) < 0)
-		goto done;
-	for (int i = 0; i < n && found < MBX_MAX_HITS; i++) {
-		char path[128];
-		struct buf h;
-
-		str_fmt(path, sizeof(path), "/INBOX/;UID=%lu;SECTION=HEADER.FIELDS%%20(MESSAGE-ID)",
-		    uids[i]);
-		buf_init(&h, 64 * 1024);
-		if (imap_cmd(m, path, NULL, 64 * 1024, MBX_IMAP_TIMEOUT, &h, "FETCH Message-ID",
-		    cause) < 0) {
-			char *ign = NULL;
-
-			buf_free(&h);
-			if (imap_unseen(m, uids, n, seen, &ign) < 0)
-				free(ign);
-			goto done;
-		}
-		if (header_is(h.data, message_id))
-			str_fmt(ids[found++], 256, "%lu", uids[i]);
-		buf_free(&h);
-	}
-	if (imap_unseen(m, uids, n, seen, cause) < 0)
-		goto done;
-	rc = found;
+	qsort(hits, (size_t)n, sizeof(*hits), uid_cmp);
+	rc = n == 0 ? 0 : imap_check(m, hits, n, message_id, ids, cause);
 done:
+	free(hits);
 	buf_free(&cmd);
 	buf_free(&out);
 	return rc;

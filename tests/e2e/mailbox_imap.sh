@@ -4,12 +4,17 @@
 # fetch, delete and move with Dovecot's master-user login and with a
 # user's own; a wrong password is one clear line and touches nothing; a
 # message whose Message-ID field holds the wanted one as a substring is
-# never acted on; found messages are not left \Seen; quotes are refused,
+# never acted on; found messages are not left \Seen; a message behind 250
+# older decoys whose Message-IDs hold its own is still found and deleted,
+# finding it changes no message's flags, and more than 10,000 such hits
+# are one clear error, not a miss; quotes are refused,
 # '%' survives libcurl; the server's certificate is checked. Last, one
 # message goes through a gateway (smtproutes example.com -> the bridge)
 # into alice's INBOX.
 . "$(dirname "$0")/lib.subr"
 . "$(dirname "$0")/../helpers/dovecot.subr"
+# carol: the mailbox of the decoy test
+DOVECOT_USERS="$DOVECOT_USERS carol@example.com:carol-pw-1 dave@example.com:dave-pw-1"
 
 T=$(t_dir mailbox_imap)
 MBX=$BUILD/tests/mbxtool
@@ -29,6 +34,18 @@ B=bob@example.com
 msg() {
 	printf 'From: sender@outside.test\r\nTo: user@example.com\r\nSubject: %s\r\nMessage-ID: %s\r\nDate: Mon, 7 Dec 2026 01:00:00 +0000\r\n\r\nthe body of %s\r\n' \
 		"$3" "$2" "$3" >"$1"
+}
+# decoys USER FROM TO ID - messages FROM..TO whose Message-ID holds ID,
+# written straight into USER's maildir (doveadm save takes ~0.1 s each)
+decoys() {
+	_d_dir=$T/dv/mail/$1/Maildir
+	mkdir -p "$_d_dir/cur" "$_d_dir/new" "$_d_dir/tmp"
+	_d_i=$2
+	while [ "$_d_i" -le "$3" ]; do
+		msg "$_d_dir/new/1700000000.M${_d_i}P$$.mxtest" "<d$_d_i$4>" "decoy $_d_i"
+		_d_i=$((_d_i + 1))
+	done
+	chown -R nobody:nogroup "$T/dv/mail/$1"
 }
 # master ARGS... / user PASSWORD ARGS... - mbxtool with either login
 master() { "$MBX" -s "imaps://127.0.0.1:$IP" -u mxgate -p master-pw-1 -c "$CA" "$@"; }
@@ -53,6 +70,57 @@ t_check find_master grep -qx 'found 1' "$T/find1.out"
 if dovecot_seen $A '<m1@x.test>' || dovecot_seen $A '<evil-<m1@x.test>>'; then
 	t_fail find_leaves_unseen "a found (or checked) message is now \\Seen"
 else t_pass find_leaves_unseen; fi
+
+# 250 decoys older than the phishing message, each Message-ID holding
+# '<x1@y.test>': SEARCH HEADER finds all 251, every hit is checked (not
+# only the oldest ones; more than one FETCH of 200), and the check reads the headers with BODY.PEEK,
+# touching no flag (doveadm's modseq of a message grows with any flag
+# change, even one put back at once)
+C=carol@example.com
+decoys $C 1 250 '<x1@y.test>'
+t_check decoys_synced test "$(dovecot_count $C)" = 250
+msg "$T/target" '<x1@y.test>' phish
+dovecot_deliver $C "$T/target"
+doveadm_do flags add -u $C '\Seen' mailbox INBOX uid 1:40 2>/dev/null
+doveadm_do flags add -u $C '\Flagged' mailbox INBOX uid 30:60 2>/dev/null
+# state - uid, flags and modseq of every message of carol's INBOX but the
+# target (\Recent goes with the first IMAP session, whatever it does)
+state() {
+	doveadm_do fetch -u $C 'uid flags modseq hdr.message-id' mailbox INBOX all 2>/dev/null |
+		awk '/^uid:/ { u = $0 } /^flags:/ { f = $0; gsub(/\\Recent/, "", f); gsub(/ +/, " ", f); sub(/ $/, "", f) } /^modseq:/ { s = $0 }
+		/^hdr\.message-id:/ { if ($2 != "<x1@y.test>") print u, f, s }'
+}
+state >"$T/decoys.before"
+t_check decoys_delivered test "$(dovecot_count $C)" = 251
+master find $C '<x1@y.test>' >"$T/decoy-find.out" 2>&1
+if grep -qx 'found 1' "$T/decoy-find.out" && grep -qx '251' "$T/decoy-find.out"; then
+	t_pass decoys_target_found
+else t_fail decoys_target_found "$(head -3 "$T/decoy-find.out" | tr '\n' ' ')"; fi
+state >"$T/decoys.after-find"
+if cmp -s "$T/decoys.before" "$T/decoys.after-find" && ! dovecot_seen $C '<x1@y.test>'; then
+	t_pass decoys_find_touches_no_flag
+else t_fail decoys_find_touches_no_flag "$(diff "$T/decoys.before" "$T/decoys.after-find" | head -4 | tr '\n' ' ')"; fi
+master delete $C '<x1@y.test>' >"$T/decoy-del.out" 2>&1
+t_check decoys_target_deleted grep -qx 'deleted 1' "$T/decoy-del.out"
+if ! dovecot_has $C '<x1@y.test>' && [ "$(dovecot_count $C)" = 250 ]; then
+	t_pass decoys_target_gone
+else t_fail decoys_target_gone "$(dovecot_count $C) messages left"; fi
+state >"$T/decoys.after-del"
+if [ "$(wc -l <"$T/decoys.before")" = 250 ] && cmp -s "$T/decoys.before" "$T/decoys.after-del"; then
+	t_pass decoys_untouched
+else t_fail decoys_untouched "$(diff "$T/decoys.before" "$T/decoys.after-del" | head -4 | tr '\n' ' ')"; fi
+
+# more hits than are checked: one clear line, nothing done (not "found 0")
+D=dave@example.com
+decoys $D 1 10001 '<x2@y.test>'
+msg "$T/target2" '<x2@y.test>' phish2
+dovecot_deliver $D "$T/target2"
+master delete $D '<x2@y.test>' >"$T/bound.out" 2>"$T/bound.err"
+rc=$?
+if [ "$rc" = 1 ] && [ "$(wc -l <"$T/bound.err")" = 1 ] && grep -qx 'mbxtool: IMAP search in mailbox dave@example.com: 10002 messages have a Message-ID holding <x2@y.test>, more than the 10000 that are checked for it; nothing was done' "$T/bound.err" &&
+	[ "$(dovecot_count $D)" = 10002 ]; then
+	t_pass too_many_hits_refused
+else t_fail too_many_hits_refused "rc $rc: $(cat "$T/bound.out" "$T/bound.err" | head -3)"; fi
 
 # imap:// logs in only after STARTTLS (Dovecot refuses a plaintext login)
 "$MBX" -s "imap://127.0.0.1:$IP2" -u mxgate -p master-pw-1 -c "$CA" find $A '<m1@x.test>' \
