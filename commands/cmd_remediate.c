@@ -11,6 +11,14 @@
  * left to run; remediationreport shows it later. With mxgated stopped
  * the request stays pending and runs when it starts.
  *
+ * The wait polls queue.db and gives up early, leaving the request
+ * queued, on Ctrl-C (or SIGTERM/SIGHUP ending the session), when mxgated
+ * stops meanwhile, and when mxgated says its remediation engine did not
+ * start (queue state "remediation" = "unavailable: CAUSE", daemon/main.c):
+ * nothing would run the request until a restart fixes that. Mailbox and
+ * reason texts come from mail servers and are printed through
+ * printable_copy.
+ *
  * Validation comes first and a refused line adds nothing: the first word
  * is a MID (digits) or a Message-ID with its <>; forward actions need an
  * address (forward_to= or the tdcconfig forward address).
@@ -26,6 +34,7 @@
 #include "commands/cmd_util.h"
 #include "store/remed.h"
 #include "store/settings.h"
+#include "util/printable.h"
 #include "util/str.h"
 #include "util/syntax.h"
 
@@ -121,80 +130,147 @@ struct show_ctx {
 	int shown;	/* it was found */
 };
 
+/* printable_copy writes at most 4 bytes (\ooo) per input byte */
+#define SAFE_SIZE(n) (4 * (n) + 1)
+
+/* safe - s with control and non-ASCII bytes as \ooo, into buf[size] */
+static const char *
+safe(const char *s, char *buf, size_t size)
+{
+	printable_copy(buf, size, s, strlen(s), 0);
+	return buf;
+}
+
 /* show_one - remed_report callback: the lines of our request */
 static void
 show_one(void *arg, const struct remed_request *r, const struct remed_action *a, int n)
 {
 	struct show_ctx *s = arg;
+	char note[SAFE_SIZE(sizeof(r->note))], mbx[SAFE_SIZE(REMED_ADDR_MAX)];
+	char why[SAFE_SIZE(sizeof(a->reason))];
 
 	if (r->id != s->id)
 		return;
 	s->shown = 1;
 	if (r->state == REMED_UNMATCHED || n == 0) {
 		cli_printf(s->c, "Remediation %lld: %s%s%s\n", (long long)r->id,
-		    remed_state_name(r->state), r->note[0] ? ": " : "", r->note);
+		    remed_state_name(r->state), r->note[0] ? ": " : "",
+		    safe(r->note, note, sizeof(note)));
 		return;
 	}
 	for (int i = 0; i < n; i++) {
 		cli_printf(s->c, "Remediation %lld: MID %lld mailbox %s: %s%s%s\n",
-		    (long long)r->id, (long long)a[i].mid, a[i].mailbox,
-		    remed_state_name(a[i].state),
+		    (long long)r->id, (long long)a[i].mid,
+		    safe(a[i].mailbox, mbx, sizeof(mbx)), remed_state_name(a[i].state),
 		    a[i].result[0] || a[i].reason[0] ? ": " : "",
-		    a[i].state == REMED_OK ? a[i].result : (a[i].reason[0] ? a[i].reason :
-		    a[i].result));
+		    safe(a[i].state == REMED_OK ? a[i].result : (a[i].reason[0] ? a[i].reason :
+		    a[i].result), why, sizeof(why)));
 	}
 }
 
-/* follow - wait for the request to finish, then print its lines */
-static enum cmd_ret
-follow(struct cli *c, struct queue *q, int64_t qid, const struct remed_request *req)
+/*
+ * engine_missing - mxgated runs without its remediation engine: the
+ * malloc'd cause it gave (queue state "remediation" = "unavailable:
+ * CAUSE"), else NULL
+ */
+static char *
+engine_missing(struct queue *q)
+{
+	static const char tag[] = "unavailable:";
+	char *v = queue_state_get(q, "remediation"), *cause;
+
+	if (v == NULL || strncmp(v, tag, sizeof(tag) - 1) != 0) {
+		free(v);
+		return NULL;
+	}
+	cause = str_dup(str_trim(v + sizeof(tag) - 1));
+	free(v);
+	return cause;
+}
+
+/*
+ * wait_pending - poll until request id is no longer pending: 0 done
+ * (*now filled), 1 mxgated stopped or the wait ran out (said why), -1
+ * an error, Ctrl-C or no remediation engine (an error line printed)
+ */
+static int
+wait_pending(struct cli *c, struct queue *q, int64_t id, struct remed_request *now)
 {
 	long long deadline = ms_now() + REMEDIATE_WAIT_MS;
-	struct remed_request now;
-	struct show_ctx s = { c, req->id, 0 };
-	char *cause = NULL;
+	char *cause = NULL, why[SAFE_SIZE(200)];
 	int r;
 
-	r = queue_request_wait(q, qid, REMEDIATE_WAIT_MS, &cause);
-	if (r < 0) {
-		cli_error(c, "Cannot follow the request to mxgated: %s", cause);
-		free(cause);
-		return CMD_ERROR;
-	}
 	for (;;) {
-		if ((r = remed_request_get(q, req->id, &now, &cause)) < 0) {
-			cli_error(c, "Cannot read remediation %lld: %s", (long long)req->id, cause);
+		if ((r = remed_request_get(q, id, now, &cause)) < 0) {
+			cli_error(c, "Cannot read remediation %lld: %s", (long long)id, cause);
 			free(cause);
-			return CMD_ERROR;
+			return -1;
 		}
 		if (r == 0) {
-			cli_error(c, "Remediation %lld is gone from queue.db.", (long long)req->id);
-			return CMD_ERROR;
+			cli_error(c, "Remediation %lld is gone from queue.db.", (long long)id);
+			return -1;
 		}
-		if (now.state != REMED_PENDING || ms_now() >= deadline || cli_interrupted(c))
-			break;
+		if (now->state != REMED_PENDING)
+			return 0;
+		if ((cause = engine_missing(q)) != NULL) {
+			/* the cause is the daemon's own text; printable all the same */
+			printable_copy(why, sizeof(why), cause, strlen(cause), 200);
+			cli_error(c, "Mailbox remediation is not running in mxgated: %s; remediation "
+				     "%lld stays queued (see remediationreport).", why, (long long)id);
+			free(cause);
+			return -1;
+		}
+		if (cli_interrupted(c)) {
+			/* an error line: after Ctrl-C the terminal drops ordinary output */
+			cli_error(c, "Stopped waiting: remediation %lld stays queued; "
+				     "remediationreport will show its outcome.", (long long)id);
+			return -1;
+		}
+		if (!cmd_daemon_running(c)) {
+			cli_printf(c, "mxgated stopped: remediation %lld stays pending and runs when "
+				      "it starts (see remediationreport).\n", (long long)id);
+			return 1;
+		}
+		if (ms_now() >= deadline) {
+			cli_printf(c, "Remediation %lld is still running; remediationreport will "
+				      "show its outcome.\n", (long long)id);
+			return 1;
+		}
+		/* a signal (Ctrl-C) cuts the pause short */
 		{
 			struct timespec ts = { 0, REMEDIATE_POLL_MS * 1000000L };
 
 			nanosleep(&ts, NULL);
 		}
 	}
-	if (now.state == REMED_PENDING) {
-		cli_printf(c, "Remediation %lld is still running; remediationreport will show its "
-			      "outcome.\n",
-		    (long long)req->id);
-		return CMD_OK;
+}
+
+/* follow - wait for the request to finish, then print its lines */
+static enum cmd_ret
+follow(struct cli *c, struct queue *q, const struct remed_request *req)
+{
+	struct remed_request *now = xcalloc(1, sizeof(*now));
+	struct show_ctx s = { c, req->id, 0 };
+	char *cause = NULL;
+	enum cmd_ret ret = CMD_ERROR;
+	int r;
+
+	if ((r = wait_pending(c, q, req->id, now)) != 0) {
+		free(now);
+		return r > 0 ? CMD_OK : CMD_ERROR;
 	}
 	if (remed_report(q, req->created > 0 ? req->created - 1 : 0, req->mid, 0, show_one, &s,
 	    &cause) < 0) {
 		cli_error(c, "Cannot read remediation %lld: %s", (long long)req->id, cause);
 		free(cause);
-		return CMD_ERROR;
+		goto out;
 	}
 	if (!s.shown)
-		cli_printf(c, "Remediation %lld: %s%s%s\n", (long long)now.id,
-		    remed_state_name(now.state), now.note[0] ? ": " : "", now.note);
-	return CMD_OK;
+		show_one(&s, now, NULL, 0);
+	ret = CMD_OK;
+out:
+	free(now);
+	return ret;
 }
 
 static enum cmd_ret
@@ -206,7 +282,6 @@ remediate_exec(struct cli *c, int argc, char **argv)
 	enum cmd_ret ret = CMD_ERROR;
 	char idtext[32], *cause = NULL;
 	unsigned given = 0;
-	int64_t qid;
 
 	if (argc < 1)
 		return cmd_usage_error(c, &cmd_remediate_entry, "remediate");
@@ -249,7 +324,7 @@ remediate_exec(struct cli *c, int argc, char **argv)
 		goto out;
 	}
 	str_fmt(idtext, sizeof(idtext), "%lld", (long long)req->id);
-	if (queue_request_add_id(q, "remediate", idtext, &qid, &cause) < 0) {
+	if (queue_request_add(q, "remediate", idtext, &cause) < 0) {
 		/* the request is pending: the remediation thread takes it at its next pass */
 		cli_error(c, "Remediation %lld was added but mxgated could not be woken: %s",
 		    (long long)req->id, cause);
@@ -263,7 +338,7 @@ remediate_exec(struct cli *c, int argc, char **argv)
 		ret = CMD_OK;
 		goto out;
 	}
-	ret = follow(c, q, qid, req);
+	ret = follow(c, q, req);
 out:
 	free(req);
 	return ret;

@@ -8,6 +8,10 @@
  *
  * Read from queue.db (store/remed.h remed_report); the daemon need not
  * run. Rows and headings only go to the output; errors are error lines.
+ * Every text that came from mail or from ETD (Message-ID, mailbox,
+ * verdict, who, note, result, reason) is printed through printable_copy:
+ * a sender's Message-ID with an escape sequence reaches the operator's
+ * terminal only as \033, and no row spans two lines.
  *
  * DIAGNOSTICS: one error line for a bad argument or a store failure.
  */
@@ -20,12 +24,15 @@
 #include "commands/cmd_keys.h"
 #include "commands/cmd_util.h"
 #include "store/remed.h"
+#include "util/printable.h"
 #include "util/str.h"
 
 extern const struct cmd_entry cmd_remediationreport_entry;
 
 #define REPORT_LIMIT_DEFAULT 100
 #define MSGID_COL 32
+/* printable_copy writes at most 4 bytes (\ooo) per input byte */
+#define SAFE_SIZE(n) (4 * (n) + 1)
 
 /* The arguments. */
 struct report_args {
@@ -109,19 +116,29 @@ struct rows_ctx {
 	int n;		/* rows printed */
 };
 
-/* trigger_text - "ETD verdict phishing", "API user u", "operator u" */
+/* safe - s with control and non-ASCII bytes as \ooo, into buf[size] */
+static const char *
+safe(const char *s, char *buf, size_t size)
+{
+	printable_copy(buf, size, s, strlen(s), 0);
+	return buf;
+}
+
+/* trigger_text - "ETD verdict phishing", "API user u", "operator u" (printable) */
 static void
 trigger_text(const struct remed_request *r, char *out, size_t size)
 {
+	char who[SAFE_SIZE(sizeof(r->who))], verdict[SAFE_SIZE(sizeof(r->verdict))];
+
 	switch (r->trigger) {
 	case REMED_BY_ETD:
-		str_fmt(out, size, "ETD verdict %s", r->verdict);
+		str_fmt(out, size, "ETD verdict %s", safe(r->verdict, verdict, sizeof(verdict)));
 		break;
 	case REMED_BY_API:
-		str_fmt(out, size, "API user %s", r->who);
+		str_fmt(out, size, "API user %s", safe(r->who, who, sizeof(who)));
 		break;
 	default:
-		str_fmt(out, size, "operator %s", r->who);
+		str_fmt(out, size, "operator %s", safe(r->who, who, sizeof(who)));
 		break;
 	}
 }
@@ -137,13 +154,18 @@ cut(const char *s, char *buf, size_t width)
 	return buf;
 }
 
-/* row - one line of the table */
+/*
+ * row - one line of the table; msgid, mailbox and reason come from mail
+ * or ETD and are made printable here (trigger already is)
+ */
 static void
 row(struct cli *c, time_t when, long long id, long long mid, const char *msgid,
     const char *mailbox, const char *action, const char *trigger, const char *result,
     const char *reason)
 {
 	char t[32], m[24], mb[MSGID_COL + 1], mbx[40];
+	char smsgid[SAFE_SIZE(REMED_MSGID_MAX)], smailbox[SAFE_SIZE(REMED_ADDR_MAX)];
+	char sreason[SAFE_SIZE(512)];
 	struct tm tm;
 
 	if (localtime_r(&when, &tm) == NULL || strftime(t, sizeof(t), "%Y-%m-%d %H:%M:%S",
@@ -153,9 +175,12 @@ row(struct cli *c, time_t when, long long id, long long mid, const char *msgid,
 		str_fmt(m, sizeof(m), "%lld", mid);
 	else
 		str_copy(m, "-", sizeof(m));
+	safe(msgid[0] ? msgid : "-", smsgid, sizeof(smsgid));
+	safe(mailbox, smailbox, sizeof(smailbox));
+	safe(reason, sreason, sizeof(sreason));
 	cli_printf(c, "%-19s %6lld %7s %-*s %-32s %-14s %-22s %-9s %s\n", t, id, m, MSGID_COL,
-	    cut(msgid[0] ? msgid : "-", mb, MSGID_COL), cut(mailbox, mbx, 32), action, trigger,
-	    result, reason);
+	    cut(smsgid, mb, MSGID_COL), cut(smailbox, mbx, 32), action, trigger, result,
+	    sreason);
 }
 
 /* one - remed_report callback */
@@ -163,7 +188,7 @@ static void
 one(void *arg, const struct remed_request *r, const struct remed_action *a, int n)
 {
 	struct rows_ctx *x = arg;
-	char trig[300];
+	char trig[SAFE_SIZE(256) + 32];
 
 	trigger_text(r, trig, sizeof(trig));
 	if (x->n++ == 0)
