@@ -40,6 +40,7 @@ struct etd {
 	char day[16];			/* the UTC day counted ("" not read yet) */
 	int today;			/* requests that day */
 	int backoff;			/* seconds of the last back-off, 0 none */
+	volatile int *abort;		/* set by another thread: stop waiting (etd_set_abort) */
 };
 
 /* wipe_free - free a secret, cleared first */
@@ -145,6 +146,12 @@ bucket_wait(struct etd *e)
 		if (ts.tv_nsec >= 1000000000) {
 			ts.tv_sec++;
 			ts.tv_nsec -= 1000000000;
+		}
+		if (e->abort != NULL && *e->abort)
+			return;	/* stopping: the request is refused at once by hreq */
+		if (ts.tv_sec > 0 || ts.tv_nsec > 200000000) {
+			ts.tv_sec = 0;
+			ts.tv_nsec = 200000000;	/* look at the abort flag between naps */
 		}
 		nanosleep(&ts, NULL);
 	}
@@ -274,10 +281,18 @@ call(struct etd *e, const char *path, const char *bearer, const char *body, stru
 	rq.max_body = ETD_MAX_ANSWER;
 	rq.verify = 1;
 	rq.ca_pem = e->ca_pem;
+	rq.abort = e->abort;
 	rc = hreq_do(&rq, rs, &c2);
 	wipe_free(key);
 	wipe_free(auth);
 	free(url);
+	if (rc < 0 && e->abort != NULL && *e->abort) {
+		*retry_in = 0;
+		*cause = str_printf("%s stopped: %s", bearer ? "search" : "token request",
+		    c2 ? c2 : "stopping");
+		free(c2);
+		return -1;
+	}
 	if (rc < 0) {
 		*retry_in = backoff(e, -1);
 		*cause = str_printf("%s failed: %s (retrying in %d seconds)",
@@ -393,6 +408,13 @@ etd_search(struct etd *e, time_t start, time_t end, const char *verdicts,
 	}
 	hresp_free(&rs);
 	return rc;
+}
+
+/* etd_set_abort - see etd.h */
+void
+etd_set_abort(struct etd *e, volatile int *abort)
+{
+	e->abort = abort;
 }
 
 /* etd_requests_today - see etd.h */

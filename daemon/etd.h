@@ -53,6 +53,13 @@ void etd_configure(struct etd *e, const char *base, const char *client_id,
 int etd_search(struct etd *e, time_t start, time_t end, const char *verdicts,
     const char *page_token, struct etdjson_page *pg, int *retry_in, char **cause);
 
+/*
+ * etd_set_abort - a flag (NULL none) that, once set by another thread,
+ * ends a request in progress and the pacing waits within about a second
+ * (the daemon stopping); etd_search then fails with *retry_in 0
+ */
+void etd_set_abort(struct etd *e, volatile int *abort);
+
 /* etd_requests_today - requests counted this UTC day (tests, status) */
 int etd_requests_today(struct etd *e);
 

@@ -70,6 +70,10 @@
 #define REMD_MAX_PAGES 1000		/* pages of one poll (a server that never ends) */
 #define REMD_MAX_TARGETS 1000		/* mailboxes of one request */
 #define REMD_STORE_RETRY 60		/* seconds before pending requests are tried again */
+#define REMD_GIVE_UP (24 * 3600)	/* a passing failure is tried again this long */
+
+/* waits between tries of a request that failed for a passing cause */
+static const int retry_steps[] = { 60, 300, 900, 3600 };
 
 /* What the thread needs of a configuration, copied on the loop thread. */
 struct rconf {
@@ -83,6 +87,7 @@ struct rconf {
 	int interval, lag, overlap;
 	char verdicts[256];
 	char *ca_pem;			/* CA bundle, "" the system's */
+	struct remed_conf remed;	/* the remediation profiles (deep copy, secrets wiped on free) */
 	int64_t version;		/* the commit it came from */
 };
 
@@ -121,6 +126,9 @@ struct remd {
 	pthread_cond_t cv;
 	/* under mu */
 	int stop;
+	volatile int halt;		/* = stop, read without mu by transfers in progress
+					 * (hreq's abort hook) so that remd_stop need not
+					 * wait out a remote server's time limit */
 	int woken;			/* remd_wake since the last look */
 	struct rconf *newconf;		/* from remd_reconfigure, not yet taken */
 	struct item *items, **itail;	/* for the loop */
@@ -133,13 +141,34 @@ struct remd {
 	struct queue *q;
 	struct store *st;
 	struct etd *etd;
-	struct remed_conf rc;		/* profiles, loaded from st */
-	int have_rc;
 	int polling_on;
 	time_t next_poll, next_expire, next_requests;
+	time_t poll_not_before;		/* a back-off (Retry-After, quota): never cut by the interval */
 };
 
 /* ---------------------------------------------------------- configuration copies */
+
+/* remed_copy - a deep copy of the profiles of a configuration snapshot */
+static void
+remed_copy(struct remed_conf *to, const struct remed_conf *from)
+{
+	to->nprofiles = from->nprofiles;
+	to->profiles = from->nprofiles ? xcalloc((size_t)from->nprofiles,
+	    sizeof(*to->profiles)) : NULL;
+	for (int i = 0; i < from->nprofiles; i++) {
+		struct remed_profile *p = &to->profiles[i];
+
+		*p = from->profiles[i];
+		p->password = str_dup(p->password ? p->password : "");
+		if (p->ndomains > 0) {
+			p->domains = xcalloc((size_t)p->ndomains, sizeof(*p->domains));
+			memcpy(p->domains, from->profiles[i].domains,
+			    (size_t)p->ndomains * sizeof(*p->domains));
+		} else {
+			p->domains = NULL;
+		}
+	}
+}
 
 /* rconf_new - the copy of c the thread works with */
 static struct rconf *
@@ -161,6 +190,7 @@ rconf_new(const struct conf *c)
 	r->overlap = c->tdc_poll_overlap >= 0 ? c->tdc_poll_overlap : 0;
 	str_copy(r->verdicts, c->tdc_verdicts, sizeof(r->verdicts));
 	r->ca_pem = str_dup(c->ca_pem ? c->ca_pem : "");
+	remed_copy(&r->remed, &c->remed);
 	r->version = c->version;
 	return r;
 }
@@ -176,6 +206,7 @@ rconf_free(struct rconf *r)
 	free(r->client_secret);
 	free(r->api_key);
 	free(r->ca_pem);
+	remedconf_free(&r->remed);	/* passwords wiped */
 	free(r);
 }
 
@@ -567,14 +598,54 @@ forward_via_loop(struct remd *rd, const struct remed_request *r, const struct ta
 }
 
 /*
+ * permanent - does this failure stay, whenever tried again? Refusals by
+ * the server of our credentials or of the request itself do; a server
+ * down, a time limit, a 5xx or a 429 pass. Anything not known to stay is
+ * taken as passing: it is tried again for REMD_GIVE_UP, then failed.
+ */
+static int
+permanent(const char *why)
+{
+	static const char *const stays[] = {
+		"IMAP login as ",		/* LOGIN/AUTHENTICATE refused */
+		"cannot open INBOX",
+		" refused",			/* a Message-ID or folder we will not send */
+		"check the tenant",		/* Graph token: 400/401 */
+		"neither a tenant",
+		"no usable access_token",
+		"not a message id",
+		"is too long",
+		"the answer is larger than",
+		"no forward address",
+		"no password",
+	};
+	const char *h;
+
+	for (size_t i = 0; i < sizeof(stays) / sizeof(stays[0]); i++)
+		if (strstr(why, stays[i]) != NULL)
+			return 1;
+	/* an HTTP 4xx from Graph but a time-out or too many requests */
+	for (h = strstr(why, "HTTP 4"); h != NULL; h = strstr(h + 1, "HTTP 4"))
+		if (strncmp(h, "HTTP 408", 8) != 0 && strncmp(h, "HTTP 429", 8) != 0)
+			return 1;
+	return 0;
+}
+
+/*
  * act - remediate one mailbox for request r (message_id: what to find);
- * records the action and logs it. 0, -1 on a store error, -2 stopping.
+ * records the action and logs it. 0, 1 a passing failure (nothing
+ * recorded, *def holds the action as it would be recorded failed), -1 on
+ * a store error, -2 stopping.
+ *
+ * A forward is recorded (an ok row of action forward) as soon as it is
+ * durable, before the delete of a forward_delete, and a rerun after a
+ * crash or a passing failure finds that row and does not send it again.
  */
 static int
 act(struct remd *rd, const struct remed_request *r, const char *message_id,
-    const struct target *t, char **cause)
+    const struct target *t, struct remed_action *def, char **cause)
 {
-	const struct remed_profile *p = rd->have_rc ? remedconf_for(&rd->rc, t->mailbox) : NULL;
+	const struct remed_profile *p = remedconf_for(&rd->cf->remed, t->mailbox);
 	struct remed_action a = { 0 };
 	char trig[300], mb[400], to[400], ids[MBX_MAX_HITS][256], *login = NULL, *pw = NULL;
 	char *why = NULL, *data = NULL, comment[1200];
@@ -611,7 +682,12 @@ act(struct remd *rd, const struct remed_request *r, const char *message_id,
 	}
 	if (p->backend == REMED_IMAP && p->auth == REMED_AUTH_USER) {
 		login = str_dup(t->mailbox);
-		if ((pw = remedconf_user_password(rd->st, p, t->mailbox, &why)) == NULL)
+		/* one read transaction: the password as of one commit */
+		if (store_read_begin(rd->st, &why) < 0)
+			goto failed;
+		pw = remedconf_user_password(rd->st, p, t->mailbox, &why);
+		store_read_end(rd->st);
+		if (pw == NULL)
 			goto failed;
 	} else {
 		login = str_printf("%s*%s", t->mailbox, p->user);
@@ -628,7 +704,17 @@ act(struct remd *rd, const struct remed_request *r, const char *message_id,
 				      "(%s)", (long long)t->mid, (long long)r->id, mb, trig);
 		goto record;
 	}
+	if (forward && (rc = remed_forward_done(rd->q, r->id, t->mailbox, cause)) != 0) {
+		if (rc < 0)
+			goto out;
+		rc = 0;
+		forward = 0;	/* done before: a rerun deletes only */
+		forwarded = 1;
+		str_fmt(a.result, sizeof(a.result), "forwarded to %s before", to);
+	}
 	if (forward) {
+		struct remed_action fa;
+
 		str_fmt(comment, sizeof(comment), "Remediation %lld (%s) of MID %lld, Message-ID %s, "
 						  "found in mailbox %s.", (long long)r->id, trig, (long long)t->mid,
 		    message_id, t->mailbox);
@@ -662,6 +748,18 @@ act(struct remd *rd, const struct remed_request *r, const char *message_id,
 			str_fmt(a.result, sizeof(a.result), "forwarded to %s", to);
 			say(rd, LOGFILE_INFO, "TDC: MID %lld remediation %lld: forwarded from mailbox %s "
 					      "to %s (%s)", (long long)t->mid, (long long)r->id, mb, to, trig);
+		}
+		/* durable: recorded now, so that nothing after it sends it twice */
+		fa = a;
+		fa.action = REMED_FORWARD;
+		fa.state = REMED_OK;
+		if (remed_action_add(rd->q, &fa, cause) < 0) {
+			rc = -1;
+			goto out;
+		}
+		if (!del) {
+			rc = 0;		/* a forward alone: that row is the request's */
+			goto out;
 		}
 	}
 	if (del) {
@@ -706,6 +804,11 @@ failed_logged:
 
 		gw_safe(why, safe, sizeof(safe));
 		str_copy(a.reason, safe, sizeof(a.reason));
+		if (!permanent(why)) {
+			*def = a;	/* the caller tries again later, or gives up */
+			rc = 1;
+			goto out;
+		}
 		say(rd, LOGFILE_WARNING, "TDC: MID %lld remediation %lld: %s (%s)", (long long)t->mid,
 		    (long long)r->id, safe, trig);
 	}
@@ -748,11 +851,61 @@ unmatched(struct remd *rd, const struct remed_request *r, const char *note, char
 	return remed_request_finish(rd->q, r->id, REMED_UNMATCHED, note, cause);
 }
 
+/*
+ * retry_later - some mailboxes of request r failed for a passing cause
+ * (def[0..n-1], as they would be recorded): keep the request pending and
+ * try again after the next step of retry_steps; after REMD_GIVE_UP of
+ * failing, record them failed and finish the request. 0 or -1.
+ */
+static int
+retry_later(struct remd *rd, const struct remed_request *r, struct remed_action *def, int n,
+    int nall, char **cause)
+{
+	time_t now = time(NULL), first = 0;
+	char trig[300], mb[400], note[256];
+	int attempts = 0, wait;
+
+	trigger_text(r, trig, sizeof(trig));
+	if (remed_request_attempts(rd->q, r->id, &attempts, &first, cause) < 0)
+		return -1;
+	if (first > 0 && now - first >= REMD_GIVE_UP) {
+		for (int i = 0; i < n; i++) {
+			str_fmt(def[i].reason + strlen(def[i].reason),
+			    sizeof(def[i].reason) - strlen(def[i].reason),
+			    " (given up after %d attempts)", attempts + 1);
+			if (remed_action_add(rd->q, &def[i], cause) < 0)
+				return -1;
+			say(rd, LOGFILE_WARNING, "TDC: MID %lld remediation %lld: %s (%s)",
+			    (long long)def[i].mid, (long long)r->id, def[i].reason, trig);
+		}
+		say(rd, LOGFILE_WARNING, "TDC: remediation %lld: given up after %d attempts in %d "
+					 "hours: %d mailbox%s failed", (long long)r->id, attempts + 1,
+		    REMD_GIVE_UP / 3600, n, n == 1 ? "" : "es");
+		str_fmt(note, sizeof(note), "%d mailbox%s, %d failed after %d attempts", nall,
+		    nall == 1 ? "" : "es", n, attempts + 1);
+		return remed_request_finish(rd->q, r->id, REMED_DONE, note, cause);
+	}
+	wait = retry_steps[attempts < (int)(sizeof(retry_steps) / sizeof(retry_steps[0])) ?
+	    attempts : (int)(sizeof(retry_steps) / sizeof(retry_steps[0])) - 1];
+	str_fmt(note, sizeof(note), "%.200s", def[0].reason);
+	if (remed_request_defer(rd->q, r->id, now, now + wait, note, cause) < 0)
+		return -1;
+	for (int i = 0; i < n; i++) {
+		gw_safe(def[i].mailbox, mb, sizeof(mb));
+		say(rd, LOGFILE_WARNING, "TDC: MID %lld remediation %lld: %s (%s; trying again in %d "
+					 "minute%s)", (long long)def[i].mid, (long long)r->id, def[i].reason,
+		    trig, wait / 60, wait / 60 == 1 ? "" : "s");
+	}
+	return 0;
+}
+
 /* run_request - resolve and act on one pending request; 0, -1 store error, -2 stopping */
 static int
 run_request(struct remd *rd, struct remed_request *r, char **cause)
 {
 	struct targets ts = { 0 };
+	struct remed_action *def = NULL;
+	int ndef = 0;
 	char msgid[REMED_MSGID_MAX + 1], note[256];
 	int rc;
 
@@ -822,12 +975,26 @@ run_request(struct remd *rd, struct remed_request *r, char **cause)
 			free(ts.v);
 			return -2;
 		}
-		rc = act(rd, r, msgid, &ts.v[i], cause);
+		if (def == NULL)
+			def = xcalloc((size_t)ts.n, sizeof(*def));
+		rc = act(rd, r, msgid, &ts.v[i], &def[ndef], cause);
+		if (rc == 1) {
+			ndef++;
+			continue;
+		}
 		if (rc < 0) {
+			free(def);
 			free(ts.v);
 			return rc;
 		}
 	}
+	if (ndef > 0) {
+		rc = retry_later(rd, r, def, ndef, ts.n, cause);
+		free(def);
+		free(ts.v);
+		return rc;
+	}
+	free(def);
 	str_fmt(note, sizeof(note), "%d mailbox%s%s", ts.n, ts.n == 1 ? "" : "es",
 	    ts.dropped ? " (more recipients not acted on)" : "");
 	free(ts.v);
@@ -850,7 +1017,7 @@ run_requests(struct remd *rd, time_t now)
 		if (stop)
 			break;
 		memset(r, 0, sizeof(*r));
-		rc = remed_request_next(rd->q, r, &cause);
+		rc = remed_request_next_due(rd->q, time(NULL), r, &cause);
 		if (rc == 1)
 			rc = run_request(rd, r, &cause);
 		else if (rc == 0)
@@ -899,16 +1066,33 @@ poll_once(struct remd *rd, time_t now)
 		int retry = 0, stop;
 
 		if (etd_search(rd->etd, start, end, cf->verdicts, token, &pg, &retry, &cause) < 0) {
+			if (rd->halt) {
+				free(cause);	/* stopping: the next start searches again */
+				free(token);
+				return;
+			}
 			say(rd, LOGFILE_WARNING, "TDC: Email Threat Defense API %s",
 			    gw_safe(cause, t, sizeof(t)));
 			free(cause);
 			free(token);
-			if (retry > 0)
+			if (retry > 0) {
+				/* its own field: the interval never cuts a back-off short */
+				rd->poll_not_before = now + retry;
 				rd->next_poll = now + retry;
+			}
 			return;
 		}
 		free(token);
 		token = NULL;
+		if (pg.skipped > 0)
+			say(rd, LOGFILE_WARNING, "TDC: Email Threat Defense API search: %d record%s "
+						 "skipped (ids %s): %s", pg.skipped, pg.skipped == 1 ? "" : "s",
+			    pg.skip_ids, pg.skip_why);
+		if (pg.cut > 0)
+			say(rd, LOGFILE_WARNING, "TDC: Email Threat Defense API search: %d record%s with "
+						 "more mailboxes than are kept (%d bytes; ids %s): acted on "
+						 "those kept", pg.cut, pg.cut == 1 ? "" : "s", ETDJSON_MAILBOXES_MAX,
+			    pg.cut_ids);
 		for (int i = 0; i < pg.n; i++) {
 			const struct etdjson_msg *m = &pg.msgs[i];
 			struct remed_request *r;
@@ -983,28 +1167,17 @@ expire(struct remd *rd, time_t now)
 	}
 }
 
-/* take_conf - a configuration from remd_reconfigure (thread) */
+/*
+ * take_conf - a configuration from remd_reconfigure (thread); the
+ * profiles come with it, copied from the loop's snapshot, so that the
+ * thread acts with the same commit the rest of the daemon runs
+ */
 static void
 take_conf(struct remd *rd, struct rconf *c)
 {
-	char *cause = NULL, t[300];
-
 	rconf_free(rd->cf);
 	rd->cf = c;
 	etd_configure(rd->etd, c->api_base, c->client_id, c->client_secret, c->api_key, c->ca_pem);
-	if (rd->have_rc)
-		remedconf_free(&rd->rc);
-	rd->have_rc = 0;
-	memset(&rd->rc, 0, sizeof(rd->rc));
-	if (rd->st == NULL)
-		return;
-	if (remedconf_load(rd->st, &rd->rc, &cause) < 0) {
-		say(rd, LOGFILE_WARNING, "TDC: remediation profiles not loaded: %s",
-		    gw_safe(cause, t, sizeof(t)));
-		free(cause);
-		return;
-	}
-	rd->have_rc = 1;
 }
 
 /* work - one pass; the time of the next one */
@@ -1028,7 +1201,7 @@ work(struct remd *rd)
 	}
 	if (rd->polling_on && rd->next_poll > now + cf->interval)
 		rd->next_poll = now + cf->interval;	/* a shorter interval takes effect now */
-	if (rd->polling_on && now >= rd->next_poll)
+	if (rd->polling_on && now >= rd->next_poll && now >= rd->poll_not_before)
 		poll_once(rd, now);
 	if (now >= rd->next_requests || rd->next_requests == 0) {
 		rd->next_requests = 0;
@@ -1039,10 +1212,24 @@ work(struct remd *rd)
 		rd->next_expire = now + REMD_EXPIRE_EVERY;
 	}
 	next = rd->next_expire;
-	if (rd->polling_on && rd->next_poll < next)
-		next = rd->next_poll;
+	if (rd->polling_on) {
+		time_t p = rd->next_poll > rd->poll_not_before ? rd->next_poll : rd->poll_not_before;
+
+		if (p < next)
+			next = p;
+	}
 	if (rd->next_requests && rd->next_requests < next)
 		next = rd->next_requests;
+	if (rd->next_requests == 0) {
+		time_t when;
+		char *cause = NULL;
+		int rc = remed_request_next_try(rd->q, now, &when, &cause);
+
+		if (rc < 0)
+			free(cause);	/* the next pass reads again */
+		else if (rc == 1 && when < next)
+			next = when;	/* a request waiting out a passing failure */
+	}
 	return next;
 }
 
@@ -1061,8 +1248,10 @@ run(void *arg)
 		free(cause);
 		ok = 0;
 	}
-	if (ok)
+	if (ok) {
 		rd->etd = etd_new(rd->q);
+		etd_set_abort(rd->etd, &rd->halt);
+	}
 	pthread_mutex_lock(&rd->mu);
 	while (!rd->stop) {
 		struct rconf *nc = rd->newconf;
@@ -1085,8 +1274,6 @@ run(void *arg)
 				break;
 	}
 	pthread_mutex_unlock(&rd->mu);
-	if (rd->have_rc)
-		remedconf_free(&rd->rc);
 	rconf_free(rd->cf);
 	rd->cf = NULL;
 	etd_free(rd->etd);
@@ -1164,6 +1351,7 @@ remd_stop(struct remd *rd)
 		return;
 	pthread_mutex_lock(&rd->mu);
 	rd->stop = 1;
+	rd->halt = 1;
 	pthread_cond_broadcast(&rd->cv);
 	pthread_mutex_unlock(&rd->mu);
 	pthread_join(rd->th, NULL);

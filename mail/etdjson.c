@@ -50,6 +50,114 @@ printable(const char *s, size_t max, int spaces)
 	return 1;
 }
 
+/*
+ * utf8_ok - is s non-empty, at most max bytes, well-formed UTF-8 (no
+ * overlong forms, surrogates or code points past U+10FFFF) without
+ * control characters (C0, DEL, C1)? RFC 6532 lets a Message-ID hold UTF-8.
+ */
+static int
+utf8_ok(const char *s, size_t max)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t n = strlen(s);
+
+	if (n == 0 || n > max)
+		return 0;
+	for (size_t i = 0; i < n;) {
+		unsigned c = p[i], cp, k;
+
+		if (c < 0x80) {
+			if (c < 32 || c == 127)
+				return 0;
+			i++;
+			continue;
+		}
+		if (c >= 0xc2 && c <= 0xdf) {
+			k = 1;
+			cp = c & 0x1f;
+		} else if (c >= 0xe0 && c <= 0xef) {
+			k = 2;
+			cp = c & 0x0f;
+		} else if (c >= 0xf0 && c <= 0xf4) {
+			k = 3;
+			cp = c & 0x07;
+		} else {
+			return 0;
+		}
+		for (unsigned j = 1; j <= k; j++) {
+			if (i + j >= n || (p[i + j] & 0xc0) != 0x80)
+				return 0;
+			cp = (cp << 6) | (p[i + j] & 0x3f);
+		}
+		if ((k == 2 && cp < 0x800) || (k == 3 && cp < 0x10000) || cp > 0x10ffff ||
+		    (cp >= 0xd800 && cp <= 0xdfff) || (cp >= 0x80 && cp < 0xa0))
+			return 0;
+		i += k + 1;
+	}
+	return 1;
+}
+
+/*
+ * note_add - append item to a comma-separated list of size bytes; when
+ * it does not fit, end the list with "..." once
+ */
+static void
+note_add(char *list, size_t size, const char *item)
+{
+	size_t used = strlen(list), k = strlen(item);
+
+	if (used >= 3 && strcmp(list + used - 3, "...") == 0)
+		return;
+	if (used + (used ? 1 : 0) + k + 4 > size) {
+		if (used + 4 <= size)
+			memcpy(list + used, "...", 4);
+		return;
+	}
+	if (used)
+		list[used++] = ',';
+	memcpy(list + used, item, k + 1);
+}
+
+/* id_text - a record's id for a log line: printable ASCII kept, the rest \xNN, at most 64 */
+static void
+id_text(const cJSON *id, char *buf, size_t size)
+{
+	size_t o = 0;
+
+	if (!cJSON_IsString(id)) {
+		str_copy(buf, cJSON_IsNumber(id) ? "(a number)" : "(none)", size);
+		return;
+	}
+	for (const unsigned char *p = (const unsigned char *)id->valuestring; *p && o + 5 < size;
+	    p++) {
+		if (o >= 64) {
+			memcpy(buf + o, "...", 3);
+			o += 3;
+			break;
+		}
+		if (*p < 32 || *p > 126 || *p == ',' || *p == '\\') {
+			snprintf(buf + o, size - o, "\\x%02x", *p);
+			o += 4;
+		} else {
+			buf[o++] = (char)*p;
+		}
+	}
+	buf[o] = '\0';
+}
+
+/* skip - count a record skipped, with its id and why (each reason once) */
+static void
+skip(struct etdjson_page *pg, const cJSON *id, const char *why)
+{
+	char t[80];
+
+	pg->skipped++;
+	id_text(id, t, sizeof(t));
+	note_add(pg->skip_ids, sizeof(pg->skip_ids), t);
+	if (strstr(pg->skip_why, why) == NULL)
+		note_add(pg->skip_why, sizeof(pg->skip_why), why);
+}
+
 /* etdjson_token_parse - see etdjson.h */
 int
 etdjson_token_parse(const char *body, size_t len, char **token, int *expires_in, char **cause)
@@ -170,8 +278,8 @@ verdict_of(const cJSON *m)
 	return "";
 }
 
-/* take_mailboxes - the record's mailboxes, lower-cased, as many as fit */
-static void
+/* take_mailboxes - the record's mailboxes, lower-cased, as many as fit; 1 when some did not */
+static int
 take_mailboxes(const cJSON *m, struct etdjson_msg *out)
 {
 	const cJSON *a = cJSON_GetObjectItemCaseSensitive(m, "mailboxes"), *e;
@@ -185,7 +293,7 @@ take_mailboxes(const cJSON *m, struct etdjson_msg *out)
 			continue;
 		k = strlen(e->valuestring);
 		if (used + (used ? 1 : 0) + k > ETDJSON_MAILBOXES_MAX)
-			break;
+			return 1;
 		if (used)
 			out->mailboxes[used++] = ',';
 		for (size_t i = 0; i < k; i++)
@@ -193,6 +301,7 @@ take_mailboxes(const cJSON *m, struct etdjson_msg *out)
 		out->mailboxes[used] = '\0';
 		out->nmailboxes++;
 	}
+	return 0;
 }
 
 /* etdjson_search_parse - see etdjson.h */
@@ -220,12 +329,20 @@ etdjson_search_parse(const char *body, size_t len, struct etdjson_page *pg, char
 		const cJSON *mid = cJSON_GetObjectItemCaseSensitive(m, "internetMessageId");
 		struct etdjson_msg *e;
 
-		if (pg->n == ETDJSON_PAGE_MAX || !cJSON_IsObject(m) || !cJSON_IsString(id) ||
-		    !printable(id->valuestring, ETDJSON_ID_MAX, 0) ||
-		    (mid != NULL && !cJSON_IsNull(mid) &&
-			(!cJSON_IsString(mid) || (mid->valuestring[0] &&
-			    !printable(mid->valuestring, ETDJSON_MSGID_MAX, 1))))) {
-			pg->skipped++;
+		if (pg->n == ETDJSON_PAGE_MAX) {
+			skip(pg, id, "more than 100 records in a page");
+			continue;
+		}
+		if (!cJSON_IsObject(m) || !cJSON_IsString(id) ||
+		    !printable(id->valuestring, ETDJSON_ID_MAX, 0)) {
+			skip(pg, id, "no usable id");
+			continue;
+		}
+		if (mid != NULL && !cJSON_IsNull(mid) &&
+		    (!cJSON_IsString(mid) || (mid->valuestring[0] &&
+			!utf8_ok(mid->valuestring, ETDJSON_MSGID_MAX)))) {
+			skip(pg, id, "internetMessageId not usable (too long, not UTF-8 or with "
+			    "control characters)");
 			continue;
 		}
 		e = &pg->msgs[pg->n++];
@@ -238,7 +355,13 @@ etdjson_search_parse(const char *body, size_t len, struct etdjson_page *pg, char
 			memmove(e->message_id, t, strlen(t) + 1);
 		}
 		str_copy(e->verdict, verdict_of(m), sizeof(e->verdict));
-		take_mailboxes(m, e);
+		if (take_mailboxes(m, e)) {
+			char t[80];
+
+			pg->cut++;
+			id_text(id, t, sizeof(t));
+			note_add(pg->cut_ids, sizeof(pg->cut_ids), t);
+		}
 	}
 	next = cJSON_GetObjectItemCaseSensitive(j, "nextPageToken");
 	if (!cJSON_IsString(next))

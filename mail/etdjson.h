@@ -7,7 +7,10 @@
  * Everything parsed here comes from a remote server and is untrusted:
  * counts and lengths are bounded, text kept is printable, and a message
  * record that does not fit (no id, an unusable Message-ID) is skipped and
- * counted rather than failing the page.
+ * counted rather than failing the page; the page names the skipped
+ * records' ids (escaped, for a log line) and why. A Message-ID may be
+ * UTF-8 (RFC 6532 internationalized mail): kept as it is when the UTF-8
+ * is well formed and holds no control characters.
  *
  * DIAGNOSTICS: -1 with a malloc'd one-line *cause ("no accessToken in the
  * answer").
@@ -25,6 +28,7 @@
 #define ETDJSON_MAILBOXES_MAX 4095	/* a message's mailboxes, comma-separated */
 #define ETDJSON_TOKEN_MAX 16384		/* an accessToken (a JWT) */
 #define ETDJSON_PAGETOKEN_MAX 4096	/* a nextPageToken */
+#define ETDJSON_NOTE_MAX 511		/* ids (escaped) of records skipped or cut in one page */
 #define ETDJSON_VERDICTS "spam,malicious,phishing,graymail,neutral,bec,scam,noVerdict"
 
 /* One message record of a search answer. */
@@ -41,6 +45,10 @@ struct etdjson_page {
 	int n;				/* messages kept */
 	struct etdjson_msg *msgs;	/* malloc'd, n of them */
 	int skipped;			/* records dropped as unusable */
+	char skip_ids[ETDJSON_NOTE_MAX + 1];	/* their ids, escaped, comma-separated ("..." more) */
+	char skip_why[160];		/* why, each reason once: "no usable id", ... */
+	int cut;			/* records kept whose mailboxes did not all fit */
+	char cut_ids[ETDJSON_NOTE_MAX + 1];	/* their ids, as skip_ids */
 	char *next_token;		/* nextPageToken (malloc'd), NULL on the last page */
 };
 

@@ -39,12 +39,33 @@ write_cb(char *p, size_t size, size_t n, void *arg)
 	return size * n;
 }
 
+/*
+ * progress_cb - CURLOPT_XFERINFOFUNCTION: libcurl calls it at least about
+ * once a second even while nothing moves, so a set abort flag ends a
+ * transfer that waits on a silent server within a second (a daemon
+ * stopping must not wait out a 300-second time limit)
+ */
+static int
+progress_cb(void *arg, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal,
+    curl_off_t ulnow)
+{
+	volatile int *abort = arg;
+
+	(void)dltotal;
+	(void)dlnow;
+	(void)ultotal;
+	(void)ulnow;
+	return *abort ? 1 : 0;
+}
+
 /* why - one line for a failed transfer */
 static char *
 why(const struct hreq *rq, CURLcode rc, const char *errbuf, const struct sink *k, size_t max)
 {
 	if (k->toobig || rc == CURLE_FILESIZE_EXCEEDED)
 		return str_printf("%s: the answer is larger than %zu bytes", rq->url, max);
+	if (rc == CURLE_ABORTED_BY_CALLBACK)
+		return str_printf("%s: stopped", rq->url);
 	if (rc == CURLE_OPERATION_TIMEDOUT)
 		return str_printf("%s: no answer within %d seconds", rq->url,
 		    (rq->timeout_ms > 0 ? rq->timeout_ms : HREQ_TIMEOUT_DEFAULT) / 1000);
@@ -68,6 +89,10 @@ hreq_do(const struct hreq *rq, struct hresp *rs, char **cause)
 
 	memset(rs, 0, sizeof(*rs));
 	rs->retry_after = -1;
+	if (rq->abort != NULL && *rq->abort) {
+		*cause = str_printf("%.200s: stopped", rq->url);
+		return -1;
+	}
 	if (strncmp(rq->url, "https://", 8) != 0 && strncmp(rq->url, "http://", 7) != 0) {
 		*cause = str_printf("%.200s: only http:// and https:// URLs are spoken", rq->url);
 		return -1;
@@ -118,6 +143,11 @@ hreq_do(const struct hreq *rq, struct hresp *rs, char **cause)
 		struct curl_blob blob = { (void *)rq->ca_pem, strlen(rq->ca_pem), CURL_BLOB_COPY };
 
 		SET(CURLOPT_CAINFO_BLOB, &blob);
+	}
+	if (rq->abort != NULL) {
+		SET(CURLOPT_XFERINFOFUNCTION, progress_cb);
+		SET(CURLOPT_XFERINFODATA, (void *)rq->abort);
+		SET(CURLOPT_NOPROGRESS, 0L);
 	}
 	if (rq->user != NULL) {
 		SET(CURLOPT_HTTPAUTH, (long)CURLAUTH_BASIC);

@@ -11,7 +11,8 @@
  *
  * DIAGNOSTICS: -1 with a malloc'd one-line *cause when no whole response
  * came (connect, TLS, time, size); an HTTP status is not an error here:
- * the caller judges it. Allocation failure aborts (util/str.h).
+ * the caller judges it; a transfer ended by rq->abort is -1 with the cause
+ * "...: stopped". Allocation failure aborts (util/str.h).
  */
 #ifndef NET_HREQ_H
 #define NET_HREQ_H
@@ -33,6 +34,8 @@ struct hreq {
 	size_t max_body;		/* 0: HREQ_MAX_BODY_DEFAULT */
 	int verify;			/* check the peer */
 	const char *ca_pem;		/* NULL or "": the system's bundle */
+	volatile int *abort;		/* NULL, or a flag another thread sets to end the
+					 * transfer early (checked about once a second) */
 };
 
 struct hresp {

@@ -175,6 +175,15 @@ static const char *const migrations[] = {
 	"CREATE INDEX remed_action_request ON remed_action(request);"
 	"CREATE INDEX remed_action_mid ON remed_action(mid);"
 	"PRAGMA user_version = 4;",
+	/*
+	 * 5: a request that failed for a passing cause (server down, time
+	 * out) is tried again later: how often it was tried, since when it
+	 * fails, and not before when (UTC seconds; 0 = now)
+	 */
+	"ALTER TABLE remed_request ADD COLUMN attempts INTEGER NOT NULL DEFAULT 0;"
+	"ALTER TABLE remed_request ADD COLUMN first_fail INTEGER NOT NULL DEFAULT 0;"
+	"ALTER TABLE remed_request ADD COLUMN next_try INTEGER NOT NULL DEFAULT 0;"
+	"PRAGMA user_version = 5;",
 };
 
 #define NMIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))

@@ -411,6 +411,106 @@ remed_request_next(struct queue *q, struct remed_request *r, char **cause)
 	return req_one(db, s, r, cause);
 }
 
+/* remed_request_next_due - the oldest pending request whose next try is due by now */
+int
+remed_request_next_due(struct queue *q, time_t now, struct remed_request *r, char **cause)
+{
+	sqlite3 *db = queue_sqlite(q);
+	sqlite3_stmt *s;
+
+	if (prep(db, REQ_COLUMNS "WHERE state = ?1 AND next_try <= ?2 ORDER BY id LIMIT 1", &s,
+		cause, "cannot read requests") < 0)
+		return -1;
+	sqlite3_bind_int(s, 1, REMED_PENDING);
+	sqlite3_bind_int64(s, 2, (sqlite3_int64)now);
+	return req_one(db, s, r, cause);
+}
+
+/* remed_request_next_try - the earliest next try of a pending request after now */
+int
+remed_request_next_try(struct queue *q, time_t now, time_t *when, char **cause)
+{
+	sqlite3 *db = queue_sqlite(q);
+	sqlite3_stmt *s;
+	int rc;
+
+	if (prep(db, "SELECT min(next_try) FROM remed_request WHERE state = ?1 AND next_try > ?2",
+		&s, cause, "cannot read requests") < 0)
+		return -1;
+	sqlite3_bind_int(s, 1, REMED_PENDING);
+	sqlite3_bind_int64(s, 2, (sqlite3_int64)now);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		int some = sqlite3_column_type(s, 0) != SQLITE_NULL;
+
+		*when = some ? (time_t)sqlite3_column_int64(s, 0) : 0;
+		sqlite3_finalize(s);
+		return some;
+	}
+	sqlite3_finalize(s);
+	return err(db, cause, "cannot read requests");
+}
+
+/*
+ * remed_request_defer - see remed.h: one more attempt counted, the first
+ * failure's time kept (set to now at the first), the next try and the note
+ */
+int
+remed_request_defer(struct queue *q, int64_t id, time_t now, time_t next_try, const char *note,
+    char **cause)
+{
+	sqlite3 *db = queue_sqlite(q);
+	sqlite3_stmt *s;
+	int rc;
+
+	if (prep(db, "UPDATE remed_request SET attempts = attempts + 1, "
+		     "first_fail = CASE first_fail WHEN 0 THEN ?2 ELSE first_fail END, "
+		     "next_try = ?3, note = ?4 WHERE id = ?1 AND state = ?5", &s, cause,
+		"cannot defer a request") < 0)
+		return -1;
+	sqlite3_bind_int64(s, 1, id);
+	sqlite3_bind_int64(s, 2, (sqlite3_int64)now);
+	sqlite3_bind_int64(s, 3, (sqlite3_int64)next_try);
+	bind_cut(s, 4, note, 255);
+	sqlite3_bind_int(s, 5, REMED_PENDING);
+	rc = sqlite3_step(s);
+	sqlite3_finalize(s);
+	if (rc != SQLITE_DONE)
+		return err(db, cause, "cannot defer a request");
+	if (sqlite3_changes(db) == 0) {
+		*cause = str_printf("remed: there is no pending remediation request %lld",
+		    (long long)id);
+		return -1;
+	}
+	return 0;
+}
+
+/* remed_request_attempts - see remed.h */
+int
+remed_request_attempts(struct queue *q, int64_t id, int *attempts, time_t *first_fail,
+    char **cause)
+{
+	sqlite3 *db = queue_sqlite(q);
+	sqlite3_stmt *s;
+	int rc;
+
+	if (prep(db, "SELECT attempts, first_fail FROM remed_request WHERE id = ?1", &s, cause,
+		"cannot read requests") < 0)
+		return -1;
+	sqlite3_bind_int64(s, 1, id);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		*attempts = sqlite3_column_int(s, 0);
+		*first_fail = (time_t)sqlite3_column_int64(s, 1);
+		sqlite3_finalize(s);
+		return 1;
+	}
+	sqlite3_finalize(s);
+	if (rc == SQLITE_DONE)
+		return 0;
+	return err(db, cause, "cannot read requests");
+}
+
 /* remed_request_get - one request by id */
 int
 remed_request_get(struct queue *q, int64_t id, struct remed_request *r, char **cause)
@@ -571,6 +671,34 @@ remed_action_done(struct queue *q, int64_t request, const char *mailbox, char **
 	sqlite3_bind_int64(s, 1, request);
 	bind_cut(s, 2, mailbox, REMED_ADDR_MAX);
 	sqlite3_bind_int(s, 3, REMED_OK);
+	rc = sqlite3_step(s);
+	sqlite3_finalize(s);
+	if (rc == SQLITE_ROW)
+		return 1;
+	if (rc == SQLITE_DONE)
+		return 0;
+	return err(db, cause, "cannot read actions");
+}
+
+/*
+ * remed_forward_done - see remed.h: an ok row whose action is a forward
+ * for (request, mailbox): the forward part of a forward_delete is
+ * recorded as soon as it is durable, so a rerun never sends it twice
+ */
+int
+remed_forward_done(struct queue *q, int64_t request, const char *mailbox, char **cause)
+{
+	sqlite3 *db = queue_sqlite(q);
+	sqlite3_stmt *s;
+	int rc;
+
+	if (prep(db, "SELECT 1 FROM remed_action WHERE request = ?1 AND mailbox = ?2 COLLATE NOCASE "
+		     "AND state = ?3 AND action = ?4 LIMIT 1", &s, cause, "cannot read actions") < 0)
+		return -1;
+	sqlite3_bind_int64(s, 1, request);
+	bind_cut(s, 2, mailbox, REMED_ADDR_MAX);
+	sqlite3_bind_int(s, 3, REMED_OK);
+	sqlite3_bind_int(s, 4, REMED_FORWARD);
 	rc = sqlite3_step(s);
 	sqlite3_finalize(s);
 	if (rc == SQLITE_ROW)

@@ -124,6 +124,28 @@ int remed_request_add(struct queue *q, struct remed_request *r, char **cause);
 /* remed_request_next - the oldest pending request into r: 1, 0 when none, -1 */
 int remed_request_next(struct queue *q, struct remed_request *r, char **cause);
 
+/*
+ * remed_request_next_due - the oldest pending request whose next try
+ * (remed_request_defer) is due by now into r: 1, 0 when none, -1
+ */
+int remed_request_next_due(struct queue *q, time_t now, struct remed_request *r, char **cause);
+
+/* remed_request_next_try - *when the earliest next try after now of a pending request: 1, 0 none, -1 */
+int remed_request_next_try(struct queue *q, time_t now, time_t *when, char **cause);
+
+/*
+ * remed_request_defer - a pending request failed for a passing cause: it
+ * stays pending, not tried before next_try, one more attempt counted,
+ * the time of its first failure kept; note says why. 0 or -1 (also when
+ * the request is not pending).
+ */
+int remed_request_defer(struct queue *q, int64_t id, time_t now, time_t next_try, const char *note,
+    char **cause);
+
+/* remed_request_attempts - a request's failed attempts and first failure (0 none): 1, 0 no such, -1 */
+int remed_request_attempts(struct queue *q, int64_t id, int *attempts, time_t *first_fail,
+    char **cause);
+
 /* remed_request_get - request id into r: 1, 0 when there is none, -1 */
 int remed_request_get(struct queue *q, int64_t id, struct remed_request *r, char **cause);
 
@@ -136,6 +158,13 @@ int remed_action_add(struct queue *q, struct remed_action *a, char **cause);
 
 /* remed_action_done - was (request, mailbox, action) already done (REMED_OK)? 1, 0, -1 (restart) */
 int remed_action_done(struct queue *q, int64_t request, const char *mailbox, char **cause);
+
+/*
+ * remed_forward_done - was the forward part done (an ok row with action
+ * REMED_FORWARD) for (request, mailbox)? 1, 0, -1. A forward_delete
+ * records its forward as soon as it is durable, before deleting.
+ */
+int remed_forward_done(struct queue *q, int64_t request, const char *mailbox, char **cause);
 
 /*
  * remed_report - for remediationreport and the API: requests finished or

@@ -12,7 +12,11 @@
 # verdict for a Message-ID not journaled here is logged and shown by
 # remediationreport; kill -9 between two pages of a search, then a
 # restart: every verdict acted on exactly once; a gateway whose
-# tdc.polling_primary names another machine never searches.
+# tdc.polling_primary names another machine never searches. A
+# Retry-After longer than the poll interval is waited out whole, even
+# when the engine is woken meanwhile (an operator's remediate). SIGTERM
+# while the stand-in holds an answer: mxgated exits within seconds, not
+# after the request's time limit.
 #
 # No remediation profile is configured: a matched verdict ends in the
 # action "no remediation profile serves mailbox ...", which is what is
@@ -141,6 +145,28 @@ echo 1 >"$CTL/search_429"
 t_check backoff_429_logged wait_for 30 grep -q "TDC: Email Threat Defense API search failed: HTTP 429 (retrying in 1 seconds)" "$LOG"
 n=$(searches "$SLOG")
 t_check backoff_429_resumed wait_for 30 sh -c "[ \$(grep -c '\"path\": \"/v1/messages/search\", \"status\": 200' '$SLOG') -gt $n ]"
+
+# ---------------------------------------------------------------- a Retry-After longer than the interval
+echo 20 >"$CTL/retry_after"
+echo 1 >"$CTL/search_429"
+if wait_for 30 grep -q '"status": 429' "$SLOG" &&
+	wait_for 30 grep -q "TDC: Email Threat Defense API search failed: HTTP 429 (retrying in 20 seconds)" "$LOG"; then
+	# woken meanwhile: an operator's request (remd_wake) must not cut the back-off
+	"$MXSH" -D "$D" -c "remediate $M3 action=delete" >"$D/wake.out" 2>&1
+	n=$(searches "$SLOG")
+	wait_for 60 sh -c "[ \$(grep -c '\"path\": \"/v1/messages/search\", \"status\": 200' '$SLOG') -gt $n ]"
+	t_check backoff_long_kept $PY - "$SLOG" <<'PYEOF'
+import json, sys
+rows = [json.loads(l) for l in open(sys.argv[1]) if l.startswith("{")]
+t429 = [r["t"] for r in rows if r["status"] == 429][-1]
+after = [r["t"] for r in rows if r["path"].endswith("/search") and r["t"] > t429]
+assert after, "no search after the 429"
+assert after[0] - t429 >= 19, "searched again %.1f s after Retry-After: 20" % (after[0] - t429)
+PYEOF
+else
+	t_fail backoff_long_kept "no 429 answered or logged: $(grep 'TDC: Email' "$LOG" | tail -2)"
+fi
+rm -f "$CTL/retry_after"
 t_check once_each sh -c "[ $(acted "$M1") = 1 ] && [ $(acted "$M2") = 1 ] && [ $(acted "$M4") = 1 ]"
 t_check unmatched_once test "$(grep -c "(ETD id u-5) matches no message" "$LOG")" = 1
 
@@ -205,7 +231,35 @@ t_check non_primary_never_searches sh -c "! grep -q 'search' '$D.etd2.log'"
 t_check non_primary_no_polling sh -c "! grep -q 'polling started' '$D3/logs/mail_logs/mail.current'"
 gw_stop "$D3"
 
+# ---------------------------------------------------------------- SIGTERM while a search waits
+M10=$(send "<m10@etd.test>")
+M11=$(send "<m11@etd.test>")
+M12=$(send "<m12@etd.test>")
+echo u-12 >"$CTL/page_hold"
+verdicts u-10:"<m10@etd.test>":phishing:alice@example.com \
+	u-11:"<m11@etd.test>":phishing:alice@example.com \
+	u-12:"<m12@etd.test>":phishing:alice@example.com
+if wait_for 60 sh -c "[ \$(grep -c '^HOLD' '$SLOG') -ge 2 ]"; then
+	p=$(cat "$D/gw.pid")
+	kill -TERM "$p"
+	gwgone() { ! kill -0 "$p" 2>/dev/null; }
+	if wait_for 8 gwgone; then
+		t_pass sigterm_while_held
+	else
+		t_fail sigterm_while_held "mxgated still running 8 s after SIGTERM"
+	fi
+	rm -f "$CTL/page_hold"
+	wait "$p"
+	rc=$?
+	rm -f "$D/gw.pid"
+	t_netguard
+	t_check sigterm_clean_exit test "$rc" = 0
+else
+	t_fail sigterm_while_held "the stand-in held no page"
+	rm -f "$CTL/page_hold"
+	gw_stop "$D"
+fi
+
 t_check standin_no_bad sh -c "[ -z \"\$(grep '^BAD' '$SLOG' '$D.etd2.log')\" ]"
 [ -z "$(bad)" ] || echo "# stand-in: $(bad)"
-gw_stop "$D" || t_fail clean_exit "mxgated exited non-zero"
 t_done

@@ -26,7 +26,8 @@
 # Control: files in DIR, read at each request (a count in a file is used
 # up one per request, and the file removed at zero):
 #   search_401   answer 401 to that many searches (a token "expired")
-#   search_429   answer 429 with Retry-After: 1
+#   search_429   answer 429 with Retry-After: 1 (or the seconds in retry_after)
+#   retry_after  the Retry-After of search_429 (read, not used up)
 #   search_503   answer 503 without Retry-After
 #   token_401    answer 401 to token requests
 #   page_hold    holding an ETD id: a request for a page after the first
@@ -34,7 +35,7 @@
 #                (logged "HOLD id"; a test kills the client meanwhile)
 #
 # Every request is logged to FILE as one JSON line {"method", "path",
-# "status", "body"}; a malformed request gets 400 and a line
+# "status", "body", "t"} (t: when answered, epoch seconds); a malformed request gets 400 and a line
 # "BAD <why>" that the test fails on.
 import argparse
 import base64
@@ -112,7 +113,7 @@ class Handler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(data)
         log(json.dumps({"method": self.command, "path": self.path, "status": status,
-                        "body": body_seen}))
+                        "body": body_seen, "t": round(time.time(), 3)}))
 
     def bad(self, why, body=""):
         log("BAD " + why)
@@ -161,7 +162,12 @@ class Handler(BaseHTTPRequestHandler):
                 tokens.clear()
             return self.answer(401, {"error": "token expired"}, body_seen=body)
         if take("search_429"):
-            return self.answer(429, {"error": "slow down"}, {"Retry-After": "1"}, body)
+            try:
+                with open(os.path.join(args.ctl, "retry_after")) as f:
+                    ra = str(int(f.read().strip()))
+            except (OSError, ValueError):
+                ra = "1"
+            return self.answer(429, {"error": "slow down"}, {"Retry-After": ra}, body)
         if take("search_503"):
             return self.answer(503, {"error": "unavailable"}, body_seen=body)
         try:

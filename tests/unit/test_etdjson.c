@@ -111,6 +111,11 @@ test_search_parse(void)
 		UNIT_FAIL("%s", cause);
 	CHECK_INT(pg.n, 3);
 	CHECK_INT(pg.skipped, 3);
+	/* named, with why, for the log line */
+	CHECK_STR(pg.skip_ids, "(none),u-3,(none)");
+	CHECK(strstr(pg.skip_why, "no usable id") != NULL);
+	CHECK(strstr(pg.skip_why, "internetMessageId not usable") != NULL);
+	CHECK_INT(pg.cut, 0);
 	CHECK_STR(pg.msgs[0].id, "u-1");
 	CHECK_STR(pg.msgs[0].message_id, "<a@x.test>");
 	CHECK_STR(pg.msgs[0].verdict, "phishing");
@@ -155,6 +160,34 @@ test_search_bad(void)
 	}
 }
 
+/* RFC 6532: a UTF-8 Message-ID is kept as it is; broken UTF-8 or a C1 control is not */
+static void
+test_search_utf8(void)
+{
+	const char *json =
+	    "{\"data\":{\"messages\":["
+	    "{\"id\":\"u-1\",\"internetMessageId\":\"<r\\u00e9sum\\u00e9@ex\\u00e4mple.test>\"},"
+	    "{\"id\":\"u-2\",\"internetMessageId\":\"<\\u6f22\\u5b57@x.test>\"},"
+	    "{\"id\":\"u-3\",\"internetMessageId\":\"<a\\u0085b@x.test>\"},"
+	    "{\"id\":\"u-4\",\"internetMessageId\":\"<\xc3@x.test>\"},"
+	    "{\"id\":\"u-5\",\"internetMessageId\":\"<\xed\xa0\x80@x.test>\"},"
+	    "{\"id\":\"u\\\\6\\u0001\",\"internetMessageId\":\"<a\\u007f@x.test>\"}"
+	    "]}}";
+	struct etdjson_page pg;
+	char *cause = NULL;
+
+	if (etdjson_search_parse(json, strlen(json), &pg, &cause) != 0)
+		UNIT_FAIL("%s", cause);
+	CHECK_INT(pg.n, 2);
+	CHECK_STR(pg.msgs[0].message_id, "<r\xc3\xa9sum\xc3\xa9@ex\xc3\xa4mple.test>");
+	CHECK_STR(pg.msgs[1].message_id, "<\xe6\xbc\xa2\xe5\xad\x97@x.test>");
+	CHECK_INT(pg.skipped, 4);
+	/* ids escaped for the log: no control character, no comma of its own */
+	CHECK_STR(pg.skip_ids, "u-3,u-4,u-5,u\\x5c6\\x01");
+	CHECK(strstr(pg.skip_why, "internetMessageId not usable") != NULL);
+	etdjson_page_free(&pg);
+}
+
 /* more than a page's worth of records: ETDJSON_PAGE_MAX kept, the rest skipped */
 static void
 test_search_bounded(void)
@@ -174,6 +207,10 @@ test_search_bounded(void)
 	CHECK_INT(etdjson_search_parse(b.p, b.n, &pg, &cause), 0);
 	CHECK_INT(pg.n, ETDJSON_PAGE_MAX);
 	CHECK_INT(pg.skipped, 50);
+	CHECK(strncmp(pg.skip_ids, "m100,m101,", 10) == 0);
+	CHECK(strlen(pg.skip_ids) <= ETDJSON_NOTE_MAX);
+	CHECK(strcmp(pg.skip_ids + strlen(pg.skip_ids) - 5, ",m149") == 0);
+	CHECK_STR(pg.skip_why, "more than 100 records in a page");
 	etdjson_page_free(&pg);
 
 	/* mailboxes beyond what a request keeps are cut at a whole address */
@@ -186,6 +223,8 @@ test_search_bounded(void)
 	CHECK(pg.msgs[0].nmailboxes > 100 && pg.msgs[0].nmailboxes < 400);
 	CHECK(strlen(pg.msgs[0].mailboxes) <= ETDJSON_MAILBOXES_MAX);
 	CHECK(pg.msgs[0].mailboxes[strlen(pg.msgs[0].mailboxes) - 1] == 'm');
+	CHECK_INT(pg.cut, 1);
+	CHECK_STR(pg.cut_ids, "x");
 	etdjson_page_free(&pg);
 
 	/* an over-long id is skipped, not cut */
@@ -292,6 +331,7 @@ static const struct unit_case cases[] = {
 	{ "search_parse", test_search_parse },
 	{ "search_bad", test_search_bad },
 	{ "search_bounded", test_search_bounded },
+	{ "search_utf8", test_search_utf8 },
 	{ "verdicts", test_verdicts },
 	{ "client_limits", test_client_limits },
 	{ NULL, NULL },

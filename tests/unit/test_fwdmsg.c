@@ -101,9 +101,84 @@ test_hostile(void)
 	free(m);
 }
 
+/* header_lines_ok - every header line of m at most 998 bytes, 7-bit, folded lines start with space */
+static int
+header_lines_ok(const char *m, size_t len)
+{
+	const char *end = strstr(m, "\r\n\r\n"), *p = m;
+
+	if (end == NULL)
+		return 0;
+	while (p < end) {
+		const char *e = strstr(p, "\r\n");
+
+		if ((size_t)(e - p) > 998)
+			return 0;
+		for (const char *q = p; q < e; q++)
+			if ((unsigned char)*q > 127)
+				return 0;
+		p = e + 2;
+	}
+	(void)len;
+	return 1;
+}
+
+/*
+ * a long subject is cut near 900 bytes and folded; 8-bit text is RFC
+ * 2047 encoded (UTF-8, B), cut at a character's end, never raw
+ */
+static void
+test_subject(void)
+{
+	static char orig[4096];
+	struct fwdmsg_in in;
+	size_t len, n;
+	char *m, *s, *e;
+	char subj[2048];
+
+	/* 1079 ASCII bytes in words of 9 */
+	n = (size_t)snprintf(orig, sizeof(orig), "Subject: ");
+	for (int i = 0; i < 120; i++)
+		n += (size_t)snprintf(orig + n, sizeof(orig) - n, "%sword%04d", i ? " " : "", i);
+	snprintf(orig + n, sizeof(orig) - n, "\r\nMessage-ID: <l@x>\r\n\r\nbody\r\n");
+	in = base(orig);
+	m = fwdmsg_build(&in, &len);
+	CHECK(header_lines_ok(m, len));
+	CHECK(strstr(m, "\r\nSubject: Remediated message: word0000") != NULL);
+	CHECK(header_find(m, len, "Subject", subj, sizeof(subj)));
+	CHECK(strlen(subj) < 940);
+	CHECK(strstr(subj, "word0099") != NULL && strstr(subj, "word0100") == NULL);
+	/* folded, not one long line */
+	s = strstr(m, "\r\nSubject:");
+	e = strstr(s + 2, "\r\n");
+	CHECK(e - s < 100);
+	free(m);
+
+	/* UTF-8: encoded words, and what they decode to cut at a character */
+	n = (size_t)snprintf(orig, sizeof(orig), "Subject: ");
+	for (int i = 0; i < 460; i++)
+		n += (size_t)snprintf(orig + n, sizeof(orig) - n, "\xc3\xa9");	/* 920 bytes */
+	snprintf(orig + n, sizeof(orig) - n, "\r\n\r\nbody\r\n");
+	in = base(orig);
+	m = fwdmsg_build(&in, &len);
+	CHECK(header_lines_ok(m, len));
+	CHECK(strstr(m, "\r\nSubject: =?UTF-8?B?UmVtZWRpYXRlZCBtZXNzYWdlOiDD") != NULL);
+	CHECK(strstr(m, "?=\r\n =?UTF-8?B?") != NULL);
+	free(m);
+
+	/* a short one with raw 8-bit, and bytes that are not UTF-8 */
+	in = base("Subject: caf\xc3\xa9 \xff\r\n\r\nx\r\n");
+	m = fwdmsg_build(&in, &len);
+	CHECK(header_lines_ok(m, len));
+	/* "Remediated message: caf\xc3\xa9 ?" */
+	CHECK(strstr(m, "\r\nSubject: =?UTF-8?B?UmVtZWRpYXRlZCBtZXNzYWdlOiBjYWbDqSA/?=\r\n") != NULL);
+	free(m);
+}
+
 static const struct unit_case cases[] = {
 	{ "shape", test_shape },
 	{ "hostile", test_hostile },
+	{ "subject", test_subject },
 	{ NULL, NULL },
 };
 

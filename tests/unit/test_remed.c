@@ -3,14 +3,17 @@
  * and the queue writer's journaled rows (daemon/qwriter.c):
  *
  *   names       trigger, action and state names; action parsing
- *   migration   a fresh queue.db and one of schema 3 both reach schema 4
- *               with the remediation tables
+ *   migration   a fresh queue.db and one of schema 3 or 4 reach schema 5
+ *               with the remediation tables and the retry columns
  *   journaled   rows by Message-ID and by MID, "" matching nothing, cut
  *               Message-IDs still found, expiry, all-or-none in a batch
  *   etd         an ETD id taken once across two handles and across two
  *               processes racing, its request made with it; expiry
  *   requests    add, next (oldest pending), get, finish and its refusals
- *   actions     add, done (ok, the request's action, any case), refusals
+ *   actions     add, done (ok, the request's action, any case), refusals;
+ *               forward_done (the forward part of a forward_delete)
+ *   retry       defer: attempts counted, first failure kept, next_due
+ *               skips it until its time, next_try names that time
  *   report      newest first, since, mid (asked or acted on), limit, and
  *               each request's actions in order
  *   serial      its format, stable across reopening, agreed by racers
@@ -206,7 +209,7 @@ t_migration(void)
 	char sql[200];
 
 	queue_close(q);
-	CHECK_INT(raw_long(dir, "PRAGMA user_version"), 4);
+	CHECK_INT(raw_long(dir, "PRAGMA user_version"), 5);
 	for (size_t i = 0; i < sizeof(tables) / sizeof(tables[0]); i++) {
 		snprintf(sql, sizeof(sql),
 		    "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = '%s'",
@@ -229,8 +232,17 @@ t_migration(void)
 		free(v);
 	}
 	queue_close(q);
-	CHECK_INT(raw_long(dir, "PRAGMA user_version"), 4);
+	CHECK_INT(raw_long(dir, "PRAGMA user_version"), 5);
 	CHECK_INT(raw_long(dir, "SELECT count(*) FROM journaled"), 1);
+	/* schema 4 with a pending request: the retry columns come, zero */
+	raw_exec(dir, "ALTER TABLE remed_request DROP COLUMN attempts; "
+		      "ALTER TABLE remed_request DROP COLUMN first_fail; "
+		      "ALTER TABLE remed_request DROP COLUMN next_try; PRAGMA user_version = 4;");
+	q = qopen(dir);
+	radd(q, req(REMED_BY_OPERATOR, "admin", 12, "", REMED_DELETE));
+	queue_close(q);
+	CHECK_INT(raw_long(dir, "PRAGMA user_version"), 5);
+	CHECK_INT(raw_long(dir, "SELECT attempts + first_fail + next_try FROM remed_request"), 0);
 }
 
 /* ------------------------------------------------------------ journaled */
@@ -476,6 +488,59 @@ t_requests(void)
 	queue_close(q);
 }
 
+/* ------------------------------------------------------------ retry */
+
+static void
+t_retry(void)
+{
+	char *dir = unit_tmpdir();
+	struct queue *q = qopen(dir);
+	struct remed_request r;
+	char *cause = NULL;
+	time_t now = time(NULL), first = 0, when = 0;
+	int64_t a, b;
+	int n = 0;
+
+	a = radd(q, req(REMED_BY_ETD, "etd-1", 12, "<m@x>", REMED_DELETE));
+	b = radd(q, req(REMED_BY_API, "soc", 13, "<n@x>", REMED_DELETE));
+	CHECK_INT(remed_request_next_try(q, now, &when, &cause), 0);
+	CHECK_INT(remed_request_next_due(q, now, &r, &cause), 1);
+	CHECK_INT(r.id, a);
+	CHECK_INT(remed_request_attempts(q, a, &n, &first, &cause), 1);
+	CHECK_INT(n, 0);
+	CHECK_INT(first, 0);
+	CHECK_INT(remed_request_defer(q, a, now, now + 60, "server down", &cause), 0);
+	CHECK_INT(remed_request_attempts(q, a, &n, &first, &cause), 1);
+	CHECK_INT(n, 1);
+	CHECK_INT(first, now);
+	/* the deferred one waits; the next is taken meanwhile */
+	CHECK_INT(remed_request_next_due(q, now, &r, &cause), 1);
+	CHECK_INT(r.id, b);
+	CHECK_INT(remed_request_next_try(q, now, &when, &cause), 1);
+	CHECK_INT(when, now + 60);
+	CHECK_INT(remed_request_get(q, a, &r, &cause), 1);
+	CHECK_INT(r.state, REMED_PENDING);
+	CHECK_STR(r.note, "server down");
+	/* a second failure counts, the first failure's time stays */
+	CHECK_INT(remed_request_defer(q, a, now + 60, now + 360, "timed out", &cause), 0);
+	CHECK_INT(remed_request_attempts(q, a, &n, &first, &cause), 1);
+	CHECK_INT(n, 2);
+	CHECK_INT(first, now);
+	CHECK_INT(remed_request_attempts(q, b + 100, &n, &first, &cause), 0);
+	CHECK_INT(remed_request_finish(q, b, REMED_DONE, "1 mailbox", &cause), 0);
+	CHECK_INT(remed_request_next_due(q, now + 359, &r, &cause), 0);
+	CHECK_INT(remed_request_next_due(q, now + 360, &r, &cause), 1);
+	CHECK_INT(r.id, a);
+	/* a finished request is not deferred */
+	CHECK_INT(remed_request_defer(q, b, now, now + 60, "x", &cause), -1);
+	CHECK(strstr(cause, "no pending remediation request") != NULL);
+	free(cause);
+	cause = NULL;
+	CHECK_INT(remed_request_finish(q, a, REMED_DONE, "gave up", &cause), 0);
+	CHECK_INT(remed_request_next_try(q, now, &when, &cause), 0);
+	queue_close(q);
+}
+
 /* ------------------------------------------------------------ actions */
 
 static void
@@ -504,6 +569,25 @@ t_actions(void)
 	aadd(q, fd, 12, "alice@example.com", REMED_FORWARD_DELETE, REMED_OK, "");
 	CHECK_INT(remed_action_done(q, fd, "alice@example.com", &cause), 1);
 
+	/* the forward part alone: ok forward rows only, of that request and mailbox */
+	{
+		int64_t f2 = radd(q, req(REMED_BY_API, "soc", 12, "<m@x>", REMED_FORWARD_DELETE));
+
+		CHECK_INT(remed_forward_done(q, f2, "bob@example.com", &cause), 0);
+		aadd(q, f2, 12, "bob@example.com", REMED_FORWARD, REMED_FAILED, "timed out");
+		aadd(q, f2, 12, "bob@example.com", REMED_FORWARD_DELETE, REMED_OK, "");
+		CHECK_INT(remed_forward_done(q, f2, "bob@example.com", &cause), 0);
+		aadd(q, f2, 12, "bob@example.com", REMED_FORWARD, REMED_OK, "");
+		CHECK_INT(remed_forward_done(q, f2, "Bob@Example.com", &cause), 1);
+		CHECK_INT(remed_forward_done(q, f2, "alice@example.com", &cause), 0);
+		CHECK_INT(remed_forward_done(q, fd, "bob@example.com", &cause), 0);
+		/* the forward part is not the forward_delete done */
+		CHECK_INT(remed_action_done(q, f2, "carol@example.com", &cause), 0);
+		aadd(q, f2, 12, "carol@example.com", REMED_FORWARD, REMED_OK, "");
+		CHECK_INT(remed_action_done(q, f2, "carol@example.com", &cause), 0);
+		CHECK_INT(remed_forward_done(q, f2, "carol@example.com", &cause), 1);
+	}
+
 	/* refusals */
 	{
 		struct remed_action a = { .request = del, .mid = 12, .action = REMED_DELETE,
@@ -519,7 +603,7 @@ t_actions(void)
 		free(cause);
 		cause = NULL;
 	}
-	CHECK_INT(raw_long(dir, "SELECT count(*) FROM remed_action"), 5);
+	CHECK_INT(raw_long(dir, "SELECT count(*) FROM remed_action"), 9);
 	queue_close(q);
 }
 
@@ -813,6 +897,7 @@ static const struct unit_case cases[] = {
 	{ "etd_race", t_etd_race },
 	{ "requests", t_requests },
 	{ "actions", t_actions },
+	{ "retry", t_retry },
 	{ "report", t_report },
 	{ "serial", t_serial },
 	{ "serial_race", t_serial_race },
