@@ -598,40 +598,6 @@ forward_via_loop(struct remd *rd, const struct remed_request *r, const struct ta
 }
 
 /*
- * permanent - does this failure stay, whenever tried again? Refusals by
- * the server of our credentials or of the request itself do; a server
- * down, a time limit, a 5xx or a 429 pass. Anything not known to stay is
- * taken as passing: it is tried again for REMD_GIVE_UP, then failed.
- */
-static int
-permanent(const char *why)
-{
-	static const char *const stays[] = {
-		"IMAP login as ",		/* LOGIN/AUTHENTICATE refused */
-		"cannot open INBOX",
-		" refused",			/* a Message-ID or folder we will not send */
-		"check the tenant",		/* Graph token: 400/401 */
-		"neither a tenant",
-		"no usable access_token",
-		"not a message id",
-		"is too long",
-		"the answer is larger than",
-		"no forward address",
-		"no password",
-	};
-	const char *h;
-
-	for (size_t i = 0; i < sizeof(stays) / sizeof(stays[0]); i++)
-		if (strstr(why, stays[i]) != NULL)
-			return 1;
-	/* an HTTP 4xx from Graph but a time-out or too many requests */
-	for (h = strstr(why, "HTTP 4"); h != NULL; h = strstr(h + 1, "HTTP 4"))
-		if (strncmp(h, "HTTP 408", 8) != 0 && strncmp(h, "HTTP 429", 8) != 0)
-			return 1;
-	return 0;
-}
-
-/*
  * act - remediate one mailbox for request r (message_id: what to find);
  * records the action and logs it. 0, 1 a passing failure (nothing
  * recorded, *def holds the action as it would be recorded failed), -1 on
@@ -652,6 +618,7 @@ act(struct remd *rd, const struct remed_request *r, const char *message_id,
 	int forward = r->action == REMED_FORWARD || r->action == REMED_FORWARD_DELETE;
 	int del = r->action == REMED_DELETE || r->action == REMED_FORWARD_DELETE;
 	int nids, rc = 0, forwarded = 0;
+	int passing = 0;		/* the failure may not recur: tried again later */
 	int64_t fmid = 0;
 	struct mbx *m = NULL;
 	size_t len;
@@ -683,8 +650,10 @@ act(struct remd *rd, const struct remed_request *r, const char *message_id,
 	if (p->backend == REMED_IMAP && p->auth == REMED_AUTH_USER) {
 		login = str_dup(t->mailbox);
 		/* one read transaction: the password as of one commit */
-		if (store_read_begin(rd->st, &why) < 0)
+		if (store_read_begin(rd->st, &why) < 0) {
+			passing = 1;	/* the store busy or short of something: not the mailbox */
 			goto failed;
+		}
 		pw = remedconf_user_password(rd->st, p, t->mailbox, &why);
 		store_read_end(rd->st);
 		if (pw == NULL)
@@ -694,9 +663,12 @@ act(struct remd *rd, const struct remed_request *r, const char *message_id,
 		pw = str_dup(p->password ? p->password : "");
 	}
 	m = mbx_open(p, rd->cf->ca_pem);
+	mbx_set_abort(m, &rd->halt);
 	nids = mbx_find(m, t->mailbox, login, pw, message_id, ids, &why);
-	if (nids < 0)
+	if (nids < 0) {
+		passing = mbx_passing(m);
 		goto failed;
+	}
 	if (nids == 0) {
 		a.state = REMED_NOT_FOUND;
 		str_copy(a.result, "message not found", sizeof(a.result));
@@ -719,15 +691,16 @@ act(struct remd *rd, const struct remed_request *r, const char *message_id,
 						  "found in mailbox %s.", (long long)r->id, trig, (long long)t->mid,
 		    message_id, t->mailbox);
 		rc = mbx_forward(m, t->mailbox, ids[0], r->forward_to, comment, &why);
+		passing = rc < 0 && mbx_passing(m);
 		if (rc == 1) {
 			if (mbx_fetch(m, t->mailbox, ids[0], &data, &len, &why) < 0) {
 				rc = -1;
+				passing = mbx_passing(m);
 			} else {
 				rc = forward_via_loop(rd, r, t, r->forward_to, data, len, &fmid, &why);
-				if (rc == -2) {
-					rc = -2;
+				if (rc == -2)
 					goto out;
-				}
+				passing = 1;	/* our own queue could not take it now */
 			}
 		}
 		if (rc < 0) {
@@ -765,6 +738,7 @@ act(struct remd *rd, const struct remed_request *r, const char *message_id,
 	if (del) {
 		for (int i = 0; i < nids; i++)
 			if (mbx_delete(m, t->mailbox, ids[i], &why) < 0) {
+				passing = mbx_passing(m);
 				char *w = str_printf("%s in mailbox %s failed: %s",
 				    p->folder[0] ? "move" : "delete", mb, why);
 
@@ -799,12 +773,16 @@ failed:
 		why = w;
 	}
 failed_logged:
+	if (rd->halt) {
+		rc = -2;	/* cut short by the stop: neither recorded nor logged */
+		goto out;
+	}
 	{
 		char safe[600];
 
 		gw_safe(why, safe, sizeof(safe));
 		str_copy(a.reason, safe, sizeof(a.reason));
-		if (!permanent(why)) {
+		if (passing) {
 			*def = a;	/* the caller tries again later, or gives up */
 			rc = 1;
 			goto out;

@@ -40,13 +40,13 @@ write_cb(char *p, size_t size, size_t n, void *arg)
 }
 
 /*
- * progress_cb - CURLOPT_XFERINFOFUNCTION: libcurl calls it at least about
+ * hreq_abort_cb - CURLOPT_XFERINFOFUNCTION: libcurl calls it at least about
  * once a second even while nothing moves, so a set abort flag ends a
  * transfer that waits on a silent server within a second (a daemon
  * stopping must not wait out a 300-second time limit)
  */
-static int
-progress_cb(void *arg, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal,
+int
+hreq_abort_cb(void *arg, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal,
     curl_off_t ulnow)
 {
 	volatile int *abort = arg;
@@ -72,6 +72,30 @@ why(const struct hreq *rq, CURLcode rc, const char *errbuf, const struct sink *k
 	return str_printf("%s: %s", rq->url, errbuf[0] ? errbuf : curl_easy_strerror(rc));
 }
 
+/*
+ * hreq_passing - may a later try of the same request succeed? The server
+ * not reached, the connection broken or silent, the time run out; not a
+ * refused certificate, a bad URL, a body too large or a stop asked for
+ */
+int
+hreq_passing(CURLcode rc)
+{
+	switch (rc) {
+	case CURLE_COULDNT_RESOLVE_HOST:
+	case CURLE_COULDNT_RESOLVE_PROXY:
+	case CURLE_COULDNT_CONNECT:
+	case CURLE_OPERATION_TIMEDOUT:
+	case CURLE_SEND_ERROR:
+	case CURLE_RECV_ERROR:
+	case CURLE_GOT_NOTHING:
+	case CURLE_PARTIAL_FILE:
+	case CURLE_SSL_CONNECT_ERROR:	/* a handshake cut short, not a refused certificate */
+		return 1;
+	default:
+		return 0;
+	}
+}
+
 int
 hreq_do(const struct hreq *rq, struct hresp *rs, char **cause)
 {
@@ -85,6 +109,7 @@ hreq_do(const struct hreq *rq, struct hresp *rs, char **cause)
 	CURLcode rc = CURLE_OK;
 	curl_off_t ra = 0;
 	long status = 0;
+	int ret = -1;
 	CURL *h;
 
 	memset(rs, 0, sizeof(*rs));
@@ -145,7 +170,7 @@ hreq_do(const struct hreq *rq, struct hresp *rs, char **cause)
 		SET(CURLOPT_CAINFO_BLOB, &blob);
 	}
 	if (rq->abort != NULL) {
-		SET(CURLOPT_XFERINFOFUNCTION, progress_cb);
+		SET(CURLOPT_XFERINFOFUNCTION, hreq_abort_cb);
 		SET(CURLOPT_XFERINFODATA, (void *)rq->abort);
 		SET(CURLOPT_NOPROGRESS, 0L);
 	}
@@ -175,6 +200,7 @@ hreq_do(const struct hreq *rq, struct hresp *rs, char **cause)
 	}
 	if ((rc = curl_easy_perform(h)) != CURLE_OK) {
 		*cause = why(rq, rc, errbuf, &k, max);
+		ret = hreq_passing(rc) && !k.toobig ? HREQ_PASSING : -1;
 		goto fail;
 	}
 	curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
@@ -194,7 +220,7 @@ fail:
 	buf_free(&k.body);
 	curl_slist_free_all(hdrs);
 	curl_easy_cleanup(h);
-	return -1;
+	return ret;
 }
 
 void

@@ -10,16 +10,22 @@
  * name are checked against ca_pem (PEM text) or the system's bundle.
  *
  * DIAGNOSTICS: -1 with a malloc'd one-line *cause when no whole response
- * came (connect, TLS, time, size); an HTTP status is not an error here:
- * the caller judges it; a transfer ended by rq->abort is -1 with the cause
- * "...: stopped". Allocation failure aborts (util/str.h).
+ * came (connect, TLS, time, size); HREQ_PASSING (-2) instead when it may
+ * come on a later try (the server could not be reached, the connection
+ * broke, the time ran out), so that callers can tell an outage from a
+ * refusal; an HTTP status is not an error here: the caller judges it; a
+ * transfer ended by rq->abort is -1 with the cause "...: stopped".
+ * Allocation failure aborts (util/str.h).
  */
 #ifndef NET_HREQ_H
 #define NET_HREQ_H
 
 #include <stddef.h>
 
+#include <curl/curl.h>
+
 #define HREQ_MAX_HEADERS 8
+#define HREQ_PASSING (-2)		/* hreq_do: a failure a later try may not have */
 #define HREQ_MAX_BODY_DEFAULT (8u * 1024 * 1024)
 
 struct hreq {
@@ -45,8 +51,18 @@ struct hresp {
 	int retry_after;		/* Retry-After in seconds (delta or date), -1 when absent */
 };
 
-/* hreq_do - perform rq; 0 with *rs filled (free with hresp_free), or -1 with *cause */
+/* hreq_do - perform rq; 0 with *rs filled (free with hresp_free), or -1 / HREQ_PASSING with *cause */
 int hreq_do(const struct hreq *rq, struct hresp *rs, char **cause);
+
+/*
+ * hreq_abort_cb - a CURLOPT_XFERINFOFUNCTION ending the transfer once the
+ * int its data points to is set (with CURLOPT_NOPROGRESS 0; IMAP too)
+ */
+int hreq_abort_cb(void *arg, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal,
+    curl_off_t ulnow);
+
+/* hreq_passing - is a libcurl failure one that a later try may not have? (IMAP too) */
+int hreq_passing(CURLcode rc);
 
 /* hresp_free - release a response's body (rs itself is the caller's) */
 void hresp_free(struct hresp *rs);

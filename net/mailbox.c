@@ -84,6 +84,8 @@ struct mbx {
 	char lastline[512];		/* the server's last tagged answer */
 	struct buf *capture;		/* NULL, or where the server's bytes go (imap_debug) */
 	int clipped;			/* libcurl cut a line of the answer short */
+	int passing;			/* the last failure may not recur (mbx_passing) */
+	volatile int *abort;		/* NULL, or set by another thread: stop now */
 	/* Graph */
 	char *token;			/* bearer token */
 	time_t token_until;		/* refreshed from then on */
@@ -295,6 +297,11 @@ imap_cmd(struct mbx *m, const char *path, const char *custom, size_t max, long t
 	SET(CURLOPT_VERBOSE, 1L);
 	if (custom != NULL)
 		SET(CURLOPT_CUSTOMREQUEST, custom);
+	if (m->abort != NULL) {
+		SET(CURLOPT_NOPROGRESS, 0L);
+		SET(CURLOPT_XFERINFOFUNCTION, hreq_abort_cb);
+		SET(CURLOPT_XFERINFODATA, (void *)m->abort);
+	}
 #undef SET
 	if (rc == CURLE_OK)
 		rc = curl_easy_perform(m->curl);
@@ -319,6 +326,7 @@ imap_cmd(struct mbx *m, const char *path, const char *custom, size_t max, long t
 		buf_free(&k.b);
 		return 0;
 	}
+	m->passing = hreq_passing(rc) && !k.b.toobig;
 	if (k.b.toobig || rc == CURLE_WRITE_ERROR)
 		*cause = str_printf("IMAP %s in mailbox %s failed: the answer is larger than %zu bytes",
 		    what, m->mailbox, max);
@@ -909,6 +917,13 @@ imap_delete(struct mbx *m, const char *id, char **cause)
 
 /* ------------------------------------------------------------ Graph */
 
+/* status_passes - an HTTP status a later try may not get (busy, down, too many requests) */
+static int
+status_passes(int status)
+{
+	return status >= 500 || status == 429 || status == 408;
+}
+
 /* graph_error - "HTTP 404 ErrorItemNotFound: The specified object was not found" */
 static char *
 graph_error(const struct hresp *rs)
@@ -949,6 +964,7 @@ graph_token(struct mbx *m, int force, char **cause)
 	char *err, s[256];
 	time_t now = time(NULL);
 	double exp;
+	int rc;
 
 	if (!force && m->token != NULL && now < m->token_until)
 		return 0;
@@ -971,10 +987,12 @@ graph_token(struct mbx *m, int force, char **cause)
 	rq.body_len = form.len;
 	rq.content_type = "application/x-www-form-urlencoded";
 	rq.timeout_ms = MBX_GRAPH_TIMEOUT;
+	rq.abort = m->abort;
 	rq.max_body = 256 * 1024;
 	rq.verify = m->verify;
 	rq.ca_pem = m->ca_pem;
-	if (hreq_do(&rq, &rs, &err) < 0) {
+	if ((rc = hreq_do(&rq, &rs, &err)) < 0) {
+		m->passing = rc == HREQ_PASSING;
 		explicit_bzero(form.data, form.len);
 		buf_free(&form);
 		*cause = str_printf("Graph token request for client %s failed: %s",
@@ -985,6 +1003,7 @@ graph_token(struct mbx *m, int force, char **cause)
 	explicit_bzero(form.data, form.len);
 	buf_free(&form);
 	if (rs.status != 200) {
+		m->passing = status_passes(rs.status);
 		err = graph_error(&rs);
 		*cause = str_printf("Graph token request for client %s failed: %s%s",
 		    safe(s, sizeof(s), m->user, strlen(m->user)), err,
@@ -1029,7 +1048,7 @@ graph_call(struct mbx *m, const char *method, const char *url, const char *body,
 {
 	struct hreq rq = {};
 	char auth[16500], *err;
-	int refreshed = 0, waited = 0;
+	int refreshed = 0, waited = 0, rc;
 
 	for (;;) {
 		if (graph_token(m, 0, cause) < 0)
@@ -1042,10 +1061,12 @@ graph_call(struct mbx *m, const char *method, const char *url, const char *body,
 		rq.body = body;
 		rq.body_len = body ? strlen(body) : 0;
 		rq.timeout_ms = MBX_GRAPH_TIMEOUT;
+		rq.abort = m->abort;
 		rq.max_body = max;
 		rq.verify = m->verify;
 		rq.ca_pem = m->ca_pem;
-		if (hreq_do(&rq, rs, &err) < 0) {
+		if ((rc = hreq_do(&rq, rs, &err)) < 0) {
+			m->passing = rc == HREQ_PASSING;
 			explicit_bzero(auth, sizeof(auth));
 			*cause = str_printf("Graph %s in mailbox %s failed: %s", what, m->mailbox, err);
 			free(err);
@@ -1064,7 +1085,11 @@ graph_call(struct mbx *m, const char *method, const char *url, const char *body,
 
 			waited = 1;
 			hresp_free(rs);
-			sleep((unsigned)(w > MBX_MAX_WAIT ? MBX_MAX_WAIT : w));
+			if (w > MBX_MAX_WAIT)
+				w = MBX_MAX_WAIT;
+			/* in fifths of a second, so that a stop does not wait it out */
+			for (int i = 0; i < w * 5 && !(m->abort != NULL && *m->abort); i++)
+				usleep(200000);
 			continue;
 		}
 		return 0;
@@ -1092,6 +1117,7 @@ graph_fail(struct mbx *m, struct hresp *rs, const char *what, char **cause)
 {
 	char *e = graph_error(rs);
 
+	m->passing = status_passes(rs->status);
 	*cause = str_printf("Graph %s in mailbox %s failed: %s", what, m->mailbox, e);
 	free(e);
 	hresp_free(rs);
@@ -1290,6 +1316,7 @@ int
 mbx_find(struct mbx *m, const char *mailbox, const char *login, const char *password,
     const char *message_id, char ids[][256], char **cause)
 {
+	m->passing = 0;
 	if (mailbox[0] == '\0' || bad_text(mailbox, NULL) ||
 	    str_copy(m->mailbox, mailbox, sizeof(m->mailbox)) < 0) {
 		m->mailbox[0] = '\0';
@@ -1326,6 +1353,7 @@ int
 mbx_fetch(struct mbx *m, const char *mailbox, const char *id, char **data, size_t *len,
     char **cause)
 {
+	m->passing = 0;
 	if (id_check(m, mailbox, id, m->backend == REMED_IMAP ? "IMAP FETCH" : "Graph fetch",
 	    cause) < 0)
 		return -1;
@@ -1338,6 +1366,7 @@ int
 mbx_forward(struct mbx *m, const char *mailbox, const char *id, const char *to,
     const char *comment, char **cause)
 {
+	m->passing = 0;
 	if (m->backend != REMED_GRAPH)
 		return 1;
 	if (id_check(m, mailbox, id, "Graph forward", cause) < 0)
@@ -1353,10 +1382,23 @@ mbx_forward(struct mbx *m, const char *mailbox, const char *id, const char *to,
 int
 mbx_delete(struct mbx *m, const char *mailbox, const char *id, char **cause)
 {
+	m->passing = 0;
 	if (id_check(m, mailbox, id, m->backend == REMED_IMAP ? "IMAP delete" : "Graph delete",
 	    cause) < 0)
 		return -1;
 	if (m->backend == REMED_GRAPH)
 		return graph_delete(m, id, cause);
 	return imap_delete(m, id, cause);
+}
+
+int
+mbx_passing(const struct mbx *m)
+{
+	return m->passing;
+}
+
+void
+mbx_set_abort(struct mbx *m, volatile int *flag)
+{
+	m->abort = flag;
 }

@@ -63,4 +63,19 @@ int mbx_forward(struct mbx *m, const char *mailbox, const char *id, const char *
 /* mbx_delete - delete (or move to the profile's folder) message id; 0 or -1 */
 int mbx_delete(struct mbx *m, const char *mailbox, const char *id, char **cause);
 
+/*
+ * mbx_passing - was the last call's failure one a later try may not have
+ * (the server down or unreachable, the connection broken, a time limit,
+ * an HTTP 5xx, 429 or 408)? 0 for a refusal that stays (a login or a
+ * request refused, a bad certificate, an answer too large).
+ */
+int mbx_passing(const struct mbx *m);
+
+/*
+ * mbx_set_abort - once *flag is set (by another thread), a transfer under
+ * way ends within about a second and a Retry-After wait at once: the call
+ * fails ("...: Callback aborted"), and the caller, who set the flag, knows why
+ */
+void mbx_set_abort(struct mbx *m, volatile int *flag);
+
 #endif

@@ -119,6 +119,13 @@ for code in 429 503; do
 	else t_fail "retry_after_$code" "$(since | tr '\n' ';')"; fi
 done
 
+# a 503 that outlasts the one retry: a failure a later try may not have (exit 3)
+echo "503 2" >"$S/control"
+graph find $A '<g1@x.test>' >"$T/r503x.out" 2>"$T/r503x.err"
+rc=$?
+if [ "$rc" = 3 ] && grep -q 'HTTP 503' "$T/r503x.err"; then t_pass unavailable_passing
+else t_fail unavailable_passing "rc $rc: $(cat "$T/r503x.err")"; fi
+
 # a bad client secret: one line, nothing deleted
 SECRET=not-the-secret graph delete $A '<g1@x.test>' >"$T/bad.out" 2>"$T/bad.err"
 rc=$?

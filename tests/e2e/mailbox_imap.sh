@@ -159,6 +159,16 @@ else t_pass password_not_shown; fi
 user bob-pw-1 delete $A '<m1@x.test>' >"$T/bad2.out" 2>"$T/bad2.err"
 t_check wrong_user_password grep -q '^mbxtool: IMAP login as alice@example.com failed: NO' "$T/bad2.err"
 t_check wrong_password_nothing_deleted test "$(dovecot_count $A)" = 5
+# a refused login stays refused (exit 1); a server not answering may come back (exit 3):
+# the remediation engine tries the second again later, not the first
+"$MBX" -s "imaps://127.0.0.1:$(dead_port)" -u mxgate -p master-pw-1 -c "$CA" find $A '<m1@x.test>' \
+	>"$T/down.out" 2>"$T/down.err"
+rc=$?
+if [ "$rc" = 3 ] && grep -q '^mbxtool: IMAP SEARCH in mailbox alice@example.com failed' "$T/down.err"; then
+	t_pass server_down_passing
+else t_fail server_down_passing "rc $rc: $(cat "$T/down.err")"; fi
+t_check wrong_password_stays test "$(cd "$T" && "$MBX" -s "imaps://127.0.0.1:$IP" -u mxgate -p wrong-pw \
+	-c "$CA" find $A '<m1@x.test>' >/dev/null 2>&1; echo $?)" = 1
 
 # refused rather than injected
 master find $A '<a"b@x.test>' >"$T/inj.out" 2>"$T/inj.err"

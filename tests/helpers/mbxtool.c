@@ -18,7 +18,8 @@
  * auth user as MAILBOX (or -l) with -w. -k does not check the server's
  * certificate.
  *
- * DIAGNOSTICS: "mbxtool: cause" on stderr and exit 1; 64 for usage.
+ * DIAGNOSTICS: "mbxtool: cause" on stderr and exit 1, or 3 when a later
+ * try may succeed (mbx_passing: the server down, a 5xx); 64 for usage.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -180,7 +181,9 @@ main(int argc, char **argv)
 fail:
 	fprintf(stderr, "mbxtool: %s\n", cause);
 	free(cause);
+	/* 3: a failure a later try may not have (mbx_passing), 1: one that stays */
+	rc = mbx_passing(m) ? 3 : 1;
 	mbx_close(m);
 	free(ca);
-	return 1;
+	return rc;
 }
