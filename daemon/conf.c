@@ -110,6 +110,7 @@ static const struct {
 	{ "tdc.poll_interval", offsetof(struct conf, tdc_poll_interval) },
 	{ "tdc.poll_lag", offsetof(struct conf, tdc_poll_lag) },
 	{ "tdc.poll_overlap", offsetof(struct conf, tdc_poll_overlap) },
+	{ "tdc.poll_max_pages", offsetof(struct conf, tdc_poll_max_pages) },
 	{ "api.http", offsetof(struct conf, api_http) },
 	{ "api.https", offsetof(struct conf, api_https) },
 	{ "api.http_port", offsetof(struct conf, api_http_port) },

@@ -78,6 +78,7 @@ struct conf {
 	int tdc_poll_interval;		/* seconds between searches */
 	int tdc_poll_lag;		/* seconds a window's end stays behind now */
 	int tdc_poll_overlap;		/* seconds a window reaches back before the last end */
+	int tdc_poll_max_pages;		/* pages one search reads before going on next time */
 	char tdc_verdicts[256];		/* tdc.verdicts: comma-separated ETD verdicts acted on */
 	struct remed_conf remed;	/* remediation profiles (mail/remedconf.h) */
 	/* the HTTP(S) API (interfaceconfig; issue 12) */

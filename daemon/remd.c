@@ -67,7 +67,7 @@
 #define REMD_JOURNALED_DAYS 30		/* journaled rows kept */
 #define REMD_SEEN_DAYS 40		/* ETD ids remembered (longer than any window) */
 #define REMD_WINDOW_MAX (32 * 86400)	/* the API's longest search */
-#define REMD_MAX_PAGES 1000		/* pages of one poll (a server that never ends) */
+#define REMD_MAX_PAGES 1000		/* pages of one poll by default (tdc.poll_max_pages) */
 #define REMD_MAX_TARGETS 1000		/* mailboxes of one request */
 #define REMD_STORE_RETRY 60		/* seconds before pending requests are tried again */
 #define REMD_GIVE_UP (24 * 3600)	/* a passing failure is tried again this long */
@@ -85,6 +85,7 @@ struct rconf {
 	int action;			/* enum remed_action_kind for ETD verdicts */
 	char forward_to[320];
 	int interval, lag, overlap;
+	int max_pages;			/* pages one search reads (tdc.poll_max_pages) */
 	char verdicts[256];
 	char *ca_pem;			/* CA bundle, "" the system's */
 	struct remed_conf remed;	/* the remediation profiles (deep copy, secrets wiped on free) */
@@ -188,6 +189,7 @@ rconf_new(const struct conf *c)
 	r->interval = c->tdc_poll_interval > 0 ? c->tdc_poll_interval : 60;
 	r->lag = c->tdc_poll_lag >= 0 ? c->tdc_poll_lag : 0;
 	r->overlap = c->tdc_poll_overlap >= 0 ? c->tdc_poll_overlap : 0;
+	r->max_pages = c->tdc_poll_max_pages > 0 ? c->tdc_poll_max_pages : REMD_MAX_PAGES;
 	str_copy(r->verdicts, c->tdc_verdicts, sizeof(r->verdicts));
 	r->ca_pem = str_dup(c->ca_pem ? c->ca_pem : "");
 	remed_copy(&r->remed, &c->remed);
@@ -1015,6 +1017,19 @@ run_requests(struct remd *rd, time_t now)
 
 /* ---------------------------------------------------------- the thread: polling */
 
+/* drop_resume - forget where a cut search stopped */
+static void
+drop_resume(struct remd *rd)
+{
+	char *cause = NULL, t[300];
+
+	if (queue_state_delete(rd->q, "etd.resume", &cause) < 0) {
+		say(rd, LOGFILE_WARNING, "TDC: Email Threat Defense API search position not "
+					 "cleared: %s", gw_safe(cause, t, sizeof(t)));
+		free(cause);
+	}
+}
+
 /* poll_once - search the window and take its verdicts; the window's end stored last */
 static void
 poll_once(struct remd *rd, time_t now)
@@ -1022,9 +1037,10 @@ poll_once(struct remd *rd, time_t now)
 	const struct rconf *cf = rd->cf;
 	time_t start, end = now - cf->lag;
 	char *v = queue_state_get(rd->q, "etd.window_end"), *token = NULL, *cause = NULL;
+	char *resume = queue_state_get(rd->q, "etd.resume");
 	char t[600], val[32];
-	long long last = 0;
-	int pages = 0;
+	long long last = 0, rs, re;
+	int pages = 0, off = 0;
 
 	rd->next_poll = now + cf->interval;
 	if (v) {
@@ -1037,6 +1053,19 @@ poll_once(struct remd *rd, time_t now)
 	start = last > 0 ? (time_t)last - cf->overlap : now - cf->interval - cf->overlap;
 	if (start < end - REMD_WINDOW_MAX)
 		start = end - REMD_WINDOW_MAX;
+	/*
+	 * a search cut at REMD_MAX_PAGES goes on where it stopped: "START END
+	 * TOKEN" (the same window, for the token belongs to that query);
+	 * a token the server no longer takes is dropped with a Warning and the
+	 * window searched from its start (ids seen are not taken twice)
+	 */
+	if (resume != NULL && sscanf(resume, "%lld %lld %n", &rs, &re, &off) == 2 && off > 0 &&
+	    rs < re && resume[off] != '\0') {
+		start = (time_t)rs;
+		end = (time_t)re;
+		token = str_dup(resume + off);
+	}
+	free(resume);
 	if (start >= end)
 		return;
 	for (;;) {
@@ -1049,6 +1078,8 @@ poll_once(struct remd *rd, time_t now)
 				free(token);
 				return;
 			}
+			if (token != NULL && retry <= 0)
+				drop_resume(rd);	/* the page token refused: from the start next time */
 			say(rd, LOGFILE_WARNING, "TDC: Email Threat Defense API %s",
 			    gw_safe(cause, t, sizeof(t)));
 			free(cause);
@@ -1116,13 +1147,23 @@ poll_once(struct remd *rd, time_t now)
 		}
 		if (token == NULL)
 			break;
-		if (++pages == REMD_MAX_PAGES) {
-			say(rd, LOGFILE_WARNING, "TDC: Email Threat Defense API search gave more than "
-						 "%d pages; the rest is left for the next search", REMD_MAX_PAGES);
+		if (++pages >= cf->max_pages) {
+			char *st = str_printf("%lld %lld %s", (long long)start, (long long)end, token);
+
+			say(rd, LOGFILE_WARNING, "TDC: Email Threat Defense API search stopped after %d "
+						 "page%s; the next search goes on from there", cf->max_pages,
+			    cf->max_pages == 1 ? "" : "s");
+			if (queue_state_set(rd->q, "etd.resume", st, &cause) < 0) {
+				say(rd, LOGFILE_WARNING, "TDC: Email Threat Defense API search position not "
+							 "recorded: %s", gw_safe(cause, t, sizeof(t)));
+				free(cause);
+			}
+			free(st);
 			free(token);
 			return;
 		}
 	}
+	drop_resume(rd);
 	str_fmt(val, sizeof(val), "%lld", (long long)end);
 	if (queue_state_set(rd->q, "etd.window_end", val, &cause) < 0) {
 		say(rd, LOGFILE_WARNING, "TDC: Email Threat Defense API window not recorded: %s",

@@ -119,6 +119,8 @@ const struct setting_def settings_table[] = {
 	    "seconds a search window ends before now (verdicts arrive late)" },
 	{ "tdc.poll_overlap", SETTING_INT, "600", 0, 86400, SETTING_HIDDEN, NULL,
 	    "seconds each search window reaches back before the last one's end" },
+	{ "tdc.poll_max_pages", SETTING_INT, "1000", 1, 100000, SETTING_HIDDEN, NULL,
+	    "pages one search reads before the next search goes on from there" },
 	{ "tdc.verdicts", SETTING_STRING, "malicious,phishing,bec,scam", 0, 200, 0, NULL,
 	    "verdicts remediated when polling (spam,malicious,phishing,graymail,neutral,bec,scam,noVerdict)" },
 	{ "tdc.max_queue_time", SETTING_INT, "120", 1, 120, SETTING_HIDDEN, NULL,

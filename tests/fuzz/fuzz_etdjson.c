@@ -65,7 +65,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 		check(m->id[0] != '\0');
 		printable(m->id, ETDJSON_ID_MAX, 0);
-		printable(m->message_id, ETDJSON_MSGID_MAX, 1);
+		/* UTF-8 Message-IDs (RFC 6532) are kept as they are: no control bytes */
+		check(strlen(m->message_id) <= ETDJSON_MSGID_MAX);
+		for (const unsigned char *p = (const unsigned char *)m->message_id; *p; p++)
+			check(*p >= 32 && *p != 127);
 		printable(m->verdict, 31, 0);
 		printable(m->mailboxes, ETDJSON_MAILBOXES_MAX, 0);
 		for (const char *p = m->mailboxes; *p; p++) {

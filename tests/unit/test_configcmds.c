@@ -134,7 +134,7 @@ test_completion(void)
 	{
 		static const char *const tkeys[] = { "enable=", "intake_address=",
 			"remote_ip_header=", "api=", "client_id=", "client_secret=", "api_key=",
-			"api_region=", "action=", "forward_to=", "polling=", NULL };
+			"api_region=", "action=", "forward_to=", "polling=", "verdicts=", NULL };
 
 		for (int i = 0; tkeys[i]; i++) {
 			if (!has("tdcconfig setup ", tkeys[i]))
@@ -155,7 +155,8 @@ test_completion(void)
 static void
 test_tdcconfig_dialogue(void)
 {
-	static const char *const answers[] = { "API", "", "", "new-key", "", "", "", "", "<END>" };
+	static const char *const answers[] = { "API", "", "", "new-key", "", "", "", "", "",
+		"<END>" };
 	struct cli c;
 	struct script s;
 	char *v;
