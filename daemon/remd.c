@@ -1040,7 +1040,7 @@ poll_once(struct remd *rd, time_t now)
 	char *resume = queue_state_get(rd->q, "etd.resume");
 	char t[600], val[32];
 	long long last = 0, rs, re;
-	int pages = 0, off = 0;
+	int pages = 0, off = 0, resumed = 0;
 
 	rd->next_poll = now + cf->interval;
 	if (v) {
@@ -1064,6 +1064,7 @@ poll_once(struct remd *rd, time_t now)
 		start = (time_t)rs;
 		end = (time_t)re;
 		token = str_dup(resume + off);
+		resumed = 1;
 	}
 	free(resume);
 	if (start >= end)
@@ -1163,7 +1164,8 @@ poll_once(struct remd *rd, time_t now)
 			return;
 		}
 	}
-	drop_resume(rd);
+	if (resumed)
+		drop_resume(rd);	/* the cut search is finished */
 	str_fmt(val, sizeof(val), "%lld", (long long)end);
 	if (queue_state_set(rd->q, "etd.window_end", val, &cause) < 0) {
 		say(rd, LOGFILE_WARNING, "TDC: Email Threat Defense API window not recorded: %s",
