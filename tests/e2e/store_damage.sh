@@ -228,7 +228,7 @@ df -k "$F" | tail -1
 cp "$F/data/logs/mail_logs/mail.current" "$D/full.log"
 EOF
 if ! unshare -m --propagation private sh "$D/full.sh" >"$D/full.out" 2>&1; then
-	t_fail store_damage/disk_full_told "the tmpfs could not be set up: $(cat "$D/full.out")"
+	t_fail store_damage/disk_full_told "the tmpfs could not be set up: $(cat "$D/full.out"; tail -5 "$D/full.first" 2>/dev/null)"
 elif grep -q '^rc=1$' "$D/full.out" &&
     grep -Eq 'Critical: mxgated cannot start: .*(No space left on device|database or disk is full)' "$D/full.log" &&
     grep -Eq 'No space left on device|database or disk is full' "$D/full.stderr"; then
