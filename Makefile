@@ -100,7 +100,8 @@ asan:
 # ---------------------------------------------------------------- set-up
 
 BUILD_PKGS := gcc make pkg-config libedit-dev libsqlite3-dev libssl-dev \
-	libcurl4-openssl-dev libcjson-dev libevent-dev libpcre2-dev libc-ares-dev libsodium-dev
+	libcurl4-openssl-dev libcjson-dev libevent-dev libpcre2-dev libc-ares-dev libsodium-dev \
+	iputils-ping traceroute
 TEST_PKGS := $(BUILD_PKGS) clang libclang-rt-14-dev sqlite3 tmux openssl postfix swaks libnet-ssleay-perl \
 	python3 python3-aiosmtpd dnsmasq-base procps psmisc openssh-server openssh-client passwd dovecot-imapd
 
