@@ -5,7 +5,9 @@
 # end-to-end scripts (tests/e2e/*.sh) each print "PASS name" or
 # "FAIL name: why" lines; a script that exits non-zero without a FAIL line
 # counts as one failure. Brief fuzz runs follow (tests/fuzz). Ends with
-# "N passed, N failed" and exits non-zero on any failure.
+# "slowest: LABEL SECSs, ..." (the ten test programs that took longest)
+# and "N passed, N failed", and exits non-zero on any failure. Each
+# program's wall time is also in tests/out/BUILDNAME.times ("SECS LABEL").
 #
 # TESTS=pattern limits the run to tests whose name contains pattern.
 #
@@ -24,6 +26,11 @@ mkdir -p "$out"
 passed=0
 failed=0
 failures=""
+# "SECS LABEL" of every test program run, for the ten slowest at the end;
+# each build's own are in tests/out/BUILDNAME.times
+timings=""
+multi=""
+[ $# -gt 1 ] && multi=1
 
 # count LOG LABEL RC - tally the PASS/FAIL lines of one test program
 count() {
@@ -65,9 +72,14 @@ run() {
 	# mode 0666: programs a test runs as another user (setpriv) append too
 	rm -f "$guard"
 	(umask 0 && : >"$guard")
+	t0=$(date +%s)
 	LD_PRELOAD="$netguard${LD_PRELOAD:+ $LD_PRELOAD}" MXGATE_NETGUARD="$guard" \
 		"$@" >"$log" 2>&1
 	rc=$?
+	secs=$(($(date +%s) - t0))
+	echo "$secs $label" >>"$out/$bname.times"
+	timings="$timings
+$secs $label${multi:+ ($bname)}"
 	if [ -s "$guard" ] && ! grep -q '^FAIL [^ ]*netguard: ' "$log"; then
 		guard_fail "$label/netguard" "$guard" >>"$log"
 	fi
@@ -92,6 +104,7 @@ guard_sweep() {
 for b in "$@"; do
 	bname=$(basename "$b")
 	[ "$b" = build ] && bname=plain
+	: >"$out/$bname.times"
 	echo "== tests against $b"
 	export MXSH="$top/$b/mxsh" MXGATED="$top/$b/mxgated" BUILD="$top/$b"
 	export UNIT_TMP="$out/$bname.tmp" TEST_OUT="$out/$bname"
@@ -128,6 +141,11 @@ fi
 
 if [ -n "$failures" ]; then
 	echo "== failures (logs in tests/out/):$failures"
+fi
+if [ -n "$timings" ]; then
+	echo "$timings" | sed '/^$/d' | sort -rn -k1,1 | head -10 |
+		awk '{ s = $1; sub(/^[0-9]+ /, ""); o = o (NR > 1 ? ", " : "") $0 " " s "s" }
+		END { print "slowest: " o }'
 fi
 echo "$passed passed, $failed failed"
 [ "$failed" = 0 ]

@@ -514,3 +514,12 @@ bash "$top/tests/bench/api.sh" "$B"
 # code (mbxtool) against doveadm expunge (tests/bench/remediation.sh)
 echo
 bash "$top/tests/bench/remediation.sh" "$B"
+
+# ------------------------------------------------------------ volume cases
+# cases moved out of `make test` for their time, still checked: a wrong
+# result prints FAIL and fails the benchmark (tests/bench/imap_hits.sh,
+# tests/bench/slow_cases.sh)
+echo
+bash "$top/tests/bench/imap_hits.sh" "$B" || { echo "bench: FAIL imap_hits (above)"; exit 1; }
+echo
+bash "$top/tests/bench/slow_cases.sh" "$B" || { echo "bench: FAIL slow_cases (above)"; exit 1; }

@@ -71,11 +71,11 @@ api() {
 st() { cat "$D/$1.st"; }
 # js NAME EXPR - a Python expression over the answer j
 js() { $PY -c "import json,sys; j=json.load(open(sys.argv[1])); print($2)" "$D/$1.json" 2>/dev/null; }
-# is_error NAME CODE - the status and the JSON error shape agree
+# is_error NAME CODE - the status and the JSON error shape agree (one
+# Python run: each costs much more than the request on a busy machine)
 is_error() {
 	[ "$(st "$1")" = "$2" ] &&
-	[ "$(js "$1" "j['error']['code']")" = "$2" ] &&
-	[ -n "$(js "$1" "j['error']['message'] and j['error']['explanation']")" ]
+	[ "$(js "$1" "'%s %d' % (j['error']['code'], bool(j['error']['message'] and j['error']['explanation']))")" = "$2 1" ]
 }
 b64() { printf '%s' "$1" | base64 -w0; }
 login_body() { printf '{"data":{"userName":"%s","passphrase":"%s"}}' "$(b64 "$1")" "$(b64 "$2")"; }
@@ -115,15 +115,14 @@ t_check tracking_all [ "$(st all)" = 200 -a "$(js all "j['meta']['totalCount']")
 t_check tracking_newest_first [ "$(js all "j['data'][0]['attributes']['mid'][0]")" = "$M2" ]
 api rcpt GET "$URL/message-tracking/messages?$Q&envelopeRecipientfilterOperator=is&envelopeRecipientfilterValue=alice%40example.test" -H "jwtToken: $TOK"
 t_check tracking_recipient [ "$(st rcpt)" = 200 -a "$(js rcpt "[d['attributes']['mid'][0] for d in j['data']]")" = "[$M1]" ]
-t_check tracking_attributes [ "$(js rcpt "j['data'][0]['attributes']['subject']")" = "API quarterly report" -a \
-	"$(js rcpt "j['data'][0]['attributes']['sender']")" = sender1@outside.test -a \
-	"$(js rcpt "j['data'][0]['attributes']['senderIp']")" = 127.0.0.1 ]
+t_check tracking_attributes [ "$(js rcpt "'|'.join(j['data'][0]['attributes'][k] for k in ('subject', 'sender', 'senderIp'))")" = \
+	"API quarterly report|sender1@outside.test|127.0.0.1" ]
 api subj GET "$URL/message-tracking/messages?$Q&subjectfilterOperator=begins_with&subjectfilterValue=api+lu" -u "$R:$PW"
 t_check tracking_subject_readonly [ "$(st subj)" = 200 -a "$(js subj "[d['attributes']['mid'][0] for d in j['data']]")" = "[$M2]" ]
 api msgid GET "$URL/message-tracking/messages?$Q&messageIdHeader=%3Capi-1.$$%40outside.test%3E" -H "jwtToken: $TOK"
 t_check tracking_message_id [ "$(js msgid "[d['attributes']['mid'][0] for d in j['data']]")" = "[$M1]" ]
 api page GET "$URL/message-tracking/messages?$Q&offset=1&limit=1" -H "jwtToken: $TOK"
-t_check tracking_page [ "$(js page "[d['attributes']['mid'][0] for d in j['data']]")" = "[$M1]" -a "$(js page "j['meta']['totalCount']")" = 2 ]
+t_check tracking_page [ "$(js page "'%s %s' % ([d['attributes']['mid'][0] for d in j['data']], j['meta']['totalCount'])")" = "[$M1] 2" ]
 api nodates GET "$URL/message-tracking/messages" -H "jwtToken: $TOK"
 t_check tracking_dates_required is_error nodates 400
 api det GET "$URL/message-tracking/details?mid=$M1" -H "jwtToken: $TOK"
@@ -137,8 +136,7 @@ api rem POST "$URL/remediation" -H "jwtToken: $TOK" -H 'Content-Type: applicatio
 RID=$(js rem "j['data']['requests'][0]['id']")
 t_check remediation_202 [ "$(st rem)" = 202 -a -n "$RID" ]
 api after GET "$URL/message-tracking/messages?$Q&messageIdHeader=api-1.$$%40outside.test" -H "jwtToken: $TOK"
-t_check remediation_in_tracking [ "$(js after "j['data'][0]['attributes']['remediation'][0]['id']")" = "$RID" -a \
-	"$(js after "j['data'][0]['attributes']['remediation'][0]['trigger']")" = API ]
+t_check remediation_in_tracking [ "$(js after "'%s %s' % tuple(j['data'][0]['attributes']['remediation'][0][k] for k in ('id', 'trigger'))")" = "$RID API" ]
 api remro POST "$URL/remediation" -u "$R:$PW" -d "{\"data\":{\"mids\":[$M1],\"action\":\"delete\"}}"
 t_check remediation_readonly_403 is_error remro 403
 api rembad POST "$URL/remediation" -H "jwtToken: $TOK" -d '{"data":{"mids":[1],"action":"shred"}}'

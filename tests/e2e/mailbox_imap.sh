@@ -6,15 +6,16 @@
 # message whose Message-ID field holds the wanted one as a substring is
 # never acted on; found messages are not left \Seen; a message behind 250
 # older decoys whose Message-IDs hold its own is still found and deleted,
-# finding it changes no message's flags, and more than 10,000 such hits
-# are one clear error, not a miss; quotes are refused,
+# finding it changes no message's flags (more than 10,000 such hits, one
+# clear error and not a miss, is the volume case tests/bench/imap_hits.sh,
+# run by `make bench`); quotes are refused,
 # '%' survives libcurl; the server's certificate is checked. Last, one
 # message goes through a gateway (smtproutes example.com -> the bridge)
 # into alice's INBOX.
 . "$(dirname "$0")/lib.subr"
 . "$(dirname "$0")/../helpers/dovecot.subr"
 # carol: the mailbox of the decoy test
-DOVECOT_USERS="$DOVECOT_USERS carol@example.com:carol-pw-1 dave@example.com:dave-pw-1"
+DOVECOT_USERS="$DOVECOT_USERS carol@example.com:carol-pw-1"
 
 T=$(t_dir mailbox_imap)
 MBX=$BUILD/tests/mbxtool
@@ -109,18 +110,6 @@ state >"$T/decoys.after-del"
 if [ "$(wc -l <"$T/decoys.before")" = 250 ] && cmp -s "$T/decoys.before" "$T/decoys.after-del"; then
 	t_pass decoys_untouched
 else t_fail decoys_untouched "$(diff "$T/decoys.before" "$T/decoys.after-del" | head -4 | tr '\n' ' ')"; fi
-
-# more hits than are checked: one clear line, nothing done (not "found 0")
-D=dave@example.com
-decoys $D 1 10001 '<x2@y.test>'
-msg "$T/target2" '<x2@y.test>' phish2
-dovecot_deliver $D "$T/target2"
-master delete $D '<x2@y.test>' >"$T/bound.out" 2>"$T/bound.err"
-rc=$?
-if [ "$rc" = 1 ] && [ "$(wc -l <"$T/bound.err")" = 1 ] && grep -qx 'mbxtool: IMAP search in mailbox dave@example.com: 10002 messages have a Message-ID holding <x2@y.test>, more than the 10000 that are checked for it; nothing was done' "$T/bound.err" &&
-	[ "$(dovecot_count $D)" = 10002 ]; then
-	t_pass too_many_hits_refused
-else t_fail too_many_hits_refused "rc $rc: $(cat "$T/bound.out" "$T/bound.err" | head -3)"; fi
 
 # imap:// logs in only after STARTTLS (Dovecot refuses a plaintext login)
 "$MBX" -s "imap://127.0.0.1:$IP2" -u mxgate -p master-pw-1 -c "$CA" find $A '<m1@x.test>' \
