@@ -104,7 +104,6 @@ guard_sweep() {
 for b in "$@"; do
 	bname=$(basename "$b")
 	[ "$b" = build ] && bname=plain
-	: >"$out/$bname.times"
 	echo "== tests against $b"
 	export MXSH="$top/$b/mxsh" MXGATED="$top/$b/mxgated" BUILD="$top/$b"
 	export UNIT_TMP="$out/$bname.tmp" TEST_OUT="$out/$bname"
