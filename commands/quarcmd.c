@@ -11,6 +11,7 @@
 
 #include "commands/quarcmd.h"
 #include "store/quarantine.h"
+#include "util/printable.h"
 #include "util/str.h"
 
 /* quarcmd_resolve - the configured spelling of a quarantine name */
@@ -65,29 +66,11 @@ quarcmd_mid(struct cli *c, const char *word, int64_t *mid)
 	return 0;
 }
 
-/* quarcmd_printable - cut and made safe for one terminal line */
+/* quarcmd_printable - cut and made safe for one terminal line (util/printable.h) */
 char *
 quarcmd_printable(const char *s, size_t max)
 {
-	size_t n = strlen(s);
-	char *p;
-
-	if (n > max && max > 3) {
-		n = max - 3;
-		/* never half a UTF-8 sequence before the "..." */
-		while (n > 0 && ((unsigned char)s[n] & 0xc0) == 0x80)
-			n--;
-		p = str_printf("%.*s...", (int)n, s);
-	} else {
-		p = str_dup(s);
-	}
-	for (unsigned char *u = (unsigned char *)p; *u; u++) {
-		if (*u < 0x20 || *u == 0x7f)
-			*u = '?';
-		else if (*u == 0xc2 && u[1] >= 0x80 && u[1] <= 0x9f)
-			u[0] = u[1] = '?';	/* C1 controls in UTF-8 */
-	}
-	return p;
+	return printable_utf8(s, max);
 }
 
 /* quarcmd_bytes - a size as people read it */

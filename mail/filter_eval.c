@@ -27,6 +27,7 @@
 #include "mail/filter.h"
 #include "mail/filter_int.h"
 #include "mail/header.h"
+#include "mail/rfc2047.h"
 #include "util/buf.h"
 #include "util/str.h"
 
@@ -77,8 +78,6 @@ struct hwalk {
 	struct buf tmp;			/* a value being decoded */
 };
 
-static int rfc2047(const char *s, size_t n, struct buf *o);
-
 /* hdr_cb - header_walk callback: keep and unfold each header */
 static int
 hdr_cb(const char *name, size_t nlen, const char *value, size_t vlen, void *arg)
@@ -92,7 +91,8 @@ hdr_cb(const char *name, size_t nlen, const char *value, size_t vlen, void *arg)
 	h->val = e->hbuf + w->used;
 	h->vlen = header_unfold(value, vlen, e->hbuf + w->used, vlen + 1);
 	h->dec = NULL;
-	if (memmem(h->val, h->vlen, "=?", 2) != NULL && rfc2047(h->val, h->vlen, &w->tmp)) {
+	if (memmem(h->val, h->vlen, "=?", 2) != NULL &&
+	    rfc2047_decode(h->val, h->vlen, &w->tmp)) {
 		h->dlen = w->tmp.len;
 		h->dec = buf_steal(&w->tmp);
 	}
@@ -143,197 +143,6 @@ static const char *
 bstr(const struct buf *b)
 {
 	return b->data != NULL ? b->data : "";
-}
-
-/* hexval - a hex digit's value or -1 */
-static int
-hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
-/* b64val - a base64 digit's value, -2 for '=', -1 for anything else */
-static int
-b64val(unsigned char c)
-{
-	if (c >= 'A' && c <= 'Z')
-		return c - 'A';
-	if (c >= 'a' && c <= 'z')
-		return c - 'a' + 26;
-	if (c >= '0' && c <= '9')
-		return c - '0' + 52;
-	if (c == '+')
-		return 62;
-	if (c == '/')
-		return 63;
-	return c == '=' ? -2 : -1;
-}
-
-/* Windows-1252's 0x80..0x9F (0: as ISO-8859-1) */
-static const unsigned short cp1252[32] = {
-	0x20AC, 0, 0x201A, 0x0192, 0x201E, 0x2026, 0x2020, 0x2021, 0x02C6, 0x2030, 0x0160,
-	0x2039, 0x0152, 0, 0x017D, 0, 0, 0x2018, 0x2019, 0x201C, 0x201D, 0x2022, 0x2013,
-	0x2014, 0x02DC, 0x2122, 0x0161, 0x203A, 0x0153, 0, 0x017E, 0x0178,
-};
-
-/* charset_kind - 0 UTF-8 or ASCII (or unknown: bytes as they are), 1 ISO-8859-1, 2 Windows-1252 */
-static int
-charset_kind(const char *cs, size_t n)
-{
-	static const char *const latin1[] = { "iso-8859-1", "iso8859-1", "latin1", "latin-1",
-		"l1", "us-ascii", "ascii" };
-	static const char *const win[] = { "windows-1252", "cp1252", "x-cp1252" };
-
-	for (size_t i = 0; i < sizeof(latin1) / sizeof(latin1[0]); i++)
-		if (strlen(latin1[i]) == n && strncasecmp(cs, latin1[i], n) == 0)
-			return 1;
-	for (size_t i = 0; i < sizeof(win) / sizeof(win[0]); i++)
-		if (strlen(win[i]) == n && strncasecmp(cs, win[i], n) == 0)
-			return 2;
-	return 0;
-}
-
-/* add_charset - append s[0..n) in charset kind k (charset_kind) as UTF-8 */
-static void
-add_charset(struct buf *o, const char *s, size_t n, int k)
-{
-	for (size_t i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)s[i];
-		unsigned int u = c;
-
-		if (k == 0 || c < 0x80) {
-			buf_addch(o, (char)c);
-			continue;
-		}
-		if (k == 2 && c < 0xA0 && cp1252[c - 0x80] != 0)
-			u = cp1252[c - 0x80];
-		if (u < 0x800) {
-			buf_addch(o, (char)(0xC0 | (u >> 6)));
-		} else {
-			buf_addch(o, (char)(0xE0 | (u >> 12)));
-			buf_addch(o, (char)(0x80 | ((u >> 6) & 0x3F)));
-		}
-		buf_addch(o, (char)(0x80 | (u & 0x3F)));
-	}
-}
-
-/*
- * ew_len - the length of the RFC 2047 encoded-word "=?cs?E?text?=" at
- * s[0..n), 0 if there is none; *cs, *cslen its charset (without an RFC
- * 2231 "*lang"), *enc 'B' or 'Q', *txt, *tlen its text
- */
-static size_t
-ew_len(const char *s, size_t n, const char **cs, size_t *cslen, char *enc, const char **txt,
-    size_t *tlen)
-{
-	size_t i = 2, j;
-
-	if (n < 8 || s[0] != '=' || s[1] != '?')
-		return 0;
-	while (i < n && s[i] != '?' && s[i] != ' ' && s[i] != '\t' && (unsigned char)s[i] > 0x20 &&
-	    i < 80)
-		i++;
-	if (i == 2 || i + 3 >= n || s[i] != '?' || s[i + 2] != '?')
-		return 0;
-	*cs = s + 2;
-	*cslen = i - 2;
-	for (j = 0; j < *cslen && (*cs)[j] != '*'; j++)
-		;
-	*cslen = j;
-	*enc = (char)(s[i + 1] == 'b' || s[i + 1] == 'B' ? 'B' : s[i + 1] == 'q' || s[i + 1] == 'Q' ?
-	    'Q' : 0);
-	if (*enc == 0)
-		return 0;
-	*txt = s + i + 3;
-	for (j = i + 3; j + 1 < n; j++) {
-		if (s[j] == '\r' || s[j] == '\n')
-			return 0;
-		if (s[j] == '?' && s[j + 1] == '=') {
-			*tlen = j - (i + 3);
-			return j + 2;
-		}
-	}
-	return 0;
-}
-
-/* ew_decode - append the decoded text of one encoded-word, as UTF-8 */
-static void
-ew_decode(struct buf *o, const char *cs, size_t cslen, char enc, const char *t, size_t n)
-{
-	struct buf raw;
-	unsigned int acc = 0;
-	int bits = 0;
-
-	buf_init(&raw, 0);
-	for (size_t i = 0; i < n; i++) {
-		int v, h, l;
-
-		if (enc == 'B') {
-			if ((v = b64val((unsigned char)t[i])) == -2)
-				break;
-			if (v < 0)
-				continue;
-			acc = (acc << 6) | (unsigned int)v;
-			bits += 6;
-			if (bits >= 8) {
-				bits -= 8;
-				buf_addch(&raw, (char)((acc >> bits) & 0xFF));
-			}
-		} else if (t[i] == '_') {
-			buf_addch(&raw, ' ');
-		} else if (t[i] == '=' && i + 2 < n && (h = hexval((unsigned char)t[i + 1])) >= 0 &&
-		    (l = hexval((unsigned char)t[i + 2])) >= 0) {
-			buf_addch(&raw, (char)(h * 16 + l));
-			i += 2;
-		} else {
-			buf_addch(&raw, t[i]);
-		}
-	}
-	add_charset(o, bstr(&raw), raw.len, charset_kind(cs, cslen));
-	buf_free(&raw);
-}
-
-/*
- * rfc2047 - s[0..n) with its encoded-words decoded (RFC 2047 6.2: white
- * space between two encoded-words goes) into o; 1 if there was one
- */
-static int
-rfc2047(const char *s, size_t n, struct buf *o)
-{
-	const char *cs, *t;
-	size_t cslen, tlen, l, i = 0;
-	char enc;
-	int prev = 0, any = 0;
-
-	buf_reset(o);
-	while (i < n) {
-		if ((l = ew_len(s + i, n - i, &cs, &cslen, &enc, &t, &tlen)) > 0) {
-			ew_decode(o, cs, cslen, enc, t, tlen);
-			i += l;
-			prev = any = 1;
-			continue;
-		}
-		if (s[i] == ' ' || s[i] == '\t') {
-			size_t j = i;
-
-			while (j < n && (s[j] == ' ' || s[j] == '\t'))
-				j++;
-			if (!(prev && ew_len(s + j, n - j, &cs, &cslen, &enc, &t, &tlen) > 0))
-				buf_add(o, s + i, j - i);
-			i = j;
-			continue;
-		}
-		buf_addch(o, s[i++]);
-		prev = 0;
-	}
-	buf_addstr(o, "");
-	return any;
 }
 
 /*
@@ -409,8 +218,8 @@ pct_decode(struct buf *o, const char *s)
 	int h, l;
 
 	for (; *s; s++) {
-		if (*s == '%' && (h = hexval((unsigned char)s[1])) >= 0 &&
-		    (l = hexval((unsigned char)s[2])) >= 0) {
+		if (*s == '%' && (h = rfc2047_hexval((unsigned char)s[1])) >= 0 &&
+		    (l = rfc2047_hexval((unsigned char)s[2])) >= 0) {
 			buf_addch(o, (char)(h * 16 + l));
 			s += 2;
 		} else {
@@ -468,7 +277,7 @@ param_2231(const char *v, const char *attr, struct buf *out)
 			const char *q1 = strchr(s, '\''), *q2 = q1 ? strchr(q1 + 1, '\'') : NULL;
 
 			if (q2 != NULL) {
-				kind = charset_kind(s, (size_t)(q1 - s));
+				kind = rfc2047_charset(s, (size_t)(q1 - s));
 				s = q2 + 1;
 			}
 		}
@@ -479,7 +288,7 @@ param_2231(const char *v, const char *attr, struct buf *out)
 		free(sec[k]);
 	}
 	buf_reset(out);
-	add_charset(out, bstr(&raw), raw.len, kind);
+	rfc2047_to_utf8(out, bstr(&raw), raw.len, kind);
 	buf_addstr(out, "");
 	buf_free(&raw);
 	buf_free(&val);
@@ -534,7 +343,7 @@ static void
 add_names(struct eval *e, const struct buf *name, struct buf *tmp)
 {
 	add_name(e, bstr(name));
-	if (rfc2047(bstr(name), name->len, tmp))
+	if (rfc2047_decode(bstr(name), name->len, tmp))
 		add_name(e, bstr(tmp));
 }
 
@@ -573,7 +382,7 @@ decode_b64(struct eval *e, const char *s, size_t n)
 	int bits = 0;
 
 	for (size_t i = 0; i < n; i++) {
-		int v = b64val((unsigned char)s[i]);
+		int v = rfc2047_b64val((unsigned char)s[i]);
 
 		if (v == -2)
 			break;
@@ -597,8 +406,8 @@ decode_qp(struct eval *e, const char *s, size_t n)
 		char c = s[i];
 		int h, l;
 
-		if (c == '=' && i + 2 < n && (h = hexval((unsigned char)s[i + 1])) >= 0 &&
-		    (l = hexval((unsigned char)s[i + 2])) >= 0) {
+		if (c == '=' && i + 2 < n && (h = rfc2047_hexval((unsigned char)s[i + 1])) >= 0 &&
+		    (l = rfc2047_hexval((unsigned char)s[i + 2])) >= 0) {
 			c = (char)(h * 16 + l);
 			i += 2;
 		} else if (c == '=' && i + 1 < n && (s[i + 1] == '\n' ||

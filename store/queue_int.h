@@ -15,4 +15,13 @@ struct queue;
 /* queue_sqlite - the connection of q (same thread rules as q) */
 sqlite3 *queue_sqlite(struct queue *q);
 
+/* queue_col - a text column of a row, "" for NULL (valid until the next step) */
+static inline const char *
+queue_col(sqlite3_stmt *s, int i)
+{
+	const unsigned char *t = sqlite3_column_text(s, i);
+
+	return t != NULL ? (const char *)t : "";
+}
+
 #endif

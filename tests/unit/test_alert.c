@@ -336,7 +336,8 @@ test_seen(void)
 
 /* the tables of queue.db's schema 4 (remediation, store/remed.c) */
 #define DROP_SCHEMA4 "DROP TABLE journaled; DROP TABLE etd_seen; DROP TABLE remed_request; " \
-	"DROP TABLE remed_action; "
+	"DROP TABLE remed_action; ALTER TABLE recipients DROP COLUMN bounce_status; " \
+	"ALTER TABLE recipients DROP COLUMN bounce_diag; "
 
 /*
  * test_migration - a queue.db of schema 1 gets the alerts table (2) and

@@ -209,7 +209,7 @@ t_migration(void)
 	char sql[200];
 
 	queue_close(q);
-	CHECK_INT(raw_long(dir, "PRAGMA user_version"), 5);
+	CHECK_INT(raw_long(dir, "PRAGMA user_version"), 6);
 	for (size_t i = 0; i < sizeof(tables) / sizeof(tables[0]); i++) {
 		snprintf(sql, sizeof(sql),
 		    "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = '%s'",
@@ -222,6 +222,8 @@ t_migration(void)
 	/* a queue.db of schema 3, with a message in it, is brought forward */
 	raw_exec(dir, "DROP TABLE journaled; DROP TABLE etd_seen; DROP TABLE remed_request; "
 		      "DROP TABLE remed_action; INSERT INTO state VALUES ('kept', 'yes'); "
+		      "ALTER TABLE recipients DROP COLUMN bounce_status; "
+		      "ALTER TABLE recipients DROP COLUMN bounce_diag; "
 		      "PRAGMA user_version = 3;");
 	q = qopen(dir);
 	jadd(q, 5, "<a@b>", "x@example.com", NULL, time(NULL));
@@ -232,16 +234,18 @@ t_migration(void)
 		free(v);
 	}
 	queue_close(q);
-	CHECK_INT(raw_long(dir, "PRAGMA user_version"), 5);
+	CHECK_INT(raw_long(dir, "PRAGMA user_version"), 6);
 	CHECK_INT(raw_long(dir, "SELECT count(*) FROM journaled"), 1);
 	/* schema 4 with a pending request: the retry columns come, zero */
 	raw_exec(dir, "ALTER TABLE remed_request DROP COLUMN attempts; "
 		      "ALTER TABLE remed_request DROP COLUMN first_fail; "
-		      "ALTER TABLE remed_request DROP COLUMN next_try; PRAGMA user_version = 4;");
+		      "ALTER TABLE remed_request DROP COLUMN next_try; "
+		      "ALTER TABLE recipients DROP COLUMN bounce_status; "
+		      "ALTER TABLE recipients DROP COLUMN bounce_diag; PRAGMA user_version = 4;");
 	q = qopen(dir);
 	radd(q, req(REMED_BY_OPERATOR, "admin", 12, "", REMED_DELETE));
 	queue_close(q);
-	CHECK_INT(raw_long(dir, "PRAGMA user_version"), 5);
+	CHECK_INT(raw_long(dir, "PRAGMA user_version"), 6);
 	CHECK_INT(raw_long(dir, "SELECT attempts + first_fail + next_try FROM remed_request"), 0);
 }
 
