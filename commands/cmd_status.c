@@ -4,6 +4,8 @@
  *
  * Counters come from queue.db (since the last resetcounters and since
  * install); gauges are published by mxgated every second while it runs.
+ * The system status says what suspend, suspendlistener and suspenddel
+ * hold (queue.db state, commands/suspendcmd.c).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,6 +15,7 @@
 
 #include "commands/cmd.h"
 #include "commands/cmd_util.h"
+#include "commands/suspendcmd.h"
 #include "store/quarantine.h"
 #include "store/queue.h"
 #include "util/str.h"
@@ -105,9 +108,8 @@ status_exec(struct cli *c, int argc, char **argv)
 	} else {
 		cli_printf(c, "Last counter reset:            Never\n");
 	}
-	cli_printf(c, "System status:                 %s\n",
-	    !running ? "Offline (mxgated is not running)" :
-	    gauge(q, running, "paused") ? "Online (work queue paused)" : "Online");
+	/* Online, or what is suspended (AsyncOS's words), and which listeners and domains */
+	suspendcmd_status(c, q, running, gauge(q, running, "paused") != 0);
 	cli_printf(c, "Oldest Message:                %s\n",
 	    oldest ? cmd_duration(now - oldest, dur, sizeof(dur)) : "No Messages");
 
@@ -121,12 +123,14 @@ status_exec(struct cli *c, int argc, char **argv)
 	cli_printf(c, "  Completion\n");
 	counter(c, q, "      Hard Bounced Recipients", "hard_bounced");
 	counter(c, q, "      Delivered Recipients", "delivered");
+	counter(c, q, "      Deleted Recipients", "deleted_rcpts");
 	/* journal copies are counted apart, as AsyncOS counts the.tdc.queue */
 	cli_printf(c, "  Threat Defense Connector\n");
 	counter(c, q, "    Journal Copies Queued", "tdc_queued");
 	counter(c, q, "    Journal Copies Soft Bounced", "tdc_soft_bounced");
 	counter(c, q, "    Journal Copies Failed", "tdc_hard_bounced");
 	counter(c, q, "    Journal Copies Delivered", "tdc_delivered");
+	counter(c, q, "    Journal Copies Deleted", "tdc_deleted");
 	cli_printf(c, "  Filters and Quarantines\n");
 	counter(c, q, "    Dropped by Filters", "filter_dropped");
 	counter(c, q, "    Bounced by Filters", "filter_bounced");

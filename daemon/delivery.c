@@ -25,6 +25,7 @@
 #include "daemon/dest.h"
 #include "daemon/mta.h"
 #include "daemon/qwriter.h"
+#include "daemon/suspend.h"
 #include "daemon/tdc.h"
 #include "daemon/trouble.h"
 #include "mail/route.h"
@@ -180,19 +181,27 @@ got_addr(enum dns_status st, const struct sockaddr_storage *addrs, int naddr, vo
 		resolve_done(rs);
 }
 
-/* dest_resolve - find the next hops: smtproutes, else MX */
+/*
+ * dest_resolve - find the next hops: smtproutes, else MX; a destination
+ * an operator redirected mail to ([HOST]:PORT) by its address records
+ */
 static void
 dest_resolve(struct delivery *dl, struct dest *d)
 {
 	struct gw *gw = dl->gw;
 	const char *route = conf_route(gw->conf, d->domain);
 	struct resolve *rs;
+	int port;
 
 	d->discard = 0;
 	rs = xcalloc(1, sizeof(*rs));
 	rs->dl = dl;
 	str_copy(rs->name, d->name, sizeof(rs->name));
-	if (route) {
+	if (dest_direct(d->name, rs->rd[0].host, sizeof(rs->rd[0].host), &port) == 0) {
+		rs->n = 1;
+		rs->rd[0].kind = ROUTE_HOST;
+		rs->rd[0].port = port;
+	} else if (route) {
 		rs->n = route_dests(route, rs->rd, ROUTE_MAX_DESTS);
 		if (rs->n == 1 && rs->rd[0].kind == ROUTE_DEVNULL) {
 			d->discard = 1;
@@ -243,6 +252,8 @@ dest_kick(struct delivery *dl, struct dest *d)
 
 	if (dl->stopping || d->nready == 0 || d->resolving)
 		return;
+	if (suspend_delivery_held(gw, d->name))
+		return;	/* suspenddel: no connection, queued as they are (suspend.c) */
 	mta_offer(d);	/* an idle connection takes the work first */
 	if (d->nready == 0)
 		return;
@@ -344,6 +355,11 @@ load_rcpt(const struct queue_rcpt *qr, void *arg)
 		lm->orphans++;
 		return 0;
 	}
+	if (qr->bounce_status != NULL) {
+		/* hard-bounced before the restart: waits for the message's DSN, not delivered */
+		msg_bounce_add(m, qr->rid, qr->addr, qr->bounce_status, qr->bounce_diag);
+		return 0;
+	}
 	r = rcpt_new(m, qr->rid, qr->addr, qr->dest);
 	r->attempts = qr->attempts;
 	r->next_try = qr->next_try;
@@ -381,6 +397,7 @@ delivery_new(struct gw *gw, char **cause)
 	}
 	for (int i = 0; i < lm.n; i++) {
 		nr += lm.msgs[i]->nrcpts;
+		trouble_loaded(dl, lm.msgs[i]);	/* none left to deliver: its DSN now */
 		msg_unref(lm.msgs[i]);	/* the recipients keep their messages */
 	}
 	free(lm.msgs);
@@ -467,6 +484,28 @@ tdc_expire(struct delivery *dl, struct dest *d, time_t now)
 	mta_expire(d, now, life);
 }
 
+/*
+ * held_expire - a destination held by suspenddel keeps its recipients on
+ * the ready list: those past max_queue_time bounce there as they would
+ * waiting (journal copies excepted: tdc_expire)
+ */
+static void
+held_expire(struct delivery *dl, struct dest *d, time_t now)
+{
+	struct rcpt *r, *next;
+
+	for (r = TAILQ_FIRST(&d->ready); r; r = next) {
+		next = TAILQ_NEXT(r, link);
+		if (r->msg->kind == QUEUE_KIND_JOURNAL ||
+		    now - r->msg->received < dl->gw->conf->max_queue_time)
+			continue;
+		TAILQ_REMOVE(&d->ready, r, link);
+		d->nready--;
+		trouble_bounce(dl, r, 0, "5.4.7", "Delivery expired (message too old)", "000",
+		    r->last_error ? r->last_error : "expired");
+	}
+}
+
 void
 delivery_tick(struct delivery *dl)
 {
@@ -479,6 +518,8 @@ delivery_tick(struct delivery *dl)
 
 		if (d->tdc)
 			tdc_expire(dl, d, now);
+		else if (d->nready > 0 && suspend_delivery_held(gw, d->name))
+			held_expire(dl, d, now);
 		for (r = TAILQ_FIRST(&d->waiting); r; r = next) {
 			next = TAILQ_NEXT(r, link);
 			if (r->msg->kind != QUEUE_KIND_JOURNAL &&
@@ -528,6 +569,17 @@ delivery_reconfigure(struct delivery *dl)
 			d->cands_expire = 0;
 		dest_kick(dl, d);
 	}
+}
+
+void
+delivery_forget_hops(struct delivery *dl)
+{
+	struct dest *d;
+
+	/* a lookup already running keeps its answer (asked before the flush, reused for DL_HOPS_TTL) */
+	TAILQ_FOREACH(d, &dl->dests, link)
+		if (!d->resolving)
+			d->cands_expire = 0;
 }
 
 void

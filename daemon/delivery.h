@@ -32,6 +32,12 @@ void delivery_resume(struct delivery *dl);
 /* delivery_reconfigure - the configuration changed */
 void delivery_reconfigure(struct delivery *dl);
 
+/*
+ * delivery_forget_hops - every destination resolves its next hops again
+ * at its next connection (dnsflush); open connections are kept
+ */
+void delivery_forget_hops(struct delivery *dl);
+
 /* delivery_shutdown - stop starting deliveries; close idle connections */
 void delivery_shutdown(struct delivery *dl);
 

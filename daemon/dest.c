@@ -65,6 +65,30 @@ dest_get(struct delivery *dl, const char *name)
 	return d;
 }
 
+int
+dest_direct(const char *name, char *host, size_t size, int *port)
+{
+	const char *close;
+	long p = 25;
+	size_t n;
+
+	if (name[0] != '[' || (close = strchr(name, ']')) == NULL)
+		return -1;
+	n = (size_t)(close - name - 1);
+	if (n == 0 || n >= size)
+		return -1;
+	memcpy(host, name + 1, n);
+	host[n] = '\0';
+	if (close[1] == ':') {
+		if (str_to_long(close + 2, 1, 65535, &p) < 0)
+			return -1;
+	} else if (close[1] != '\0') {
+		return -1;
+	}
+	*port = (int)p;
+	return 0;
+}
+
 void
 dest_wakeup(struct dest *d)
 {

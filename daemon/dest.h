@@ -72,6 +72,14 @@ struct delivery {
 /* dest_get - the destination of this name, created on first use */
 struct dest *dest_get(struct delivery *dl, const char *name);
 
+/*
+ * dest_direct - a destination an operator redirected mail to, named
+ * "[HOST]:PORT" (redirectrecipients): 0 with the host (name or address
+ * literal, no brackets) and the port; -1 for any other name. Such a
+ * destination is resolved by its address records only: no MX, no route.
+ */
+int dest_direct(const char *name, char *host, size_t size, int *port);
+
 /* dest_wakeup - run the scheduler for d from the event loop, soon */
 void dest_wakeup(struct dest *d);
 

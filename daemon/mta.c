@@ -35,6 +35,7 @@
 
 #include "daemon/mta.h"
 #include "daemon/qwriter.h"
+#include "daemon/suspend.h"
 #include "daemon/trouble.h"
 #include "net/smtp_parse.h"
 #include "util/buf.h"
@@ -356,7 +357,8 @@ start_txn(struct conn *c)
 	char rids[1024];
 
 	/* re-routed since this connection opened: its next hop may be wrong now */
-	if (r == NULL || c->dl->stopping || c->gen != d->gen)
+	if (r == NULL || c->dl->stopping || c->gen != d->gen ||
+	    suspend_delivery_held(gw, d->name))	/* suspenddel: no next message */
 		return 0;
 	m = r->msg;
 	if (m->body == NULL) {
@@ -1000,6 +1002,17 @@ mta_quit_idle(struct dest *d)
 			send_line(c, "QUIT");
 			c->state = C_QUIT;
 		}
+}
+
+void
+mta_inflight(struct dest *d, void (*fn)(struct rcpt *r, void *arg), void *arg)
+{
+	struct conn *c;
+
+	TAILQ_FOREACH(c, &d->conns, link)
+		for (int i = 0; i < c->nrc; i++)
+			if (c->rc[i])
+				fn(c->rc[i], arg);
 }
 
 void

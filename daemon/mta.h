@@ -24,6 +24,9 @@ void mta_expire(struct dest *d, time_t now, int life);
 /* mta_quit_idle - stopping or re-routed: idle connections say QUIT */
 void mta_quit_idle(struct dest *d);
 
+/* mta_inflight - fn for each recipient in a transaction of d (left alone by queue actions) */
+void mta_inflight(struct dest *d, void (*fn)(struct rcpt *r, void *arg), void *arg);
+
 /* mta_free_all - exit: free d's connections; recipients in flight stay queued on disk */
 void mta_free_all(struct dest *d);
 

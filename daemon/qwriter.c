@@ -64,7 +64,8 @@ struct qjournal {
 	time_t when;
 };
 
-enum qop_type { QOP_ACCEPT, QOP_DONE, QOP_DEFER, QOP_COUNT, QOP_HOST, QOP_CONNS, QOP_GLOBAL, QOP_STATE };
+enum qop_type { QOP_ACCEPT, QOP_DONE, QOP_DEFER, QOP_COUNT, QOP_HOST, QOP_CONNS, QOP_GLOBAL, QOP_STATE,
+	QOP_REDIRECT, QOP_BOUNCE };
 
 struct qop {
 	enum qop_type type;
@@ -205,6 +206,10 @@ apply(struct queue *q, struct qop *op, char **cause)
 		return queue_global_add(q, op->host, op->n, cause);
 	case QOP_STATE:
 		return queue_state_set(q, op->host, op->text, cause);
+	case QOP_REDIRECT:
+		return queue_rcpt_redirect(q, op->mid, op->rid, op->host, cause);
+	case QOP_BOUNCE:
+		return queue_rcpt_bounce(q, op->mid, op->rid, op->host, op->text, cause);
 	}
 	return 0;
 }
@@ -675,6 +680,26 @@ void
 qwriter_state(struct qwriter *qw, const char *name, const char *value)
 {
 	push(qw, simple(QOP_STATE, name, value));
+}
+
+void
+qwriter_redirect(struct qwriter *qw, int64_t mid, int rid, const char *dest)
+{
+	struct qop *op = simple(QOP_REDIRECT, dest, NULL);
+
+	op->mid = mid;
+	op->rid = rid;
+	push(qw, op);
+}
+
+void
+qwriter_bounce(struct qwriter *qw, int64_t mid, int rid, const char *status, const char *diag)
+{
+	struct qop *op = simple(QOP_BOUNCE, status, diag);
+
+	op->mid = mid;
+	op->rid = rid;
+	push(qw, op);
 }
 
 void

@@ -88,6 +88,16 @@ void qwriter_global(struct qwriter *qw, const char *name, int64_t n);
 /* qwriter_state - runtime state and gauges for the shell ("gauges", "paused", ...) */
 void qwriter_state(struct qwriter *qw, const char *name, const char *value);
 
+/* qwriter_redirect - a recipient goes to another destination, tried now (queue_rcpt_redirect) */
+void qwriter_redirect(struct qwriter *qw, int64_t mid, int rid, const char *dest);
+
+/*
+ * qwriter_bounce - a recipient hard-bounced: kept, marked, until its
+ * message's DSN is sent (queue_rcpt_bounce); qwriter_done removes it then
+ */
+void qwriter_bounce(struct qwriter *qw, int64_t mid, int rid, const char *status,
+    const char *diag);
+
 /* qwriter_stats - batches and fsyncs so far (for status and benchmarks) */
 void qwriter_stats(struct qwriter *qw, int64_t *batches, int64_t *durable);
 

@@ -102,9 +102,12 @@ notify(struct delivery *dl, struct msg *m)
 	msg_unref(b);
 }
 
-/* finish_msg - all recipients done: DSN if wanted, then forget the message */
+/*
+ * finish_msg - all recipients done: DSN if wanted, then forget the
+ * message; how: "done", or "aborted" when an operator deleted the last
+ */
 static void
-finish_msg(struct delivery *dl, struct msg *m)
+finish_msg(struct delivery *dl, struct msg *m, const char *how)
 {
 	struct gw *gw = dl->gw;
 
@@ -113,21 +116,31 @@ finish_msg(struct delivery *dl, struct msg *m)
 		notify(dl, m);
 	for (int i = 0; i < m->nbounces; i++)
 		qwriter_done(gw->qw, m->mid, m->bounces[i].rid);
-	gw_log(gw, "Message finished MID %lld done", (long long)m->mid);
+	gw_log(gw, "Message finished MID %lld %s", (long long)m->mid, how);
+}
+
+/*
+ * finish_as - a recipient is done (delivered, deleted, or hard-bounced
+ * and recorded: forget 0, its row goes with the message's DSN)
+ */
+static void
+finish_as(struct delivery *dl, struct rcpt *r, int forget, const char *how)
+{
+	struct msg *m = r->msg;
+
+	if (forget)
+		qwriter_done(dl->gw->qw, m->mid, r->rid);
+	m->nrcpts--;
+	if (m->nrcpts == 0)
+		finish_msg(dl, m, how);
+	rcpt_free(r);
 }
 
 /* finish - a recipient is done (delivered, or hard-bounced and recorded) */
 static void
 finish(struct delivery *dl, struct rcpt *r, int delivered)
 {
-	struct msg *m = r->msg;
-
-	if (delivered)
-		qwriter_done(dl->gw->qw, m->mid, r->rid);
-	m->nrcpts--;
-	if (m->nrcpts == 0)
-		finish_msg(dl, m);
-	rcpt_free(r);
+	finish_as(dl, r, delivered, "done");
 }
 
 enum tdc_class
@@ -225,6 +238,17 @@ trouble_delivered(struct delivery *dl, struct rcpt *r)
 }
 
 void
+trouble_deleted(struct delivery *dl, struct rcpt *r, const char *cmd, const char *who)
+{
+	gw_log(dl->gw, "MID %lld RID [%d] deleted by %s (%s)", (long long)r->msg->mid, r->rid,
+	    cmd, who);
+	/* a journal copy is counted with the other copies (tdc_*), as account() does */
+	qwriter_global(dl->gw->qw, r->msg->kind == QUEUE_KIND_JOURNAL ? "tdc_deleted" :
+	    "deleted_rcpts", 1);
+	finish_as(dl, r, 1, "aborted");
+}
+
+void
 trouble_discarded(struct delivery *dl, struct rcpt *r)
 {
 	gw_log(dl->gw, "MID %lld RID [%d] discarded: the route for %s is /dev/null",
@@ -250,8 +274,21 @@ trouble_bounce(struct delivery *dl, struct rcpt *r, int64_t dcid, const char *st
 	account(dl, r, OUT_HARD);
 	diag = str_printf("smtp; %s %s", code, t);
 	msg_bounce_add(m, r->rid, r->addr, status, diag);
+	/*
+	 * Kept in queue.db, marked, until the message's DSN goes: memory
+	 * alone left it listed and counted as queued, and a restart retried
+	 * it and never sent its DSN.
+	 */
+	qwriter_bounce(gw->qw, m->mid, r->rid, status, diag);
 	free(diag);
 	finish(dl, r, 0);
+}
+
+void
+trouble_loaded(struct delivery *dl, struct msg *m)
+{
+	if (m->nrcpts == 0 && m->nbounces > 0)
+		finish_msg(dl, m, "done");
 }
 
 /* backoff - seconds until the next try after n attempts */

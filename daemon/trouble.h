@@ -33,6 +33,12 @@ enum tdc_class trouble_classify(const char *status, const char *code);
 /* trouble_delivered - the server took the recipient */
 void trouble_delivered(struct delivery *dl, struct rcpt *r);
 
+/*
+ * trouble_deleted - an operator deleted the recipient (cmd, who for the
+ * log): forgotten, counted as deleted_rcpts, no notification for it
+ */
+void trouble_deleted(struct delivery *dl, struct rcpt *r, const char *cmd, const char *who);
+
 /* trouble_discarded - routed to /dev/null: done, counted nowhere */
 void trouble_discarded(struct delivery *dl, struct rcpt *r);
 
@@ -47,6 +53,12 @@ void trouble_defer(struct delivery *dl, struct rcpt *r, int64_t dcid, const char
 /* trouble_bounce - a permanent failure (a journal copy: the connector's table) */
 void trouble_bounce(struct delivery *dl, struct rcpt *r, int64_t dcid, const char *status,
     const char *what, const char *code, const char *text);
+
+/*
+ * trouble_loaded - a message loaded at start whose recipients are all
+ * hard-bounced (queue.db kept them for the DSN): finish it now, DSN sent
+ */
+void trouble_loaded(struct delivery *dl, struct msg *m);
 
 /* trouble_expired - a journal copy past the connector's time limit */
 void trouble_expired(struct delivery *dl, struct rcpt *r);

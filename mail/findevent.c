@@ -16,7 +16,8 @@
  *   - a line deriving b from a, a being an open member: b joins (with a
  *     "Start MID b ICID 0" seen before it, for AsyncOS's order);
  *   - a line naming an open member belongs; the ICID and DCID it names
- *     become the message's; "Message finished MID n done" closes n;
+ *     become the message's; "Message finished MID n done" (or
+ *     "... aborted", its last recipient deleted) closes n;
  *   - a late line (a remediation's, maillog.h) naming a closed member
  *     belongs too, and a message it derives from one joins;
  *   - a MID-less line of a connection of the message belongs, until the

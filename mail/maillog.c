@@ -294,7 +294,9 @@ maillog_parse(const char *line, size_t len, struct maillog_line *l)
 	q = p;
 	if (prefix(q, e, "Message finished ")) {
 		q += strlen("Message finished ");
-		if ((v = word_id(&q, e, "MID ")) >= 0 && prefix(q, e, " done"))
+		/* "done", or "aborted" when an operator deleted its last recipient */
+		if ((v = word_id(&q, e, "MID ")) >= 0 &&
+		    (prefix(q, e, " done") || prefix(q, e, " aborted")))
 			l->finished = v;
 	} else if (prefix(q, e, "Message ")) {
 		/* "Message 4 to RID [0] pending till ..." */

@@ -32,7 +32,7 @@ struct maillog_line {
 	long long icid;			/* ICID named (0: none, or ICID 0) */
 	long long dcid;			/* DCID named (0: none, or DCID 0) */
 	long long parent, child;	/* "child derives from parent" (split, copy, bounce, rewrite) */
-	long long finished;		/* "Message finished MID n done": n */
+	long long finished;		/* "Message finished MID n done" (or aborted): n */
 	long long start0;		/* "Start MID n ICID 0": n (a generated message) */
 	int close;			/* "ICID n close" / "DCID n close" */
 	int late;			/* an event after the message's life: "TDC: MID n

@@ -184,6 +184,16 @@ static const char *const migrations[] = {
 	"ALTER TABLE remed_request ADD COLUMN first_fail INTEGER NOT NULL DEFAULT 0;"
 	"ALTER TABLE remed_request ADD COLUMN next_try INTEGER NOT NULL DEFAULT 0;"
 	"PRAGMA user_version = 5;",
+	/*
+	 * 6: a hard-bounced recipient stays until its message is finished
+	 * and the one DSN for it is sent; it is marked so, with the DSN's
+	 * status and diagnostic, so that listings leave it out and a restart
+	 * neither retries it nor forgets its notification (issue 13: it was
+	 * in memory only). NULL: still queued for delivery.
+	 */
+	"ALTER TABLE recipients ADD COLUMN bounce_status TEXT;"
+	"ALTER TABLE recipients ADD COLUMN bounce_diag TEXT;"
+	"PRAGMA user_version = 6;",
 };
 
 #define NMIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
@@ -195,6 +205,7 @@ enum stmt {
 	S_LEFT_RCPT,
 	S_DEL_MSG,
 	S_DEFER,
+	S_BOUNCE,
 	S_HOST_COUNT,
 	S_HOST_STATUS,
 	S_HOST_STATUS_KEEP,
@@ -214,6 +225,8 @@ static const char *const stmt_sql[S_COUNT] = {
 	[S_DEL_MSG] = "DELETE FROM messages WHERE mid = ?1",
 	[S_DEFER] = "UPDATE recipients SET attempts = ?3, next_try = ?4, last_error = ?5 "
 		    "WHERE mid = ?1 AND rid = ?2",
+	[S_BOUNCE] = "UPDATE recipients SET bounce_status = ?3, bounce_diag = ?4 "
+		     "WHERE mid = ?1 AND rid = ?2",
 	[S_HOST_COUNT] = "INSERT INTO hosts (host, deliv, soft, hard, l_deliv, l_soft, l_hard) "
 			 "VALUES (?1, ?2, ?3, ?4, ?2, ?3, ?4) ON CONFLICT (host) DO UPDATE SET "
 			 "deliv = deliv + ?2, soft = soft + ?3, hard = hard + ?4, "
@@ -641,6 +654,40 @@ queue_rcpt_defer(struct queue *q, int64_t mid, int rid, int attempts, time_t nex
 }
 
 int
+queue_rcpt_bounce(struct queue *q, int64_t mid, int rid, const char *status, const char *diag,
+    char **cause)
+{
+	sqlite3_stmt *s = get(q, S_BOUNCE);
+
+	sqlite3_bind_int64(s, 1, mid);
+	sqlite3_bind_int(s, 2, rid);
+	text(s, 3, status);
+	text(s, 4, diag);
+	return done(q, s, cause, "cannot record bounced recipient");
+}
+
+int
+queue_rcpt_redirect(struct queue *q, int64_t mid, int rid, const char *dest, char **cause)
+{
+	sqlite3_stmt *s;
+	int rc;
+
+	if (sqlite3_prepare_v2(q->db,
+		"UPDATE recipients SET dest = ?3, attempts = 0, next_try = 0, last_error = NULL "
+		"WHERE mid = ?1 AND rid = ?2 AND bounce_status IS NULL",
+		-1, &s, NULL) != SQLITE_OK)
+		return err(q, cause, "cannot redirect recipient");
+	sqlite3_bind_int64(s, 1, mid);
+	sqlite3_bind_int(s, 2, rid);
+	text(s, 3, dest);
+	rc = sqlite3_step(s);
+	sqlite3_finalize(s);
+	if (rc != SQLITE_DONE)
+		return err(q, cause, "cannot redirect recipient");
+	return 0;
+}
+
+int
 queue_host_count(struct queue *q, const char *host, int deliv, int soft, int hard,
     char **cause)
 {
@@ -729,6 +776,33 @@ queue_state_get(struct queue *q, const char *name)
 }
 
 int
+queue_state_read(struct queue *q, const char *name, char **value, char **cause)
+{
+	sqlite3_stmt *s;
+	int rc;
+
+	*value = NULL;
+	if (sqlite3_prepare_v2(q->db, "SELECT value FROM state WHERE name = ?1", -1, &s, NULL) !=
+	    SQLITE_OK)
+		return err(q, cause, "cannot read state");
+	text(s, 1, name);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		*value = str_dup(col(s, 0));
+		rc = sqlite3_step(s);	/* name is the key: no second row */
+	}
+	if (rc != SQLITE_DONE) {
+		free(*value);
+		*value = NULL;
+		err(q, cause, "cannot read state");
+		sqlite3_finalize(s);
+		return -1;
+	}
+	sqlite3_finalize(s);
+	return *value ? 1 : 0;
+}
+
+int
 queue_state_delete(struct queue *q, const char *name, char **cause)
 {
 	sqlite3_stmt *s;
@@ -787,8 +861,8 @@ queue_load_rcpts(struct queue *q, queue_rcpt_cb cb, void *arg, char **cause)
 	int rc;
 
 	if (sqlite3_prepare_v2(q->db,
-		"SELECT mid, rid, addr, dest, attempts, next_try, last_error FROM recipients "
-		"ORDER BY mid, rid", -1, &s, NULL) != SQLITE_OK)
+		"SELECT mid, rid, addr, dest, attempts, next_try, last_error, bounce_status, "
+		"bounce_diag FROM recipients ORDER BY mid, rid", -1, &s, NULL) != SQLITE_OK)
 		return err(q, cause, "cannot load recipients");
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
 		struct queue_rcpt r = {
@@ -799,6 +873,8 @@ queue_load_rcpts(struct queue *q, queue_rcpt_cb cb, void *arg, char **cause)
 			.attempts = sqlite3_column_int(s, 4),
 			.next_try = (time_t)sqlite3_column_int64(s, 5),
 			.last_error = sqlite3_column_type(s, 6) == SQLITE_NULL ? NULL : col(s, 6),
+			.bounce_status = sqlite3_column_type(s, 7) == SQLITE_NULL ? NULL : col(s, 7),
+			.bounce_diag = col(s, 8),
 		};
 		if (cb(&r, arg) != 0)
 			break;
@@ -858,7 +934,8 @@ host_row(sqlite3_stmt *s, struct queue_host *h)
 
 /* Every destination that has counters or queued recipients. */
 #define SQL_HOSTS \
-	"WITH a AS (SELECT dest, count(*) AS n FROM recipients GROUP BY dest), " \
+	"WITH a AS (SELECT dest, count(*) AS n FROM recipients WHERE bounce_status IS NULL " \
+	"GROUP BY dest), " \
 	"k AS (SELECT host FROM hosts UNION SELECT dest FROM a) " \
 	"SELECT k.host, ifnull(a.n, 0), ifnull(h.conn_out, 0), ifnull(h.deliv, 0), " \
 	"ifnull(h.soft, 0), ifnull(h.hard, 0), ifnull(h.l_deliv, 0), ifnull(h.l_soft, 0), " \
@@ -949,7 +1026,8 @@ queue_stats(struct queue *q, int64_t *msgs, int64_t *rcpts, time_t *oldest)
 	*msgs = *rcpts = 0;
 	*oldest = 0;
 	if (sqlite3_prepare_v2(q->db,
-		"SELECT (SELECT count(*) FROM messages), (SELECT count(*) FROM recipients), "
+		"SELECT (SELECT count(*) FROM messages), "
+		"(SELECT count(*) FROM recipients WHERE bounce_status IS NULL), "
 		"(SELECT ifnull(min(received), 0) FROM messages)", -1, &s, NULL) != SQLITE_OK)
 		return -1;
 	if (sqlite3_step(s) == SQLITE_ROW) {
@@ -1050,6 +1128,26 @@ queue_request_wait(struct queue *q, int64_t id, int timeout_ms, char **cause)
 	if (rc == SQLITE_ROW)
 		return 1;
 	return err(q, cause, "cannot read requests");
+}
+
+int
+queue_request_cancel(struct queue *q, int64_t id, char **cause)
+{
+	sqlite3_stmt *s;
+	int rc;
+
+	if (sqlite3_prepare_v2(q->db, "DELETE FROM requests WHERE id = ?1", -1, &s, NULL) !=
+	    SQLITE_OK)
+		return err(q, cause, "cannot withdraw request");
+	sqlite3_bind_int64(s, 1, id);
+	rc = sqlite3_step(s);
+	sqlite3_finalize(s);
+	/* still locked after the busy timeout: mxgated is at work on the requests */
+	if (rc == SQLITE_BUSY || rc == SQLITE_LOCKED)
+		return 0;
+	if (rc != SQLITE_DONE)
+		return err(q, cause, "cannot withdraw request");
+	return sqlite3_changes(q->db) > 0 ? 1 : 0;
 }
 
 long long

@@ -55,6 +55,9 @@ struct queue_rcpt {
 	int attempts;		/* delivery attempts so far */
 	time_t next_try;	/* not before this time (0: now) */
 	const char *last_error;	/* last soft-bounce reason, or NULL */
+	/* loaded only: a hard bounce waiting for its message's DSN (NULL: queued) */
+	const char *bounce_status;	/* the DSN's status, "5.0.0" */
+	const char *bounce_diag;	/* its diagnostic, "smtp; 000 ..." */
 };
 
 struct queue_host {
@@ -118,6 +121,22 @@ int queue_rcpt_done(struct queue *q, int64_t mid, int rid, char **cause);
 int queue_rcpt_defer(struct queue *q, int64_t mid, int rid, int attempts, time_t next_try,
     const char *error, char **cause);
 
+/*
+ * queue_rcpt_bounce - a recipient hard-bounced: it stays, marked with
+ * the DSN's status and diagnostic, until its message is finished and
+ * queue_rcpt_done removes it. Listings, tophosts and queue_stats leave
+ * such a row out; loading hands them over in bounce_status/bounce_diag.
+ */
+int queue_rcpt_bounce(struct queue *q, int64_t mid, int rid, const char *status,
+    const char *diag, char **cause);
+
+/*
+ * queue_rcpt_redirect - recipient (mid, rid) now goes to dest, tried now:
+ * attempts and next try reset, the last error forgotten. A recipient no
+ * longer queued is no error (it was done meanwhile).
+ */
+int queue_rcpt_redirect(struct queue *q, int64_t mid, int rid, const char *dest, char **cause);
+
 /* queue_host_count - add to a destination's counters (delivered, soft, hard) */
 int queue_host_count(struct queue *q, const char *host, int deliv, int soft, int hard,
     char **cause);
@@ -138,6 +157,13 @@ int queue_global_add(struct queue *q, const char *name, int64_t n, char **cause)
 /* queue_state_set, queue_state_get - small runtime state ("paused", "started", ...) */
 int queue_state_set(struct queue *q, const char *name, const char *value, char **cause);
 char *queue_state_get(struct queue *q, const char *name);
+
+/*
+ * queue_state_read - a state row that must not be mistaken for an absent
+ * one: 1 and *value (malloc'd) when it is there, 0 and *value NULL when it
+ * is not, -1 and *cause when queue.db cannot be read
+ */
+int queue_state_read(struct queue *q, const char *name, char **value, char **cause);
 
 /* queue_state_delete - remove a state row (absent: nothing to do) */
 int queue_state_delete(struct queue *q, const char *name, char **cause);
@@ -182,6 +208,13 @@ int queue_request_add_id(struct queue *q, const char *verb, const char *arg, int
  * every 20 ms for up to timeout_ms: 0 taken, 1 not yet, -1 error
  */
 int queue_request_wait(struct queue *q, int64_t id, int timeout_ms, char **cause);
+
+/*
+ * queue_request_cancel - delete request id if the daemon has not taken
+ * it: 1 deleted (nothing will be done), 0 it was already taken (or
+ * queue.db stayed locked: mxgated is taking it), -1 error
+ */
+int queue_request_cancel(struct queue *q, int64_t id, char **cause);
 
 /* queue_gauge_get - one "key=N" of the daemon's published gauges (state "gauges"); 0 if absent */
 long long queue_gauge_get(struct queue *q, const char *key);

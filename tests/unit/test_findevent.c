@@ -58,6 +58,8 @@ static const struct pcase pcases[] = {
 	{ "MID 12 was generated for bounce of MID 11", "11,12", 0, 0, 11, 12, 0, 0, 0, 0, NULL },
 	{ "MID 3 rewritten to MID 4 by LDAP rewrite", "3,4", 0, 0, 3, 4, 0, 0, 0, 0, NULL },
 	{ "Message finished MID 6 done", "6", 0, 0, 0, 0, 6, 0, 0, 0, NULL },
+	{ "Message finished MID 7 aborted", "7", 0, 0, 0, 0, 7, 0, 0, 0, NULL },
+	{ "Message finished MID 7 lost", "7", 0, 0, 0, 0, 0, 0, 0, 0, NULL },
 	{ "Delivery start DCID 8 MID 6 to RID [0, 1]", "6", 0, 8, 0, 0, 0, 0, 0, 0, NULL },
 	{ "TDC: Delivery start DCID 3 MID 2", "2", 0, 3, 0, 0, 0, 0, 0, 0, NULL },
 	{ "Message 4 to RID [0] pending till Wed Dec  2 04:13:25 2026", "4", 0, 0, 0, 0, 0, 0, 0, 0,
