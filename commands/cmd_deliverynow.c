@@ -1,12 +1,18 @@
 /*
  * cmd_deliverynow.c - `deliverynow [DOMAIN|ALL]`: retry deferred mail now
  * instead of waiting for its next scheduled attempt.
+ *
+ * Suspended delivery (suspenddel) is not overridden: for a held domain
+ * (or ALL while all is held) it says that the messages stay queued;
+ * for ALL it names the domains that stay held.
  */
 #include <stdlib.h>
+#include <string.h>
 #include <strings.h>
 
 #include "commands/cmd.h"
 #include "commands/cmd_util.h"
+#include "commands/suspendcmd.h"
 #include "store/queue.h"
 #include "util/str.h"
 #include "util/syntax.h"
@@ -17,7 +23,7 @@ static enum cmd_ret
 deliverynow_exec(struct cli *c, int argc, char **argv)
 {
 	struct queue *q;
-	char dom[256], *cause = NULL;
+	char dom[256], *cause = NULL, *held = NULL;
 
 	if (argc > 1)
 		return cmd_usage_error(c, &cmd_deliverynow_entry, "deliverynow");
@@ -45,15 +51,39 @@ deliverynow_exec(struct cli *c, int argc, char **argv)
 	}
 	if ((q = cmd_queue(c)) == NULL)
 		return CMD_ERROR;
-	if (queue_request_add(q, "deliverynow", dom, &cause) < 0) {
+	if (suspendcmd_held_delivery(q, &held, &cause) < 0) {
 		cli_error(c, "Cannot request delivery: %s", cause);
 		free(cause);
 		return CMD_ERROR;
 	}
-	if (!cmd_daemon_running(c))
-		cli_printf(c, "mxgated is not running; delivery starts when it does.\n");
-	else
-		cli_printf(c, "Rescheduling messages for %s for immediate delivery.\n", dom);
+	if (queue_request_add(q, "deliverynow", dom, &cause) < 0) {
+		cli_error(c, "Cannot request delivery: %s", cause);
+		free(cause);
+		free(held);
+		return CMD_ERROR;
+	}
+	if (held && (strcmp(held, "*") == 0 || strcmp(dom, "ALL") != 0) &&
+	    suspendcmd_held_has(held, dom)) {
+		/* the request stands (retry times reset), but nothing is sent */
+		cli_printf(c, "Delivery to %s is suspended (resumedel): messages stay queued.\n",
+		    strcmp(held, "*") == 0 ? "ALL" : dom);
+	} else {
+		if (!cmd_daemon_running(c))
+			cli_printf(c, "mxgated is not running; delivery starts when it does.\n");
+		else
+			cli_printf(c, "Rescheduling messages for %s for immediate delivery.\n", dom);
+		if (held && strcmp(dom, "ALL") == 0) {
+			int n;
+			char **v = str_split(held, ',', &n);
+
+			cli_printf(c, "Delivery stays suspended for ");
+			for (int i = 0; i < n; i++)
+				cli_printf(c, "%s%s", i ? ", " : "", v[i]);
+			cli_printf(c, " (resumedel).\n");
+			str_split_free(v);
+		}
+	}
+	free(held);
 	return CMD_OK;
 }
 
@@ -65,6 +95,7 @@ static const struct cmd_word deliverynow_words[] = {
 
 const struct cmd_entry cmd_deliverynow_entry = {
 	.name = "deliverynow",
+	.alias = "delivernow",	/* AsyncOS's name */
 	.usage = "deliverynow [DOMAIN|ALL]",
 	.help = "Reschedule messages for immediate delivery.",
 	.flags = CMD_F_ADMIN,

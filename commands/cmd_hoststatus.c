@@ -1,6 +1,7 @@
 /*
  * cmd_hoststatus.c - `hoststatus DOMAIN`: one destination's counters,
- * connections, last activity and last error.
+ * connections, last activity and last error, and whether its delivery
+ * is suspended (suspenddel).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -8,6 +9,7 @@
 
 #include "commands/cmd.h"
 #include "commands/cmd_util.h"
+#include "commands/suspendcmd.h"
 #include "store/queue.h"
 #include "util/str.h"
 #include "util/syntax.h"
@@ -43,7 +45,7 @@ hoststatus_exec(struct cli *c, int argc, char **argv)
 {
 	struct queue *q;
 	struct queue_host h;
-	char host[256], when[64], last[64], n[32], *cause = NULL;
+	char host[256], when[64], last[64], n[32], *cause = NULL, *held = NULL;
 	int r;
 
 	if (argc > 1)
@@ -77,6 +79,11 @@ hoststatus_exec(struct cli *c, int argc, char **argv)
 		memset(&h, 0, sizeof(h));
 		str_copy(h.host, host, sizeof(h.host));
 	}
+	if (suspendcmd_held_delivery(q, &held, &cause) < 0) {
+		cli_error(c, "Cannot read the suspensions: %s", cause);
+		free(cause);
+		return CMD_ERROR;
+	}
 	if (!cmd_daemon_running(c))
 		h.conn_out = 0;
 	timefmt_ctime_zone(time(NULL), when, sizeof(when));
@@ -84,6 +91,9 @@ hoststatus_exec(struct cli *c, int argc, char **argv)
 	cli_printf(c, "Status as of:          %s\n", when);
 	cli_printf(c, "Host up/down:          %s\n",
 	    r == 1 ? "unknown" : h.down ? "down" : "up");
+	if (held && suspendcmd_held_has(held, host))
+		cli_printf(c, "Delivery:              suspended (resumedel)\n");
+	free(held);
 	cli_printf(c, "\n");
 	row(c, "Counters:", "Reset", "Lifetime");
 	cli_printf(c, "  Queue\n");

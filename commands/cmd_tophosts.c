@@ -5,6 +5,10 @@
  * SORT is active_rcpts (1, default), conn_out (2), deliv_rcpts (3),
  * hard_bounced (4) or soft_bounced (5). Without an argument at a terminal
  * (or in batch, from the input stream) it asks which.
+ *
+ * Destinations whose delivery is suspended (suspenddel) are named in a
+ * note line under the table ("Delivery suspended: ..."), so the AsyncOS
+ * columns stay as they are.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -13,7 +17,9 @@
 
 #include "commands/cmd.h"
 #include "commands/cmd_util.h"
+#include "commands/suspendcmd.h"
 #include "store/queue.h"
+#include "util/buf.h"
 #include "util/str.h"
 #include "util/timefmt.h"
 
@@ -82,7 +88,7 @@ tophosts_exec(struct cli *c, int argc, char **argv)
 {
 	struct queue *q;
 	struct hosts hs = { 0, NULL };
-	char when[64], n1[32], n2[32], n3[32], n4[32], n5[32], *cause = NULL;
+	char when[64], n1[32], n2[32], n3[32], n4[32], n5[32], *cause = NULL, *held = NULL;
 	int running;
 
 	if (argc > 1)
@@ -116,6 +122,12 @@ tophosts_exec(struct cli *c, int argc, char **argv)
 		free(cause);
 		return CMD_ERROR;
 	}
+	if (suspendcmd_held_delivery(q, &held, &cause) < 0) {
+		cli_error(c, "Cannot read the suspensions: %s", cause);
+		free(cause);
+		free(hs.h);
+		return CMD_ERROR;
+	}
 	running = cmd_daemon_running(c);
 	/* qsort's first argument must not be NULL, even for no elements (C11 7.22.5) */
 	if (hs.n > 1)
@@ -134,6 +146,21 @@ tophosts_exec(struct cli *c, int argc, char **argv)
 		    cmd_num(running ? h->conn_out : 0, n2, sizeof(n2)),
 		    cmd_num(h->deliv, n3, sizeof(n3)), cmd_num(h->soft, n4, sizeof(n4)),
 		    cmd_num(h->hard, n5, sizeof(n5)));
+	}
+	if (held) {
+		struct buf b;
+
+		/* the held ones among the rows shown, or ALL */
+		buf_init(&b, 0);
+		for (int i = 0; i < hs.n && i < TOPHOSTS_ROWS; i++)
+			if (strcmp(held, "*") != 0 && suspendcmd_held_has(held, hs.h[i].host))
+				buf_printf(&b, "%s%s", b.len ? ", " : "", hs.h[i].host);
+		if (strcmp(held, "*") == 0)
+			cli_printf(c, "\nDelivery suspended: ALL (resumedel)\n");
+		else if (b.len)
+			cli_printf(c, "\nDelivery suspended: %s (resumedel)\n", b.data);
+		buf_free(&b);
+		free(held);
 	}
 	free(hs.h);
 	return CMD_OK;

@@ -237,6 +237,50 @@ cmd_wait_applied(struct cli *c, int64_t id)
 	return CMD_OK;
 }
 
+/*
+ * The daemon takes requests every 100 ms (daemon/control.c) and deletes
+ * each once done; polls of CMD_WAIT_POLL_MS keep Ctrl-C and a daemon
+ * that stops meanwhile noticed within a fraction of a second.
+ */
+#define CMD_WAIT_POLL_MS 200
+
+int
+cmd_wait_request(struct cli *c, struct queue *q, int64_t id, int ms, const char *pending)
+{
+	long long deadline = ms_now() + ms;
+	char *cause = NULL;
+	int r;
+
+	if (!cmd_daemon_running(c))
+		return 1;
+	for (;;) {
+		r = queue_request_wait(q, id, CMD_WAIT_POLL_MS, &cause);
+		if (r == 0)
+			return 0;
+		if (r < 0) {
+			cli_error(c, "Cannot follow the request to mxgated (%s): %s.", cause,
+			    pending);
+			free(cause);
+			return -1;
+		}
+		if (cli_interrupted(c)) {
+			cli_error(c, "Stopped waiting for mxgated to take the request: %s.", pending);
+			return -1;
+		}
+		if (!cmd_daemon_running(c)) {
+			/* it may have taken the request just before it stopped */
+			r = queue_request_wait(q, id, 0, &cause);
+			free(cause);
+			return r == 0 ? 0 : 1;
+		}
+		if (ms_now() >= deadline) {
+			cli_error(c, "mxgated has not taken the request within %d seconds: %s.",
+			    (ms + 999) / 1000, pending);
+			return -1;
+		}
+	}
+}
+
 const char *
 cmd_num(long long v, char *buf, size_t size)
 {

@@ -9,6 +9,8 @@
 
 #include "commands/cli.h"
 
+struct queue;
+
 /* cmd_kv_split - split "key=value"; 0, or -1 if the word has no '=' */
 int cmd_kv_split(char *word, char **key, char **value);
 
@@ -41,6 +43,17 @@ int cmd_daemon_running(struct cli *c);
  */
 #define CMD_APPLY_WAIT_MS 10000
 enum cmd_ret cmd_wait_applied(struct cli *c, int64_t id);
+
+/*
+ * cmd_wait_request - after queue_request_add_id(q, ..., &id) is committed:
+ * wait up to ms for mxgated to take request id. 0 taken (done when the
+ * request's work is done at once); 1 mxgated is not running, or stopped
+ * before taking it: it takes the request when it starts (nothing printed,
+ * the caller says what that means); -1 after one error line: Ctrl-C, no
+ * answer within ms, or queue.db unreadable. pending ends that line and
+ * says what stands, e.g. "the change is saved and applies when it does".
+ */
+int cmd_wait_request(struct cli *c, struct queue *q, int64_t id, int ms, const char *pending);
 
 /* cmd_num - "182,000": a number with thousands separators, into buf */
 const char *cmd_num(long long v, char *buf, size_t size);

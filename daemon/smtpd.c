@@ -62,6 +62,10 @@
  * are refused without a lookup, so lookups in flight are bounded by the
  * listeners' connection limits. With SDR off no DNS is asked at all.
  *
+ * A suspended listener (suspendlistener, daemon/suspend.c) still accepts
+ * connections, answers each new one 421 4.3.2 and closes it, with no
+ * lookup; sessions open before the suspension finish as usual.
+ *
  * DIAGNOSTICS: everything goes to mail_logs; peer text is escaped and cut.
  */
 #include <arpa/inet.h>
@@ -85,6 +89,7 @@
 #include "daemon/gw.h"
 #include "daemon/pipeline.h"
 #include "daemon/smtpd.h"
+#include "daemon/suspend.h"
 #include "mail/route.h"
 #include "net/dns.h"
 #include "net/smtp_parse.h"
@@ -175,6 +180,7 @@ struct session {
 	struct sockaddr_storage peer;	/* the same, for comparisons */
 	char local_ip[64];		/* our address */
 	int over_limit;			/* accepted past the listener's max_conns */
+	int suspended;			/* the listener is suspended: 421 at once */
 	struct rdns_ask *rdns_ask;	/* reverse DNS lookup waited for, NULL if none */
 	struct event *rdns_timer;	/* ends the wait at the DNS timeout */
 	char rdns[256];			/* the client's PTR name (a host name), "" if none */
@@ -1131,6 +1137,15 @@ greet(struct session *s)
 	struct gw *gw = s->sd->gw;
 
 	log_connect(s);
+	if (s->suspended) {
+		/* suspendlistener: refused, as AsyncOS does, with a temporary reply */
+		gw_log(gw, "ICID %lld TCPREFUSE: listener %s is suspended", (long long)s->icid,
+		    l->conf.name);
+		reply(s, "421 4.3.2 %s Service suspended, try again later", gw->conf->hostname);
+		close_after_output(s);
+		bufferevent_enable(s->bev, EV_WRITE);
+		return;
+	}
 	if (s->over_limit) {
 		gw_log(gw, "ICID %lld TCPREFUSE: listener %s has %d connections", (long long)s->icid,
 		    l->conf.name, l->conf.max_conns);
@@ -1359,8 +1374,9 @@ on_accept(struct evconnlistener *evl, evutil_socket_t fd, struct sockaddr *sa, i
 	bufferevent_set_timeouts(s->bev, &(struct timeval){ SMTPD_TIMEOUT, 0 },
 	    &(struct timeval){ SMTPD_TIMEOUT, 0 });
 	s->over_limit = l->nconns > l->conf.max_conns;
+	s->suspended = suspend_listener_held(gw, l->conf.name);
 	/* the reverse DNS host is an SDR input; without SDR no DNS at all */
-	if (!s->over_limit && l->conf.type == LISTENER_PUBLIC && gw->conf->sdr.enabled &&
+	if (!s->over_limit && !s->suspended && l->conf.type == LISTENER_PUBLIC && gw->conf->sdr.enabled &&
 	    gw->dns != NULL) {
 		if (!rdns_cached(s)) {
 			rdns_start(s);
