@@ -127,47 +127,26 @@ check_name(struct cli *c, const char *name)
 	return 0;
 }
 
-/* is_wildcard - 0.0.0.0 or :: */
-static int
-is_wildcard(const char *ip)
-{
-	return strcmp(ip, "0.0.0.0") == 0 || strcmp(ip, "::") == 0;
-}
-
-/* same_family - both IPv4 or both IPv6 */
-static int
-same_family(const char *a, const char *b)
-{
-	return (strchr(a, ':') != NULL) == (strchr(b, ':') != NULL);
-}
-
 /*
  * check_clash - another listener (not index self) with l's name, or on
- * l's address and port; error printed
+ * l's address and port (mail/listener.h listener_clash); error printed
  */
 static int
 check_clash(struct cli *c, const struct listeners *ls, const struct listener_conf *l, int self)
 {
-	for (int i = 0; i < ls->n; i++) {
-		const struct listener_conf *o = &ls->v[i];
+	int by_name, i = listener_clash(ls->v, ls->n, l, self, &by_name);
 
-		if (i == self)
-			continue;
-		if (strcasecmp(o->name, l->name) == 0) {
-			cli_error(c, "A listener named %s already exists; choose another name or use "
-				     "listenerconfig edit.",
-			    o->name);
-			return -1;
-		}
-		if (o->port == l->port && same_family(o->ip, l->ip) &&
-		    (strcmp(o->ip, l->ip) == 0 || is_wildcard(o->ip) || is_wildcard(l->ip))) {
-			cli_error(c, "The listener %s already listens on %s port %d; choose another "
-				     "IP address or port.",
-			    o->name, o->ip, o->port);
-			return -1;
-		}
-	}
-	return 0;
+	if (i < 0)
+		return 0;
+	if (by_name)
+		cli_error(c, "A listener named %s already exists; choose another name or use "
+			     "listenerconfig edit.",
+		    ls->v[i].name);
+	else
+		cli_error(c, "The listener %s already listens on %s port %d; choose another "
+			     "IP address or port.",
+		    ls->v[i].name, ls->v[i].ip, ls->v[i].port);
+	return -1;
 }
 
 /* stage - write one listener (or its removal, l NULL) to the candidate */

@@ -18,6 +18,14 @@
  * Layers: store/ must not call mail/, so the store takes the check as a
  * callback (config_commit_check in store/config.h); commands/cmd_commit.c
  * passes this one.
+ *
+ * The commands check each item they write; a configuration file
+ * (loadconfig) writes items nobody checked. confcheck_items reads every
+ * section mxgated reads with the parsers mxgated builds its snapshot
+ * with (daemon/conf.c conf_load), so a file that mxgated could not apply
+ * is refused when it is loaded, not at commit. A section is known when
+ * it has a row in confcheck.c's sections[]: a feature that adds a
+ * section adds its row there and its loader to conf_load.
  */
 #ifndef MAIL_CONFCHECK_H
 #define MAIL_CONFCHECK_H
@@ -30,5 +38,29 @@
  * that breaks. arg is unused.
  */
 int confcheck_commit(struct store *st, void *arg, char **cause);
+
+/* confcheck_rules - the rules of confcheck_commit, -1 with the bare one-line *cause */
+int confcheck_rules(struct store *st, char **cause);
+
+/* Which item a failed confcheck_items blames. */
+struct confcheck_where {
+	char section[64];	/* its section ("" when none) */
+	char key[256];		/* its key ("" when the section as a whole is read) */
+};
+
+/* confcheck_section_known - 1 if mxgated reads section (or it is a setting), else 0 */
+int confcheck_section_known(const char *section);
+
+/*
+ * confcheck_items - every known section as st sees it (a session: the
+ * candidate over the running items) read with mxgated's own parsers;
+ * message and content filters must also parse (one filter of the item's
+ * name: a filter that only names a list or quarantine that is missing is
+ * kept invalid, as commit keeps it). Settings are not read: the store
+ * checks each one as it is written (store/settings.h). -1 with a
+ * one-line *cause and w naming the section and, when one item is to
+ * blame, its key.
+ */
+int confcheck_items(struct store *st, struct confcheck_where *w, char **cause);
 
 #endif

@@ -72,6 +72,39 @@ listener_type_name(enum listener_type t)
 }
 
 /* listener_tls_name - "no", "preferred" or "required" */
+/* is_wildcard - 0.0.0.0 or :: */
+static int
+is_wildcard(const char *ip)
+{
+	return strcmp(ip, "0.0.0.0") == 0 || strcmp(ip, "::") == 0;
+}
+
+/* same_family - both IPv4 or both IPv6 */
+static int
+same_family(const char *a, const char *b)
+{
+	return (strchr(a, ':') != NULL) == (strchr(b, ':') != NULL);
+}
+
+int
+listener_clash(const struct listener_conf *v, int n, const struct listener_conf *l, int self,
+    int *by_name)
+{
+	for (int i = 0; i < n; i++) {
+		const struct listener_conf *o = &v[i];
+
+		if (i == self)
+			continue;
+		*by_name = strcasecmp(o->name, l->name) == 0;
+		if (*by_name)
+			return i;
+		if (o->port == l->port && same_family(o->ip, l->ip) &&
+		    (strcmp(o->ip, l->ip) == 0 || is_wildcard(o->ip) || is_wildcard(l->ip)))
+			return i;
+	}
+	return -1;
+}
+
 const char *
 listener_tls_name(enum listener_tls t)
 {

@@ -57,6 +57,16 @@ int listener_accepts_domain(const struct listener_conf *l, const char *domain);
 /* listener_relay_allowed - private listener: may this client relay? */
 int listener_relay_allowed(const struct listener_conf *l, const struct sockaddr *sa);
 
+/*
+ * listener_clash - the index in v[0..n) of a listener other than v[self]
+ * (self -1: none is l) that l cannot live beside: the same name in any
+ * case (*by_name 1), or the same port on the same address, or on a
+ * wildcard (0.0.0.0, ::) of the same family (*by_name 0); -1 if none.
+ * listenerconfig refuses the edit, loadconfig the file (confcheck_items).
+ */
+int listener_clash(const struct listener_conf *v, int n, const struct listener_conf *l,
+    int self, int *by_name);
+
 /* listener_type_name, listener_tls_name - "public"/"private", "no"/"preferred"/"required" */
 const char *listener_type_name(enum listener_type t);
 const char *listener_tls_name(enum listener_tls t);

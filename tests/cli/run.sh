@@ -66,7 +66,10 @@ normalise() {
 	    -e 's/^Version: [0-9]+(\.[0-9]+)+([-.+~][0-9A-Za-z.+~-]*)?$/Version: <VERSION>/' \
 	    -e 's/^SQLite: [0-9]+(\.[0-9]+)+$/SQLite: <VERSION>/' \
 	    -e 's/^OpenSSL: OpenSSL [0-9]+(\.[0-9]+)+[a-z]*( .*)?$/OpenSSL: <VERSION>/' \
-	    -e 's/^Configuration Schema: [0-9]+$/Configuration Schema: <N>/'
+	    -e 's/^Configuration Schema: [0-9]+$/Configuration Schema: <N>/' \
+	    -e 's/(config-[A-Za-z0-9._-]+-)[0-9]{8}T[0-9]{6}(-[0-9]+)?\.json/\1<STAMP>.json/g' \
+	    -e 's/^(	"saved":	")[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:]{8}Z"/\1<TIME>"/' \
+	    -e 's/^(	"schema":	)[0-9]+,$/\1<N>,/'
 }
 
 if [ $# -gt 0 ]; then
