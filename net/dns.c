@@ -80,6 +80,7 @@ struct dns_chan {
 	ares_channel ch;		/* the c-ares channel */
 	int nq;				/* our queries in flight on it */
 	struct event *timer;		/* fires at ares_timeout() */
+	ares_socket_t reading;		/* socket ares_process_fd reads now, or ARES_SOCKET_BAD */
 	TAILQ_HEAD(, dns_sock) socks;	/* sockets c-ares wants watched */
 	TAILQ_ENTRY(dns_chan) entry;	/* on d->retired */
 };
@@ -89,6 +90,7 @@ enum dns_kind {
 	REQ_ADDR,			/* dns_resolve_addr */
 	REQ_A,				/* dns_query_a */
 	REQ_PTR,			/* dns_resolve_ptr */
+	REQ_RAW,			/* dns_query_raw */
 };
 
 /* the A and AAAA answers for one hop, merged into its dns_hop at the end */
@@ -115,6 +117,12 @@ struct dns_req {
 	unsigned int a[DNS_MAX_ADDRS];	/* REQ_A: host order */
 	int ttl;			/* REQ_A: smallest TTL, or negative TTL; -1 unknown */
 	char ptr[256];			/* REQ_PTR, DNS_OK: the host name found */
+	dns_raw_cb raw_cb;		/* REQ_RAW */
+	int qtype;			/* REQ_RAW: the type asked */
+	int astatus;			/* REQ_RAW: c-ares's status of the last try */
+	unsigned char *abuf;		/* REQ_RAW: a copy of the answer, or NULL */
+	int alen;			/* REQ_RAW: its length */
+	struct sockaddr_storage from;	/* REQ_RAW: the server that answered; AF_UNSPEC unknown */
 	int pending;			/* c-ares queries in flight (plus holds) */
 	int nhops;			/* entries in hops and work */
 	struct dns_hop *hops;		/* the answer being built */
@@ -415,9 +423,15 @@ sock_cb(evutil_socket_t fd, short what, void *arg)
 	struct dns_sock *s = arg;
 	struct dns_chan *c = s->c;
 
-	/* c-ares may close the socket in here: s is gone afterwards */
+	/*
+	 * c-ares may close the socket in here: s is gone afterwards. An
+	 * answer read now reaches qcallback inside this call, so c->reading
+	 * names the server that sent it (c-ares connects its sockets).
+	 */
+	c->reading = (what & EV_READ) ? fd : ARES_SOCKET_BAD;
 	ares_process_fd(c->ch, (what & EV_READ) ? fd : ARES_SOCKET_BAD,
 	    (what & EV_WRITE) ? fd : ARES_SOCKET_BAD);
+	c->reading = ARES_SOCKET_BAD;
 	chan_arm(c);
 }
 
@@ -473,6 +487,7 @@ chan_new(struct dns *d, const struct dns_server *sv, int n, char **cause)
 
 	c = xcalloc(1, sizeof(*c));
 	c->d = d;
+	c->reading = ARES_SOCKET_BAD;
 	TAILQ_INIT(&c->socks);
 	memset(&o, 0, sizeof(o));
 	/*
@@ -560,6 +575,7 @@ req_hops(struct dns_req *req, int n)
 static void
 req_free(struct dns_req *req)
 {
+	free(req->abuf);
 	free(req->hops);
 	free(req->work);
 	free(req);
@@ -1018,6 +1034,81 @@ mx_answer(struct dns_req *req, int status, const unsigned char *abuf, int alen)
 	}
 }
 
+/* raw_why - how a raw query ended: the DNS RCODE name, or why there was no answer */
+static const char *
+raw_why(int status)
+{
+	switch (status) {
+	case ARES_SUCCESS:
+	case ARES_ENODATA:
+		return "NOERROR";
+	case ARES_ENOTFOUND:
+		return "NXDOMAIN";
+	case ARES_ESERVFAIL:
+		return "SERVFAIL";
+	case ARES_EREFUSED:
+		return "REFUSED";
+	case ARES_ENOTIMP:
+		return "NOTIMP";
+	case ARES_EFORMERR:
+		return "FORMERR";
+	case ARES_ETIMEOUT:
+		return "timed out";
+	case ARES_ECONNREFUSED:
+		return "connection refused";
+	case ARES_EBADRESP:
+		return "malformed response";
+	case ARES_EBADNAME:
+		return "malformed name";
+	case ARES_ECANCELLED:
+	case ARES_EDESTRUCTION:
+		return "resolver shut down";
+	default:
+		return ares_strerror(status);
+	}
+}
+
+/*
+ * raw_answer - dns_query_raw: keep the answer as it came, for
+ * dns_answer_parse, and the server it came from. A status that stands
+ * for a server's reply was decided while c-ares read that server's
+ * socket; a timeout or refusal ends on no one server's word.
+ */
+static void
+raw_answer(struct dns_req *req, struct dns_chan *c, int status, const unsigned char *abuf,
+    int alen)
+{
+	socklen_t sl = sizeof(req->from);
+
+	memset(&req->from, 0, sizeof(req->from));
+	switch (status) {
+	case ARES_SUCCESS:
+	case ARES_ENODATA:
+	case ARES_ENOTFOUND:
+	case ARES_ESERVFAIL:
+	case ARES_EREFUSED:
+	case ARES_ENOTIMP:
+	case ARES_EFORMERR:
+	case ARES_EBADRESP:
+		if (c->reading == ARES_SOCKET_BAD ||
+		    getpeername(c->reading, (struct sockaddr *)&req->from, &sl) < 0)
+			memset(&req->from, 0, sizeof(req->from));
+		break;
+	default:
+		break;
+	}
+	req->astatus = status;
+	free(req->abuf);
+	req->abuf = NULL;
+	req->alen = 0;
+	if (abuf != NULL && alen >= 12 && alen <= 65535) {
+		req->abuf = xmalloc((size_t)alen);
+		memcpy(req->abuf, abuf, (size_t)alen);
+		req->alen = alen;
+	}
+	req_decide(req, map_status(status));
+}
+
 /* qcallback - c-ares answered (or gave up on) one query */
 static void
 qcallback(void *arg, int status, int timeouts, unsigned char *abuf, int alen)
@@ -1033,7 +1124,9 @@ qcallback(void *arg, int status, int timeouts, unsigned char *abuf, int alen)
 		event_active(d->done_ev, EV_TIMEOUT, 0);	/* retired and idle: reap */
 	/* a retry, if any, carries on in a new query; else this is the answer */
 	if (!retryable(status) || try >= d->tries || query_start(req, type, hop, try + 1) < 0) {
-		if (type == ns_t_mx)
+		if (req->kind == REQ_RAW)
+			raw_answer(req, c, status, abuf, alen);
+		else if (type == ns_t_mx)
 			mx_answer(req, status, abuf, alen);
 		else if (req->kind == REQ_A)
 			a_answer(req, status, abuf, alen);
@@ -1059,6 +1152,11 @@ deliver(struct dns_req *req, enum dns_status st)
 		    st == DNS_NODATA ? req->ttl : -1, req->arg);
 	else if (req->kind == REQ_PTR)
 		req->ptr_cb(st, ok ? req->ptr : NULL, req->arg);
+	else if (req->kind == REQ_RAW)
+		req->raw_cb(st, req->decided && st == req->st ? raw_why(req->astatus) :
+		    "resolver shut down", st == req->st ? req->abuf : NULL,
+		    st == req->st ? req->alen : 0,
+		    st == req->st && req->from.ss_family != AF_UNSPEC ? &req->from : NULL, req->arg);
 	else
 		req->addr_cb(st, ok ? req->hops[0].addr : NULL, ok ? req->hops[0].naddr : 0,
 		    req->arg);
@@ -1348,4 +1446,221 @@ dns_resolve_ptr(struct dns *d, const char *ip, dns_ptr_cb cb, void *arg)
 		req_decide(req, DNS_TEMPFAIL);
 		req_finish(req);
 	}
+}
+
+/* ---------------------------------------------------------------- raw queries (dig) */
+
+static const struct {
+	const char *name;
+	int type;
+} rr_types[] = {
+	{ "A", ns_t_a }, { "NS", ns_t_ns }, { "CNAME", ns_t_cname }, { "SOA", ns_t_soa },
+	{ "PTR", ns_t_ptr }, { "MX", ns_t_mx }, { "TXT", ns_t_txt }, { "AAAA", ns_t_aaaa },
+};
+
+/* dns_type_name - "MX" for ns_t_mx; NULL for a type we do not name */
+const char *
+dns_type_name(int type)
+{
+	for (size_t i = 0; i < sizeof(rr_types) / sizeof(rr_types[0]); i++)
+		if (rr_types[i].type == type)
+			return rr_types[i].name;
+	return NULL;
+}
+
+/* dns_type_parse - the type a name ("mx", "AAAA") stands for; -1 if none */
+int
+dns_type_parse(const char *name)
+{
+	for (size_t i = 0; i < sizeof(rr_types) / sizeof(rr_types[0]); i++)
+		if (strcasecmp(rr_types[i].name, name) == 0)
+			return rr_types[i].type;
+	return -1;
+}
+
+/* dns_ptr_name - the reverse name of an address; -1 if ip is not one */
+int
+dns_ptr_name(const char *ip, char *out, size_t size)
+{
+	return ptr_qname(ip, out, size);
+}
+
+/* dns_query_raw - ask one question; the answer as it came */
+void
+dns_query_raw(struct dns *d, const char *name, int type, dns_raw_cb cb, void *arg)
+{
+	struct dns_req *req = req_new(d, REQ_RAW, arg);
+
+	req->raw_cb = cb;
+	req->qtype = type;
+	req->astatus = ARES_EBADNAME;
+	if (dns_type_name(type) == NULL || name_norm(name, req->name, sizeof(req->name)) < 0) {
+		req_decide(req, DNS_BADNAME);
+		req_finish(req);
+		return;
+	}
+	/* asked in the case written: the answer's owner names echo it */
+	memcpy(req->name, name, strlen(req->name));
+	if (query_start(req, type, -1, 1) < 0) {
+		req->astatus = ARES_EDESTRUCTION;
+		req_decide(req, DNS_TEMPFAIL);
+		req_finish(req);
+	}
+}
+
+/* rr_name - the name at *off (compression followed) in presentation form, case kept; -1 if bad */
+static int
+rr_name(const unsigned char *abuf, int alen, int *off, char *out, size_t size)
+{
+	char *name = NULL;
+	long enclen;
+	int r;
+
+	if (ares_expand_name(abuf + *off, abuf, alen, &name, &enclen) != ARES_SUCCESS)
+		return -1;
+	*off += (int)enclen;
+	r = str_copy(out, name, size);
+	ares_free_string(name);
+	return r < 0 ? -1 : 0;	/* as received: dig shows the case the server sent */
+}
+
+/*
+ * txt_data - TXT character-strings, each quoted, unprintable bytes as
+ * \DDD (RFC 1035 5.1); what does not fit in size ends with "..."
+ */
+static int
+txt_data(const unsigned char *p, int len, char *out, size_t size)
+{
+	size_t o = 0;
+	int i = 0;
+
+	if (size < 16)
+		return -1;
+	out[0] = '\0';
+	while (i < len) {
+		int n = p[i++];
+
+		if (i + n > len)
+			return -1;	/* a string runs past the record */
+		if (o + 12 >= size) {
+			str_copy(out + o, " ...", size - o);
+			return 0;
+		}
+		if (o > 0)
+			out[o++] = ' ';
+		out[o++] = '"';
+		for (int k = 0; k < n; k++) {
+			unsigned char ch = p[i + k];
+
+			if (o + 10 >= size) {
+				str_copy(out + o, "...\"", size - o);
+				return 0;
+			}
+			if (ch == '"' || ch == '\\') {
+				out[o++] = '\\';
+				out[o++] = (char)ch;
+			} else if (ch < 0x20 || ch > 0x7e) {
+				snprintf(out + o, size - o, "\\%03u", ch);
+				o += 4;
+			} else {
+				out[o++] = (char)ch;
+			}
+		}
+		i += n;
+		out[o++] = '"';
+		out[o] = '\0';
+	}
+	return 0;
+}
+
+/* rr_data - one record's data in presentation form */
+static int
+rr_data(const unsigned char *abuf, int alen, int rd, int rdlen, int type, char *out, size_t size)
+{
+	char name[DNS_RR_NAME_MAX];
+	int off = rd;
+
+	switch (type) {
+	case ns_t_a:
+		if (rdlen != 4 || inet_ntop(AF_INET, abuf + rd, out, (socklen_t)size) == NULL)
+			return -1;
+		return 0;
+	case ns_t_aaaa:
+		if (rdlen != 16 || inet_ntop(AF_INET6, abuf + rd, out, (socklen_t)size) == NULL)
+			return -1;
+		return 0;
+	case ns_t_mx:
+		if (rdlen < 3)
+			return -1;
+		off += 2;
+		if (rr_name(abuf, alen, &off, name, sizeof(name)) < 0 || off > rd + rdlen)
+			return -1;
+		return str_fmt(out, size, "%u %s.", abuf[rd] << 8 | abuf[rd + 1],
+		    is_root(name) ? "" : name);
+	case ns_t_ptr:
+	case ns_t_cname:
+	case ns_t_ns:
+		if (rr_name(abuf, alen, &off, name, sizeof(name)) < 0 || off > rd + rdlen)
+			return -1;
+		return str_fmt(out, size, "%s.", is_root(name) ? "" : name);
+	case ns_t_txt:
+		return txt_data(abuf + rd, rdlen, out, size);
+	default:
+		return str_fmt(out, size, "\\# %d", rdlen);	/* RFC 3597 3, without the bytes */
+	}
+}
+
+/* dns_answer_parse - the answer section of a DNS message */
+int
+dns_answer_parse(const unsigned char *abuf, int alen, struct dns_rr *rr, int max,
+    int *nrr, int *total, int *rcode)
+{
+	int off = 12, qd, an, n = 0, all = 0;
+
+	*nrr = 0;
+	*total = 0;
+	if (abuf == NULL || alen < 12)
+		return -1;
+	*rcode = abuf[3] & 0x0f;
+	qd = abuf[4] << 8 | abuf[5];
+	an = abuf[6] << 8 | abuf[7];
+	for (int i = 0; i < qd; i++)
+		if ((off = skip_name(abuf, alen, off)) < 0 || (off += 4) > alen)
+			return -1;
+	/* past max, records are only counted: their data is not decoded */
+	for (int i = 0; i < an; i++) {
+		struct dns_rr *r = &rr[n];
+		int type, class, rdlen, rd;
+
+		if (n < max) {
+			if (rr_name(abuf, alen, &off, r->name, sizeof(r->name)) < 0)
+				return -1;
+		} else if ((off = skip_name(abuf, alen, off)) < 0) {
+			return -1;
+		}
+		if (off + 10 > alen)
+			return -1;
+		type = abuf[off] << 8 | abuf[off + 1];
+		class = abuf[off + 2] << 8 | abuf[off + 3];
+		rdlen = abuf[off + 8] << 8 | abuf[off + 9];
+		rd = off + 10;
+		if (rd + rdlen > alen)
+			return -1;
+		if (class != ns_c_in) {
+			off = rd + rdlen;
+			continue;
+		}
+		all++;
+		if (n < max) {
+			r->ttl = get32(abuf + off + 4);
+			r->type = type;
+			if (rr_data(abuf, alen, rd, rdlen, type, r->data, sizeof(r->data)) < 0)
+				return -1;
+			n++;
+		}
+		off = rd + rdlen;
+	}
+	*nrr = n;
+	*total = all;
+	return 0;
 }

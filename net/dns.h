@@ -44,6 +44,7 @@
 #define DNS_MAX_HOPS 16		/* MX hosts kept per domain, best preference first */
 #define DNS_MAX_SERVERS 8	/* servers in a configured list */
 #define DNS_SERVERS_MAX 1024	/* longest server list text we accept */
+#define DNS_TRIES 2		/* rounds over the servers: mxgated's, and so dig's */
 
 struct dns;
 
@@ -159,5 +160,58 @@ void dns_query_a(struct dns *d, const char *name, dns_a_cb cb, void *arg);
  * here: confirm it with dns_resolve_addr before trusting it.
  */
 void dns_resolve_ptr(struct dns *d, const char *ip, dns_ptr_cb cb, void *arg);
+
+/* ---------------------------------------------------------------- raw queries (dig) */
+
+#define DNS_RR_NAME_MAX 1100	/* a name in presentation form, escapes included */
+#define DNS_RR_DATA_MAX 2400	/* a record's data as printed (a TXT string escaped, cut) */
+#define DNS_RR_MAX 64		/* answer records dns_answer_parse returns at most */
+
+/* one record of an answer section, in presentation form */
+struct dns_rr {
+	char name[DNS_RR_NAME_MAX];	/* owner as received (case kept), no final dot */
+	int type;			/* ns_t_a, ns_t_mx, ... */
+	unsigned long ttl;		/* seconds */
+	char data[DNS_RR_DATA_MAX];	/* "10 mx.example.com.", "\"v=spf1 -all\"", "192.0.2.1" */
+};
+
+/*
+ * dns_raw_cb - how a raw query ended: st as for the other lookups; why,
+ * the answer's RCODE name ("NOERROR", "NXDOMAIN", "SERVFAIL",
+ * "REFUSED") or why there was none ("timed out", "connection refused",
+ * "malformed name"); abuf/alen the answer as received (NULL, 0 when
+ * none); from, the server whose reply decided it (its socket's peer),
+ * NULL when no one server's did (a timeout, a refused connection).
+ * All valid only during the callback.
+ */
+typedef void (*dns_raw_cb)(enum dns_status st, const char *why, const unsigned char *abuf,
+    int alen, const struct sockaddr_storage *from, void *arg);
+
+/* dns_type_name - "MX" for ns_t_mx (A NS CNAME SOA PTR MX TXT AAAA); NULL otherwise */
+const char *dns_type_name(int type);
+
+/* dns_type_parse - the type a name stands for, any case ("mx" -> ns_t_mx); -1 if none */
+int dns_type_parse(const char *name);
+
+/* dns_ptr_name - "1.2.0.192.in-addr.arpa" / the ip6.arpa nibbles; -1 if ip is not an address */
+int dns_ptr_name(const char *ip, char *out, size_t size);
+
+/*
+ * dns_query_raw - ask one question of type (one dns_type_name knows)
+ * about name as written, case kept (no search, no hosts file), retried as the
+ * other lookups are, and report the answer itself (for dig). A bad
+ * name or type is DNS_BADNAME, without a query, still from the loop.
+ */
+void dns_query_raw(struct dns *d, const char *name, int type, dns_raw_cb cb, void *arg);
+
+/*
+ * dns_answer_parse - the answer section of a DNS message (untrusted
+ * bytes): *rcode the header's RCODE, the first max records of class IN
+ * into rr (*nrr), names and data in presentation form (types we do not
+ * decode as RFC 3597 "\# LEN"); *total counts every class IN record of
+ * the section, those past max too. -1 if the message is cut or malformed.
+ */
+int dns_answer_parse(const unsigned char *abuf, int alen, struct dns_rr *rr, int max,
+    int *nrr, int *total, int *rcode);
 
 #endif

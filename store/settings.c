@@ -200,6 +200,33 @@ settings_get_int(struct store *st, const char *name)
 	return n;
 }
 
+char *
+settings_get_running(struct store *st, const char *name)
+{
+	const struct setting_def *d = settings_find(name);
+	char *v = NULL, *cause = NULL;
+
+	if (config_get_running(st, SETTINGS_SECTION, name, &v, &cause) < 0)
+		free(cause);
+	if (v == NULL)
+		v = str_dup(d && d->def ? d->def : "");
+	return v;
+}
+
+long
+settings_running_int(struct store *st, const char *name)
+{
+	char *v = settings_get_running(st, name);
+	long n = 0;
+
+	if (strcmp(v, "yes") == 0)
+		n = 1;
+	else if (str_to_long(v, -2147483647L, 2147483647L, &n) < 0)
+		n = 0;
+	free(v);
+	return n;
+}
+
 int
 settings_set(struct store *st, const char *name, const char *value, char **cause)
 {

@@ -59,6 +59,12 @@ int settings_read(struct store *st, const char *name, char **value, char **cause
 /* settings_get_int - INT or BOOL value as a number */
 long settings_get_int(struct store *st, const char *name);
 
+/* settings_get_running - the committed value, what mxgated runs with (default if unset); malloc'd */
+char *settings_get_running(struct store *st, const char *name);
+
+/* settings_running_int - settings_get_running as a number (INT or BOOL) */
+long settings_running_int(struct store *st, const char *name);
+
 /* settings_set - validate and stage a value */
 int settings_set(struct store *st, const char *name, const char *value, char **cause);
 
