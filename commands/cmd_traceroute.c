@@ -1,0 +1,65 @@
+/*
+ * cmd_traceroute.c - `traceroute HOST`: the system's traceroute
+ * (/usr/sbin/traceroute -w 2 -q 1 -m 15), its output relayed
+ * (commands/runtool.c).
+ *
+ * HOST is checked to be a host name or an IP address before anything
+ * runs, so no word of the operator's reaches traceroute as an option.
+ *
+ * DIAGNOSTICS: one error line: a bad host, traceroute not installed,
+ * its failure status, Ctrl-C.
+ */
+#include <string.h>
+
+#include "commands/cmd.h"
+#include "commands/runtool.h"
+#include "net/smtpprobe.h"
+#include "util/str.h"
+
+extern const struct cmd_entry cmd_traceroute_entry;
+
+#define TRACEROUTE_PATH "/usr/sbin/traceroute"
+
+static enum cmd_ret
+traceroute_exec(struct cli *c, int argc, char **argv)
+{
+	char host[256];
+	enum ask_ret a;
+
+	if (argc > 1)
+		return cmd_usage_error(c, &cmd_traceroute_entry, "traceroute");
+	if (argc == 0) {
+		a = cli_ask_required(c, "Enter the host name or IP address to trace", host,
+		    sizeof(host));
+		if (a == ASK_BACK)
+			return CMD_OK;
+		if (a == ASK_ABORT)
+			return CMD_ABORTED;
+	} else {
+		str_copy(host, argv[0], sizeof(host));
+	}
+	if (strlen(host) >= sizeof(host) - 1 || !smtpprobe_host_ok(host)) {
+		cli_error(c, "'%.100s' is not a host name or IP address.", argc ? argv[0] : host);
+		return CMD_ERROR;
+	}
+	{
+		char *const args[] = { TRACEROUTE_PATH, "-w", "2", "-q", "1", "-m", "15", host,
+			NULL };
+
+		return runtool_run(c, "traceroute", args);
+	}
+}
+
+static const struct cmd_word traceroute_words[] = {
+	{ "<HOST>", "a host name or IP address", NULL },
+	{ NULL, NULL, NULL },
+};
+
+const struct cmd_entry cmd_traceroute_entry = {
+	.name = "traceroute",
+	.usage = "traceroute\n"
+		 "traceroute HOST",
+	.help = "Display the network route to a remote host.",
+	.words = traceroute_words,
+	.exec = traceroute_exec,
+};
