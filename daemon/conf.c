@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "daemon/gw.h"
+#include "mail/alertconf.h"
 #include "mail/filter.h"
 #include "mail/logsub.h"
 #include "mail/route.h"
@@ -316,7 +317,8 @@ conf_load(struct store *st, char **cause)
 	    filterconf_load(st, FILTER_SECTION, &c->mfilters, cause) < 0 ||
 	    filterconf_load(st, CFILTER_SECTION, &c->cfilters, cause) < 0 ||
 	    quarconf_load(st, &c->quar, &c->nquar, cause) < 0 ||
-	    remedconf_load(st, &c->remed, cause) < 0)
+	    remedconf_load(st, &c->remed, cause) < 0 ||
+	    alertconf_load(st, &c->alerts, cause) < 0)
 		goto fail;
 	dnslists_gather(c);
 	store_read_end(st);
@@ -358,6 +360,7 @@ conf_free(struct conf *c)
 	for (int i = 0; i < c->ndnslists; i++)
 		free(c->dnslists[i]);
 	free(c->dnslists);
+	alertconf_free(&c->alerts);
 	free(c);
 }
 

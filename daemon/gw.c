@@ -1,7 +1,8 @@
 /*
  * gw.c - what every part of mxgated uses: persistent IDs, mail_logs lines
  * (written to every subscription of type mail_logs whose level takes them,
- * mail/logsub.c) and the TLS contexts.
+ * mail/logsub.c), alerts (recorded, and mailed by daemon/alertmail.c) and
+ * the TLS contexts.
  *
  * DIAGNOSTICS: failures to reserve IDs or load TLS material are logged to
  * mail_logs; none of these functions exits.
@@ -15,6 +16,7 @@
 #include <openssl/pem.h>
 #include <openssl/ssl.h>
 
+#include "daemon/alertmail.h"
 #include "daemon/gw.h"
 #include "store/queue.h"
 #include "util/printable.h"
@@ -71,16 +73,19 @@ gw_alert(struct gw *gw, enum alert_severity severity, const char *aclass, int64_
 	static const enum logfile_level level[] = { LOGFILE_CRITICAL, LOGFILE_WARNING,
 		LOGFILE_INFO };
 	char text[ALERT_TEXT_MAX], *cause = NULL;
+	int64_t id = 0;
 	va_list ap;
 
 	va_start(ap, fmt);
 	vsnprintf(text, sizeof(text), fmt, ap);
 	va_end(ap);
 	gw_logl(gw, level[severity], "%s", text);
-	if (alert_raise(gw->q, severity, aclass, text, commit, NULL, &cause) < 0) {
+	if (alert_raise(gw->q, severity, aclass, text, commit, &id, &cause) < 0) {
 		gw_logl(gw, LOGFILE_CRITICAL, "cannot record the alert: %s", cause);
 		free(cause);
 	}
+	/* recorded or not, the recipients of alertconfig hear of it */
+	alertmail_alert(gw, severity, aclass, text, id);
 }
 
 /* gw_log_wants - does any mail_logs-type subscription take this level? */

@@ -16,6 +16,7 @@
 #include <event2/event.h>
 
 #include "mail/addrlist.h"
+#include "mail/alertconf.h"
 #include "mail/destconf.h"
 #include "mail/filterconf.h"
 #include "mail/listener.h"
@@ -97,6 +98,7 @@ struct conf {
 	struct quarantine_conf *quar;	/* quarantines (Policy always) */
 	int ndnslists;
 	char **dnslists;		/* zones the filters' dnslist() rules ask */
+	struct alert_conf alerts;	/* alert recipients, alert.from, alert.dup_interval */
 };
 
 /* conf_load - build a snapshot from the store's running configuration */

@@ -203,5 +203,11 @@ const struct setting_def settings_table[] = {
 	{ "api.timeout", SETTING_INT, "30", 1, 600, SETTING_HIDDEN, NULL,
 	    "seconds an API connection may be idle" },
 
+	/* alerts mailed to the recipients of alertconfig (mail/alertconf.h) */
+	{ "alert.from", SETTING_EMAIL, "", 0, 0, 0, NULL,
+	    "From: address of alert mails (empty: alert@HOSTNAME)" },
+	{ "alert.dup_interval", SETTING_INT, "300", 0, 604800, 0, NULL,
+	    "seconds before the same alert is mailed again (0: every time)" },
+
 	{ NULL, SETTING_STRING, NULL, 0, 0, 0, NULL, NULL },
 };
