@@ -30,17 +30,22 @@
 
 extern const struct cmd_entry cmd_addresslistconfig_entry;
 extern const struct cmd_entry cmd_adminaccessconfig_entry;
+extern const struct cmd_entry cmd_alertconfig_entry;
+extern const struct cmd_entry cmd_bouncerecipients_entry;
 extern const struct cmd_entry cmd_certconfig_entry;
 extern const struct cmd_entry cmd_clear_entry;
 extern const struct cmd_entry cmd_commit_entry;
 extern const struct cmd_entry cmd_commitdetail_entry;
 extern const struct cmd_entry cmd_contentfilters_entry;
 extern const struct cmd_entry cmd_deletequarantine_entry;
+extern const struct cmd_entry cmd_deleterecipients_entry;
 extern const struct cmd_entry cmd_deliveryconfig_entry;
 extern const struct cmd_entry cmd_deliverynow_entry;
 extern const struct cmd_entry cmd_destconfig_entry;
+extern const struct cmd_entry cmd_dig_entry;
 extern const struct cmd_entry cmd_displayalerts_entry;
 extern const struct cmd_entry cmd_dnsconfig_entry;
+extern const struct cmd_entry cmd_dnsflush_entry;
 extern const struct cmd_entry cmd_filters_entry;
 extern const struct cmd_entry cmd_findevent_entry;
 extern const struct cmd_entry cmd_grep_entry;
@@ -49,18 +54,26 @@ extern const struct cmd_entry cmd_hoststatus_entry;
 extern const struct cmd_entry cmd_interfaceconfig_entry;
 extern const struct cmd_entry cmd_last_entry;
 extern const struct cmd_entry cmd_listenerconfig_entry;
+extern const struct cmd_entry cmd_loadconfig_entry;
 extern const struct cmd_entry cmd_logconfig_entry;
 extern const struct cmd_entry cmd_passwd_entry;
+extern const struct cmd_entry cmd_ping_entry;
 extern const struct cmd_entry cmd_policyconfig_entry;
 extern const struct cmd_entry cmd_quarantineconfig_entry;
 extern const struct cmd_entry cmd_quit_entry;
+extern const struct cmd_entry cmd_redirectrecipients_entry;
 extern const struct cmd_entry cmd_releasequarantine_entry;
 extern const struct cmd_entry cmd_remediate_entry;
 extern const struct cmd_entry cmd_remediationconfig_entry;
 extern const struct cmd_entry cmd_remediationreport_entry;
+extern const struct cmd_entry cmd_resetconfig_entry;
 extern const struct cmd_entry cmd_resetcounters_entry;
+extern const struct cmd_entry cmd_resume_entry;
+extern const struct cmd_entry cmd_resumedel_entry;
+extern const struct cmd_entry cmd_resumelistener_entry;
 extern const struct cmd_entry cmd_rollbackconfig_entry;
 extern const struct cmd_entry cmd_rollovernow_entry;
+extern const struct cmd_entry cmd_saveconfig_entry;
 extern const struct cmd_entry cmd_sdradvancedconfig_entry;
 extern const struct cmd_entry cmd_sdrconfig_entry;
 extern const struct cmd_entry cmd_sdrdiagnostics_entry;
@@ -68,14 +81,24 @@ extern const struct cmd_entry cmd_sdrstatus_entry;
 extern const struct cmd_entry cmd_sdrupdate_entry;
 extern const struct cmd_entry cmd_sethostname_entry;
 extern const struct cmd_entry cmd_showchanges_entry;
+extern const struct cmd_entry cmd_showconfig_entry;
+extern const struct cmd_entry cmd_showmessage_entry;
 extern const struct cmd_entry cmd_showquarantine_entry;
+extern const struct cmd_entry cmd_showrecipients_entry;
 extern const struct cmd_entry cmd_smtproutes_entry;
+extern const struct cmd_entry cmd_smtptest_entry;
 extern const struct cmd_entry cmd_status_entry;
 extern const struct cmd_entry cmd_supportconfig_entry;
+extern const struct cmd_entry cmd_suspend_entry;
+extern const struct cmd_entry cmd_suspenddel_entry;
+extern const struct cmd_entry cmd_suspendlistener_entry;
 extern const struct cmd_entry cmd_tail_entry;
 extern const struct cmd_entry cmd_tdcconfig_entry;
 extern const struct cmd_entry cmd_tdcstatus_entry;
+extern const struct cmd_entry cmd_telnet_entry;
+extern const struct cmd_entry cmd_tlsverify_entry;
 extern const struct cmd_entry cmd_tophosts_entry;
+extern const struct cmd_entry cmd_traceroute_entry;
 extern const struct cmd_entry cmd_userconfig_entry;
 extern const struct cmd_entry cmd_version_entry;
 extern const struct cmd_entry cmd_who_entry;
@@ -86,17 +109,22 @@ extern const struct cmd_entry cmd_workqueue_entry;
 const struct cmd_entry *const cmd_table[] = {
 	&cmd_addresslistconfig_entry,
 	&cmd_adminaccessconfig_entry,
+	&cmd_alertconfig_entry,
+	&cmd_bouncerecipients_entry,
 	&cmd_certconfig_entry,
 	&cmd_clear_entry,
 	&cmd_commit_entry,
 	&cmd_commitdetail_entry,
 	&cmd_contentfilters_entry,
 	&cmd_deletequarantine_entry,
+	&cmd_deleterecipients_entry,
 	&cmd_deliveryconfig_entry,
 	&cmd_deliverynow_entry,
 	&cmd_destconfig_entry,
+	&cmd_dig_entry,
 	&cmd_displayalerts_entry,
 	&cmd_dnsconfig_entry,
+	&cmd_dnsflush_entry,
 	&cmd_filters_entry,
 	&cmd_findevent_entry,
 	&cmd_grep_entry,
@@ -105,18 +133,26 @@ const struct cmd_entry *const cmd_table[] = {
 	&cmd_interfaceconfig_entry,
 	&cmd_last_entry,
 	&cmd_listenerconfig_entry,
+	&cmd_loadconfig_entry,
 	&cmd_logconfig_entry,
 	&cmd_passwd_entry,
+	&cmd_ping_entry,
 	&cmd_policyconfig_entry,
 	&cmd_quarantineconfig_entry,
 	&cmd_quit_entry,
+	&cmd_redirectrecipients_entry,
 	&cmd_releasequarantine_entry,
 	&cmd_remediate_entry,
 	&cmd_remediationconfig_entry,
 	&cmd_remediationreport_entry,
+	&cmd_resetconfig_entry,
 	&cmd_resetcounters_entry,
+	&cmd_resume_entry,
+	&cmd_resumedel_entry,
+	&cmd_resumelistener_entry,
 	&cmd_rollbackconfig_entry,
 	&cmd_rollovernow_entry,
+	&cmd_saveconfig_entry,
 	&cmd_sdradvancedconfig_entry,
 	&cmd_sdrconfig_entry,
 	&cmd_sdrdiagnostics_entry,
@@ -124,14 +160,24 @@ const struct cmd_entry *const cmd_table[] = {
 	&cmd_sdrupdate_entry,
 	&cmd_sethostname_entry,
 	&cmd_showchanges_entry,
+	&cmd_showconfig_entry,
+	&cmd_showmessage_entry,
 	&cmd_showquarantine_entry,
+	&cmd_showrecipients_entry,
 	&cmd_smtproutes_entry,
+	&cmd_smtptest_entry,
 	&cmd_status_entry,
 	&cmd_supportconfig_entry,
+	&cmd_suspend_entry,
+	&cmd_suspenddel_entry,
+	&cmd_suspendlistener_entry,
 	&cmd_tail_entry,
 	&cmd_tdcconfig_entry,
 	&cmd_tdcstatus_entry,
+	&cmd_telnet_entry,
+	&cmd_tlsverify_entry,
 	&cmd_tophosts_entry,
+	&cmd_traceroute_entry,
 	&cmd_userconfig_entry,
 	&cmd_version_entry,
 	&cmd_who_entry,

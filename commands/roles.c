@@ -42,17 +42,22 @@
 const struct role_rule role_rules[] = {
 	{ "addresslistconfig",	A | O,		R | T,	"print" },
 	{ "adminaccessconfig",	A,		O | R | T, "print" },
+	{ "alertconfig",	A | O,		R | T,	"print" },
+	{ "bouncerecipients",	A | O,		0,	NULL },
 	{ "certconfig",		A | O,		R | T,	"print" },
 	{ "clear",		A | O,		0,	NULL },
 	{ "commit",		A | O,		0,	NULL },
 	{ "commitdetail",	A | O | R,	0,	NULL },
 	{ "contentfilters",	A | O,		R | T,	"list detail" },
 	{ "deletequarantine",	A | O | T,	0,	NULL },
+	{ "deleterecipients",	A | O,		0,	NULL },
 	{ "deliveryconfig",	A | O,		R | T,	"print" },
 	{ "deliverynow",	A | O | T,	0,	NULL },
 	{ "destconfig",		A | O,		R | T,	"print" },
+	{ "dig",		A | O | R | T,	0,	NULL },
 	{ "displayalerts",	ALL,		0,	NULL },
 	{ "dnsconfig",		A | O,		R | T,	"print" },
+	{ "dnsflush",		A | O | T,	0,	NULL },
 	{ "filters",		A | O,		R | T,	"list detail" },
 	{ "findevent",		ALL,		0,	NULL },
 	{ "grep",		ALL,		0,	NULL },
@@ -62,25 +67,36 @@ const struct role_rule role_rules[] = {
 	{ "interfaceconfig",	A,		O | R | G | T, "print" },
 	{ "last",		A | O | R | T,	0,	NULL },
 	{ "listenerconfig",	A | O,		R | T,	"print" },
+	/* a file replaces every item, the admins' own settings too */
+	{ "loadconfig",		A,		0,	NULL },
 	/* the audit trail's own settings are the admins' */
 	{ "logconfig",		A,		O | R | T, "print" },
 	{ "passwd",		ALL,		0,	NULL },
+	{ "ping",		A | O | T,	0,	NULL },
 	{ "policyconfig",	A | O,		R | T,
 	    "incoming/print incoming/search outgoing/print outgoing/search" },
 	{ "quarantineconfig",	A | O,		R | T,	"print" },
 	{ "quit",		ALL,		0,	NULL },
+	{ "redirectrecipients",	A | O,		0,	NULL },
 	{ "releasequarantine",	A | O | T,	0,	NULL },
 	/* issue 12: acting on users' mailboxes is the admins' and operators' */
 	{ "remediate",		A | O,		0,	NULL },
 	{ "remediationconfig",	A | O,		R | T,	"print" },
 	{ "remediationreport",	A | O | R | T,	0,	NULL },
+	/* every item back to its default, the admins' own settings too */
+	{ "resetconfig",		A,		0,	NULL },
 	{ "resetcounters",	A | O | T,	0,	NULL },
+	{ "resume",		A | O | T,	0,	NULL },
+	{ "resumedel",		A | O | T,	0,	NULL },
+	{ "resumelistener",	A | O | T,	0,	NULL },
 	/*
 	 * admins only: a rollback restores every item of an older commit,
 	 * the admins' own settings (users.*, adminaccess.*, the logs) too
 	 */
 	{ "rollbackconfig",	A,		0,	NULL },
 	{ "rollovernow",	A | O | T,	0,	NULL },
+	/* an encrypted file holds every secret, which no other role may read */
+	{ "saveconfig",		A,		0,	NULL },
 	{ "sdradvancedconfig",	A | O,		R | T,
 	    "print blocklist/print local/print feed/print" },
 	{ "sdrconfig",		A | O,		R | T,	"print" },
@@ -90,15 +106,28 @@ const struct role_rule role_rules[] = {
 	/* a configuration command with nothing to print: look roles have `version` */
 	{ "sethostname",	A | O,		0,	NULL },
 	{ "showchanges",	A | O | R,	0,	NULL },
+	/* secrets masked; the look roles that may print the configuration */
+	{ "showconfig",		A | O | R,	0,	NULL },
+	/* a message's text: the roles that may act on quarantined mail, not readonly or guest */
+	{ "showmessage",	A | O | T,	0,	NULL },
 	{ "showquarantine",	A | O | R | T,	0,	NULL },
+	/* addresses and subjects, as showquarantine shows them */
+	{ "showrecipients",	A | O | R | T,	0,	NULL },
 	{ "smtproutes",		A | O,		R | T,	"print" },
+	{ "smtptest",		A | O | T,	0,	NULL },
 	{ "status",		ALL,		0,	NULL },
 	/* technician looks: its store refuses a change (store_set_readonly) */
 	{ "supportconfig",	A | O,		T,	"print" },
+	{ "suspend",		A | O | T,	0,	NULL },
+	{ "suspenddel",		A | O | T,	0,	NULL },
+	{ "suspendlistener",	A | O | T,	0,	NULL },
 	{ "tail",		ALL,		0,	NULL },
 	{ "tdcconfig",		A | O,		R | T,	"print" },
 	{ "tdcstatus",		ALL,		0,	NULL },
+	{ "telnet",		A | O | T,	0,	NULL },
+	{ "tlsverify",		A | O | T,	0,	NULL },
 	{ "tophosts",		ALL,		0,	NULL },
+	{ "traceroute",		A | O | T,	0,	NULL },
 	/* accounts are the admins'; operator and readonly may list them */
 	{ "userconfig",		A,		O | R,	"print" },
 	{ "version",		ALL,		0,	NULL },

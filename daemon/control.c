@@ -23,10 +23,13 @@
 #include "daemon/apid.h"
 #include "daemon/control.h"
 #include "daemon/delivery.h"
+#include "daemon/dnsflush.h"
+#include "daemon/qact.h"
 #include "daemon/quard.h"
 #include "daemon/remd.h"
 #include "daemon/sdrd.h"
 #include "daemon/smtpd.h"
+#include "daemon/suspend.h"
 #include "net/dns.h"
 #include "store/config.h"
 #include "store/queue.h"
@@ -148,6 +151,15 @@ on_request(const char *verb, const char *arg, void *ctx)
 		else
 			gw_logl(gw, LOGFILE_WARNING, "TDC: a remediation request waits: mailbox "
 						      "remediation is not running in mxgated");
+	} else if (strcmp(verb, "suspendlistener") == 0 || strcmp(verb, "resumelistener") == 0 ||
+	    strcmp(verb, "suspenddel") == 0 || strcmp(verb, "resumedel") == 0) {
+		/* mxsh wrote the new state to queue.db (daemon/suspend.c) */
+		suspend_request(gw, verb, arg);
+	} else if (strcmp(verb, "qaction") == 0) {
+		/* deleterecipients & co.: the answer is in state qaction.TOKEN (daemon/qact.c) */
+		qact_request(gw, arg);
+	} else if (strcmp(verb, "dnsflush") == 0) {
+		dnsflush_run(gw, arg);
 	} else if (strcmp(verb, "rollover") == 0) {
 		/* rollovernow renamed the file: follow now, and say so in the new one */
 		logsub_out_reopen(gw->logs);

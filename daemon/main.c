@@ -38,6 +38,7 @@
 #include <openssl/pem.h>
 
 #include "daemon/acctd.h"
+#include "daemon/alertmail.h"
 #include "daemon/apid.h"
 #include "daemon/control.h"
 #include "daemon/delivery.h"
@@ -48,6 +49,7 @@
 #include "daemon/remd.h"
 #include "daemon/sdrd.h"
 #include "daemon/smtpd.h"
+#include "daemon/suspend.h"
 #include "daemon/tdc.h"
 #include "net/dns.h"
 #include "store/config.h"
@@ -480,13 +482,14 @@ main(int argc, char **argv)
 		free(cause);
 		cause = NULL;
 	}
-	gw.dns = dns_new(gw.base, gw.conf->dns_servers, gw.conf->dns_timeout * 1000, 2, &cause);
+	gw.dns = dns_new(gw.base, gw.conf->dns_servers, gw.conf->dns_timeout * 1000, DNS_TRIES,
+	    &cause);
 	if (gw.dns == NULL) {
 		gw_logl(&gw, LOGFILE_WARNING, "DNS servers '%s' not usable (%s); using resolv.conf",
 		    gw.conf->dns_servers, cause);
 		free(cause);
 		cause = NULL;
-		gw.dns = dns_new(gw.base, "", gw.conf->dns_timeout * 1000, 2, &cause);
+		gw.dns = dns_new(gw.base, "", gw.conf->dns_timeout * 1000, DNS_TRIES, &cause);
 		if (gw.dns == NULL) {
 			char *why = str_printf("DNS: %s", cause);
 
@@ -497,9 +500,11 @@ main(int argc, char **argv)
 	gw.qw = qwriter_start(gw.base, dir, on_writer_failure, &gw, &cause);
 	if (gw.qw == NULL)
 		return start_fail(&gw, cause);
+	suspend_load(&gw);	/* before delivery and the listeners start */
 	gw.dl = delivery_new(&gw, &cause);
 	if (gw.dl == NULL)
 		return start_fail(&gw, cause);
+	alertmail_start(&gw);	/* the alerts raised so far can be mailed now */
 	if ((gw.sdrd = sdrd_new(&gw, &cause)) == NULL)
 		return start_fail(&gw, cause);
 	gw.quard = quard_new(&gw);

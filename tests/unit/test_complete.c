@@ -32,8 +32,9 @@ struct complete_case {
 };
 
 static const struct complete_case complete_cases[] = {
-	{ "smtp", "smtp", 1, { "smtproutes" }, { 1 }, "smtproutes" },
-	{ "SMTP", "SMTP", 1, { "smtproutes" }, { 1 }, "smtproutes" },
+	/* smtptest is offered but never abbreviated: "smtp" runs smtproutes */
+	{ "smtp", "smtp", 2, { "smtproutes", "smtptest" }, { 1, 1 }, "smtp" },
+	{ "SMTP", "SMTP", 2, { "smtproutes", "smtptest" }, { 1, 1 }, "smtp" },
 	{ "  smtpro", "smtpro", 1, { "smtproutes" }, { 1 }, "smtproutes" },
 	{ "smtproutes", "smtproutes", 1, { "smtproutes" }, { 1 }, "smtproutes" },
 	{ "smtproutes ", "", 5, { "new", "edit", "delete", "print", "clear" }, { 1, 1, 1, 1, 1 },
@@ -175,6 +176,12 @@ test_complete_prefix_lists(void)
 			if (strncasecmp(prefixes[p], e->name, strlen(prefixes[p])) == 0) {
 				CHECK(want < r.n);
 				CHECK_STR(r.items[want].word, e->name);
+				want++;
+			}
+			/* an alias is offered right after its command (delivernow) */
+			if (e->alias && strncasecmp(prefixes[p], e->alias, strlen(prefixes[p])) == 0) {
+				CHECK(want < r.n);
+				CHECK_STR(r.items[want].word, e->alias);
 				want++;
 			}
 		}
