@@ -13,7 +13,6 @@
 
 #include "commands/cmd.h"
 #include "commands/runtool.h"
-#include "net/smtpprobe.h"
 #include "util/str.h"
 
 extern const struct cmd_entry cmd_ping_entry;
@@ -27,20 +26,10 @@ ping_exec(struct cli *c, int argc, char **argv)
 {
 	char host[256], count[16];
 	long n = PING_COUNT_DEF;
-	enum ask_ret a;
+	enum cmd_ret ret;
 
 	if (argc > 2)
 		return cmd_usage_error(c, &cmd_ping_entry, "ping");
-	if (argc == 0) {
-		a = cli_ask_required(c, "Enter the host name or IP address to ping", host,
-		    sizeof(host));
-		if (a == ASK_BACK)
-			return CMD_OK;
-		if (a == ASK_ABORT)
-			return CMD_ABORTED;
-	} else {
-		str_copy(host, argv[0], sizeof(host));
-	}
 	if (argc == 2) {
 		if (strncmp(argv[1], "count=", 6) != 0)
 			return cmd_usage_error(c, &cmd_ping_entry, argv[1]);
@@ -50,10 +39,9 @@ ping_exec(struct cli *c, int argc, char **argv)
 			return CMD_ERROR;
 		}
 	}
-	if (strlen(host) >= sizeof(host) - 1 || !smtpprobe_host_ok(host)) {
-		cli_error(c, "'%.100s' is not a host name or IP address.", argc ? argv[0] : host);
-		return CMD_ERROR;
-	}
+	if (runtool_host(c, "Enter the host name or IP address to ping", argc ? argv[0] : NULL,
+		host, sizeof(host), &ret) < 0)
+		return ret;
 	str_fmt(count, sizeof(count), "%ld", n);
 	{
 		char *const args[] = { PING_PATH, "-c", count, "-W", "2", host, NULL };

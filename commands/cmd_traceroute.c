@@ -13,7 +13,6 @@
 
 #include "commands/cmd.h"
 #include "commands/runtool.h"
-#include "net/smtpprobe.h"
 #include "util/str.h"
 
 extern const struct cmd_entry cmd_traceroute_entry;
@@ -24,24 +23,13 @@ static enum cmd_ret
 traceroute_exec(struct cli *c, int argc, char **argv)
 {
 	char host[256];
-	enum ask_ret a;
+	enum cmd_ret ret;
 
 	if (argc > 1)
 		return cmd_usage_error(c, &cmd_traceroute_entry, "traceroute");
-	if (argc == 0) {
-		a = cli_ask_required(c, "Enter the host name or IP address to trace", host,
-		    sizeof(host));
-		if (a == ASK_BACK)
-			return CMD_OK;
-		if (a == ASK_ABORT)
-			return CMD_ABORTED;
-	} else {
-		str_copy(host, argv[0], sizeof(host));
-	}
-	if (strlen(host) >= sizeof(host) - 1 || !smtpprobe_host_ok(host)) {
-		cli_error(c, "'%.100s' is not a host name or IP address.", argc ? argv[0] : host);
-		return CMD_ERROR;
-	}
+	if (runtool_host(c, "Enter the host name or IP address to trace", argc ? argv[0] : NULL,
+		host, sizeof(host), &ret) < 0)
+		return ret;
 	{
 		char *const args[] = { TRACEROUTE_PATH, "-w", "2", "-q", "1", "-m", "15", host,
 			NULL };

@@ -21,6 +21,8 @@
 #include <unistd.h>
 
 #include "commands/runtool.h"
+#include "net/smtpprobe.h"
+#include "util/str.h"
 #include "util/printable.h"
 #include "util/str.h"
 
@@ -158,4 +160,30 @@ runtool_run(struct cli *c, const char *name, char *const argv[])
 	else
 		cli_error(c, "%s ended by signal %d.", name, WTERMSIG(status));
 	return CMD_ERROR;
+}
+
+int
+runtool_host(struct cli *c, const char *question, const char *given, char *host, size_t size,
+    enum cmd_ret *ret)
+{
+	if (given == NULL) {
+		switch (cli_ask_required(c, question, host, size)) {
+		case ASK_OK:
+			break;
+		case ASK_BACK:
+			*ret = CMD_OK;
+			return -1;
+		case ASK_ABORT:
+			*ret = CMD_ABORTED;
+			return -1;
+		}
+	} else {
+		str_copy(host, given, size);
+	}
+	if (strlen(host) >= size - 1 || !smtpprobe_host_ok(host)) {
+		cli_error(c, "'%.100s' is not a host name or IP address.", given ? given : host);
+		*ret = CMD_ERROR;
+		return -1;
+	}
+	return 0;
 }

@@ -19,4 +19,13 @@
  */
 enum cmd_ret runtool_run(struct cli *c, const char *name, char *const argv[]);
 
+/*
+ * runtool_host - the host a tool runs for: given (the command's word),
+ * or asked with question when given is NULL; checked as a host name or
+ * IP address, so that no option ever reaches the tool. 0 with host set;
+ * else -1 and *ret is what the command returns (after one error line)
+ */
+int runtool_host(struct cli *c, const char *question, const char *given, char *host,
+    size_t size, enum cmd_ret *ret);
+
 #endif

@@ -173,58 +173,57 @@ settings_validate(const struct setting_def *d, char *value, size_t size, char **
 	return -1;
 }
 
-char *
-settings_get(struct store *st, const char *name)
+/* get_value - a setting as the session sees it (running: as committed), else its default */
+static char *
+get_value(struct store *st, const char *name, int running)
 {
 	const struct setting_def *d = settings_find(name);
 	char *v = NULL, *cause = NULL;
 
-	if (config_get(st, SETTINGS_SECTION, name, &v, &cause) < 0)
+	if ((running ? config_get_running : config_get)(st, SETTINGS_SECTION, name, &v,
+		&cause) < 0)
 		free(cause);
 	if (v == NULL)
 		v = str_dup(d && d->def ? d->def : "");
 	return v;
+}
+
+/* as_int - a setting's text as a number: "yes" is 1, anything not a number 0 */
+static long
+as_int(char *v)
+{
+	long n = 0;
+
+	if (strcmp(v, "yes") == 0)
+		n = 1;
+	else if (str_to_long(v, -2147483647L, 2147483647L, &n) < 0)
+		n = 0;
+	free(v);
+	return n;
+}
+
+char *
+settings_get(struct store *st, const char *name)
+{
+	return get_value(st, name, 0);
 }
 
 long
 settings_get_int(struct store *st, const char *name)
 {
-	char *v = settings_get(st, name);
-	long n = 0;
-
-	if (strcmp(v, "yes") == 0)
-		n = 1;
-	else if (str_to_long(v, -2147483647L, 2147483647L, &n) < 0)
-		n = 0;
-	free(v);
-	return n;
+	return as_int(get_value(st, name, 0));
 }
 
 char *
 settings_get_running(struct store *st, const char *name)
 {
-	const struct setting_def *d = settings_find(name);
-	char *v = NULL, *cause = NULL;
-
-	if (config_get_running(st, SETTINGS_SECTION, name, &v, &cause) < 0)
-		free(cause);
-	if (v == NULL)
-		v = str_dup(d && d->def ? d->def : "");
-	return v;
+	return get_value(st, name, 1);
 }
 
 long
 settings_running_int(struct store *st, const char *name)
 {
-	char *v = settings_get_running(st, name);
-	long n = 0;
-
-	if (strcmp(v, "yes") == 0)
-		n = 1;
-	else if (str_to_long(v, -2147483647L, 2147483647L, &n) < 0)
-		n = 0;
-	free(v);
-	return n;
+	return as_int(get_value(st, name, 1));
 }
 
 int

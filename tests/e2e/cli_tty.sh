@@ -133,11 +133,11 @@ else
 fi
 
 # --- TAB completes command names and sub-commands, lists ambiguities
-keys smtp Tab
+keys smtpr Tab
 if wait_last "${P}smtproutes "; then
 	pass tab_completes_command
 else
-	fail tab_completes_command "smtp<TAB> did not become 'smtproutes '"
+	fail tab_completes_command "smtpr<TAB> did not become 'smtproutes '"
 fi
 keys n Tab
 if wait_last "${P}smtproutes new "; then
