@@ -12,7 +12,7 @@
  * that renames or rewrites items does so for a file as it did for the
  * config.db the file was saved from. Secrets stay out of that database
  * (SQLite's pages and heap are freed without being cleansed): a
- * placeholder naming the item's index goes in, the value comes back.
+ * stand-in naming the item's index goes in, the value comes back.
  *
  * DIAGNOSTICS: see cfgio.h.
  */
@@ -90,18 +90,18 @@ item_cmp(const void *a, const void *b)
 }
 
 /*
- * The placeholder that goes into the in-memory database for the secret of
+ * The stand-in that goes into the in-memory database for the secret of
  * items[N]: "\001" (no setting holds a control character), a token drawn
  * for this call (a file's own value cannot forge it), '-', then N.
  */
-struct placeholder {
+struct standin {
 	char prefix[48];	/* "\001" + token + "-" */
 	size_t len;		/* of prefix */
 };
 
-/* placeholder_index - N of a placeholder value (in the range of n), or -1 */
+/* standin_index - N of a stand-in value (in the range of n), or -1 */
 static long
-placeholder_index(const struct placeholder *p, const char *value, size_t n)
+standin_index(const struct standin *p, const char *value, size_t n)
 {
 	long v;
 
@@ -132,7 +132,7 @@ cfgio_migrate(int schema, const struct cfgio_item *items, size_t n, cfgio_item_c
     void *arg, char **cause)
 {
 	struct store m = { 0 };
-	struct placeholder ph = { 0 };
+	struct standin ph = { 0 };
 	unsigned char token[16];
 	sqlite3_stmt *s = NULL;
 	int rc, ret = -1;
@@ -193,7 +193,7 @@ cfgio_migrate(int schema, const struct cfgio_item *items, size_t n, cfgio_item_c
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
 		const char *section = store_col_text(s, 0), *key = store_col_text(s, 1);
 		const char *value = store_col_text(s, 2);
-		long ix = placeholder_index(&ph, value, n);
+		long ix = standin_index(&ph, value, n);
 
 		/* a secret's own value, wherever a migration moved its item */
 		if (ix >= 0)

@@ -54,7 +54,7 @@ int cfgio_running(struct store *st, enum cfgio_secrets how, cfgio_item_cb cb, vo
  * current schema they are handed over as they are; at an older one they
  * are put in an in-memory database at that version and config.db's own
  * migrations are run over them (store/db.c). A secret's value never goes
- * into that database (a placeholder does, the value is handed back in its
+ * into that database (a stand-in does, the value is handed back in its
  * place): cb gets the caller's own value pointer for every secret item.
  */
 int cfgio_migrate(int schema, const struct cfgio_item *items, size_t n, cfgio_item_cb cb,
