@@ -411,8 +411,9 @@ get_int(const cJSON *o, const char *text, size_t len, const char *name, double m
 {
 	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, name);
 
-	if (!cJSON_IsNumber(v) || v->valuedouble != (double)(long long)v->valuedouble ||
-	    v->valuedouble < min || v->valuedouble > max)
+	/* the range first: a cast of a double beyond long long is undefined */
+	if (!cJSON_IsNumber(v) || !(v->valuedouble >= min && v->valuedouble <= max) ||
+	    v->valuedouble != (double)(long long)v->valuedouble)
 		return perr(cause, text, field_at(text, len, name),
 		    "\"%s\" must be a whole number from %.0f to %.0f", name, min, max);
 	*out = (long long)v->valuedouble;

@@ -58,7 +58,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		.rcpts = rcpts, .nrcpts = 1, .orig_mid = 1, .copy_mid = 2, .policy = "DEFAULT",
 		.message_id = subject, .subject = subject, .orig = orig, .orig_len = olen,
 		.now = 1796181557 };
-	char *copy = journal_build(&in, &len), *b, *e, delim[160];
+	char *copy = journal_build(&in, &len), *b, *e, delim[160], partline[200];
 	const char *part, *att, *tail;
 	static const char top[] = "X-IronPort-RemoteIP: 192.0.2.1\r\n";
 
@@ -83,9 +83,14 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	*e = '\0';
 	check(olen < strlen(b) || memmem(orig, olen, b, strlen(b)) == NULL);
 	snprintf(delim, sizeof(delim), "\r\n--%s--\r\n", b);
+	/*
+	 * the attached original, byte for byte: its part starts at a line of
+	 * the boundary (the subject in the text part may say "Content-Type:
+	 * message/rfc822" too, but never at the start of a line)
+	 */
+	snprintf(partline, sizeof(partline), "\r\n--%s\r\nContent-Type: message/rfc822\r\n", b);
 	*e = '"';
-	/* the attached original, byte for byte */
-	part = memmem(copy, len, "Content-Type: message/rfc822\r\n", 30);
+	part = memmem(copy, len, partline, strlen(partline));
 	check(part != NULL);
 	att = memmem(part, len - (size_t)(part - copy), "\r\n\r\n", 4);
 	check(att != NULL);

@@ -162,6 +162,10 @@ static const struct bad_case bad_cases[] = {
 	{ "{\"product\":\"other\"}", 1, 12, "not an mxgate configuration file" },
 	{ "{\"product\":\"mxgate\",\n\"format\":2}", 2, 10, "format 2 is newer" },
 	{ "{\"product\":\"mxgate\",\"format\":\"1\"}", 1, 30, "\"format\" must be a whole number" },
+	/* beyond long long: refused, not cast (fuzz_cfgfile found the cast) */
+	{ "{\"product\":\"mxgate\",\"format\":1777777777777777777777777777777777777777777}", 1, 30,
+	    "\"format\" must be a whole number" },
+	{ "{\"product\":\"mxgate\",\"format\":-1e300}", 1, 30, "\"format\" must be a whole number" },
 	{ "{\"product\":\"mxgate\",\"format\":1,\"schema\":99}", 1, 41, "schema 99, newer" },
 	{ HDR "\"secrets\":\"plain\",\"items\":[]}", 1, 109, "\"secrets\" must be" },
 	{ HDR "\"secrets\":\"masked\",\"items\":{}}", 1, 126, "\"items\" must be an array" },
