@@ -74,6 +74,8 @@ struct cli {
 	int64_t session;		/* this session's row in the sessions table, 0 if none */
 	char origin[96];		/* "127.0.0.1 port 52390" over SSH, "console" otherwise */
 	int ssh;			/* the session came in over SSH */
+	int root;			/* run by root at the console (mxsh may since have become
+					 * the data directory's owner: getuid() no longer says) */
 	volatile sig_atomic_t *intr;	/* set by Ctrl-C */
 	int stopped;			/* output stopped by the user for this command */
 	int nopager;			/* this command's output is not paged (grep without -p) */

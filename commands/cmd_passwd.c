@@ -67,7 +67,7 @@ passwd_exec(struct cli *c, int argc, char **argv)
 		return CMD_ERROR;
 	}
 	if (r == 1) {
-		if (getuid() == 0 && !c->ssh)
+		if (c->root)
 			cli_error(c, "passwd: root at the console has no account password; use "
 				     "userconfig password NAME");
 		else
@@ -75,7 +75,7 @@ passwd_exec(struct cli *c, int argc, char **argv)
 				     "with userconfig new", c->user);
 		return CMD_ERROR;
 	}
-	if (u.has_password && (getuid() != 0 || c->ssh)) {
+	if (u.has_password && !c->root) {
 		r = old_ok(c, u.name);
 		if (r != 0)
 			return r > 0 ? CMD_ABORTED : CMD_ERROR;

@@ -8,11 +8,12 @@
  *   1. the data directory is opened (util/fsutil.h: made 0700 if missing;
  *      no link is followed below a directory another user can write),
  *      given to mxgate and made 0700, and what it holds is handed over by
- *      a walk of descriptors: a directory or a regular file is changed
- *      through an O_PATH descriptor of itself (fchownat AT_EMPTY_PATH),
- *      never by its path; a symbolic link is neither followed nor changed;
- *      a regular file with another hard link is left as it is, and named
- *      on stderr, for it may be a root file linked in by the account;
+ *      a walk of descriptors (util/handover.c, which root's mxsh uses too):
+ *      a directory or a regular file is changed through an O_PATH
+ *      descriptor of itself (fchownat AT_EMPTY_PATH), never by its path; a
+ *      symbolic link is neither followed nor changed; a regular file with
+ *      another hard link is left as it is, and named on stderr, for it may
+ *      be a root file linked in by the account;
  *   2. the capability bounding set is cut to CAP_NET_BIND_SERVICE, so no
  *      later exec can bring another capability back;
  *   3. groups, gid and uid become mxgate's, CAP_NET_BIND_SERVICE kept so
@@ -27,9 +28,7 @@
  * start as root when anything fails. Files left as they are: a warning
  * line each on stderr.
  */
-#include <dirent.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <grp.h>
 #include <linux/capability.h>
 #include <pwd.h>
@@ -37,113 +36,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
-#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
 #include "daemon/privs.h"
-#include "util/fsutil.h"
+#include "util/handover.h"
 #include "util/str.h"
-
-/* Directory levels walked at most below the data directory. */
-#define PRIVS_DEPTH_MAX 32
-
-/* give_tree - hand what the directory dfd (path, for messages) holds to uid:gid */
-static int
-give_tree(int dfd, const char *path, uid_t uid, gid_t gid, int depth, char **cause)
-{
-	int dup = fcntl(dfd, F_DUPFD_CLOEXEC, 0), rc = 0;
-	DIR *d = dup < 0 ? NULL : fdopendir(dup);
-	struct dirent *e;
-
-	if (d == NULL) {
-		*cause = str_printf("cannot read %s: %s", path, strerror(errno));
-		if (dup >= 0)
-			close(dup);
-		return -1;
-	}
-	/* errno cleared before each readdir: NULL with errno set is a failed read, not the end */
-	while (rc == 0 && (errno = 0, e = readdir(d)) != NULL) {
-		struct stat st;
-		char *sub;
-		int fd;
-
-		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
-			continue;
-		sub = str_printf("%s/%s", path, e->d_name);
-		/* the entry itself, never what a link names */
-		fd = openat(dfd, e->d_name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
-		if (fd < 0 || fstat(fd, &st) < 0) {
-			if (errno != ENOENT) {	/* gone meanwhile: nothing to hand over */
-				*cause = str_printf("cannot look at %s: %s", sub, strerror(errno));
-				rc = -1;
-			}
-		} else if (S_ISLNK(st.st_mode)) {
-			fprintf(stderr, "mxgated: warning: %s is a symbolic link: neither followed "
-					"nor handed over\n", sub);
-		} else if (!S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode)) {
-			fprintf(stderr, "mxgated: warning: %s is not a file or a directory: left "
-					"as it is\n", sub);
-		} else if (S_ISREG(st.st_mode) && st.st_nlink > 1) {
-			fprintf(stderr, "mxgated: warning: %s has %lu hard links: not handed over "
-					"(it may be another file linked in)\n", sub,
-			    (unsigned long)st.st_nlink);
-		} else if ((st.st_uid != uid || st.st_gid != gid) &&
-		    fchownat(fd, "", uid, gid, AT_EMPTY_PATH) < 0) {
-			*cause = str_printf("cannot hand %s over: %s", sub, strerror(errno));
-			rc = -1;
-		} else if (S_ISDIR(st.st_mode)) {
-			/* the directory just handed over, reopened through its own descriptor */
-			int sfd = openat(fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-
-			if (depth >= PRIVS_DEPTH_MAX) {
-				/*
-				 * the account's own tree (no mxgate file is this deep):
-				 * left as it is rather than let it stop a root start
-				 */
-				fprintf(stderr, "mxgated: warning: %s is more than %d levels deep: "
-						"what it holds is left as it is\n", sub, PRIVS_DEPTH_MAX);
-			} else if (sfd < 0) {
-				*cause = str_printf("cannot read %s: %s", sub, strerror(errno));
-				rc = -1;
-			} else {
-				rc = give_tree(sfd, sub, uid, gid, depth + 1, cause);
-			}
-			if (sfd >= 0)
-				close(sfd);
-		}
-		if (fd >= 0)
-			close(fd);
-		free(sub);
-	}
-	if (rc == 0 && errno != 0) {
-		*cause = str_printf("cannot read %s: %s", path, strerror(errno));
-		rc = -1;
-	}
-	closedir(d);
-	return rc;
-}
-
-/* give_dir - the data directory to uid:gid, mode 0700, and all it holds */
-static int
-give_dir(const char *dir, uid_t uid, gid_t gid, char **cause)
-{
-	int dfd = fs_open_dir(dir, 0700), rc = -1;
-	struct stat st;
-
-	if (dfd < 0) {
-		*cause = str_printf("cannot open the data directory %s: %s", dir, fs_strerror(errno));
-		return -1;
-	}
-	if (fstat(dfd, &st) < 0 || ((st.st_uid != uid || st.st_gid != gid) &&
-					  fchown(dfd, uid, gid) < 0) ||
-	    ((st.st_mode & 07777) != 0700 && fchmod(dfd, 0700) < 0))
-		*cause = str_printf("cannot hand %s over: %s", dir, strerror(errno));
-	else
-		rc = give_tree(dfd, dir, uid, gid, 0, cause);
-	close(dfd);
-	return rc;
-}
 
 /* cut_bounding_set - every capability but CAP_NET_BIND_SERVICE out of the bounding set */
 static int
@@ -183,7 +81,7 @@ privs_drop(const char *dir, char **cause)
 	}
 	uid = pw->pw_uid;
 	gid = pw->pw_gid;
-	if (give_dir(dir, uid, gid, cause) < 0 || cut_bounding_set(cause) < 0)
+	if (handover_dir(dir, uid, gid, "mxgated", cause) < 0 || cut_bounding_set(cause) < 0)
 		return -1;
 	if (prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0 || setgroups(0, NULL) < 0 ||
 	    setresgid(gid, gid, gid) < 0 || setresuid(uid, uid, uid) < 0) {

@@ -12,8 +12,10 @@
 #ifndef DAEMON_PRIVS_H
 #define DAEMON_PRIVS_H
 
+#include "util/handover.h"
+
 /* The daemon's own account, shared with no other service. */
-#define PRIVS_USER "mxgate"
+#define PRIVS_USER HANDOVER_USER
 
 /* privs_drop - no-op unless root; -1 with cause on failure */
 int privs_drop(const char *dir, char **cause);

@@ -40,6 +40,7 @@
 #include "store/settings.h"
 #include "store/users.h"
 #include "util/fsutil.h"
+#include "util/handover.h"
 #include "util/proc.h"
 #include "util/printable.h"
 #include "util/str.h"
@@ -161,6 +162,7 @@ session_identify(struct session *s, const char *as_user, const char **dir, int d
 	s->role = ROLE_ADMIN;
 	str_copy(s->origin, "console", sizeof(s->origin));
 	str_copy(s->method, "console", sizeof(s->method));
+	s->root = getuid() == 0;
 
 	if (as_user) {
 		struct stat sb;
@@ -218,7 +220,9 @@ session_identify(struct session *s, const char *as_user, const char **dir, int d
  * session_become_owner - root in a data directory that another user
  * owns (the daemon's account) becomes that user, as `su` would, for good
  * and with no_new_privs: a root shell then writes and prints nothing
- * that account could not, whatever it planted there (issue 9).
+ * that account could not, whatever it planted there (issue 9). A
+ * directory root owns is first handed to mxgate, as a root start of
+ * mxgated would (util/handover.h).
  */
 int
 session_become_owner(const char *dir, int *opener, char **cause)
@@ -244,8 +248,22 @@ session_become_owner(const char *dir, int *opener, char **cause)
 		return -1;
 	}
 	close(fd);
-	if (st.st_uid == 0)
-		return 0;
+	if (st.st_uid == 0) {
+		/*
+		 * No root start of mxgated has handed this directory over yet:
+		 * hand it over here, as that start would, and become mxgate
+		 * (as Postfix's postsuper becomes mail_owner), so that nothing
+		 * this shell makes is root's: a daemon starting meanwhile could
+		 * not open it. Root stays root where mxgate could not run
+		 * anyway: no such account, or a path it cannot reach.
+		 */
+		pw = getpwnam(HANDOVER_USER);
+		if (pw == NULL || pw->pw_uid == 0 || !handover_reachable(dir, pw->pw_uid, pw->pw_gid))
+			return 0;
+		if (handover_dir(dir, pw->pw_uid, pw->pw_gid, "mxsh", cause) < 0)
+			return -1;
+		st.st_uid = pw->pw_uid;
+	}
 	/* the files an operator names are still opened as root, by a process that stays root */
 	if (opener && (*opener = opener_start()) < 0) {
 		*cause = str_printf("cannot start the file opener: %s", strerror(errno));
@@ -364,6 +382,7 @@ session_start(struct session *s, struct cli *c, int interactive, char **cause)
 	str_copy(c->origin, s->origin, sizeof(c->origin));
 	c->role = s->role;
 	c->ssh = s->ssh;
+	c->root = s->root && !s->ssh;
 	complete_set_role(s->role);	/* TAB and `?` offer only what the role may run */
 	if (s->role == ROLE_READONLY || s->role == ROLE_GUEST || s->role == ROLE_TECHNICIAN)
 		store_set_readonly(c->st, users_role_name((enum user_role)s->role));

@@ -37,6 +37,7 @@ struct session {
 	int role;		/* enum user_role */
 	int account;		/* user is an account of the store (checked at start) */
 	int ssh;		/* came in over SSH */
+	int root;		/* run by root at the console (before becoming the owner) */
 	char origin[96];	/* "IP port P" or "console" */
 	char method[32];	/* "publickey", "password", "console" */
 	int interactive;	/* a person at a terminal: login/logout lines */
@@ -62,7 +63,9 @@ int session_identify(struct session *s, const char *as_user, const char **dir, i
 
 /*
  * session_become_owner - root in a data directory another user owns
- * becomes that user for good (no_new_privs). *opener gets a root file
+ * becomes that user for good (no_new_privs); a directory root owns is
+ * first handed to mxgate when that account exists and can reach it
+ * (util/handover.h), as a root start of mxgated would. *opener gets a root file
  * opener (shell/opener.h) when opener is not NULL, else stays -1.
  * 0 (also when nothing is to be done) or -1 with *cause.
  */

@@ -318,4 +318,38 @@ if grep -q 'not a regular file' "$D.fifo"; then t_pass root_files_fifo_refused; 
 	t_fail root_files_fifo_refused "$(cat "$D.fifo")"
 fi
 
+# ---------------------------------------------------------------- root's mxsh hands a root directory over
+# A directory only root's mxsh has used is handed to mxgate by the next
+# root mxsh, as a root start of mxgated would: nothing a root shell makes
+# there afterwards is root's, so a daemon starting meanwhile can open it
+# all (a root config.db-wal made while mxgated was starting stopped it).
+# Where mxgate could not reach the directory, root stays root.
+R=$(t_dir privs_rootdir)
+rmdir "$R"
+"$MXSH" -D "$R" -e -c "sethostname gw.rootdir.test" -c "commit first" >"$R.first" 2>&1 ||
+	t_fail setup "mxsh could not make $R: $(cat "$R.first")"
+"$MXSH" -D "$R" -e -c "sethostname gw2.rootdir.test" -c "commit second" >"$R.second" 2>&1
+rc=$?
+bad=$(find "$R" ! -user mxgate -printf '%u %p\n' | head -3)
+if [ $rc = 0 ] && [ -z "$bad" ] && [ "$(stat -c '%U %a' "$R")" = "mxgate 700" ]; then
+	t_pass root_dir_handed_over_by_mxsh
+else
+	t_fail root_dir_handed_over_by_mxsh "exit $rc, owner $(stat -c '%U %a' "$R"); not mxgate's: $bad; $(cat "$R.second")"
+fi
+if tail -3 "$R/logs/cli_logs/cli.current" 2>/dev/null | grep -q "User root entered"; then
+	t_pass root_dir_cli_logs_root
+else
+	t_fail root_dir_cli_logs_root "$(tail -2 "$R/logs/cli_logs/cli.current" 2>&1)"
+fi
+H=$(t_dir privs_hidden)
+chmod 700 "$H"
+"$MXSH" -D "$H/data" -e -c "sethostname gw.hidden.test" -c "commit first" >"$H.first" 2>&1 &&
+"$MXSH" -D "$H/data" -e -c "sethostname gw2.hidden.test" -c "commit second" >"$H.second" 2>&1
+rc=$?
+if [ $rc = 0 ] && [ "$(stat -c %U "$H/data")" = root ]; then
+	t_pass unreachable_dir_stays_root
+else
+	t_fail unreachable_dir_stays_root "exit $rc, owner $(stat -c %U "$H/data" 2>&1): $(cat "$H.second")"
+fi
+
 t_done
