@@ -97,7 +97,26 @@ give_tree(int dfd, const char *path, uid_t uid, gid_t gid, const char *who, int 
 	return rc;
 }
 
-/* handover_dir - see handover.h */
+/* give_top - the directory itself to uid:gid with mode 0700 */
+static int
+give_top(int dfd, const struct stat *st, const char *dir, uid_t uid, gid_t gid, char **cause)
+{
+	if (((st->st_uid != uid || st->st_gid != gid) && fchown(dfd, uid, gid) < 0) ||
+	    ((st->st_mode & 07777) != 0700 && fchmod(dfd, 0700) < 0)) {
+		*cause = str_printf("cannot hand %s over: %s", dir, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * handover_dir - see handover.h. A directory another user owns is taken
+ * from that user first, so it can change nothing during the walk. A
+ * directory root owns (nobody else can enter it) is handed over last:
+ * whoever sees it owned by mxgate (another root mxsh, mxgated starting)
+ * then knows all it held is mxgate's too, and does not open a file the
+ * walk has not reached yet.
+ */
 int
 handover_dir(const char *dir, uid_t uid, gid_t gid, const char *who, char **cause)
 {
@@ -108,12 +127,14 @@ handover_dir(const char *dir, uid_t uid, gid_t gid, const char *who, char **caus
 		*cause = str_printf("cannot open the data directory %s: %s", dir, fs_strerror(errno));
 		return -1;
 	}
-	if (fstat(dfd, &st) < 0 || ((st.st_uid != uid || st.st_gid != gid) &&
-					  fchown(dfd, uid, gid) < 0) ||
-	    ((st.st_mode & 07777) != 0700 && fchmod(dfd, 0700) < 0))
+	if (fstat(dfd, &st) < 0)
 		*cause = str_printf("cannot hand %s over: %s", dir, strerror(errno));
+	else if (st.st_uid == 0)
+		rc = give_tree(dfd, dir, uid, gid, who, 0, cause) < 0 ? -1 :
+		    give_top(dfd, &st, dir, uid, gid, cause);
 	else
-		rc = give_tree(dfd, dir, uid, gid, who, 0, cause);
+		rc = give_top(dfd, &st, dir, uid, gid, cause) < 0 ? -1 :
+		    give_tree(dfd, dir, uid, gid, who, 0, cause);
 	close(dfd);
 	return rc;
 }
