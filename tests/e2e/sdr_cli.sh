@@ -99,6 +99,7 @@ fi
 # export: a symbolic link planted as the file is neither written through
 # nor (without force) replaced; force replaces the link itself
 mkdir -p "$D/configuration"
+chown "$(stat -c %u:%g "$D")" "$D/configuration"	# the data directory's owner's, as mxsh makes it
 echo "precious" >"$W/victim"
 ln -s "$W/victim" "$D/configuration/link.csv"
 "$MXSH" -D "$D" -c 'sdradvancedconfig local export link.csv' >"$W/exp1.out" 2>&1
