@@ -28,7 +28,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -218,8 +217,8 @@ session_identify(struct session *s, const char *as_user, const char **dir, int d
 
 /*
  * session_become_owner - root in a data directory that another user
- * owns (the daemon's account) becomes that user, as `su` would, for good
- * and with no_new_privs: a root shell then writes and prints nothing
+ * owns (the daemon's account) becomes that user, as `su` would, for good:
+ * a root shell then writes and prints nothing
  * that account could not, whatever it planted there (issue 9). A
  * directory root owns is first handed to mxgate, as a root start of
  * mxgated would (util/handover.h).
@@ -271,9 +270,15 @@ session_become_owner(const char *dir, int *opener, char **cause)
 	}
 	pw = getpwuid(st.st_uid);
 	gid = pw ? pw->pw_gid : st.st_gid;
+	/*
+	 * Not no_new_privs: the account's own rights include ping's file
+	 * capability (an operator's SSH session, the same uid, has it), and
+	 * with no_new_privs `ping` from root's shell failed ("missing
+	 * cap_net_raw"). Root stays out of reach: all three uids change and
+	 * setuid(0) is checked below.
+	 */
 	if (setgroups(0, NULL) < 0 || setresgid(gid, gid, gid) < 0 ||
-	    setresuid(st.st_uid, st.st_uid, st.st_uid) < 0 ||
-	    prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) {
+	    setresuid(st.st_uid, st.st_uid, st.st_uid) < 0) {
 		*cause = str_printf("cannot become user %ld, the owner of %s: %s",
 		    (long)st.st_uid, dir, strerror(errno));
 		return -1;

@@ -63,7 +63,7 @@ int session_identify(struct session *s, const char *as_user, const char **dir, i
 
 /*
  * session_become_owner - root in a data directory another user owns
- * becomes that user for good (no_new_privs); a directory root owns is
+ * becomes that user for good; a directory root owns is
  * first handed to mxgate when that account exists and can reach it
  * (util/handover.h), as a root start of mxgated would. *opener gets a root file
  * opener (shell/opener.h) when opener is not NULL, else stays -1.
