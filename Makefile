@@ -103,7 +103,8 @@ BUILD_PKGS := gcc make pkg-config libedit-dev libsqlite3-dev libssl-dev \
 	libcurl4-openssl-dev libcjson-dev libevent-dev libpcre2-dev libc-ares-dev libsodium-dev \
 	iputils-ping traceroute
 TEST_PKGS := $(BUILD_PKGS) clang libclang-rt-14-dev sqlite3 tmux openssl postfix swaks libnet-ssleay-perl \
-	python3 python3-aiosmtpd dnsmasq-base procps psmisc openssh-server openssh-client passwd dovecot-imapd
+	python3 python3-aiosmtpd python3-jwt python3-cryptography dnsmasq-base procps psmisc \
+	openssh-server openssh-client passwd dovecot-imapd
 
 deps:
 	@sh .ci/deps $(BUILD_PKGS)

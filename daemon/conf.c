@@ -120,6 +120,10 @@ static const struct {
 	{ "api.max_conns", offsetof(struct conf, api_max_conns) },
 	{ "api.timeout", offsetof(struct conf, api_timeout) },
 	{ "adminaccess.timeout", offsetof(struct conf, api_token_lifetime) },
+	{ "cloud.enabled", offsetof(struct conf, cloud_enabled) },
+	{ "cloud.csn", offsetof(struct conf, cloud_csn) },
+	{ "cloud.csn_interval", offsetof(struct conf, cloud_csn_interval) },
+	{ "cloud.csn_retry", offsetof(struct conf, cloud_csn_retry) },
 };
 
 /* Text settings kept in the snapshot's fixed buffers. */
@@ -147,6 +151,10 @@ static const struct {
 	    sizeof(((struct conf *)0)->tdc_verdicts) },
 	{ "api.address", offsetof(struct conf, api_address),
 	    sizeof(((struct conf *)0)->api_address) },
+	{ "cloud.tr_server", offsetof(struct conf, cloud_tr_server),
+	    sizeof(((struct conf *)0)->cloud_tr_server) },
+	{ "cloud.csn_url", offsetof(struct conf, cloud_csn_url),
+	    sizeof(((struct conf *)0)->cloud_csn_url) },
 };
 
 /*

@@ -132,7 +132,9 @@ settings_validate(const struct setting_def *d, char *value, size_t size, char **
 		}
 		return 0;
 	case SETTING_ENDPOINT:
-		if (in_choices(d->choices, value)) {
+		if (d->min == 0 && *value == '\0')
+			return 0;	/* optional: not set */
+		if (d->choices != NULL && in_choices(d->choices, value)) {
 			str_lower(value);
 			return 0;
 		}
@@ -143,6 +145,11 @@ settings_validate(const struct setting_def *d, char *value, size_t size, char **
 		}
 		if (syntax_https_url(value))
 			return 0;
+		if (d->choices == NULL) {
+			*cause = str_dup("The value must be an https:// URL such as "
+					 "https://api.example.com/.");
+			return -1;
+		}
 		{
 			char *names = choices_text(d->choices);
 
@@ -274,7 +281,8 @@ settings_is_secret_word(const char *name, size_t len)
 			return 1;
 	}
 	/* words that are secrets whatever command uses them */
-	static const char *const always[] = { "password", "passphrase", "secret", NULL };
+	static const char *const always[] = { "password", "passphrase", "secret",
+	    "token", NULL };
 	for (int i = 0; always[i]; i++)
 		if (strlen(always[i]) == len && strncasecmp(always[i], name, len) == 0)
 			return 1;

@@ -209,5 +209,24 @@ const struct setting_def settings_table[] = {
 	{ "alert.dup_interval", SETTING_INT, "300", 0, 604800, 0, NULL,
 	    "seconds before the same alert is mailed again (0: every time)" },
 
+	/*
+	 * cloudserviceconfig (issue 14, seed 004): the Cisco Cloud Service
+	 * (registration, the threat response module on the HTTPS API port)
+	 * and Cisco Success Network telemetry. The registration itself is
+	 * not configuration: store/cloud.h keeps it.
+	 */
+	{ "cloud.enabled", SETTING_BOOL, "no", 0, 0, 0, NULL,
+	    "Cisco Cloud Service: registration and the threat response module" },
+	{ "cloud.tr_server", SETTING_ENDPOINT, "nam", 1, 512, 0, "nam|eu|apjc",
+	    "threat response server (nam, eu, apjc) or an https:// URL" },
+	{ "cloud.csn", SETTING_BOOL, "no", 0, 0, 0, NULL,
+	    "send Cisco Success Network telemetry (only while registered)" },
+	{ "cloud.csn_url", SETTING_ENDPOINT, "", 0, 1000, SETTING_HIDDEN, NULL,
+	    "telemetry endpoint, an https:// URL (empty: the registration server's)" },
+	{ "cloud.csn_interval", SETTING_INT, "86400", 60, 604800, SETTING_HIDDEN, NULL,
+	    "seconds between telemetry sends" },
+	{ "cloud.csn_retry", SETTING_INT, "3600", 5, 86400, SETTING_HIDDEN, NULL,
+	    "seconds before a failed telemetry send is tried again" },
+
 	{ NULL, SETTING_STRING, NULL, 0, 0, 0, NULL, NULL },
 };
