@@ -110,6 +110,25 @@ static const char *const migrations[] = {
 	"INSERT INTO users (name, fullname, role, hash, created) "	/* role 0: ROLE_ADMIN */
 	"  VALUES ('admin', 'Administrator', 0, NULL, CAST(strftime('%s', 'now') AS INTEGER));"
 	"PRAGMA user_version = 3;",
+	/*
+	 * 4: the registration with the Cisco Cloud Service (store/cloud.c):
+	 * the cloud's state, not configuration; one row at most
+	 */
+	"CREATE TABLE cloud_registration ("
+	"  id INTEGER PRIMARY KEY CHECK (id = 1),"
+	"  server TEXT NOT NULL,"		/* region name or https:// URL */
+	"  device_id TEXT NOT NULL,"
+	"  client_id TEXT NOT NULL,"
+	"  client_secret TEXT NOT NULL,"	/* sealed (store/secret.c), "" none */
+	"  account_id TEXT NOT NULL,"
+	"  virtual_account TEXT NOT NULL,"
+	"  jwks TEXT NOT NULL,"			/* the platform's keys, JSON */
+	"  registered INTEGER NOT NULL,"
+	"  reregistered INTEGER NOT NULL,"	/* 0: never */
+	"  last_contact INTEGER NOT NULL,"
+	"  last_error TEXT NOT NULL,"		/* "" none */
+	"  last_error_at INTEGER NOT NULL);"
+	"PRAGMA user_version = 4;",
 };
 
 #define NMIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
