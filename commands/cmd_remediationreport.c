@@ -137,6 +137,9 @@ trigger_text(const struct remed_request *r, char *out, size_t size)
 	case REMED_BY_API:
 		str_fmt(out, size, "API user %s", safe(r->who, who, sizeof(who)));
 		break;
+	case REMED_BY_TR:
+		str_fmt(out, size, "threat response %s", safe(r->who, who, sizeof(who)));
+		break;
 	default:
 		str_fmt(out, size, "operator %s", safe(r->who, who, sizeof(who)));
 		break;

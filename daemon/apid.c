@@ -38,6 +38,14 @@
  * bound again; the cause is handed to the loop thread, which alerts
  * ("API configuration not applied: ..."): only the loop thread logs.
  *
+ * The HTTPS port also serves the threat response module (mail/relay.h)
+ * while cloud.enabled is on: its paths go to relay_handle (on the plain
+ * port, and with cloud off, they are unknown API paths: 404). A trigger's
+ * answer waits for its remediation request: a timer on this thread's base
+ * polls the request (RELAY_POLL_MS) until the engine finished it or the
+ * wait's ceiling passed, so the thread never blocks. The audit line of a
+ * module call names the caller (the token's sub) instead of an account.
+ *
  * DIAGNOSTICS: apid_start and apid_reconfigure answer -1 (NULL) with a
  * malloc'd one-line *cause (address in use, certificate missing, store).
  */
@@ -62,16 +70,19 @@
 #include "daemon/apid.h"
 #include "daemon/remd.h"
 #include "mail/api.h"
+#include "mail/relay.h"
 #include "store/queue.h"
 #include "store/store.h"
 #include "util/logfile.h"
 #include "util/printable.h"
 #include "util/str.h"
+#include "util/version.h"
 
 #define APID_HEADERS_MAX 16384		/* bytes of a request's headers */
 #define APID_AUDIT_MAX 1000		/* audit lines waiting for the loop */
 #define APID_LIFE_MULT 2		/* a connection lives at most this x api.timeout */
 #define APID_SWEEP_MS 250		/* how often released connections are counted out */
+#define RELAY_POLL_MS 200		/* how often a trigger's remediation request is looked at */
 
 /* what the listeners are made from (a copy: the conf belongs to the loop) */
 struct lconf {
@@ -79,6 +90,8 @@ struct lconf {
 	char address[64];
 	int max_body, max_conns, timeout, token_lifetime;
 	char hostname[256];		/* hostName in tracking answers */
+	int cloud;			/* cloud.enabled: the threat response module is served */
+	char tr_server[520];		/* cloud.tr_server */
 	char *cert, *key;		/* PEM (malloc'd) */
 	int64_t version;		/* the commit these came from (alerts) */
 };
@@ -101,6 +114,9 @@ struct apid {
 	SSL_CTX *ssl;			/* for [1] */
 	struct lconf cur;		/* what is bound */
 	struct api_ctx ctx;		/* the handler's stores and key */
+	struct relay_ctx rctx;		/* the threat response module's */
+	struct pend **pends;		/* triggers waiting for their remediation */
+	int npends;
 	struct store *st;
 	struct queue *q;
 	char serial[32];
@@ -145,6 +161,8 @@ lconf_from(struct lconf *l, const struct conf *c)
 	l->timeout = c->api_timeout > 0 ? c->api_timeout : 30;
 	l->token_lifetime = c->api_token_lifetime > 0 ? c->api_token_lifetime : 1800;
 	str_copy(l->hostname, c->hostname, sizeof(l->hostname));
+	l->cloud = c->cloud_enabled;
+	str_copy(l->tr_server, c->cloud_tr_server, sizeof(l->tr_server));
 	l->cert = str_dup(c->server_cert ? c->server_cert : "");
 	l->key = str_dup(c->server_key ? c->server_key : "");
 	l->version = c->version;
@@ -324,11 +342,183 @@ send_json(struct evhttp_request *req, int status, const char *body, const char *
 	evbuffer_free(b);
 }
 
-/* on_request - every request: api_handle, the answer, the audit line */
-static void
-on_request(struct evhttp_request *req, void *arg)
+/* ---------------------------------------------------------- threat response */
+
+/* ms_since - milliseconds from t to now (CLOCK_MONOTONIC) */
+static long long
+ms_since(const struct timespec *t)
 {
-	struct apid *a = arg;
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (long long)(now.tv_sec - t->tv_sec) * 1000 + (now.tv_nsec - t->tv_nsec) / 1000000;
+}
+
+
+/* a trigger waiting for its remediation request (API thread) */
+struct pend {
+	struct apid *a;
+	struct evhttp_request *req;	/* NULL once the client's connection is gone */
+	struct relay_resp rs;		/* rs.pending: the request */
+	struct event *ev;		/* the poll timer */
+	struct timespec since;		/* when the trigger came (CLOCK_MONOTONIC) */
+	int ceiling;			/* seconds to wait at most */
+	char *line;			/* the audit line's start: peer, caller, method, path */
+};
+
+/* relay_audit - the line of a module call: the caller instead of an account */
+static void
+relay_audit(struct apid *a, const char *head, const struct relay_resp *rs)
+{
+	char note[600] = "";
+
+	if (rs->note[0]) {
+		/* the cause the caller was not told (attacker-safe: printable, cut) */
+		char pn[520];
+
+		printable_copy(pn, sizeof(pn), rs->note, strlen(rs->note), 500);
+		str_fmt(note, sizeof(note), " (%s)", pn);
+	}
+	audit(a, str_printf("%s status %d bytes %zu%s", head, rs->status,
+	    rs->body ? strlen(rs->body) : 0, note));
+}
+
+/* pend_free - drop a finished wait */
+static void
+pend_free(struct pend *p)
+{
+	struct apid *a = p->a;
+
+	for (int i = 0; i < a->npends; i++)
+		if (a->pends[i] == p) {
+			a->pends[i] = a->pends[--a->npends];
+			break;
+		}
+	if (p->req && evhttp_request_get_connection(p->req))
+		evhttp_connection_set_closecb(evhttp_request_get_connection(p->req), NULL, NULL);
+	event_free(p->ev);
+	relay_resp_free(&p->rs);
+	free(p->line);
+	free(p);
+}
+
+/* on_pend_close - the client's connection went away: nobody to answer */
+static void
+on_pend_close(struct evhttp_connection *evcon, void *arg)
+{
+	struct pend *p = arg;
+
+	p->req = NULL;
+}
+
+/* on_pend - the poll: answer once the request is finished or the ceiling passed */
+static void
+on_pend(evutil_socket_t fd, short what, void *arg)
+{
+	struct pend *p = arg;
+	int give_up = ms_since(&p->since) >= (long long)p->ceiling * 1000;
+
+	if (relay_trigger_outcome(p->a->q, &p->rs, give_up) == 0)
+		return;
+	if (p->req) {
+		evhttp_connection_set_closecb(evhttp_request_get_connection(p->req), NULL, NULL);
+		send_json(p->req, p->rs.status, p->rs.body, NULL, 0);
+		p->req = NULL;
+	}
+	relay_audit(p->a, p->line, &p->rs);
+	pend_free(p);
+}
+
+/* relay_request - a module call on the HTTPS port: answered now, or a wait started */
+static void
+relay_request(struct apid *a, struct evhttp_request *req, const char *path, const char *peer,
+    const char *safe)
+{
+	struct evkeyvalq *ih = evhttp_request_get_input_headers(req);
+	struct evbuffer *in = evhttp_request_get_input_buffer(req);
+	size_t len = evbuffer_get_length(in);
+	struct relay_req rq = { 0 };
+	struct relay_resp rs;
+	char base[400], who[300], sp[600], *head;
+	struct timeval tick = { 0, RELAY_POLL_MS * 1000 };
+
+	str_fmt(base, sizeof(base), "https://%s:%d", a->cur.hostname, a->cur.https_port);
+	a->rctx.hostname = a->cur.hostname;
+	a->rctx.tr_server = a->cur.tr_server;
+	a->rctx.api_base = base;
+	a->rctx.budget = a->cur.timeout;
+	a->rctx.now = 0;
+	rq.method = method_name(evhttp_request_get_command(req));
+	rq.path = path;
+	rq.authorization = evhttp_find_header(ih, "Authorization");
+	rq.health_check = evhttp_find_header(ih, "Health-Check");
+	rq.body = len ? (const char *)evbuffer_pullup(in, -1) : NULL;
+	rq.body_len = len;
+	rq.body_too_big = len > (size_t)a->cur.max_body;
+	relay_handle(&a->rctx, &rq, &rs);
+	a->rctx.api_base = NULL;
+	printable_copy(who, sizeof(who), rs.who[0] ? rs.who : "-", strlen(rs.who[0] ? rs.who :
+	    "-"), 100);
+	printable_copy(sp, sizeof(sp), safe, strlen(safe), 500);
+	head = str_printf("API: %s threat response caller %s %s %s", peer, who, rq.method, sp);
+	if (rs.wake && a->rd)
+		remd_wake(a->rd);
+	if (rs.pending > 0) {
+		struct pend *p = xcalloc(1, sizeof(*p));
+
+		p->a = a;
+		p->req = req;
+		p->rs = rs;
+		p->line = head;
+		/* the sweep spares a connection with a wait (has_pend): the ceiling bounds it */
+		p->ceiling = RELAY_WAIT_MAX;
+		clock_gettime(CLOCK_MONOTONIC, &p->since);
+		if ((p->ev = event_new(a->base, -1, EV_PERSIST, on_pend, p)) == NULL ||
+		    event_add(p->ev, &tick) < 0) {
+			/* cannot wait: say so at once; the request stays for the engine */
+			if (p->ev)
+				event_free(p->ev);
+			relay_trigger_outcome(a->q, &p->rs, 1);
+			send_json(req, p->rs.status, p->rs.body, NULL, 0);
+			relay_audit(a, head, &p->rs);
+			relay_resp_free(&p->rs);
+			free(head);
+			free(p);
+			return;
+		}
+		evhttp_connection_set_closecb(evhttp_request_get_connection(req), on_pend_close, p);
+		a->pends = xrealloc(a->pends, sizeof(*a->pends) * (size_t)(a->npends + 1));
+		a->pends[a->npends++] = p;
+		return;
+	}
+	send_json(req, rs.status, rs.body, NULL, 0);
+	relay_audit(a, head, &rs);
+	relay_resp_free(&rs);
+	free(head);
+}
+
+/*
+ * pends_drop - forget every wait (stop), one audit line each: the requests
+ * stay for the engine. After unbind, which cleared their close callbacks.
+ */
+static void
+pends_drop(struct apid *a)
+{
+	while (a->npends > 0) {
+		struct pend *p = a->pends[0];
+
+		audit(a, str_printf("%s remediation request %lld dropped: mxgated stopping",
+		    p->line, (long long)p->rs.pending));
+		pend_free(p);
+	}
+	free(a->pends);
+	a->pends = NULL;
+}
+
+/* on_request - every request: api_handle (or relay_handle), the answer, the audit line */
+static void
+on_request(struct evhttp_request *req, struct apid *a, int tls)
+{
 	struct evhttp_connection *evcon = evhttp_request_get_connection(req);
 	struct evkeyvalq *ih = evhttp_request_get_input_headers(req);
 	struct evbuffer *in = evhttp_request_get_input_buffer(req);
@@ -350,6 +540,12 @@ on_request(struct evhttp_request *req, void *arg)
 	q = strchr(uri, '?');
 	path = q ? str_ndup(uri, (size_t)(q - uri)) : str_dup(uri);
 	safe = api_safe_path(path, q ? q + 1 : NULL);
+	if (tls && a->cur.cloud && relay_path(path)) {
+		relay_request(a, req, path, peer, safe);
+		free(safe);
+		free(path);
+		return;
+	}
 	{
 		rq.method = method_name(evhttp_request_get_command(req));
 		rq.path = path;
@@ -384,17 +580,19 @@ on_request(struct evhttp_request *req, void *arg)
 	free(path);
 }
 
-/* ---------------------------------------------------------- connections */
-
-/* ms_since - milliseconds from t to now (CLOCK_MONOTONIC) */
-static long long
-ms_since(const struct timespec *t)
+static void
+on_plain(struct evhttp_request *req, void *arg)
 {
-	struct timespec now;
-
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	return (long long)(now.tv_sec - t->tv_sec) * 1000 + (now.tv_nsec - t->tv_nsec) / 1000000;
+	on_request(req, arg, 0);
 }
+
+static void
+on_tls(struct evhttp_request *req, void *arg)
+{
+	on_request(req, arg, 1);
+}
+
+/* ---------------------------------------------------------- connections */
 
 /* listening - enable or disable both listeners (api.max_conns) */
 static void
@@ -414,8 +612,20 @@ listening(struct apid *a, int on)
 	a->paused = !on;
 }
 
+/* has_pend - does a trigger wait for its answer on connection evcon? */
+static int
+has_pend(const struct apid *a, const void *evcon)
+{
+	for (int i = 0; i < a->npends; i++)
+		if (a->pends[i]->req &&
+		    (const void *)evhttp_request_get_connection(a->pends[i]->req) == evcon)
+			return 1;
+	return 0;
+}
+
 /*
- * sweep - API thread: close the connections past their lifetime, drop our
+ * sweep - API thread: close the connections past their lifetime (not one
+ * a trigger waits on: it is answered within RELAY_WAIT_MAX), drop our
  * reference to those evhttp has let go (bufferevent_free cleared their
  * callbacks: evhttp sets an event callback on each one it serves), and
  * listen again below api.max_conns. all: every one (the evhttps are gone).
@@ -431,7 +641,9 @@ sweep(struct apid *a, int all)
 		void *evcon;
 
 		bufferevent_getcb(a->conns[i].bev, NULL, NULL, &ecb, &evcon);
-		if (!all && ecb != NULL && evcon != NULL && ms_since(&a->conns[i].since) >= life) {
+		/* a trigger's wait is bounded by its own ceiling (RELAY_WAIT_MAX) */
+		if (!all && ecb != NULL && evcon != NULL && ms_since(&a->conns[i].since) >= life &&
+		    !has_pend(a, evcon)) {
 			/* the evcon is the callbacks' argument (evhttp's own) */
 			evhttp_connection_free(evcon);
 			bufferevent_getcb(a->conns[i].bev, NULL, NULL, &ecb, &evcon);
@@ -500,6 +712,13 @@ bev_tls(struct event_base *base, void *arg)
 static void
 unbind(struct apid *a)
 {
+	/* the connections go: the waits answer nobody (their requests stay for the engine) */
+	for (int i = 0; i < a->npends; i++) {
+		if (a->pends[i]->req && evhttp_request_get_connection(a->pends[i]->req))
+			evhttp_connection_set_closecb(evhttp_request_get_connection(
+			    a->pends[i]->req), NULL, NULL);
+		a->pends[i]->req = NULL;
+	}
 	for (int i = 0; i < 2; i++) {
 		if (a->http[i])
 			evhttp_free(a->http[i]);
@@ -529,7 +748,7 @@ bind_one(struct apid *a, const struct lconf *l, int port, int tls, char **cause)
 	evhttp_set_timeout(h, l->timeout);
 	evhttp_set_allowed_methods(h, EVHTTP_REQ_GET | EVHTTP_REQ_POST | EVHTTP_REQ_HEAD |
 	    EVHTTP_REQ_PUT | EVHTTP_REQ_DELETE | EVHTTP_REQ_OPTIONS | EVHTTP_REQ_PATCH);
-	evhttp_set_gencb(h, on_request, a);
+	evhttp_set_gencb(h, tls ? on_tls : on_plain, a);
 	evhttp_set_bevcb(h, tls ? bev_tls : bev_plain, a);
 	errno = 0;
 	if ((a->bound[tls] = evhttp_bind_socket_with_handle(h, l->address, (ev_uint16_t)port)) ==
@@ -648,6 +867,7 @@ on_stop(evutil_socket_t fd, short what, void *arg)
 	struct apid *a = arg;
 
 	unbind(a);
+	pends_drop(a);
 	event_base_loopbreak(a->base);
 }
 
@@ -666,7 +886,9 @@ run(void *arg)
 static void
 destroy(struct apid *a)
 {
+	/* unbind first: it clears the waits' close callbacks before evhttp_free */
 	unbind(a);
+	pends_drop(a);
 	if (a->reconf_ev)
 		event_free(a->reconf_ev);
 	if (a->stop_ev)
@@ -728,6 +950,11 @@ apid_start(struct gw *gw, struct remd *rd, char **cause)
 	a->ctx.serial = a->serial;
 	a->ctx.token_lifetime = a->cur.token_lifetime;
 	a->ctx.cancel = &a->cancel;
+	a->rctx.st = a->st;
+	a->rctx.q = a->q;
+	a->rctx.serial = a->serial;
+	a->rctx.version = MXGATE_VERSION;
+	a->rctx.cancel = &a->cancel;
 	if ((a->base = event_base_new()) == NULL ||
 	    (a->reconf_ev = event_new(a->base, -1, 0, on_reconf, a)) == NULL ||
 	    (a->stop_ev = event_new(a->base, -1, 0, on_stop, a)) == NULL ||

@@ -416,6 +416,9 @@ trigger_text(const struct remed_request *r, char *buf, size_t size)
 	case REMED_BY_API:
 		str_fmt(buf, size, "API user %s", gw_safe(r->who, t, sizeof(t)));
 		break;
+	case REMED_BY_TR:
+		str_fmt(buf, size, "threat response %s", gw_safe(r->who, t, sizeof(t)));
+		break;
 	default:
 		str_fmt(buf, size, "operator %s", gw_safe(r->who, t, sizeof(t)));
 		break;
@@ -570,7 +573,8 @@ forward_via_loop(struct remd *rd, const struct remed_request *r, const struct ta
 	str_copy(f->mailbox, t->mailbox, sizeof(f->mailbox));
 	str_copy(f->to, to, sizeof(f->to));
 	str_copy(f->trigger, r->trigger == REMED_BY_ETD ? "ETD verdict" :
-	    r->trigger == REMED_BY_API ? "API user" : "operator", sizeof(f->trigger));
+	    r->trigger == REMED_BY_API ? "API user" :
+	    r->trigger == REMED_BY_TR ? "threat response" : "operator", sizeof(f->trigger));
 	str_copy(f->who, r->trigger == REMED_BY_ETD ? "" : r->who, sizeof(f->who));
 	str_copy(f->verdict, r->verdict, sizeof(f->verdict));
 	str_copy(f->action, remed_action_name(r->action), sizeof(f->action));

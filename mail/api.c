@@ -802,20 +802,6 @@ addr_ok(const char *s)
 	return 1;
 }
 
-/* msgid_ok - a Message-ID as given: printable, no blanks, at most REMED_MSGID_MAX with <> */
-static int
-msgid_ok(const char *s)
-{
-	size_t n = strlen(s);
-
-	if (n == 0 || n + 2 > REMED_MSGID_MAX)
-		return 0;
-	for (const unsigned char *p = (const unsigned char *)s; *p; p++)
-		if (*p <= ' ' || *p >= 0x7f)
-			return 0;
-	return 1;
-}
-
 /* remediation - POST /remediation: validate everything, then add the requests */
 static void
 remediation(struct api_ctx *ctx, const struct api_req *rq, const struct user *u,
@@ -902,7 +888,7 @@ remediation(struct api_ctx *ctx, const struct api_req *rq, const struct user *u,
 		}
 		if (paired || i >= nm) {
 			it = cJSON_GetArrayItem(ids, paired ? i : i - nm);
-			if (!cJSON_IsString(it) || !msgid_ok(it->valuestring)) {
+			if (!cJSON_IsString(it) || !remed_msgid_ok(it->valuestring)) {
 				fail(rs, 400, "Bad Request", "data.messageIds must hold Message-IDs "
 							     "(<local@domain>, no blanks).");
 				goto out;

@@ -133,6 +133,7 @@ static const char *const trigger_names[] = {
 	[REMED_BY_ETD] = "ETD verdict",
 	[REMED_BY_API] = "API",
 	[REMED_BY_OPERATOR] = "operator",
+	[REMED_BY_TR] = "threat response",
 };
 
 static const char *const action_names[] = {
@@ -177,6 +178,20 @@ remed_state_name(enum remed_state s)
 	if ((int)s < 1 || (int)s >= NELEM(state_names))
 		return "unknown";
 	return state_names[s];
+}
+
+/* remed_msgid_ok - see remed.h */
+int
+remed_msgid_ok(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n == 0 || n + 2 > REMED_MSGID_MAX)
+		return 0;
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+		if (*p <= ' ' || *p >= 0x7f)
+			return 0;
+	return 1;
 }
 
 /* remed_action_parse - an action's name (any case) to its kind; 0 or -1 */
@@ -339,7 +354,7 @@ req_insert(sqlite3 *db, struct remed_request *r, char **cause)
 	sqlite3_stmt *s;
 	int rc;
 
-	if ((int)r->trigger < REMED_BY_ETD || r->trigger > REMED_BY_OPERATOR) {
+	if ((int)r->trigger < REMED_BY_ETD || r->trigger > REMED_BY_TR) {
 		*cause = str_printf("remed: cannot add a request: unknown trigger %d", (int)r->trigger);
 		return -1;
 	}

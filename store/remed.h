@@ -35,7 +35,7 @@
 #define REMED_MSGID_MAX 998		/* a Message-ID kept, with its <> */
 #define REMED_ADDR_MAX 320
 
-enum remed_trigger { REMED_BY_ETD = 1, REMED_BY_API, REMED_BY_OPERATOR };
+enum remed_trigger { REMED_BY_ETD = 1, REMED_BY_API, REMED_BY_OPERATOR, REMED_BY_TR };
 enum remed_action_kind { REMED_DELETE = 1, REMED_FORWARD, REMED_FORWARD_DELETE };
 enum remed_state {
 	REMED_PENDING = 1,	/* request: not yet taken by the engine */
@@ -78,10 +78,17 @@ struct remed_action {
 };
 
 /* names used in logs, reports and the API */
-const char *remed_trigger_name(enum remed_trigger t);	/* "ETD verdict", "API", "operator" */
+const char *remed_trigger_name(enum remed_trigger t);	/* "ETD verdict", "API", "operator", "threat response" */
 const char *remed_action_name(enum remed_action_kind a);	/* "delete", "forward", "forward_delete" */
 const char *remed_state_name(enum remed_state s);	/* "pending", "done", "unmatched", "ok", "failed", "not found" */
 int remed_action_parse(const char *s, enum remed_action_kind *a);	/* 0 or -1 */
+
+/*
+ * remed_msgid_ok - a Message-ID as an API caller gives it (with or
+ * without its <>): printable ASCII, no blanks, short enough to keep with
+ * its <> (REMED_MSGID_MAX)
+ */
+int remed_msgid_ok(const char *s);
 
 /* ---------------------------------------------------------- journaled */
 
