@@ -22,6 +22,7 @@
 #include "daemon/acctd.h"
 #include "daemon/apid.h"
 #include "daemon/control.h"
+#include "daemon/csnd.h"
 #include "daemon/delivery.h"
 #include "daemon/dnsflush.h"
 #include "daemon/qact.h"
@@ -100,6 +101,8 @@ control_apply(struct gw *gw, struct conf *c)
 		remd_reconfigure(gw->remd, c);
 	if (gw->apid)
 		apid_reconfigure(gw->apid, c);
+	if (gw->csnd)
+		csnd_reconfigure(gw->csnd, c);
 	gw_log(gw, "Configuration changed: now commit %lld", (long long)c->version);
 	conf_unref(old);
 	applied(gw, c->version);
@@ -164,6 +167,9 @@ on_request(const char *verb, const char *arg, void *ctx)
 		/* rollovernow renamed the file: follow now, and say so in the new one */
 		logsub_out_reopen(gw->logs);
 		gw_log(gw, "Log %s rolled over by rollovernow", *arg ? arg : "ALL");
+	} else if (strcmp(verb, "csnsend") == 0) {
+		/* cloudserviceconfig csn send: the answer is in state csn.answer.TOKEN (daemon/csnd.c) */
+		csnd_request(gw, gw->csnd, arg);
 	}
 }
 

@@ -37,6 +37,7 @@ struct sdrd;
 struct quard;
 struct remd;
 struct apid;
+struct csnd;
 
 /* The running configuration, rebuilt whenever a commit lands. */
 struct conf {
@@ -99,6 +100,13 @@ struct conf {
 	int ndnslists;
 	char **dnslists;		/* zones the filters' dnslist() rules ask */
 	struct alert_conf alerts;	/* alert recipients, alert.from, alert.dup_interval */
+	/* Cisco Cloud Service, threat response, CSN (cloudserviceconfig; issue 14) */
+	int cloud_enabled;		/* cloud.enabled */
+	char cloud_tr_server[520];	/* cloud.tr_server: nam|eu|apjc or an https:// URL */
+	int cloud_csn;			/* cloud.csn (sent only while registered too) */
+	char cloud_csn_url[1001];	/* cloud.csn_url ("" the registration server's) */
+	int cloud_csn_interval;		/* cloud.csn_interval: seconds between sends */
+	int cloud_csn_retry;		/* cloud.csn_retry: seconds before a failed send is retried */
 };
 
 /* conf_load - build a snapshot from the store's running configuration */
@@ -133,6 +141,7 @@ struct gw {
 	struct quard *quard;		/* quarantine releases and retention (quard.h) */
 	struct remd *remd;		/* ETD polling and mailbox remediation (remd.h) */
 	struct apid *apid;		/* the HTTP(S) API (apid.h) */
+	struct csnd *csnd;		/* CSN telemetry (csnd.h) */
 	char serial[32];		/* this machine's serial number (store/remed.h) */
 	SSL_CTX *server_ctx;		/* listeners' STARTTLS, NULL without a certificate */
 	SSL_CTX *client_ctx;		/* outbound, not verifying */

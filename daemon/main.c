@@ -40,6 +40,7 @@
 #include "daemon/acctd.h"
 #include "daemon/alertmail.h"
 #include "daemon/apid.h"
+#include "daemon/csnd.h"
 #include "daemon/control.h"
 #include "daemon/delivery.h"
 #include "daemon/gw.h"
@@ -223,6 +224,7 @@ static void
 teardown(struct gw *gw, const char *last)
 {
 	/* the API's thread first (it wakes the engine), then the engine's */
+	csnd_stop(gw->csnd);
 	apid_stop(gw->apid);
 	remd_stop(gw->remd);
 	/* messages waiting for lookups go on (unscannable) to the writer */
@@ -529,6 +531,12 @@ main(int argc, char **argv)
 	if ((gw.apid = apid_start(&gw, gw.remd, &cause)) == NULL) {
 		gw_alert(&gw, ALERT_CRITICAL, "System", gw.conf->version, "API not started: %s",
 		    cause);
+		free(cause);
+		cause = NULL;
+	}
+	if ((gw.csnd = csnd_start(&gw, &cause)) == NULL) {
+		gw_alert(&gw, ALERT_CRITICAL, "System", gw.conf->version,
+		    "CSN telemetry not started: %s", cause);
 		free(cause);
 		cause = NULL;
 	}

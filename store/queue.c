@@ -759,6 +759,25 @@ queue_state_set(struct queue *q, const char *name, const char *value, char **cau
 	return 0;
 }
 
+int
+queue_state_set_if_absent(struct queue *q, const char *name, const char *value, char **cause)
+{
+	sqlite3_stmt *s;
+
+	if (sqlite3_prepare_v2(q->db,
+		"INSERT INTO state (name, value) VALUES (?1, ?2) ON CONFLICT (name) DO NOTHING",
+		-1, &s, NULL) != SQLITE_OK)
+		return err(q, cause, "cannot set state");
+	text(s, 1, name);
+	text(s, 2, value);
+	if (sqlite3_step(s) != SQLITE_DONE) {
+		sqlite3_finalize(s);
+		return err(q, cause, "cannot set state");
+	}
+	sqlite3_finalize(s);
+	return 0;
+}
+
 char *
 queue_state_get(struct queue *q, const char *name)
 {

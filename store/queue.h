@@ -158,6 +158,9 @@ int queue_global_add(struct queue *q, const char *name, int64_t n, char **cause)
 int queue_state_set(struct queue *q, const char *name, const char *value, char **cause);
 char *queue_state_get(struct queue *q, const char *name);
 
+/* queue_state_set_if_absent - add a state row unless name has one (one statement) */
+int queue_state_set_if_absent(struct queue *q, const char *name, const char *value, char **cause);
+
 /*
  * queue_state_read - a state row that must not be mistaken for an absent
  * one: 1 and *value (malloc'd) when it is there, 0 and *value NULL when it
