@@ -34,6 +34,7 @@ extern const struct cmd_entry cmd_alertconfig_entry;
 extern const struct cmd_entry cmd_bouncerecipients_entry;
 extern const struct cmd_entry cmd_certconfig_entry;
 extern const struct cmd_entry cmd_clear_entry;
+extern const struct cmd_entry cmd_cloudserviceconfig_entry;
 extern const struct cmd_entry cmd_commit_entry;
 extern const struct cmd_entry cmd_commitdetail_entry;
 extern const struct cmd_entry cmd_contentfilters_entry;
@@ -113,6 +114,7 @@ const struct cmd_entry *const cmd_table[] = {
 	&cmd_bouncerecipients_entry,
 	&cmd_certconfig_entry,
 	&cmd_clear_entry,
+	&cmd_cloudserviceconfig_entry,
 	&cmd_commit_entry,
 	&cmd_commitdetail_entry,
 	&cmd_contentfilters_entry,

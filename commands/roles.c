@@ -46,6 +46,7 @@ const struct role_rule role_rules[] = {
 	{ "bouncerecipients",	A | O,		0,	NULL },
 	{ "certconfig",		A | O,		R | T,	"print" },
 	{ "clear",		A | O,		0,	NULL },
+	{ "cloudserviceconfig", A | O,		R | G | T, "status" },
 	{ "commit",		A | O,		0,	NULL },
 	{ "commitdetail",	A | O | R,	0,	NULL },
 	{ "contentfilters",	A | O,		R | T,	"list detail" },
