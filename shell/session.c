@@ -19,6 +19,7 @@
  * DIAGNOSTICS: refusals are one line in *cause. A store error while
  * closing is reported on stderr; the row is pruned later by `who`.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
@@ -216,6 +217,35 @@ session_identify(struct session *s, const char *as_user, const char **dir, int d
 }
 
 /*
+ * only_data_dirs - does the directory fd hold no directories but the ones
+ * a data directory has (logs, configuration)? A home or system directory
+ * given to -D by mistake has others (.ssh, .cache, etc, lib ...).
+ */
+static int
+only_data_dirs(int fd)
+{
+	int dup = fcntl(fd, F_DUPFD_CLOEXEC, 0), ok = 1;
+	DIR *d = dup < 0 ? NULL : fdopendir(dup);
+	struct dirent *e;
+	struct stat sb;
+
+	if (d == NULL) {
+		if (dup >= 0)
+			close(dup);
+		return 0;
+	}
+	while (ok && (e = readdir(d)) != NULL) {
+		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0 ||
+		    strcmp(e->d_name, "logs") == 0 || strcmp(e->d_name, "configuration") == 0)
+			continue;
+		if (fstatat(fd, e->d_name, &sb, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(sb.st_mode))
+			ok = 0;
+	}
+	closedir(d);
+	return ok;
+}
+
+/*
  * session_become_owner - root in a data directory that another user
  * owns (the daemon's account) becomes that user, as `su` would, for good:
  * a root shell then writes and prints nothing
@@ -227,9 +257,9 @@ int
 session_become_owner(const char *dir, int *opener, char **cause)
 {
 	struct passwd *pw;
-	struct stat st;
+	struct stat st, db;
 	gid_t gid;
-	int fd;
+	int fd, store;
 
 	if (opener)
 		*opener = -1;
@@ -246,6 +276,9 @@ session_become_owner(const char *dir, int *opener, char **cause)
 		close(fd);
 		return -1;
 	}
+	/* only a data directory is handed over: never a tree -D named by mistake */
+	store = st.st_uid == 0 && fstatat(fd, "config.db", &db, AT_SYMLINK_NOFOLLOW) == 0 &&
+	    S_ISREG(db.st_mode) && only_data_dirs(fd);
 	close(fd);
 	if (st.st_uid == 0) {
 		/*
@@ -254,10 +287,14 @@ session_become_owner(const char *dir, int *opener, char **cause)
 		 * (as Postfix's postsuper becomes mail_owner), so that nothing
 		 * this shell makes is root's: a daemon starting meanwhile could
 		 * not open it. Root stays root where mxgate could not run
-		 * anyway: no such account, or a path it cannot reach.
+		 * anyway: no such account, or a path it cannot reach; and in
+		 * a directory that is not a data directory: no config.db, or
+		 * directories of its own (`mxsh -D /root` must not give /root
+		 * away; the store is made or used there as root, as before).
 		 */
 		pw = getpwnam(HANDOVER_USER);
-		if (pw == NULL || pw->pw_uid == 0 || !handover_reachable(dir, pw->pw_uid, pw->pw_gid))
+		if (!store || pw == NULL || pw->pw_uid == 0 ||
+		    !handover_reachable(dir, pw->pw_uid, pw->pw_gid))
 			return 0;
 		if (handover_dir(dir, pw->pw_uid, pw->pw_gid, "mxsh", cause) < 0)
 			return -1;

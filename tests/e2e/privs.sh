@@ -361,6 +361,16 @@ for round in 1 2 3 4 5 6 7 8 9 10; do
 	done
 done
 if [ -z "$bad" ]; then t_pass root_shells_together; else t_fail root_shells_together "$bad"; fi
+# a directory with directories of its own is not a data directory, even
+# once a store was made in it: -D named by mistake gives nothing away
+N=$(t_dir privs_notdata)
+mkdir -p "$N/sub" && echo "root's" >"$N/sub/file" && chmod 755 "$N"
+"$MXSH" -D "$N" -c "sethostname gw.notdata.test" -c "commit" </dev/null >"$N.out" 2>&1
+"$MXSH" -D "$N" -c "sethostname gw2.notdata.test" -c "commit" </dev/null >>"$N.out" 2>&1	# now with a store
+bad=$(find "$N/sub" ! -user root -printf '%u %p\n' | head -3)
+if [ -z "$bad" ] && [ "$(stat -c %U "$N")" = root ]; then t_pass no_store_not_handed_over; else
+	t_fail no_store_not_handed_over "owner $(stat -c %U "$N"); not root's: $bad"
+fi
 H=$(t_dir privs_hidden)
 chmod 700 "$H"
 "$MXSH" -D "$H/data" -e -c "sethostname gw.hidden.test" -c "commit first" >"$H.first" 2>&1 &&
