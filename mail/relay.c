@@ -724,7 +724,7 @@ observe(struct relay_ctx *ctx, const struct relay_req *rq, const struct jwt_rs25
     time_t now, struct relay_resp *rs)
 {
 	struct obs *o;
-	struct sights *ss = xcalloc(1, sizeof(*ss));
+	struct sights *ss;
 	int n, built = 0;
 	long limit = relay_limit(c->entities_limit);
 	char dir[4096], prefix[64], *cause = NULL, *stop = NULL;
@@ -746,6 +746,7 @@ observe(struct relay_ctx *ctx, const struct relay_req *rq, const struct jwt_rs25
 		obs_free(o, n);
 		return;
 	}
+	ss = xcalloc(1, sizeof(*ss));	/* after every early return */
 	for (int i = 0; i < n && stop == NULL && !ss->full; i++) {
 		long got = 0;
 		/* the searches share one budget */
