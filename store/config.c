@@ -21,6 +21,14 @@
  * values, and the value each commit replaced in secret_history, which
  * only rollback reads; the pending list shows SECRET_CHANGED too.
  *
+ * The tables config, commits, commit_changes and secret_history are named
+ * unqualified on purpose: a session at a cluster or group level (issue
+ * 15, store/cluster.c) lays TEMP views of those names over that level's
+ * rows, so everything here reads, stages, lists history and stages
+ * rollbacks at that level unchanged; commit is refused there (it goes to
+ * etcd), and at the machine level of a machine in a cluster it marks the
+ * machine items in the same transaction (cluster_commit_marks).
+ *
  * DIAGNOSTICS: -1 with a malloc'd cause; a conflict is reported as
  * "<section> <key> was changed by <user> in commit N; ...". A secret
  * that cannot be decrypted is an error naming it and the key file's
@@ -39,22 +47,22 @@
 static const char SQL_GET[] =
     "SELECT value, 1 FROM temp.candidate WHERE section = ?1 AND key = ?2 "
     "UNION ALL "
-    "SELECT value, 0 FROM main.config WHERE section = ?1 AND key = ?2 "
+    "SELECT value, 0 FROM config WHERE section = ?1 AND key = ?2 "
     "ORDER BY 2 DESC LIMIT 1";
 
 static const char SQL_GET_RUNNING[] =
-    "SELECT value FROM main.config WHERE section = ?1 AND key = ?2";
+    "SELECT value FROM config WHERE section = ?1 AND key = ?2";
 
 static const char SQL_LIST[] =
     "SELECT key, value FROM ("
     "  SELECT key, value FROM temp.candidate WHERE section = ?1"
     "  UNION ALL"
-    "  SELECT r.key, r.value FROM main.config r WHERE r.section = ?1 AND NOT EXISTS"
+    "  SELECT r.key, r.value FROM config r WHERE r.section = ?1 AND NOT EXISTS"
     "   (SELECT 1 FROM temp.candidate c WHERE c.section = r.section AND c.key = r.key)"
     ") WHERE value IS NOT NULL ORDER BY key";
 
 static const char SQL_LIST_RUNNING[] =
-    "SELECT key, value FROM main.config WHERE section = ?1 ORDER BY key";
+    "SELECT key, value FROM config WHERE section = ?1 ORDER BY key";
 
 /* reveal - *value as callers see it: a secret item's clear value; on error *value is NULL */
 static int
@@ -129,7 +137,7 @@ running_item(struct store *st, const char *section, const char *key, char **valu
 
 	*value = NULL;
 	*rev = 0;
-	s = store_prepare(st, "SELECT value, rev FROM main.config WHERE section = ?1 AND key = ?2",
+	s = store_prepare(st, "SELECT value, rev FROM config WHERE section = ?1 AND key = ?2",
 	    cause);
 	if (s == NULL)
 		return -1;
@@ -345,7 +353,7 @@ config_delete_if(struct store *st, const char *section, const char *key, char **
 
 /*
  * The savepoint covers temp.candidate; it also holds a read snapshot of
- * main.config until config_end, so the reads inside a group agree.
+ * config until config_end, so the reads inside a group agree.
  */
 int
 config_begin(struct store *st, char **cause)
@@ -404,7 +412,7 @@ config_pending_list(struct store *st, config_change_cb cb, void *arg, char **cau
 		return -1;
 	s = store_prepare(st,
 	    "SELECT c.section, c.key, r.value, c.value FROM temp.candidate c "
-	    "LEFT JOIN main.config r ON r.section = c.section AND r.key = c.key "
+	    "LEFT JOIN config r ON r.section = c.section AND r.key = c.key "
 	    "ORDER BY c.section, c.key",
 	    cause);
 	if (s == NULL)
@@ -466,7 +474,7 @@ apply_candidate(struct store *st, int64_t id, char **cause)
 
 	sel = store_prepare(st,
 	    "SELECT c.section, c.key, c.value, c.base_rev, r.value, ifnull(r.rev, 0) "
-	    "FROM temp.candidate c LEFT JOIN main.config r "
+	    "FROM temp.candidate c LEFT JOIN config r "
 	    "ON r.section = c.section AND r.key = c.key ORDER BY c.section, c.key",
 	    cause);
 	rec = store_prepare(st,
@@ -553,6 +561,12 @@ config_commit_check(struct store *st, const char *user, const char *comment,
 
 	if (check_session(st, cause) < 0 || check_writable(st, cause) < 0)
 		return -1;
+	/* the views of a level are read-only: those commits go to etcd (mail/cluster.c) */
+	if (st->level != NULL) {
+		*cause = str_printf("a cluster or group commit goes to etcd, not to this "
+				    "machine's store (level %s)", st->level);
+		return -1;
+	}
 	if (store_exec(st, "BEGIN IMMEDIATE", cause) < 0)
 		return -1;
 	s = store_prepare(st, "INSERT INTO commits (time, user, comment) VALUES (?1, ?2, ?3)",
@@ -570,6 +584,9 @@ config_commit_check(struct store *st, const char *user, const char *comment,
 	sqlite3_finalize(s);
 	cid = sqlite3_last_insert_rowid(st->db);
 	if (apply_candidate(st, cid, cause) < 0)
+		goto fail;
+	/* in a cluster: mark the machine items, put back the levels' values of deleted ones */
+	if (st->clustered && cluster_commit_marks(st, cid, cause) < 0)
 		goto fail;
 	/* the rules on the merged result, with the write lock still held */
 	if (check) {
@@ -771,12 +788,12 @@ config_version(struct store *st)
  * was quadratic).
  */
 static const char SQL_COUNT[] =
-    "SELECT (SELECT count(*) FROM main.config WHERE section = ?1)"
+    "SELECT (SELECT count(*) FROM config WHERE section = ?1)"
     " + (SELECT count(*) FROM temp.candidate c WHERE c.section = ?1 AND c.value IS NOT NULL"
-    "    AND NOT EXISTS (SELECT 1 FROM main.config r WHERE r.section = c.section"
+    "    AND NOT EXISTS (SELECT 1 FROM config r WHERE r.section = c.section"
     "                    AND r.key = c.key))"
     " - (SELECT count(*) FROM temp.candidate c WHERE c.section = ?1 AND c.value IS NULL"
-    "    AND EXISTS (SELECT 1 FROM main.config r WHERE r.section = c.section"
+    "    AND EXISTS (SELECT 1 FROM config r WHERE r.section = c.section"
     "                AND r.key = c.key))";
 
 /* count - one number from a query with the section as ?1 (if it has one) */
@@ -808,7 +825,7 @@ config_count_atleast(struct store *st, const char *section, long long limit, int
 
 	*reached = 0;
 	if (st->mode != STORE_SESSION) {
-		if (count(st, "SELECT count(*) FROM main.config WHERE section = ?1", section, &n,
+		if (count(st, "SELECT count(*) FROM config WHERE section = ?1", section, &n,
 			cause) < 0)
 			return -1;
 		*reached = n >= limit;

@@ -129,6 +129,62 @@ static const char *const migrations[] = {
 	"  last_error TEXT NOT NULL,"		/* "" none */
 	"  last_error_at INTEGER NOT NULL);"
 	"PRAGMA user_version = 4;",
+	/*
+	 * 5: clusters (issue 15, store/cluster.c): this machine's membership,
+	 * the cluster's small state, the items set at the machine level, and
+	 * the cluster and group levels mirrored from etcd (revisions as rev
+	 * and commit ids)
+	 */
+	"CREATE TABLE cluster_member ("
+	"  id INTEGER PRIMARY KEY CHECK (id = 1),"
+	"  cluster TEXT NOT NULL,"
+	"  machine TEXT NOT NULL,"
+	"  grp TEXT NOT NULL,"
+	"  endpoints TEXT NOT NULL,"		/* https://HOST:PORT,... */
+	"  ca_pem TEXT NOT NULL,"
+	"  cert_pem TEXT NOT NULL,"
+	"  key_pem TEXT NOT NULL,"		/* sealed (store/secret.c: cluster tls_key) */
+	"  ckey TEXT NOT NULL,"			/* cluster key, base64, sealed (cluster key) */
+	"  joined INTEGER NOT NULL);"
+	"CREATE TABLE cluster_state ("
+	"  name TEXT PRIMARY KEY NOT NULL,"
+	"  value TEXT NOT NULL) WITHOUT ROWID;"
+	"CREATE TABLE cluster_machine_items ("
+	"  section TEXT NOT NULL,"
+	"  key TEXT NOT NULL,"
+	"  PRIMARY KEY (section, key)) WITHOUT ROWID;"
+	"CREATE TABLE lvl_config ("
+	"  level TEXT NOT NULL,"		/* cluster, group:NAME */
+	"  section TEXT NOT NULL,"
+	"  key TEXT NOT NULL,"
+	"  value TEXT NOT NULL,"		/* a secret sealed with secret.key */
+	"  rev INTEGER NOT NULL,"		/* etcd mod_revision */
+	"  PRIMARY KEY (level, section, key)) WITHOUT ROWID;"
+	"CREATE TABLE lvl_commits ("
+	"  level TEXT NOT NULL,"
+	"  id INTEGER NOT NULL,"		/* etcd revision */
+	"  time INTEGER NOT NULL,"
+	"  user TEXT NOT NULL,"
+	"  comment TEXT NOT NULL,"
+	"  host TEXT NOT NULL,"			/* the machine it was made on */
+	"  PRIMARY KEY (level, id)) WITHOUT ROWID;"
+	"CREATE TABLE lvl_commit_changes ("
+	"  level TEXT NOT NULL,"
+	"  commit_id INTEGER NOT NULL,"
+	"  section TEXT NOT NULL,"
+	"  key TEXT NOT NULL,"
+	"  old TEXT,"
+	"  new TEXT,"
+	"  PRIMARY KEY (level, commit_id, section, key)) WITHOUT ROWID;"
+	"CREATE INDEX lvl_commit_changes_item ON lvl_commit_changes(level, section, key, commit_id);"
+	"CREATE TABLE lvl_secret_history ("
+	"  level TEXT NOT NULL,"
+	"  commit_id INTEGER NOT NULL,"
+	"  section TEXT NOT NULL,"
+	"  key TEXT NOT NULL,"
+	"  old TEXT,"
+	"  PRIMARY KEY (level, commit_id, section, key)) WITHOUT ROWID;"
+	"PRAGMA user_version = 5;",
 };
 
 #define NMIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
@@ -436,7 +492,7 @@ store_open(const char *dir, enum store_mode mode, struct store **out, char **cau
 	    store_exec(st, "PRAGMA synchronous=FULL", cause) < 0 ||
 	    store_exec(st, "PRAGMA foreign_keys=ON", cause) < 0 ||
 	    store_migrate_to(st, NMIGRATIONS, cause) < 0 ||
-	    secret_open(st, cause) < 0) {
+	    secret_open(st, cause) < 0 || cluster_open(st, cause) < 0) {
 		store_file_cause(st->db, path, cause);
 		store_close(st);
 		store_file_abandon(path, lockfd, created);
@@ -489,6 +545,7 @@ store_close(struct store *st)
 	free(st->dir);
 	free(st->readonly_role);
 	free(st->count_section);
+	free(st->level);
 	free(st);
 }
 
@@ -502,10 +559,10 @@ char *
 store_dump(struct store *st)
 {
 	static const char *const queries[] = {
-		"SELECT 'config', section, key, value, rev FROM config ORDER BY 2, 3",
-		"SELECT 'commits', id, time, user, comment FROM commits ORDER BY 2",
+		"SELECT 'config', section, key, value, rev FROM main.config ORDER BY 2, 3",
+		"SELECT 'commits', id, time, user, comment FROM main.commits ORDER BY 2",
 		"SELECT 'change', commit_id, section, key, ifnull(old, '<null>') || ' -> ' || "
-		"ifnull(new, '<null>') FROM commit_changes ORDER BY 2, 3, 4",
+		"ifnull(new, '<null>') FROM main.commit_changes ORDER BY 2, 3, 4",
 	};
 	struct buf b;
 

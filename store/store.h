@@ -18,7 +18,7 @@
 struct store;
 
 /* Schema version written by this build; newer databases are refused. */
-#define STORE_SCHEMA_VERSION 4
+#define STORE_SCHEMA_VERSION 5
 
 enum store_mode {
 	STORE_SESSION = 0,	/* a shell: reads overlay its own candidate */

@@ -17,7 +17,20 @@ struct store {
 	char *count_section;
 	long long count_n;
 	long long count_changes, count_version;
+	char *level;		/* the session's cluster level ("cluster", "group:NAME"); NULL: machine */
+	int clustered;		/* cluster_member has a row (store/cluster.c) */
 };
+
+/*
+ * cluster_commit_marks - inside config_commit_check's transaction, at the
+ * machine level of a machine in a cluster: mark what commit id sets as
+ * machine items; for what it deletes, unmark and put back the group's or
+ * the cluster's value (store/cluster.c)
+ */
+int cluster_commit_marks(struct store *st, int64_t id, char **cause);
+
+/* cluster_open - at store_open, after the migrations: st->clustered */
+int cluster_open(struct store *st, char **cause);
 
 /* store_err - set *cause from the connection's last error */
 int store_err(struct store *st, char **cause, const char *what);

@@ -87,7 +87,7 @@ test_empty(void)
 	struct store *st = open_ok(dir);
 	struct cloud_reg r;
 
-	CHECK_INT(store_schema_version(st), 4);
+	CHECK_INT(store_schema_version(st), STORE_SCHEMA_VERSION);
 	CHECK_INT(cloud_get(st, &r, &cause), 0);
 	CHECK(r.client_secret == NULL && r.jwks == NULL);
 	/* nothing to delete or record: not an error */

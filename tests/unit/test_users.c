@@ -265,8 +265,8 @@ test_fresh_store(void)
 	struct seen s = { "" };
 	char *hash = (char *)1, *cause = NULL;
 
-	CHECK_INT(store_schema_version(st), 4);
-	CHECK_INT(STORE_SCHEMA_VERSION, 4);
+	CHECK_INT(store_schema_version(st), 5);
+	CHECK_INT(STORE_SCHEMA_VERSION, 5);
 	CHECK_STR(u.name, "admin");
 	CHECK_STR(u.fullname, "Administrator");
 	CHECK_INT(u.role, ROLE_ADMIN);
@@ -306,7 +306,10 @@ test_migrate_from_v2(void)
 	store_close(st);
 
 	/* back to what a version 2 build made */
-	raw_exec(dir, "DROP TABLE cloud_registration; "
+	raw_exec(dir, "DROP TABLE cluster_member; DROP TABLE cluster_state; "
+		      "DROP TABLE cluster_machine_items; DROP TABLE lvl_config; DROP TABLE lvl_commits; "
+		      "DROP TABLE lvl_commit_changes; DROP TABLE lvl_secret_history; "
+		      "DROP TABLE cloud_registration; "
 		      "DROP TABLE logins; DROP TABLE sessions; DROP TABLE pw_history; "
 		      "DROP TABLE user_keys; DROP TABLE users; PRAGMA user_version = 2;");
 	CHECK_INT(raw_long(dir, "SELECT count(*) FROM sqlite_master WHERE name = 'users'"), 0);
@@ -329,7 +332,7 @@ test_migrate_from_v2(void)
 
 	/* the real thing: store_open runs store_migrate_to */
 	st = open_ok(dir);
-	CHECK_INT(store_schema_version(st), 4);
+	CHECK_INT(store_schema_version(st), 5);
 	after = store_dump(st);
 	CHECK_STR(after, before);
 	CHECK_INT(config_version(st), 1);
