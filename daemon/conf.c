@@ -109,6 +109,7 @@ static const struct {
 	{ "tdc.api", offsetof(struct conf, tdc_api) },
 	{ "tdc.polling", offsetof(struct conf, tdc_polling) },
 	{ "tdc.poll_interval", offsetof(struct conf, tdc_poll_interval) },
+	{ "cluster.lease_ttl", offsetof(struct conf, cluster_lease_ttl) },
 	{ "tdc.poll_lag", offsetof(struct conf, tdc_poll_lag) },
 	{ "tdc.poll_overlap", offsetof(struct conf, tdc_poll_overlap) },
 	{ "tdc.poll_max_pages", offsetof(struct conf, tdc_poll_max_pages) },

@@ -21,6 +21,7 @@
 
 #include "daemon/acctd.h"
 #include "daemon/apid.h"
+#include "daemon/clusterd.h"
 #include "daemon/control.h"
 #include "daemon/csnd.h"
 #include "daemon/delivery.h"
@@ -32,6 +33,7 @@
 #include "daemon/smtpd.h"
 #include "daemon/suspend.h"
 #include "net/dns.h"
+#include "store/cluster.h"
 #include "store/config.h"
 #include "store/queue.h"
 #include "util/str.h"
@@ -65,15 +67,40 @@ applied(struct gw *gw, int64_t v)
 	}
 }
 
+/*
+ * in_cluster - is this machine in a cluster now? Read from the store, not
+ * asked of clusterd: at start-up it does not run yet, and a join's first
+ * commit may come before it has seen the membership.
+ */
+static int
+in_cluster(struct gw *gw)
+{
+	struct cluster_member m;
+	char *cause = NULL;
+	int rc;
+
+	if (gw->clusterd && clusterd_member(gw->clusterd))
+		return 1;
+	rc = cluster_member_get(gw->st, &m, &cause);
+	if (rc == 0)
+		cluster_member_free(&m);
+	free(cause);
+	return rc == 0;
+}
+
 void
 control_apply(struct gw *gw, struct conf *c)
 {
 	struct conf *old = gw->conf;
 	char *cause = NULL;
 
-	/* polling is this machine's only when it is the polling primary */
-	c->tdc_polling = c->tdc_polling && gw->serial[0] != '\0' &&
-	    strcmp(c->tdc_polling_primary, gw->serial) == 0;
+	/*
+	 * polling is this machine's only when it is the polling primary; in
+	 * a cluster the election decides (daemon/clusterd.c), not the serial
+	 */
+	if (!in_cluster(gw))
+		c->tdc_polling = c->tdc_polling && gw->serial[0] != '\0' &&
+		    strcmp(c->tdc_polling_primary, gw->serial) == 0;
 	gw->conf = c;
 	apply_logs(gw, c);
 	if (old == NULL) {
@@ -103,6 +130,8 @@ control_apply(struct gw *gw, struct conf *c)
 		apid_reconfigure(gw->apid, c);
 	if (gw->csnd)
 		csnd_reconfigure(gw->csnd, c);
+	if (gw->clusterd)
+		clusterd_reconfigure(gw->clusterd, c);
 	gw_log(gw, "Configuration changed: now commit %lld", (long long)c->version);
 	conf_unref(old);
 	applied(gw, c->version);

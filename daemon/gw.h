@@ -38,6 +38,7 @@ struct quard;
 struct remd;
 struct apid;
 struct csnd;
+struct clusterd;
 
 /* The running configuration, rebuilt whenever a commit lands. */
 struct conf {
@@ -78,6 +79,7 @@ struct conf {
 	int tdc_polling;		/* tdc.polling on, and tdc.polling_primary is this machine */
 	char tdc_polling_primary[64];	/* tdc.polling_primary: the serial that polls */
 	int tdc_poll_interval;		/* seconds between searches */
+	int cluster_lease_ttl;		/* cluster.lease_ttl: the ETD polling primary's lease */
 	int tdc_poll_lag;		/* seconds a window's end stays behind now */
 	int tdc_poll_overlap;		/* seconds a window reaches back before the last end */
 	int tdc_poll_max_pages;		/* pages one search reads before going on next time */
@@ -142,6 +144,7 @@ struct gw {
 	struct remd *remd;		/* ETD polling and mailbox remediation (remd.h) */
 	struct apid *apid;		/* the HTTP(S) API (apid.h) */
 	struct csnd *csnd;		/* CSN telemetry (csnd.h) */
+	struct clusterd *clusterd;	/* cluster follower and election (clusterd.h) */
 	char serial[32];		/* this machine's serial number (store/remed.h) */
 	SSL_CTX *server_ctx;		/* listeners' STARTTLS, NULL without a certificate */
 	SSL_CTX *client_ctx;		/* outbound, not verifying */

@@ -40,6 +40,7 @@
 #include "daemon/acctd.h"
 #include "daemon/alertmail.h"
 #include "daemon/apid.h"
+#include "daemon/clusterd.h"
 #include "daemon/csnd.h"
 #include "daemon/control.h"
 #include "daemon/delivery.h"
@@ -227,6 +228,13 @@ teardown(struct gw *gw, const char *last)
 	csnd_stop(gw->csnd);
 	apid_stop(gw->apid);
 	remd_stop(gw->remd);
+	/*
+	 * the cluster threads after the engine, whose thread calls their
+	 * hooks (stopping them first would free what it may be using); the
+	 * lease is revoked here, so the primary moves at once
+	 */
+	clusterd_stop(gw->clusterd);
+	gw->clusterd = NULL;
 	/* messages waiting for lookups go on (unscannable) to the writer */
 	sdrd_free(gw->sdrd);
 	/* the writer first: its last callbacks still reach live sessions */
@@ -525,6 +533,13 @@ main(int argc, char **argv)
 		free(cause);
 		cause = NULL;
 	} else if (queue_state_set(gw.q, "remediation", "running", &cause) < 0) {
+		free(cause);
+		cause = NULL;
+	}
+	/* the cluster's follower and election (idle while not in a cluster) */
+	if ((gw.clusterd = clusterd_start(&gw, &cause)) == NULL) {
+		gw_alert(&gw, ALERT_CRITICAL, "System", gw.conf->version,
+		    "Cluster threads not started: %s", cause);
 		free(cause);
 		cause = NULL;
 	}

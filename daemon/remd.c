@@ -44,6 +44,7 @@
 
 #include <event2/event.h>
 
+#include "daemon/clusterd.h"
 #include "daemon/delivery.h"
 #include "daemon/etd.h"
 #include "daemon/msg.h"
@@ -57,6 +58,7 @@
 #include "mail/policy.h"
 #include "mail/remedconf.h"
 #include "net/mailbox.h"
+#include "store/cluster.h"
 #include "store/remed.h"
 #include "store/store.h"
 #include "util/lineread.h"
@@ -1040,20 +1042,56 @@ poll_once(struct remd *rd, time_t now)
 {
 	const struct rconf *cf = rd->cf;
 	time_t start, end = now - cf->lag;
-	char *v = queue_state_get(rd->q, "etd.window_end"), *token = NULL, *cause = NULL;
-	char *resume = queue_state_get(rd->q, "etd.resume");
+	char *v = NULL, *token = NULL, *cause = NULL, *resume = NULL;
 	char t[600], val[32];
 	long long last = 0, rs, re;
 	int pages = 0, off = 0, resumed = 0;
+	/*
+	 * in a cluster (issue 15) the election decides who polls, and the
+	 * window and the ids taken live in etcd (daemon/clusterd.c); the
+	 * cluster threads start after this one: read through gw each time
+	 */
+	struct clusterd *cd = rd->gw->clusterd;
+	int clustered = cd != NULL && clusterd_member(cd);
 
 	rd->next_poll = now + cf->interval;
-	if (v) {
+	if (!clustered) {
+		/*
+		 * the store says so before clusterd does (at start-up it is not
+		 * running yet): a member never polls on its own
+		 */
+		struct cluster_member cm;
+		int rc = cluster_member_get(rd->st, &cm, &cause);
+
+		if (rc == 0)
+			cluster_member_free(&cm);
+		free(cause);
+		cause = NULL;
+		if (rc == 0) {
+			rd->next_poll = now + 1;	/* a member: clusterd will say when it may */
+			return;
+		}
+	}
+	if (clustered) {
+		if (!clusterd_may_poll(cd)) {
+			rd->next_poll = now + 1;	/* see again soon whether it won */
+			return;
+		}
+		if (clusterd_window_get(cd, &last, &cause) < 0) {
+			say(rd, LOGFILE_WARNING, "TDC: Email Threat Defense API window not read from "
+						 "the cluster: %s", gw_safe(cause, t, sizeof(t)));
+			free(cause);
+			rd->next_poll = now + 1;
+			return;
+		}
+	} else if ((v = queue_state_get(rd->q, "etd.window_end")) != NULL) {
 		unsigned long long u;
 
 		if (str_to_ullong(v, &u) == 0)
 			last = (long long)u;
 		free(v);
 	}
+	resume = queue_state_get(rd->q, "etd.resume");
 	start = last > 0 ? (time_t)last - cf->overlap : now - cf->interval - cf->overlap;
 	if (start < end - REMD_WINDOW_MAX)
 		start = end - REMD_WINDOW_MAX;
@@ -1118,6 +1156,24 @@ poll_once(struct remd *rd, time_t now)
 			 */
 			if (m->verdict[0] && !etdjson_verdict_in(cf->verdicts, m->verdict))
 				continue;
+			if (clustered) {
+				/* taken in etcd first: no two machines act on one verdict */
+				rc = clusterd_etd_claim(cd, m->id, &cause);
+				if (rc == 0)
+					continue;	/* taken before, here or elsewhere */
+				if (rc != 1) {
+					if (rc < 0) {
+						say(rd, LOGFILE_WARNING, "TDC: Email Threat Defense API "
+									 "verdict not claimed in the cluster: %s",
+						    gw_safe(cause, t, sizeof(t)));
+						free(cause);
+						rd->next_poll = now + REMD_STORE_RETRY;
+					}
+					/* 2: no longer the primary: stop now, the window not stored */
+					etdjson_page_free(&pg);
+					return;
+				}
+			}
 			r = xcalloc(1, sizeof(*r));
 			r->trigger = REMED_BY_ETD;
 			str_copy(r->who, m->id, sizeof(r->who));
@@ -1146,7 +1202,7 @@ poll_once(struct remd *rd, time_t now)
 		pthread_mutex_lock(&rd->mu);
 		stop = rd->stop;
 		pthread_mutex_unlock(&rd->mu);
-		if (stop) {
+		if (stop || (clustered && !clusterd_may_poll(cd))) {
 			free(token);
 			return;
 		}
@@ -1170,6 +1226,16 @@ poll_once(struct remd *rd, time_t now)
 	}
 	if (resumed)
 		drop_resume(rd);	/* the cut search is finished */
+	if (clustered) {
+		int rc = clusterd_window_put(cd, (long long)end, &cause);
+
+		if (rc < 0) {
+			say(rd, LOGFILE_WARNING, "TDC: Email Threat Defense API window not recorded in "
+						 "the cluster: %s", gw_safe(cause, t, sizeof(t)));
+			free(cause);
+		}
+		return;
+	}
 	str_fmt(val, sizeof(val), "%lld", (long long)end);
 	if (queue_state_set(rd->q, "etd.window_end", val, &cause) < 0) {
 		say(rd, LOGFILE_WARNING, "TDC: Email Threat Defense API window not recorded: %s",
