@@ -1,9 +1,14 @@
 /*
  * cmd_commitdetail.c - `commitdetail`: the last commit, who, when, why, what.
+ *
+ * In a cluster it is the last commit of the session's level (clustermode:
+ * the store's views show that level's history), named by a first line
+ * "Level: ...".
  */
 #include <stdlib.h>
 
 #include "commands/cmd.h"
+#include "commands/cmd_clustermode.h"
 #include "commands/cmd_util.h"
 #include "store/config.h"
 #include "util/timefmt.h"
@@ -38,6 +43,8 @@ commitdetail_exec(struct cli *c, int argc, char **argv)
 		free(cause);
 		return CMD_ERROR;
 	}
+	/* in a cluster the history is the session's level's (clustermode) */
+	clustermode_level_line(c);
 	if (cm.id == 0) {
 		cli_printf(c, "No commits have been made.\n");
 		return CMD_OK;

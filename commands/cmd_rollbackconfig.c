@@ -8,12 +8,19 @@
  * then (store/secret.h), so a certificate returns with its key. Interactive: lists the recent commits, asks which, confirms
  * and asks for a comment. Admins only (commands/roles.c): a rollback
  * restores the admins' own settings (users.*, adminaccess.*, logs) too.
+ *
+ * In a cluster (issue 15) it works on the session's level (clustermode),
+ * named by a "Level: ..." line: the store's views show that level's
+ * history, and a cluster or group rollback is committed to etcd
+ * (cmd_commit.h commit_to_cluster).
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "commands/cmd.h"
+#include "commands/cmd_clustermode.h"
+#include "commands/cmd_commit.h"
 #include "commands/cmd_util.h"
 #include "mail/confcheck.h"
 #include "store/config.h"
@@ -52,8 +59,12 @@ rollbackconfig_exec(struct cli *c, int argc, char **argv)
 			     "back.");
 		return CMD_ERROR;
 	}
+	/* in a cluster the history is the session's level's (clustermode) */
+	if (argc == 0)
+		cli_printf(c, "\n");
+	clustermode_level_line(c);
 	if (argc == 0) {
-		cli_printf(c, "\nRecent commits:\n\n%6s  %-28s  %-12s  %s\n", "Commit",
+		cli_printf(c, "Recent commits:\n\n%6s  %-28s  %-12s  %s\n", "Commit",
 		    "Committed on", "User", "Comment");
 		if (config_history(c->st, ROLLBACK_LIST, list_one, c, &cause) < 0) {
 			cli_error(c, "Cannot read commit history: %s", cause);
@@ -125,6 +136,17 @@ rollbackconfig_exec(struct cli *c, int argc, char **argv)
 			config_clear(c->st, NULL);
 			return CMD_ABORTED;
 		}
+	}
+	/* a cluster or group level's rollback is a commit to etcd like any other there */
+	if (commit_at_level(c)) {
+		enum cmd_ret ret = commit_to_cluster(c, comment, "Rollback failed");
+		int committed = cmd_pending(c) == 0;	/* etcd took it (clus_commit clears) */
+
+		config_clear(c->st, NULL);
+		if (committed)
+			cli_printf(c, "Configuration of this level rolled back to commit %ld.\n",
+			    id);
+		return ret;
 	}
 	/* the rules of today apply to the configuration restored (mail/confcheck.c) */
 	if (config_commit_check(c->st, c->user, comment, confcheck_commit, NULL, &newid,

@@ -35,6 +35,9 @@ extern const struct cmd_entry cmd_bouncerecipients_entry;
 extern const struct cmd_entry cmd_certconfig_entry;
 extern const struct cmd_entry cmd_clear_entry;
 extern const struct cmd_entry cmd_cloudserviceconfig_entry;
+extern const struct cmd_entry cmd_clustercheck_entry;
+extern const struct cmd_entry cmd_clusterconfig_entry;
+extern const struct cmd_entry cmd_clustermode_entry;
 extern const struct cmd_entry cmd_commit_entry;
 extern const struct cmd_entry cmd_commitdetail_entry;
 extern const struct cmd_entry cmd_contentfilters_entry;
@@ -115,6 +118,9 @@ const struct cmd_entry *const cmd_table[] = {
 	&cmd_certconfig_entry,
 	&cmd_clear_entry,
 	&cmd_cloudserviceconfig_entry,
+	&cmd_clustercheck_entry,
+	&cmd_clusterconfig_entry,
+	&cmd_clustermode_entry,
 	&cmd_commit_entry,
 	&cmd_commitdetail_entry,
 	&cmd_contentfilters_entry,
@@ -377,7 +383,9 @@ cmd_mask_line(const char *line)
 			}
 		}
 		buf_addch(&word, '\0');
-		secret = eq && key.len > 0 && settings_is_secret_word(key.data, key.len);
+		/* clusterconfig join's clusterkey= is the cluster's secret key */
+		secret = eq && key.len > 0 && (settings_is_secret_word(key.data, key.len) ||
+		    (key.len == 10 && strncasecmp(key.data, "clusterkey", 10) == 0));
 		if (w.word == 0) {
 			const struct cmd_entry *e = cmd_find(word.data, NULL);
 

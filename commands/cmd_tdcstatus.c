@@ -5,7 +5,8 @@
  *
  * It reads DIR/queue.db, where mxgated keeps the counters (daemon/tdc.c,
  * daemon/delivery.c), so it works whether or not the daemon runs and
- * changes nothing.
+ * changes nothing. In a cluster it also says which member is the ETD
+ * polling primary (from etcd; "unknown (CAUSE)" when it cannot be reached).
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -13,6 +14,7 @@
 #include <time.h>
 
 #include "commands/cmd.h"
+#include "commands/cmd_clustercheck.h"
 #include "commands/cmd_util.h"
 #include "store/queue.h"
 #include "store/settings.h"
@@ -109,6 +111,8 @@ tdcstatus_exec(struct cli *c, int argc, char **argv)
 		cli_printf(c, "Connector:             Disabled\n");
 	}
 	free(v);
+	/* in a cluster one member polls the ETD API: which (issue 15) */
+	clustercheck_primary(c);
 	cli_printf(c, "\nJournal copies:                      Reset      Lifetime\n");
 	row(c, counters[0].label, reset[0], life[0]);
 	row(c, "  Delivered", h.deliv, h.l_deliv);

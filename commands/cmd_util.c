@@ -17,6 +17,7 @@
 #include "store/alert.h"
 #include "store/config.h"
 #include "store/queue.h"
+#include "store/remed.h"
 #include "store/settings.h"
 #include "util/fsutil.h"
 #include "util/str.h"
@@ -315,4 +316,20 @@ cmd_duration(long long s, char *buf, size_t size)
 	else
 		snprintf(buf, size, "%llds", sec);
 	return buf;
+}
+
+int
+cmd_serial(struct cli *c, char *out, size_t size)
+{
+	struct queue *q = cmd_queue(c);
+	char *cause = NULL;
+
+	if (q == NULL)
+		return -1;
+	if (remed_serial(q, out, size, &cause) < 0) {
+		cli_error(c, "Cannot read this gateway's serial number: %s", cause);
+		free(cause);
+		return -1;
+	}
+	return 0;
 }

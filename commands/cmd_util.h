@@ -31,6 +31,9 @@ int cmd_pending(struct cli *c);
 /* cmd_queue - the queue database, opened on first use; NULL (error printed) on failure */
 struct queue *cmd_queue(struct cli *c);
 
+/* cmd_serial - this gateway's serial number (store/remed.h remed_serial); error printed */
+int cmd_serial(struct cli *c, char *out, size_t size);
+
 /* cmd_daemon_running - is mxgated running on this data directory? (its pid file is locked) */
 int cmd_daemon_running(struct cli *c);
 

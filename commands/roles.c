@@ -47,6 +47,10 @@ const struct role_rule role_rules[] = {
 	{ "certconfig",		A | O,		R | T,	"print" },
 	{ "clear",		A | O,		0,	NULL },
 	{ "cloudserviceconfig", A | O,		R | G | T, "status" },
+	/* every role may see the cluster; joining, leaving and groups are the admins' */
+	{ "clustercheck",	ALL,		0,	NULL },
+	{ "clusterconfig",	A,		O | R | G | T, "list" },
+	{ "clustermode",	ALL,		0,	NULL },
 	{ "commit",		A | O,		0,	NULL },
 	{ "commitdetail",	A | O | R,	0,	NULL },
 	{ "contentfilters",	A | O,		R | T,	"list detail" },

@@ -87,23 +87,6 @@ tdcconfig_check(struct cli *c, const struct tdcrules_vals *cur, const struct tdc
 	return rc < 0 ? said(c, cause) : 0;
 }
 
-/* serial - this gateway's serial number (queue.db); error printed */
-static int
-serial(struct cli *c, char *out, size_t size)
-{
-	struct queue *q = cmd_queue(c);
-	char *cause = NULL;
-
-	if (q == NULL)
-		return -1;
-	if (remed_serial(q, out, size, &cause) < 0) {
-		cli_error(c, "Cannot read this gateway's serial number: %s", cause);
-		free(cause);
-		return -1;
-	}
-	return 0;
-}
-
 /* stage_if - stage setting name = value unless it has it already; error printed */
 static int
 stage_if(struct cli *c, const char *name, const char *value, int *changed)
@@ -173,7 +156,7 @@ tdcconfig_stage(struct cli *c, const struct tdcrules_vals *v)
 	if (ret == 0 && polling_turns_on(c, cur, v)) {
 		char me[64];
 
-		ret = serial(c, me, sizeof(me)) < 0 ? -1 :
+		ret = cmd_serial(c, me, sizeof(me)) < 0 ? -1 :
 		    stage_if(c, "tdc.polling_primary", me, NULL);
 	}
 	free(cur);
@@ -261,7 +244,7 @@ tdcconfig_primary(struct cli *c, char *out, size_t size)
 
 	if (p == NULL || p[0] == '\0')
 		str_copy(out, "no polling primary: turn polling off and on again", size);
-	else if (serial(c, me, sizeof(me)) == 0 && strcmp(me, p) == 0)
+	else if (cmd_serial(c, me, sizeof(me)) == 0 && strcmp(me, p) == 0)
 		str_copy(out, "this gateway is the polling primary", size);
 	else
 		str_fmt(out, size, "polling primary: %s", p);

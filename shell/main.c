@@ -36,6 +36,7 @@
 #include "shell/lineedit.h"
 #include "shell/opener.h"
 #include "shell/session.h"
+#include "store/cluster.h"
 #include "store/config.h"
 #include "store/queue.h"
 #include "store/settings.h"
@@ -298,11 +299,33 @@ open_file(void *arg, const char *path)
 static const struct cli_io batch_io = { batch_readline, batch_write, batch_wait, open_file };
 static const struct cli_io tty_io = { tty_readline, tty_write, tty_wait, open_file };
 
-/* make_prompt - "hostname> " from the committed hostname, else the machine's */
+/*
+ * make_prompt - in a cluster the session's level, "(Cluster NAME)> ",
+ * "(Group NAME)> " or "(Machine NAME)> " (AsyncOS); else "hostname> "
+ * from the committed hostname, else the machine's. Made before each
+ * command line, so it follows clustermode and clusterconfig at once.
+ */
 static char *
 make_prompt(struct store *st)
 {
 	char *v = NULL, *cause = NULL, host[256];
+	struct cluster_member m;
+
+	if (cluster_member_get(st, &m, &cause) == 0) {
+		const char *level = cluster_session_current(st);
+		char *p;
+
+		if (strcmp(level, "cluster") == 0)
+			p = str_printf("(Cluster %s)> ", m.cluster);
+		else if (strncmp(level, "group:", 6) == 0)
+			p = str_printf("(Group %s)> ", level + 6);
+		else
+			p = str_printf("(Machine %s)> ", m.machine);
+		cluster_member_free(&m);
+		return p;
+	}
+	free(cause);
+	cause = NULL;
 
 	if (config_get_running(st, SETTINGS_SECTION, "system.hostname", &v, &cause) < 0)
 		free(cause);
@@ -317,6 +340,33 @@ make_prompt(struct store *st)
 		str_copy(host, "mxgate", sizeof(host));
 	host[sizeof(host) - 1] = '\0';
 	return str_printf("%s> ", host);
+}
+
+/*
+ * start_level - a session of a machine in a cluster starts at the
+ * cluster level (AsyncOS); if that cannot be, at the machine level with
+ * a warning
+ */
+static void
+start_level(struct shell *sh)
+{
+	struct cluster_member m;
+	char *cause = NULL;
+	int rc = cluster_member_get(sh->cli.st, &m, &cause);
+
+	if (rc != 0) {
+		if (rc < 0)
+			fprintf(stderr, "Warning: cannot read the cluster membership (%s); this "
+					"session works at the machine level.\n", cause);
+		free(cause);
+		return;
+	}
+	cluster_member_free(&m);
+	if (cluster_session_level(sh->cli.st, "cluster", &cause) < 0) {
+		fprintf(stderr, "Warning: cannot work at the cluster level (%s); this session "
+				"works at the machine level.\n", cause);
+		free(cause);
+	}
 }
 
 /* is_quit - did this line ask to leave? */
@@ -631,6 +681,7 @@ main(int argc, char **argv)
 	}
 	sh.cli.clilogs = logsub_out_new(dir, LOGSUB_CLI);
 	follow_logs(&sh, 1);
+	start_level(&sh);
 	sh.cli.intr = &interrupted;
 	sh.in = stdin;
 	session_signals(&interrupted);
