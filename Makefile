@@ -104,7 +104,7 @@ BUILD_PKGS := gcc make pkg-config libedit-dev libsqlite3-dev libssl-dev \
 	iputils-ping traceroute
 TEST_PKGS := $(BUILD_PKGS) clang libclang-rt-14-dev sqlite3 tmux openssl postfix swaks libnet-ssleay-perl \
 	python3 python3-aiosmtpd python3-jwt python3-cryptography dnsmasq-base procps psmisc \
-	openssh-server openssh-client passwd dovecot-imapd
+	openssh-server openssh-client passwd dovecot-imapd etcd-server etcd-client
 
 deps:
 	@sh .ci/deps $(BUILD_PKGS)

@@ -523,3 +523,10 @@ echo
 bash "$top/tests/bench/imap_hits.sh" "$B" || { echo "bench: FAIL imap_hits (above)"; exit 1; }
 echo
 bash "$top/tests/bench/slow_cases.sh" "$B" || { echo "bench: FAIL slow_cases (above)"; exit 1; }
+
+# ------------------------------------------------------------ cluster soak
+# a few hundred commits on a three-gateway cluster on etcd, with member
+# restarts: commits/s, apply latency, and the machines converged
+# (tests/bench/cluster_soak.sh)
+echo
+sh "$top/tests/bench/cluster_soak.sh" "$B" || { echo "bench: FAIL cluster_soak (above)"; exit 1; }

@@ -37,6 +37,26 @@
 # Every request is logged to FILE as one JSON line {"method", "path",
 # "status", "body", "t"} (t: when answered, epoch seconds); a malformed request gets 400 and a line
 # "BAD <why>" that the test fails on.
+#
+# --searches FILE2: every search answered 200 is also recorded in FILE2 as
+# one JSON line {"token", "start", "end" (the window, epoch seconds),
+# "page" (0 for a first page, else the offset), "ids" (the ETD ids
+# answered), "t0" (received), "t" (answered), "port" (the port asked)}:
+# who polled which window when (a token is one poller: each gateway gets
+# its own). --also-port P (repeatable) listens on P too, with the same
+# data, log and tokens: gateways given one port each are told apart by
+# the "port" of their searches.
+#
+#   etd_standin.py check FILE2 [GAP] - checks those records, prints what
+#   is wrong and exits 1 if anything is: two pollers at once (pollers:
+#   tokens, or with --also-port ports): two searches of different pollers
+#   in flight at the same moment, or with GAP (seconds) a poller's
+#   searches less than GAP apart with another's between them (X, Y, X:
+#   both were polling; a real handover back takes a failover); and a gap
+#   in the polled windows
+#   (a first page whose start is later than the end of every window
+#   polled before it). Prints "pollers: N, searches: N, windows: N" on
+#   success.
 import argparse
 import base64
 import json
@@ -151,6 +171,7 @@ class Handler(BaseHTTPRequestHandler):
         self.answer(200, {"accessToken": t, "tokenType": "Bearer"})
 
     def search(self, body):
+        t_recv = time.time()
         auth = self.headers.get("Authorization", "")
         if not auth.startswith("Bearer ") or auth[7:] not in tokens:
             log("BAD bearer %r" % auth[:40])
@@ -219,6 +240,13 @@ class Handler(BaseHTTPRequestHandler):
             log("HOLD %s" % want)
             while os.path.exists(hold):
                 time.sleep(0.05)
+        if args.searches:
+            rec = {"token": auth[7:], "start": start, "end": end, "page": off,
+                   "ids": [m.get("id") for m in page], "t0": round(t_recv, 3),
+                   "t": round(time.time(), 3), "port": self.server.server_address[1]}
+            with lock:
+                with open(args.searches, "a") as f:
+                    f.write(json.dumps(rec) + "\n")
         out = {"data": {"messages": page}}
         if off + size < len(hits):
             t = "pt-" + secrets.token_hex(6)
@@ -241,17 +269,79 @@ def main():
     p.add_argument("--client-id", default="etd-client")
     p.add_argument("--client-secret", default="etd-secret-1")
     p.add_argument("--api-key", default="etd-key-1")
+    p.add_argument("--searches")
+    p.add_argument("--also-port", type=int, action="append", default=[])
     args = p.parse_args()
     os.makedirs(args.ctl, exist_ok=True)
-    srv = ThreadingHTTPServer(("127.0.0.1", args.port), Handler)
-    srv.daemon_threads = True
-    if args.cert:
-        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-        ctx.minimum_version = ssl.TLSVersion.TLSv1_2
-        ctx.load_cert_chain(args.cert, args.key)
-        srv.socket = ctx.wrap_socket(srv.socket, server_side=True)
-    srv.serve_forever()
+    servers = []
+    for port in [args.port] + args.also_port:
+        srv = ThreadingHTTPServer(("127.0.0.1", port), Handler)
+        srv.daemon_threads = True
+        if args.cert:
+            ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            ctx.minimum_version = ssl.TLSVersion.TLSv1_2
+            ctx.load_cert_chain(args.cert, args.key)
+            srv.socket = ctx.wrap_socket(srv.socket, server_side=True)
+        servers.append(srv)
+    for srv in servers[1:]:
+        threading.Thread(target=srv.serve_forever, daemon=True).start()
+    servers[0].serve_forever()
+
+
+def check(path, gap=0.0):
+    """the searches of --searches FILE: one poller at a time, no gap"""
+    rows = []
+    with open(path) as f:
+        for line in f:
+            line = line.strip()
+            if line:
+                rows.append(json.loads(line))
+    rows.sort(key=lambda r: r["t0"])
+    # a poller: the port it asks when the gateways have one each, else its token
+    if len(set(r.get("port") for r in rows)) > 1:
+        for r in rows:
+            r["token"] = "port %s" % r["port"]
+    bad = []
+    # two searches of different tokens in flight at once
+    for a, b in zip(rows, rows[1:]):
+        if a["token"] != b["token"] and b["t0"] < a["t"]:
+            bad.append("searches of two pollers at once: %s (%.3f..%.3f) and %s (from %.3f)"
+                       % (a["token"], a["t0"], a["t"], b["token"], b["t0"]))
+    # interleaving: X searched, then another, then X again within gap
+    # seconds of its previous search: X never stopped meanwhile
+    toks = []
+    for r in rows:
+        if r["token"] not in toks:
+            toks.append(r["token"])
+    if gap > 0:
+        last = {}
+        between = {}
+        for r in rows:
+            x = r["token"]
+            if x in last and between.get(x) and r["t0"] - last[x] < gap:
+                bad.append("pollers %s and %s interleave: %s searched at %.3f and %.3f, %s in between"
+                           % (x, between[x], x, last[x], r["t0"], between[x]))
+            last[x] = r["t"]
+            between[x] = None
+            for y in last:
+                if y != x:
+                    between[y] = between.get(y) or x
+    # windows: each first page starts no later than the furthest end so far
+    firsts = [r for r in rows if r["page"] == 0]
+    reach = None
+    for r in firsts:
+        if reach is not None and r["start"] > reach:
+            bad.append("gap in the polled windows: %d..%d not polled (next window %d..%d)"
+                       % (reach, r["start"], r["start"], r["end"]))
+        reach = r["end"] if reach is None else max(reach, r["end"])
+    for b in bad:
+        print(b)
+    if not bad:
+        print("pollers: %d, searches: %d, windows: %d" % (len(toks), len(rows), len(firsts)))
+    return 1 if bad else 0
 
 
 if __name__ == "__main__":
+    if len(sys.argv) in (3, 4) and sys.argv[1] == "check":
+        sys.exit(check(sys.argv[2], float(sys.argv[3]) if len(sys.argv) == 4 else 0.0))
     sys.exit(main())
