@@ -11,6 +11,7 @@
 
 #include "store/config.h"
 #include "store/settings.h"
+#include "store/store_int.h"
 #include "util/str.h"
 #include "util/syntax.h"
 
@@ -299,7 +300,12 @@ settings_stage(struct store *st, const char *name, const char *value, char **cau
 
 	if (has < 0)
 		return -1;
-	if (!has && d && d->def && strcmp(value, d->def) == 0)
+	/*
+	 * In a cluster an answer is kept even when it is the default: at the
+	 * machine or a group level it is what overrides the levels above
+	 * (interfaceconfig http=no on one machine while the cluster says yes)
+	 */
+	if (!has && !st->clustered && d && d->def && strcmp(value, d->def) == 0)
 		return config_delete(st, SETTINGS_SECTION, name, cause);
 	return settings_set(st, name, value, cause);
 }

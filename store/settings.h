@@ -71,7 +71,8 @@ int settings_set(struct store *st, const char *name, const char *value, char **c
 /*
  * settings_stage - settings_set, except that going back to the default of
  * a setting that is not stored drops the pending edit instead of storing
- * the default (so "set it back" leaves nothing to commit)
+ * the default (so "set it back" leaves nothing to commit); in a cluster
+ * the default is stored, for it overrides the levels above
  */
 int settings_stage(struct store *st, const char *name, const char *value, char **cause);
 

@@ -117,7 +117,7 @@ const struct setting_def settings_table[] = {
 	 * clusters (issue 15): how long the ETD polling primary's etcd lease
 	 * lasts without a keep-alive; another member takes over within it
 	 */
-	{ "cluster.lease_ttl", SETTING_INT, "10", 3, 300, 0, NULL,
+	{ "cluster.lease_ttl", SETTING_INT, "10", 3, 300, SETTING_HIDDEN, NULL,
 	    "seconds within which another member takes over ETD polling from a failed primary" },
 	{ "tdc.poll_interval", SETTING_INT, "60", 5, 3600, SETTING_HIDDEN, NULL,
 	    "seconds between two Email Threat Defense API searches" },
