@@ -843,11 +843,17 @@ conflict(struct clus *c, const struct cluster_change *ch, char **keys, int n, ch
 			return etcd_fail(c->etcd, rc, ec, cause);
 		now = r.n > 0 ? r.kvs[0].mod_rev : 0;
 		etcd_range_free(&r);
+		if (now != ch[i].base_rev && now == 0) {
+			*cause = str_printf("%s %s was deleted on the cluster since you began editing "
+					    "it; your changes are kept: review them with showchanges, "
+					    "then clear and redo them", ch[i].section, ch[i].key);
+			return CLUS_ECONFLICT;
+		}
 		if (now != ch[i].base_rev) {
 			*cause = str_printf("%s %s was changed on the cluster (revision %lld) since you "
 					    "began editing it; your changes are kept: review them with "
 					    "showchanges, then clear and redo them", ch[i].section, ch[i].key,
-			    (long long)(now ? now : ch[i].base_rev));
+			    (long long)now);
 			return CLUS_ECONFLICT;
 		}
 	}
@@ -866,9 +872,9 @@ clus_commit(struct clus *c, struct store *st, const char *user, const char *comm
 	struct etcd_cmp *cmp = NULL;
 	struct etcd_op *ops = NULL;
 	struct etcd_txn_result res = { 0 };
-	char **keys = NULL, **vals = NULL, *rk = NULL, *recv = NULL, *ec = NULL;
+	char **keys = NULL, **vals = NULL, *rk = NULL, *recv = NULL, *ec = NULL, *gk = NULL;
 	struct recb rb;
-	int n = 0, rc = -1, nops = 0;
+	int n = 0, rc = -1, nops = 0, ncmp = 0;
 
 	if (strcmp(level, "cluster") != 0 && strncmp(level, "group:", 6) != 0) {
 		*cause = str_dup("a commit to the cluster is made at the cluster or a group level");
@@ -892,7 +898,29 @@ clus_commit(struct clus *c, struct store *st, const char *user, const char *comm
 	rk = rec_key(c, level);
 	keys = xcalloc((size_t)n, sizeof(*keys));
 	vals = xcalloc((size_t)n, sizeof(*vals));
-	cmp = xcalloc((size_t)n, sizeof(*cmp));
+	cmp = xcalloc((size_t)n + 1, sizeof(*cmp));
+	ncmp = n;
+	/* a group's items only while the group exists: removed meanwhile, they would be orphans */
+	if (strncmp(level, "group:", 6) == 0) {
+		struct etcd_range g = { 0 };
+
+		gk = str_printf("%sgroups/%s", c->prefix, level + 6);
+		rc = etcd_get(c->etcd, gk, 0, 0, 1, &g, &ec);
+		if (rc < 0) {
+			rc = etcd_fail(c->etcd, rc, ec, cause);
+			goto out;
+		}
+		rc = -1;
+		if (g.n == 0) {
+			etcd_range_free(&g);
+			*cause = str_printf("group %s no longer exists in the cluster", level + 6);
+			goto out;
+		}
+		cmp[n] = (struct etcd_cmp){ .key = gk, .target = ETCD_CMP_MOD,
+		    .rev = g.kvs[0].mod_rev };
+		ncmp = n + 1;
+		etcd_range_free(&g);
+	}
 	ops = xcalloc((size_t)n + 1, sizeof(*ops));
 	recb_init(&rb, user, comment, c->m.machine);
 	for (int i = 0; i < n; i++) {
@@ -925,7 +953,7 @@ clus_commit(struct clus *c, struct store *st, const char *user, const char *comm
 	ops[nops].key = rk;
 	ops[nops].value = recv;
 	nops++;
-	rc = etcd_txn(c->etcd, cmp, n, ops, nops, NULL, 0, &res, &ec);
+	rc = etcd_txn(c->etcd, cmp, ncmp, ops, nops, NULL, 0, &res, &ec);
 	if (rc < 0) {
 		rc = etcd_fail(c->etcd, rc, ec, cause);
 		goto out;
@@ -951,6 +979,7 @@ out:
 	free(cmp);
 	free(ops);
 	free(rk);
+	free(gk);
 	free(recv);
 	cluster_changes_free(ch, n);
 	return rc;
@@ -1031,7 +1060,13 @@ member_fill(struct cluster_member *m, const struct clus_params *p, const char *g
 	m->joined = time(NULL);
 }
 
-/* settle - the membership here, the machine marks, a first snapshot */
+/*
+ * settle - the machine marks, the membership here, a first snapshot. The
+ * marks go first: once the membership is recorded mxgated's follower may
+ * take a snapshot at any moment, and an unmarked listener or host name
+ * (no level has them) would be deleted by it. On failure nothing of it
+ * stays here (this machine was in no cluster before).
+ */
 static int
 settle(struct store *st, const struct cluster_member *m, char **cause)
 {
@@ -1039,13 +1074,15 @@ settle(struct store *st, const struct cluster_member *m, char **cause)
 	char *c2 = NULL;
 	int rc;
 
-	if (cluster_member_set(st, m, cause) < 0 || cluster_mark_local(st, cause) < 0)
-		return -1;
+	if (cluster_mark_local(st, cause) < 0)
+		goto undo;
+	if (cluster_member_set(st, m, cause) < 0)
+		goto undo;
 	rc = clus_open(st, &c, cause);
 	if (rc != 0) {
 		if (rc == 1)
 			*cause = str_dup("the membership was not recorded");
-		return -1;
+		goto undo;
 	}
 	/*
 	 * the membership is recorded here and in etcd: a snapshot that
@@ -1056,6 +1093,25 @@ settle(struct store *st, const struct cluster_member *m, char **cause)
 		free(c2);
 	clus_close(c);
 	return 0;
+undo:
+	if (cluster_leave(st, &c2) < 0)
+		free(c2);
+	return -1;
+}
+
+/* undo_put - remove key from etcd if it is still as we put it at rev (prefix: all under it) */
+static void
+undo_put(struct etcd *e, const char *cmpkey, enum etcd_cmp_target target, int64_t rev,
+    const char *key, int prefix)
+{
+	struct etcd_cmp cmp = { .key = cmpkey, .target = target, .rev = rev };
+	struct etcd_op op = { .kind = ETCD_OP_DELETE, .key = key, .prefix = prefix };
+	struct etcd_txn_result res = { 0 };
+	char *ec = NULL;
+
+	if (etcd_txn(e, &cmp, 1, &op, 1, NULL, 0, &res, &ec) < 0)
+		free(ec);
+	etcd_txn_result_free(&res);
 }
 
 /* An exported item. */
@@ -1109,7 +1165,8 @@ clus_create(struct store *st, const struct clus_params *p, const char *user, cha
 	struct etcd_op *ops = NULL;
 	char **vals = NULL, *meta = NULL, *metak = NULL, *gk = NULL, *gv = NULL, *mk = NULL,
 	    *mv = NULL, *rk = NULL, *rv = NULL, *keycheck = NULL, *ec = NULL;
-	int rc = -1, nops;
+	int rc = -1, nops, wrote = 0;
+	int64_t made = 0;
 	struct recb rb;
 	time_t now = time(NULL);
 
@@ -1158,6 +1215,8 @@ clus_create(struct store *st, const struct clus_params *p, const char *user, cha
 		goto out;
 	}
 	rc = -1;
+	/* what a failed or killed earlier attempt left under P (no meta: no cluster) goes */
+	undo_put(cl.etcd, metak, ETCD_CMP_CREATE, 0, cl.prefix, 1);
 	if (cluster_seal(m.key, "cluster", "keycheck", CLUS_KEYCHECK, &keycheck, cause) < 0)
 		goto out;
 	{
@@ -1231,6 +1290,7 @@ clus_create(struct store *st, const struct clus_params *p, const char *user, cha
 			goto out;
 		}
 		etcd_txn_result_free(&res);
+		wrote = 1;
 		rc = -1;
 	}
 	{
@@ -1250,6 +1310,8 @@ clus_create(struct store *st, const struct clus_params *p, const char *user, cha
 			goto out;
 		}
 		rc = res.succeeded ? 0 : -1;
+		if (rc == 0)
+			made = res.revision;
 		etcd_txn_result_free(&res);
 		if (rc < 0) {
 			*cause = str_printf("cluster %s already exists in etcd", m.cluster);
@@ -1260,6 +1322,15 @@ clus_create(struct store *st, const struct clus_params *p, const char *user, cha
 	if (rc == 0)
 		*key_b64 = b64(m.key, sizeof(m.key));
 out:
+	/*
+	 * a cluster nobody can use (its key was never shown) or half of one
+	 * must not stay in etcd: a retry would find the name taken, or a
+	 * later create would inherit items exported now
+	 */
+	if (rc < 0 && made > 0)
+		undo_put(cl.etcd, metak, ETCD_CMP_MOD, made, cl.prefix, 1);
+	else if (rc < 0 && wrote)
+		undo_put(cl.etcd, metak, ETCD_CMP_CREATE, 0, cl.prefix, 1);
 	for (int o = 0; o < nops; o++)
 		free((char *)ops[o].key);
 	etcd_range_free(&r);
@@ -1413,6 +1484,9 @@ clus_join(struct store *st, const struct clus_params *p, const char *user, char 
 		goto out;
 	}
 	rc = settle(st, &m, cause);
+	/* not a member here: the record made for it goes (unless changed since) */
+	if (rc < 0)
+		undo_put(cl.etcd, mk, ETCD_CMP_MOD, res.revision, mk, 0);
 out:
 	if (clear)
 		secret_drop(clear);
@@ -1444,6 +1518,14 @@ clus_leave(struct store *st, char **warning, char **cause)
 	}
 	if (rc < 0)
 		return -1;
+	/*
+	 * here first: a leave that fails here changes nothing in etcd (else
+	 * the member record would be gone while this machine still follows)
+	 */
+	if (cluster_leave(st, cause) < 0) {
+		clus_close(c);
+		return -1;
+	}
 	mk = str_printf("%smembers/%s", c->prefix, c->m.machine);
 	ak = str_printf("%salive/%s", c->prefix, c->m.machine);
 	pk = clus_key(c, "primary");
@@ -1469,7 +1551,7 @@ clus_leave(struct store *st, char **warning, char **cause)
 	free(ak);
 	free(pk);
 	clus_close(c);
-	return cluster_leave(st, cause);
+	return 0;
 }
 
 /* ------------------------------------------------------- members, groups */

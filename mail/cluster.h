@@ -113,9 +113,9 @@ int clus_create(struct store *st, const struct clus_params *p, const char *user,
 int clus_join(struct store *st, const struct clus_params *p, const char *user, char **cause);
 
 /*
- * clus_leave - the member and alive records go from etcd (if reachable:
- * *warning says when not), then cluster_leave here; the effective
- * configuration stays
+ * clus_leave - cluster_leave here first, then the member and alive
+ * records go from etcd (if reachable: *warning says when not); the
+ * effective configuration stays
  */
 int clus_leave(struct store *st, char **warning, char **cause);
 

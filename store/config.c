@@ -569,6 +569,14 @@ config_commit_check(struct store *st, const char *user, const char *comment,
 	}
 	if (store_exec(st, "BEGIN IMMEDIATE", cause) < 0)
 		return -1;
+	/*
+	 * membership as of this transaction: another session may have joined
+	 * or left since this one opened (a stale "not clustered" would leave
+	 * machine items unmarked, for the next apply to overwrite; a stale
+	 * "clustered" would mark items for a later join)
+	 */
+	if (cluster_open(st, cause) < 0)
+		goto fail;
 	s = store_prepare(st, "INSERT INTO commits (time, user, comment) VALUES (?1, ?2, ?3)",
 	    cause);
 	if (s == NULL)

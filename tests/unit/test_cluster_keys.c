@@ -5,12 +5,14 @@
  * anything else is refused, the alive and primary records round-trip and
  * a primary record of the wrong shape is refused.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <cJSON.h>
 
 #include "mail/cluster.h"
+#include "store/config.h"
 #include "tests/unit/unit.h"
 #include "util/str.h"
 
@@ -181,6 +183,123 @@ test_primary_bad(void)
 	CHECK(clus_primary_parse(NULL, &p) < 0);
 }
 
+static int
+collect_change(const char *section, const char *key, const char *o, const char *n, void *arg)
+{
+	char *t = arg;
+	size_t l = strlen(t);
+
+	snprintf(t + l, 256 - l, "%s.%s:%s>%s;", section, key, o ? o : "-", n ? n : "-");
+	return 0;
+}
+
+/* ev - an event of the watch (value NULL: a delete) */
+static struct etcd_event
+ev(const char *key, const char *value, int64_t rev)
+{
+	struct etcd_event e;
+
+	memset(&e, 0, sizeof(e));
+	e.type = value ? ETCD_EV_PUT : ETCD_EV_DELETE;
+	e.kv.key = (char *)key;
+	e.kv.value = (char *)(value ? value : "");
+	e.kv.vlen = strlen(e.kv.value);
+	e.kv.mod_rev = rev;
+	return e;
+}
+
+/*
+ * test_apply_events - a revision from etcd, read strictly: another
+ * cluster's keys and another group's items do not reach main.config, a
+ * secret is opened with the cluster key and sealed locally, a record
+ * holding a clear secret keeps only "changed", a malformed item refuses
+ * the whole revision
+ */
+static void
+test_apply_events(void)
+{
+	struct store *st = NULL;
+	struct clus c;
+	char *dir = str_printf("%s/data", unit_tmpdir()), *cause = NULL, *sealed = NULL;
+	char *item = NULL, *v = NULL;
+	int64_t mc = 0;
+
+	if (store_open(dir, STORE_SESSION, &st, &cause) < 0)
+		UNIT_FAIL("store_open: %s", cause);
+	memset(&c, 0, sizeof(c));
+	str_copy(c.m.cluster, "C", sizeof(c.m.cluster));
+	str_copy(c.m.machine, "gw1", sizeof(c.m.machine));
+	str_copy(c.m.group, "G1", sizeof(c.m.group));
+	str_copy(c.m.endpoints, "https://127.0.0.1:1", sizeof(c.m.endpoints));
+	memset(c.m.key, 'K', sizeof(c.m.key));
+	str_copy(c.prefix, "/mxgate/C/", sizeof(c.prefix));
+	if (cluster_member_set(st, &c.m, &cause) < 0)
+		UNIT_FAIL("member: %s", cause);
+	CHECK_INT(cluster_seal(c.m.key, "setting", "tdc.client_secret", "CLEARSECRET", &sealed,
+	    &cause), 0);
+	item = str_printf("{\"section\":\"setting\",\"key\":\"tdc.client_secret\",\"value\":\"%s\"}",
+	    sealed);
+	{
+		struct etcd_event e[] = {
+			ev("/mxgate/C/cfg/cluster/s/a", "{\"section\":\"s\",\"key\":\"a\",\"value\":\"v1\"}",
+			    10),
+			ev("/mxgate/D/cfg/cluster/s/b", "{\"section\":\"s\",\"key\":\"b\",\"value\":\"x\"}",
+			    10),
+			ev("/mxgate/C/cfg/group/G2/s/c", "{\"section\":\"s\",\"key\":\"c\",\"value\":\"x\"}",
+			    10),
+			ev("/mxgate/C/cfg/cluster/setting/tdc.client_secret", item, 10),
+			ev("/mxgate/C/commit/cluster", "{\"user\":\"alice\",\"comment\":\"c\",\"host\":"
+			    "\"gw2\",\"time\":1,\"changes\":[{\"section\":\"setting\",\"key\":"
+			    "\"tdc.client_secret\",\"old\":null,\"new\":\"CLEARSECRET\"}]}", 10),
+		};
+
+		CHECK_INT(clus_apply_events(&c, st, 10, e, 5, &mc, &cause), 0);
+	}
+	CHECK(mc > 0);
+	CHECK_INT(cluster_applied_rev(st), 10);
+	CHECK_INT(config_get_running(st, "s", "a", &v, &cause), 0);
+	CHECK_STR(v, "v1");
+	free(v);
+	CHECK_INT(config_get_running(st, "s", "b", &v, &cause), 0);
+	CHECK(v == NULL);
+	CHECK_INT(config_get_running(st, "s", "c", &v, &cause), 0);
+	CHECK(v == NULL);
+	CHECK_INT(config_get_running(st, "setting", "tdc.client_secret", &v, &cause), 0);
+	CHECK_STR(v, "CLEARSECRET");
+	free(v);
+	/* the record as this machine keeps it: no clear secret */
+	CHECK_INT(cluster_session_level(st, "cluster", &cause), 0);
+	{
+		char *seen = xcalloc(1, 256);
+
+		CHECK_INT(config_commit_changes(st, 10, collect_change, seen, &cause), 0);
+		CHECK_STR(seen, "setting.tdc.client_secret:->changed;");
+		free(seen);
+	}
+	CHECK_INT(cluster_session_level(st, "machine", &cause), 0);
+	/* a malformed item refuses its revision: nothing of it applied */
+	{
+		struct etcd_event e[] = {
+			ev("/mxgate/C/cfg/cluster/s/a", "{\"section\":\"s\",\"key\":\"a\",\"value\":\"v2\"}",
+			    11),
+			ev("/mxgate/C/cfg/cluster/s/d", "{\"section\":\"s\",\"key\":\"OTHER\",\"value\":\"x\"}",
+			    11),
+		};
+
+		CHECK_INT(clus_apply_events(&c, st, 11, e, 2, &mc, &cause), -1);
+		free(cause);
+		cause = NULL;
+	}
+	CHECK_INT(cluster_applied_rev(st), 10);
+	CHECK_INT(config_get_running(st, "s", "a", &v, &cause), 0);
+	CHECK_STR(v, "v1");
+	free(v);
+	store_close(st);
+	free(item);
+	free(sealed);
+	free(dir);
+}
+
 static const struct unit_case cases[] = {
 	{ "pct", test_pct },
 	{ "unpct_bad", test_unpct_bad },
@@ -188,6 +307,7 @@ static const struct unit_case cases[] = {
 	{ "item_key_bad", test_item_key_bad },
 	{ "records", test_records },
 	{ "primary_bad", test_primary_bad },
+	{ "apply_events", test_apply_events },
 	{ NULL, NULL },
 };
 

@@ -659,6 +659,38 @@ test_check_effective(void)
 	free(dir);
 }
 
+/*
+ * A session opened before another one joined the cluster still marks what
+ * it commits at the machine level (membership is read at commit, not only
+ * at open); one opened before a leave does not mark for a later join.
+ */
+static void
+test_commit_other_session(void)
+{
+	char *dir = fresh_dir(), *cause = NULL;
+	struct store *early = open_ok(dir), *st = open_ok(dir);
+
+	join(st, "G1");
+	put(st, 10, "cluster", "s", "a", "c1", "first");
+	CHECK_GET(early, "s", "a", 1, "c1");
+	OK(config_set(early, "s", "a", "mine", &cause));
+	OK(config_commit(early, "root", "mine", NULL, &cause));
+	CHECK_INT(cluster_is_machine_item(st, "s", "a"), 1);
+	/* the cluster changes it: the machine's value stays */
+	CHECK_INT(put(st, 11, "cluster", "s", "a", "c2", "second"), 0);
+	CHECK_GET(st, "s", "a", 1, "mine");
+
+	/* st leaves; early (which saw the membership) commits: no mark left behind */
+	OK(cluster_session_level(early, "machine", &cause));
+	OK(cluster_leave(st, &cause));
+	OK(config_set(early, "s", "b", "x", &cause));
+	OK(config_commit(early, "root", "after leave", NULL, &cause));
+	CHECK_INT(raw_long(dir, "SELECT count(*) FROM cluster_machine_items"), 0);
+	store_close(early);
+	store_close(st);
+	free(dir);
+}
+
 static const struct unit_case cases[] = {
 	{ "migration", test_migration },
 	{ "member", test_member },
@@ -669,6 +701,7 @@ static const struct unit_case cases[] = {
 	{ "session_level", test_session_level },
 	{ "apply_in_session", test_apply_in_session },
 	{ "check_effective", test_check_effective },
+	{ "commit_other_session", test_commit_other_session },
 	{ NULL, NULL },
 };
 
