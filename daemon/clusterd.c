@@ -54,6 +54,7 @@ struct clusterd {
 	pthread_cond_t cv;		/* CLOCK_MONOTONIC */
 	volatile int stop;		/* the threads end (also the etcd stop flag) */
 	volatile int fbreak;		/* the follower's etcd stop flag: stop or a new membership */
+	volatile int hstop;		/* the hooks' etcd stop flag: remd or mxgated stopping */
 	struct event *ev;		/* drains items on the loop */
 	/* under mu */
 	struct item *items, **itail;
@@ -243,7 +244,7 @@ follow(void *arg)
 	struct clus *c = NULL;
 	unsigned mygen = 0;
 	int need_sync = 1, unreach = 0;
-	int64_t last = 0, backoff = 1000;
+	int64_t last = 0, backoff = 1000, wbackoff = 1000;
 	char *cause = NULL;
 
 	while (!cd->stop) {
@@ -342,6 +343,8 @@ follow(void *arg)
 				nap(cd, 1000);
 			}
 			if (rc == 0 || rc == ETCD_ESTOPPED || cd->fbreak) {
+				if (rc == 0)
+					wbackoff = 1000;
 				free(cause);
 				cause = NULL;
 				continue;
@@ -355,8 +358,17 @@ follow(void *arg)
 			}
 			free(cause);
 			cause = NULL;
-			if (mono_ms() - t0 < 1000)
-				nap(cd, backoff);
+			/*
+			 * a watch refused at once while snapshots work (so the
+			 * sync's backoff was reset): its own doubling wait, not
+			 * a snapshot a second
+			 */
+			if (mono_ms() - t0 < 1000) {
+				nap(cd, wbackoff);
+				wbackoff = wbackoff * 2 > CD_BACKOFF_MAX ? CD_BACKOFF_MAX : wbackoff * 2;
+			} else {
+				wbackoff = 1000;
+			}
 		}
 	}
 	clus_close(c);
@@ -540,6 +552,52 @@ alive(struct clusterd *cd, struct lstate *ls, struct store *st)
 	free(v);
 }
 
+/*
+ * orphan - P primary names this machine, which does not hold it: after
+ * the margin ended (etcd slow or away) the next keep-alive still found
+ * the lease alive, so the key stayed on it, and being kept alive it
+ * would never expire: nobody would poll again. If it is on our lease,
+ * take the term back (etcd has just confirmed the lease at last_ok, the
+ * margin holds as for any holder) when this machine may poll, else
+ * delete it so that another member can win.
+ */
+static void
+orphan(struct clusterd *cd, struct lstate *ls, struct clus *lc, int64_t term, int may)
+{
+	struct etcd_range r = { 0 };
+	char *pk = clus_key(lc, "primary"), *cause = NULL;
+	int64_t now = mono_ms();
+
+	if (etcd_get(ls->e, pk, 0, 0, 1, &r, &cause) < 0) {
+		free(cause);
+		free(pk);
+		return;
+	}
+	if (r.n == 1 && r.kvs[0].create_rev == term && r.kvs[0].lease == ls->lease) {
+		if (may && now < ls->last_ok + (int64_t)ls->lease_ttl * 750) {
+			pthread_mutex_lock(&cd->mu);
+			cd->holder = 1;
+			cd->term = term;
+			cd->until_ms = ls->last_ok + (int64_t)ls->lease_ttl * 750;
+			pthread_mutex_unlock(&cd->mu);
+			say(cd, LOGFILE_INFO, "Cluster: this machine is again the ETD polling primary "
+					      "(term %lld)", (long long)term);
+			if (cd->gw->remd)
+				remd_wake(cd->gw->remd);
+		} else {
+			struct etcd_cmp cmp = { .key = pk, .target = ETCD_CMP_CREATE, .rev = term };
+			struct etcd_op op = { .kind = ETCD_OP_DELETE, .key = pk };
+			struct etcd_txn_result res = { 0 };
+
+			if (etcd_txn(ls->e, &cmp, 1, &op, 1, NULL, 0, &res, &cause) < 0)
+				free(cause);
+			etcd_txn_result_free(&res);
+		}
+	}
+	etcd_range_free(&r);
+	free(pk);
+}
+
 /* elect - campaign, check the term, resign (every second) */
 static void
 elect(struct clusterd *cd, struct lstate *ls)
@@ -596,6 +654,10 @@ elect(struct clusterd *cd, struct lstate *ls)
 			etcd_txn_result_free(&res);
 			free(pk);
 		}
+		return;
+	}
+	if (pr.create_rev != 0 && ls->lease != 0 && strcmp(pr.machine, ls->m.machine) == 0) {
+		orphan(cd, ls, &lc, pr.create_rev, want && pinok);
 		return;
 	}
 	if (!pinok || pr.create_rev != 0 || ls->lease == 0)
@@ -828,6 +890,7 @@ clusterd_stop(struct clusterd *cd)
 	pthread_mutex_lock(&cd->mu);
 	cd->stop = 1;
 	cd->fbreak = 1;
+	cd->hstop = 1;
 	pthread_cond_broadcast(&cd->cv);
 	pthread_mutex_unlock(&cd->mu);
 	if (cd->fth_on)
@@ -840,6 +903,14 @@ clusterd_stop(struct clusterd *cd)
 }
 
 /* ---------------------------------------------------------- remd's hooks */
+
+/* clusterd_halt_hooks - see clusterd.h */
+void
+clusterd_halt_hooks(struct clusterd *cd)
+{
+	if (cd != NULL)
+		cd->hstop = 1;
+}
 
 /* clusterd_member - see clusterd.h */
 int
@@ -884,8 +955,12 @@ hooks_etcd(struct clusterd *cd, char *machine, size_t msize, int64_t *term, char
 		member_copy(&m, &cd->pub);
 	if (machine)
 		str_copy(machine, cd->pub.machine, msize);
+	/*
+	 * past the margin this machine is no longer the holder, even if the
+	 * lease thread (maybe blocked in an etcd call) has not said so yet
+	 */
 	if (term)
-		*term = cd->holder ? cd->term : 0;
+		*term = cd->holder && mono_ms() < cd->until_ms ? cd->term : 0;
 	pthread_mutex_unlock(&cd->mu);
 	if (!member) {
 		*cause = str_dup("this machine is not in a cluster");
@@ -904,7 +979,7 @@ hooks_etcd(struct clusterd *cd, char *machine, size_t msize, int64_t *term, char
 			cluster_member_free(&m);
 			return -1;
 		}
-		etcd_set_stop(cd->he, &cd->stop);
+		etcd_set_stop(cd->he, &cd->hstop);
 		str_fmt(cd->hprefix, sizeof(cd->hprefix), "/mxgate/%s/", m.cluster);
 		cd->hgen = gen;
 		cluster_member_free(&m);
@@ -1023,7 +1098,14 @@ clusterd_etd_claim(struct clusterd *cd, const char *etd_id, char **cause)
 	} else if (res.ranges[0].n == 0 || res.ranges[0].kvs[0].create_rev != term) {
 		rc = 2;
 	} else if (res.ranges[1].n > 0) {
-		rc = 0;
+		/*
+		 * taken by this machine before: its local take (remed_etd_take,
+		 * idempotent) decides, so a verdict claimed here whose request
+		 * was not stored (a store error, a crash between the two) is
+		 * not lost when the window is searched again
+		 */
+		rc = res.ranges[1].kvs[0].value != NULL &&
+		    strcmp(res.ranges[1].kvs[0].value, machine) == 0 ? 1 : 0;
 	} else {
 		*cause = str_dup("the claim failed for no reason etcd gave");
 		rc = -1;

@@ -46,6 +46,13 @@ void clusterd_stop(struct clusterd *cd);
 
 /* ---- for remd (daemon/remd.c), from its thread ---- */
 
+/*
+ * clusterd_halt_hooks - end the hooks' etcd calls at once (-1 with a
+ * "stopped" cause) and every later one: remd is stopping (remd_stop
+ * calls it before it waits for its thread)
+ */
+void clusterd_halt_hooks(struct clusterd *cd);
+
 /* clusterd_member - 1 if this machine is in a cluster now (polling is then the election's) */
 int clusterd_member(struct clusterd *cd);
 
@@ -62,9 +69,10 @@ int clusterd_window_get(struct clusterd *cd, long long *end, char **cause);
 int clusterd_window_put(struct clusterd *cd, long long end, char **cause);
 
 /*
- * clusterd_etd_claim - take ETD id for this machine: 1 taken now, 0
- * taken before (by any machine: skip it), 2 no longer the holder (stop
- * polling), -1 error
+ * clusterd_etd_claim - take ETD id for this machine: 1 taken now (or
+ * before by this machine: the local take decides), 0 taken before by
+ * another machine (skip it), 2 no longer the holder or past the margin
+ * (stop polling), -1 error
  */
 int clusterd_etd_claim(struct clusterd *cd, const char *etd_id, char **cause);
 

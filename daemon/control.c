@@ -79,8 +79,12 @@ in_cluster(struct gw *gw)
 	char *cause = NULL;
 	int rc;
 
-	if (gw->clusterd && clusterd_member(gw->clusterd))
-		return 1;
+	/*
+	 * not clusterd_member first: it lags the store by up to a second, so
+	 * the commit of a clusterconfig leave would still be taken as a
+	 * member's and keep tdc.polling un-narrowed on a standalone machine
+	 * (which then polls beside the cluster's primary)
+	 */
 	rc = cluster_member_get(gw->st, &m, &cause);
 	if (rc == 0)
 		cluster_member_free(&m);

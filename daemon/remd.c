@@ -1107,6 +1107,22 @@ poll_once(struct remd *rd, time_t now)
 		end = (time_t)re;
 		token = str_dup(resume + off);
 		resumed = 1;
+		/*
+		 * in a cluster the search position is this machine's, from a
+		 * term of its own: once another primary has recorded a window
+		 * past it, it is stale (going on with it would put the
+		 * cluster's window back): dropped, the window searched afresh
+		 */
+		if (clustered && re <= last) {
+			free(token);
+			token = NULL;
+			resumed = 0;
+			drop_resume(rd);
+			start = last > 0 ? (time_t)last - cf->overlap : now - cf->interval - cf->overlap;
+			end = now - cf->lag;
+			if (start < end - REMD_WINDOW_MAX)
+				start = end - REMD_WINDOW_MAX;
+		}
 	}
 	free(resume);
 	if (start >= end)
@@ -1162,7 +1178,9 @@ poll_once(struct remd *rd, time_t now)
 				if (rc == 0)
 					continue;	/* taken before, here or elsewhere */
 				if (rc != 1) {
-					if (rc < 0) {
+					if (rc < 0 && rd->halt) {
+						free(cause);	/* stopping: the hooks' calls end */
+					} else if (rc < 0) {
 						say(rd, LOGFILE_WARNING, "TDC: Email Threat Defense API "
 									 "verdict not claimed in the cluster: %s",
 						    gw_safe(cause, t, sizeof(t)));
@@ -1445,6 +1463,8 @@ remd_stop(struct remd *rd)
 	rd->halt = 1;
 	pthread_cond_broadcast(&rd->cv);
 	pthread_mutex_unlock(&rd->mu);
+	/* a claim or a window blocked on etcd must not hold up the stop */
+	clusterd_halt_hooks(rd->gw->clusterd);
 	pthread_join(rd->th, NULL);
 	drain(-1, 0, rd);	/* the last log lines; forwards left are abandoned */
 	event_free(rd->ev);

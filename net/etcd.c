@@ -852,6 +852,7 @@ curl_why(struct etcd *e, const char *url, CURLcode rc, long tmo)
 	else if (strncmp(url, "https://", 8) == 0 && (rc == CURLE_SEND_ERROR ||
 	    rc == CURLE_RECV_ERROR || rc == CURLE_GOT_NOTHING ||
 	    (rc == CURLE_SSL_CONNECT_ERROR && strstr(c, "certificate problem") == NULL) ||
+	    strstr(c, "Connection reset by peer") != NULL ||
 	    (rc == CURLE_COULDNT_CONNECT && strstr(c, "getpeername") != NULL)))
 		/*
 		 * TLS 1.3: the server checks our certificate after the
