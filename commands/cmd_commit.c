@@ -136,7 +136,7 @@ commit_to_cluster(struct cli *c, const char *comment, const char *failed)
 	if (rc == 0)
 		rc = clus_commit(cl, c->st, c->user, comment, &rev, &cause);
 	if (rc < 0) {
-		/* CLUS_ECONFLICT and CLUS_EUNREACH causes say what to do; the candidate stays */
+		/* CLUS_ECONFLICT, CLUS_EUNREACH and CLUS_EUNKNOWN causes say what to do; the candidate stays */
 		cli_error(c, "%s: %s", failed, cause ? cause : "unknown error");
 		free(cause);
 		clus_close(cl);

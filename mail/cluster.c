@@ -381,16 +381,44 @@ static int
 etcd_fail(const struct etcd *e, int rc, char *ecause, char **cause)
 {
 	if (rc == ETCD_EUNREACH) {
-		*cause = str_printf("the cluster store (etcd) cannot be reached (%s: %s): cluster "
-				    "and group commits are refused until it is back; machine-level "
-				    "commits still work (clustermode machine)", etcd_endpoint(e),
-		    ecause ? ecause : "no answer");
+		/* the client's cause begins with the endpoint it tried last */
+		if (ecause != NULL)
+			*cause = str_printf("the cluster store (etcd) cannot be reached (%s)", ecause);
+		else
+			*cause = str_printf("the cluster store (etcd) cannot be reached (%s: no "
+					    "answer)", etcd_endpoint(e));
 		free(ecause);
 		return CLUS_EUNREACH;
+	}
+	if (rc == ETCD_EUNKNOWN) {
+		*cause = str_printf("the cluster store (etcd) did not confirm the change (%s): it "
+				    "may still take effect once etcd has its quorum again",
+		    ecause ? ecause : etcd_endpoint(e));
+		free(ecause);
+		return CLUS_EUNKNOWN;
 	}
 	*cause = str_printf("the cluster store (etcd): %s", ecause ? ecause : "failed");
 	free(ecause);
 	return -1;
+}
+
+/* commit_fail - etcd_fail, told as the outcome of a commit */
+static int
+commit_fail(const struct etcd *e, int rc, char *ecause, char **cause)
+{
+	char *why = NULL;
+
+	rc = etcd_fail(e, rc, ecause, &why);
+	if (rc == CLUS_EUNREACH)
+		*cause = str_printf("%s: cluster and group commits are refused until it is back; "
+				    "machine-level commits still work (clustermode machine)", why);
+	else if (rc == CLUS_EUNKNOWN)
+		*cause = str_printf("%s; your changes are kept: when etcd is back, see "
+				    "commitdetail at this level before committing them again", why);
+	else
+		*cause = str_dup(why);
+	free(why);
+	return rc;
 }
 
 /* ---------------------------------------------------------------- open */
@@ -907,7 +935,7 @@ clus_commit(struct clus *c, struct store *st, const char *user, const char *comm
 		gk = str_printf("%sgroups/%s", c->prefix, level + 6);
 		rc = etcd_get(c->etcd, gk, 0, 0, 1, &g, &ec);
 		if (rc < 0) {
-			rc = etcd_fail(c->etcd, rc, ec, cause);
+			rc = commit_fail(c->etcd, rc, ec, cause);
 			goto out;
 		}
 		rc = -1;
@@ -955,7 +983,7 @@ clus_commit(struct clus *c, struct store *st, const char *user, const char *comm
 	nops++;
 	rc = etcd_txn(c->etcd, cmp, ncmp, ops, nops, NULL, 0, &res, &ec);
 	if (rc < 0) {
-		rc = etcd_fail(c->etcd, rc, ec, cause);
+		rc = commit_fail(c->etcd, rc, ec, cause);
 		goto out;
 	}
 	if (!res.succeeded) {

@@ -38,7 +38,8 @@
  *
  * DIAGNOSTICS: -1 with a malloc'd one-line cause; CLUS_EUNREACH when etcd
  * cannot be reached (the cause says so and names the endpoint);
- * CLUS_ECONFLICT when a commit lost to another one.
+ * CLUS_ECONFLICT when a commit lost to another one; CLUS_EUNKNOWN when
+ * etcd received a commit and never confirmed it (it may still land).
  */
 #ifndef MAIL_CLUSTER_H
 #define MAIL_CLUSTER_H
@@ -53,6 +54,7 @@
 
 #define CLUS_EUNREACH -2
 #define CLUS_ECONFLICT -4
+#define CLUS_EUNKNOWN -5	/* etcd took a commit without confirming it: it may land */
 #define CLUS_TIMEOUT_MS 5000	/* one etcd request */
 #define CLUS_MAIN_GROUP "Main_Group"
 

@@ -89,6 +89,7 @@ enum try_result {
 	TRY_UNREACH,		/* this endpoint cannot serve: try the next */
 	TRY_ERROR,		/* give up (too large, set-up failed) */
 	TRY_STOPPED,		/* the stop flag */
+	TRY_UNSURE,		/* sent whole, then no answer or "timed out": a write may land */
 };
 
 /* ---------------------------------------------------------------- small helpers */
@@ -907,7 +908,13 @@ try_post(struct etcd *e, CURL *h, const char *url, const char *path, const char 
 		return TRY_ERROR;
 	}
 	if (rc != CURLE_OK) {
+		curl_off_t up = 0;
+
 		*cause = curl_why(e, url, rc, tmo);
+		/* the whole request went out: the member may have proposed it */
+		if (curl_easy_getinfo(h, CURLINFO_SIZE_UPLOAD_T, &up) == CURLE_OK &&
+		    up >= (curl_off_t)strlen(body) && up > 0)
+			return TRY_UNSURE;
 		return TRY_UNREACH;
 	}
 	curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, status);
@@ -937,7 +944,17 @@ answer_kind(const char *url, long status, const struct buf *b, int *refused, cha
 		return TRY_UNREACH;
 	}
 	cJSON_Delete(j);
-	if (status == 502 || status == 503 || status == 504 || unreach_text(code, msg)) {
+	/*
+	 * "no leader" is refused before any proposal; a time-out (the gateway's
+	 * 504, etcd's "request timed out", a leader lost meanwhile) is not
+	 */
+	if (strstr(msg, "no leader") == NULL && (status == 504 || code == 4 ||
+	    strstr(msg, "timed out") != NULL || strstr(msg, "leader changed") != NULL ||
+	    strstr(msg, "leader fail") != NULL)) {
+		*cause = str_printf("%s: %s", url, msg);
+		return TRY_UNSURE;
+	}
+	if (status == 502 || status == 503 || unreach_text(code, msg)) {
 		*cause = str_printf("%s: %s", url, msg);
 		return TRY_UNREACH;
 	}
@@ -954,6 +971,9 @@ answer_kind(const char *url, long status, const struct buf *b, int *refused, cha
 static int
 call(struct etcd *e, const char *path, const char *body, struct buf *out, char **cause)
 {
+	/* a write that may have been proposed is never sent again elsewhere */
+	int write = strcmp(path, "/v3/kv/put") == 0 || strcmp(path, "/v3/kv/deleterange") == 0 ||
+	    strcmp(path, "/v3/kv/txn") == 0;
 	long long deadline = now_ms() + e->timeout_ms;
 	char *last = NULL;
 	long status;
@@ -991,6 +1011,16 @@ call(struct etcd *e, const char *path, const char *body, struct buf *out, char *
 				return ETCD_ERROR;
 			}
 			return 0;
+		case TRY_UNSURE:
+			if (write) {
+				free(last);
+				e->cur = (i + 1) % e->nep;	/* the next call starts elsewhere */
+				*cause = why;
+				buf_free(out);
+				return ETCD_EUNKNOWN;
+			}
+			/* a read is simply tried elsewhere */
+			/* FALLTHROUGH */
 		case TRY_UNREACH:
 			free(last);
 			last = why;

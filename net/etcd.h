@@ -32,6 +32,12 @@
 #define ETCD_ERROR -1		/* the server refused or answered what cannot be read */
 #define ETCD_EUNREACH -2	/* no endpoint could be reached */
 #define ETCD_ESTOPPED -3	/* the stop flag was set */
+/*
+ * A write (put, delete, txn) that reached a member whose answer never
+ * came or said it timed out: etcd may still apply it (a member waiting
+ * for its quorum keeps the proposal). It is not tried on another member.
+ */
+#define ETCD_EUNKNOWN -4
 
 struct etcd;
 
