@@ -36,6 +36,7 @@
 #define CD_ALIVE_EVERY 5000	/* ms between re-puts of the alive key at the latest */
 #define CD_BACKOFF_MAX 10000	/* ms: the longest wait between tries while etcd is away */
 #define CD_REVOKE_MS 1000	/* the revoke at stop */
+#define CD_CAMPAIGN_MS 250	/* ms between looks at the primary key while waiting to take over */
 
 /* A log line for the loop. */
 struct item {
@@ -485,16 +486,35 @@ lease_timeout(int ttl)
 	return ms < 1000 ? 1000 : ms > CLUS_TIMEOUT_MS ? CLUS_TIMEOUT_MS : ms;
 }
 
-/* lease_nap - a second, or less when a holder's margin ends sooner */
+/*
+ * granted_ttl - the lease asked of etcd for cluster.lease_ttl: a second
+ * less, so that etcd's expiry (checked every half second), the next
+ * campaign (every CD_CAMPAIGN_MS) and the new holder's transaction all
+ * fit within cluster.lease_ttl of the holder's death
+ */
+static int
+granted_ttl(int ttl)
+{
+	return ttl > 3 ? ttl - 1 : ttl;
+}
+
+/*
+ * lease_nap - a second; CD_CAMPAIGN_MS while this machine waits to take
+ * over (a read of the primary key, a transaction only when it is gone);
+ * less when a holder's margin ends sooner
+ */
 static void
 lease_nap(struct clusterd *cd, const struct lstate *ls)
 {
 	int64_t ms = 1000, left;
-	int holder;
+	int holder, want;
 
 	pthread_mutex_lock(&cd->mu);
 	holder = cd->holder;
+	want = cd->want_poll;
 	pthread_mutex_unlock(&cd->mu);
+	if (!holder && want && ls->lease != 0)
+		ms = CD_CAMPAIGN_MS;
 	left = ls->last_ok + (int64_t)ls->lease_ttl * 750 - mono_ms();
 	if (holder && left < ms)
 		ms = left > 10 ? left : 10;
@@ -749,7 +769,7 @@ lease_run(void *arg)
 		margin(cd, &ls);
 		/* a new TTL takes effect with a new lease, at the next renewal */
 		now = mono_ms();
-		if (ls.lease != 0 && ttl != ls.lease_ttl && now >= ls.next_ka) {
+		if (ls.lease != 0 && granted_ttl(ttl) != ls.lease_ttl && now >= ls.next_ka) {
 			lose(cd, "the lease time changed");
 			lease_revoke(cd, ls.e, NULL, ls.lease);
 			ls.lease = 0;
@@ -757,16 +777,16 @@ lease_run(void *arg)
 		if (ls.lease == 0) {
 			int64_t sent = mono_ms();
 
-			if (etcd_lease_grant(ls.e, ttl, &ls.lease, &cause) < 0) {
+			if (etcd_lease_grant(ls.e, granted_ttl(ttl), &ls.lease, &cause) < 0) {
 				free(cause);
 				cause = NULL;
 				ls.lease = 0;
 				nap(cd, 1000);
 				continue;
 			}
-			ls.lease_ttl = ttl;
+			ls.lease_ttl = granted_ttl(ttl);
 			ls.last_ok = sent;
-			ls.next_ka = sent + (ttl / 4 >= 1 ? ttl / 4 : 1) * 1000;
+			ls.next_ka = sent + (ls.lease_ttl / 4 >= 1 ? ls.lease_ttl / 4 : 1) * 1000;
 			ls.alive_at = 0;
 		} else if (now >= ls.next_ka) {
 			int left = 0, rc;

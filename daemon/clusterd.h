@@ -14,11 +14,13 @@
  * "Cluster: etcd unreachable (...); running on the local configuration",
  * "Cluster: etcd reachable again at ENDPOINT; catching up from revision R".
  *
- * The lease thread keeps one lease (TTL cluster.lease_ttl, default 10 s,
- * kept alive every TTL/4) carrying P alive/MACHINE and, when this
- * machine may poll (tdc.api and tdc.polling on at its effective level,
- * and P primary_pin empty or naming it), the election: P primary is
- * created on that lease only if absent. The holder may poll while
+ * The lease thread keeps one lease (TTL: cluster.lease_ttl, default 10
+ * s, less one second, so that a dead holder's successor has taken over
+ * within cluster.lease_ttl; kept alive every TTL/4) carrying P
+ * alive/MACHINE and, when this machine may poll (tdc.api and tdc.polling
+ * on at its effective level, and P primary_pin empty or naming it), the
+ * election: P primary is created on that lease only if absent (looked
+ * at every 250 ms while waiting). The holder may poll while
  * monotonic now < (the send time of the last keep-alive etcd answered) +
  * TTL * 3/4: it stops before etcd can expire the lease, so two machines
  * never poll at once. Log: "Cluster: this machine is now the ETD
