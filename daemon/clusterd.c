@@ -36,6 +36,7 @@
 #define CD_ALIVE_EVERY 5000	/* ms between re-puts of the alive key at the latest */
 #define CD_BACKOFF_MAX 10000	/* ms: the longest wait between tries while etcd is away */
 #define CD_REVOKE_MS 1000	/* the revoke at stop */
+#define CD_SEEN_TTL (40 * 86400)	/* s an ETD id taken is kept in etcd (remd's REMD_SEEN_DAYS) */
 #define CD_CAMPAIGN_MS 250	/* ms between looks at the primary key while waiting to take over */
 
 /* A log line for the loop. */
@@ -71,6 +72,8 @@ struct clusterd {
 	/* the hooks' */
 	pthread_mutex_t hmu;
 	struct etcd *he;
+	int64_t seen_lease;		/* the lease of the ETD ids taken today (hmu) */
+	long seen_day;			/* its UTC day */
 	unsigned hgen;
 	char hprefix[CLUSTER_NAME_MAX + 16];
 };
@@ -991,6 +994,7 @@ hooks_etcd(struct clusterd *cd, char *machine, size_t msize, int64_t *term, char
 
 		etcd_free(cd->he);
 		cd->he = NULL;
+		cd->seen_lease = 0;	/* another cluster, perhaps */
 		if (etcd_new(m.endpoints, m.ca_pem, m.cert_pem, m.key_pem, CLUS_TIMEOUT_MS, &cd->he,
 		    &ec) < 0) {
 			*cause = str_printf("cluster %s: %s", m.cluster, ec ? ec : "no etcd client");
@@ -1098,15 +1102,29 @@ clusterd_etd_claim(struct clusterd *cd, const char *etd_id, char **cause)
 		pthread_mutex_unlock(&cd->hmu);
 		return 2;
 	}
+	/* ids taken expire with a lease (one a day): etcd does not keep them for ever */
+	if (cd->seen_lease == 0 || cd->seen_day != (long)(time(NULL) / 86400)) {
+		int64_t l = 0;
+
+		if (etcd_lease_grant(cd->he, CD_SEEN_TTL, &l, cause) < 0) {
+			pthread_mutex_unlock(&cd->hmu);
+			return -1;
+		}
+		cd->seen_lease = l;
+		cd->seen_day = (long)(time(NULL) / 86400);
+	}
 	id = clus_pct(etd_id);
 	pk = str_printf("%sprimary", cd->hprefix);
 	sk = str_printf("%setd/seen/%s", cd->hprefix, id);
 	cmp[0] = (struct etcd_cmp){ .key = pk, .target = ETCD_CMP_CREATE, .rev = term };
 	cmp[1] = (struct etcd_cmp){ .key = sk, .target = ETCD_CMP_CREATE, .rev = 0 };
-	op = (struct etcd_op){ .kind = ETCD_OP_PUT, .key = sk, .value = machine };
+	op = (struct etcd_op){ .kind = ETCD_OP_PUT, .key = sk, .value = machine,
+		.lease = cd->seen_lease };
 	fail[0] = (struct etcd_op){ .kind = ETCD_OP_GET, .key = pk };
 	fail[1] = (struct etcd_op){ .kind = ETCD_OP_GET, .key = sk };
 	rc = etcd_txn(cd->he, cmp, 2, &op, 1, fail, 2, &res, cause);
+	if (rc < 0)
+		cd->seen_lease = 0;	/* a lease etcd no longer has: a new one next time */
 	pthread_mutex_unlock(&cd->hmu);
 	if (rc < 0) {
 		rc = -1;

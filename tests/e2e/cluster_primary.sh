@@ -305,6 +305,19 @@ t_check verdicts_by_b test "$(who_acted u-11)" = B
 cl "$C" tdcstatus
 t_check tdcstatus_c_names_b grep -q "ETD polling primary: gwb" "$D/cl.out"
 
+# the ETD ids taken are in etcd on a lease (they expire with it, 40 days)
+etcdctl_do get --prefix /mxgate/cp/etd/seen/ -w json >"$D/seen.json" 2>&1
+if $PY - "$D/seen.json" <<'PYEOF'
+import json, sys
+kvs = json.load(open(sys.argv[1])).get("kvs", [])
+sys.exit(0 if len(kvs) >= 12 and all(kv.get("lease") for kv in kvs) else 1)
+PYEOF
+then
+	t_pass seen_ids_on_a_lease
+else
+	t_fail seen_ids_on_a_lease "$(head -c 300 "$D/seen.json")"
+fi
+
 # ---------------------------------------------------------------- the stand-in's view
 r=$(for i in 1 2 3 4 5 6 7 8 9 10 11 12; do n=$(acted u-$i); [ "$n" = 1 ] || echo "u-$i:$n"; done)
 [ -z "$r" ] && t_pass no_duplicate_verdict || t_fail no_duplicate_verdict "acted counts $r"
