@@ -294,34 +294,50 @@ to_level(struct cli *c, const char *level)
 
 /* ---------------------------------------------------------- operations */
 
-/* op_create - a new cluster from this machine */
-static enum cmd_ret
-op_create(struct cli *c, const struct joinvals *v)
+/*
+ * params - what create and join share: not in a cluster yet, nothing
+ * pending, the serial and the TLS files read into p (free_tls after);
+ * -1 with the error printed
+ */
+static int
+params(struct cli *c, const struct joinvals *v, struct clus_params *p, char *me, size_t size,
+    char **ca, char **cert, char **key)
 {
 	struct cluster_member m;
-	struct clus_params p = { 0 };
-	char *ca, *cert, *key, *b64 = NULL, *cause = NULL, me[64];
 	int rc;
 
 	if ((rc = member(c, &m)) < 0)
-		return CMD_ERROR;
+		return -1;
 	if (rc == 0) {
 		cli_error(c, "This machine is already in cluster %s (clusterconfig leave first).",
 		    m.cluster);
 		cluster_member_free(&m);
-		return CMD_ERROR;
+		return -1;
 	}
-	if (no_pending(c) < 0 || cmd_serial(c, me, sizeof(me)) < 0 ||
-	    read_tls(c, v, &ca, &cert, &key) < 0)
+	if (no_pending(c) < 0 || cmd_serial(c, me, size) < 0 || read_tls(c, v, ca, cert, key) < 0)
+		return -1;
+	memset(p, 0, sizeof(*p));
+	p->cluster = v->name;
+	p->machine = v->machine;
+	p->group = v->group[0] ? v->group : NULL;
+	p->endpoints = v->endpoints;
+	p->ca_pem = *ca;
+	p->cert_pem = *cert;
+	p->key_pem = *key;
+	p->serial = me;
+	return 0;
+}
+
+/* op_create - a new cluster from this machine */
+static enum cmd_ret
+op_create(struct cli *c, const struct joinvals *v)
+{
+	struct clus_params p;
+	char *ca, *cert, *key, *b64 = NULL, *cause = NULL, me[64];
+	int rc;
+
+	if (params(c, v, &p, me, sizeof(me), &ca, &cert, &key) < 0)
 		return CMD_ERROR;
-	p.cluster = v->name;
-	p.machine = v->machine;
-	p.group = v->group[0] ? v->group : NULL;
-	p.endpoints = v->endpoints;
-	p.ca_pem = ca;
-	p.cert_pem = cert;
-	p.key_pem = key;
-	p.serial = me;
 	rc = clus_create(c->st, &p, c->user, &b64, &cause);
 	free_tls(ca, cert, key);
 	if (rc < 0)
@@ -340,31 +356,13 @@ op_create(struct cli *c, const struct joinvals *v)
 static enum cmd_ret
 op_join(struct cli *c, const struct joinvals *v)
 {
-	struct cluster_member m;
-	struct clus_params p = { 0 };
+	struct clus_params p;
 	char *ca, *cert, *key, *cause = NULL, me[64];
 	int rc;
 
-	if ((rc = member(c, &m)) < 0)
+	if (params(c, v, &p, me, sizeof(me), &ca, &cert, &key) < 0)
 		return CMD_ERROR;
-	if (rc == 0) {
-		cli_error(c, "This machine is already in cluster %s (clusterconfig leave first).",
-		    m.cluster);
-		cluster_member_free(&m);
-		return CMD_ERROR;
-	}
-	if (no_pending(c) < 0 || cmd_serial(c, me, sizeof(me)) < 0 ||
-	    read_tls(c, v, &ca, &cert, &key) < 0)
-		return CMD_ERROR;
-	p.cluster = v->name;
-	p.machine = v->machine;
-	p.group = v->group[0] ? v->group : NULL;
-	p.endpoints = v->endpoints;
-	p.ca_pem = ca;
-	p.cert_pem = cert;
-	p.key_pem = key;
 	p.key_b64 = v->clusterkey;
-	p.serial = me;
 	rc = clus_join(c->st, &p, c->user, &cause);
 	free_tls(ca, cert, key);
 	if (rc < 0)
