@@ -380,6 +380,7 @@ int
 main(int argc, char **argv)
 {
 	struct gw gw;
+	struct clusterd *cd;
 	const char *dir = getenv("MXGATE_HOME");
 	char *cause = NULL;
 	int foreground = 0, opt, pidfd;
@@ -537,7 +538,10 @@ main(int argc, char **argv)
 		cause = NULL;
 	}
 	/* the cluster's follower and election (idle while not in a cluster) */
-	if ((gw.clusterd = clusterd_start(&gw, &cause)) == NULL) {
+	/* remd's thread reads gw.clusterd: published with a release store */
+	if ((cd = clusterd_start(&gw, &cause)) != NULL) {
+		__atomic_store_n(&gw.clusterd, cd, __ATOMIC_RELEASE);
+	} else {
 		gw_alert(&gw, ALERT_CRITICAL, "System", gw.conf->version,
 		    "Cluster threads not started: %s", cause);
 		free(cause);

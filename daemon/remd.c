@@ -1051,7 +1051,7 @@ poll_once(struct remd *rd, time_t now)
 	 * window and the ids taken live in etcd (daemon/clusterd.c); the
 	 * cluster threads start after this one: read through gw each time
 	 */
-	struct clusterd *cd = rd->gw->clusterd;
+	struct clusterd *cd = __atomic_load_n(&rd->gw->clusterd, __ATOMIC_ACQUIRE);
 	int clustered = cd != NULL && clusterd_member(cd);
 
 	rd->next_poll = now + cf->interval;
@@ -1464,7 +1464,7 @@ remd_stop(struct remd *rd)
 	pthread_cond_broadcast(&rd->cv);
 	pthread_mutex_unlock(&rd->mu);
 	/* a claim or a window blocked on etcd must not hold up the stop */
-	clusterd_halt_hooks(rd->gw->clusterd);
+	clusterd_halt_hooks(__atomic_load_n(&rd->gw->clusterd, __ATOMIC_ACQUIRE));
 	pthread_join(rd->th, NULL);
 	drain(-1, 0, rd);	/* the last log lines; forwards left are abandoned */
 	event_free(rd->ev);
