@@ -16,7 +16,7 @@
 # takes over; gwc partitioned from etcd (its proxies swallow everything):
 # it says it is no longer the primary and another takes over; pinned to
 # gwb: polling moves to gwb. At the end the stand-in's record shows one
-# poller at a time (no two tokens interleave, no two searches of two
+# poller at a time (no two pollers taking turns, no two searches of two
 # pollers in flight at once) and no gap between the polled windows, and
 # no ETD id was acted on twice.
 #

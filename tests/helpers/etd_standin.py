@@ -50,12 +50,12 @@
 #   etd_standin.py check FILE2 [GAP] - checks those records, prints what
 #   is wrong and exits 1 if anything is: two pollers at once (pollers:
 #   tokens, or with --also-port ports): two searches of different pollers
-#   in flight at the same moment, or with GAP (seconds) a poller's
-#   searches less than GAP apart with another's between them (X, Y, X:
-#   both were polling; a real handover back takes a failover); and a gap
-#   in the polled windows
-#   (a first page whose start is later than the end of every window
-#   polled before it). Prints "pollers: N, searches: N, windows: N" on
+#   in flight at the same moment, or with GAP (seconds) two pollers that
+#   take turns: X, Y, X, Y, where X's two searches are less than GAP
+#   apart and so are Y's (both kept polling; X, Y, X alone can be two
+#   real handovers when a pin moves the primary and a partition moves it
+#   back); and a gap in the polled windows (a first page whose start is
+#   later than the end of every window polled before it). Prints "pollers: N, searches: N, windows: N" on
 #   success.
 import argparse
 import base64
@@ -307,25 +307,26 @@ def check(path, gap=0.0):
         if a["token"] != b["token"] and b["t0"] < a["t"]:
             bad.append("searches of two pollers at once: %s (%.3f..%.3f) and %s (from %.3f)"
                        % (a["token"], a["t0"], a["t"], b["token"], b["t0"]))
-    # interleaving: X searched, then another, then X again within gap
-    # seconds of its previous search: X never stopped meanwhile
+    # taking turns: X, Y, X, Y, each poller's two searches less than gap
+    # seconds apart: neither stopped while the other polled. (X, Y, X
+    # alone is what a pin to Y and then a partition of Y look like.)
     toks = []
     for r in rows:
         if r["token"] not in toks:
             toks.append(r["token"])
     if gap > 0:
-        last = {}
-        between = {}
+        runs = []  # [token, first t0, last t] of each run of one poller
         for r in rows:
-            x = r["token"]
-            if x in last and between.get(x) and r["t0"] - last[x] < gap:
-                bad.append("pollers %s and %s interleave: %s searched at %.3f and %.3f, %s in between"
-                           % (x, between[x], x, last[x], r["t0"], between[x]))
-            last[x] = r["t"]
-            between[x] = None
-            for y in last:
-                if y != x:
-                    between[y] = between.get(y) or x
+            if runs and runs[-1][0] == r["token"]:
+                runs[-1][2] = r["t"]
+            else:
+                runs.append([r["token"], r["t0"], r["t"]])
+        for w, x, y, z in zip(runs, runs[1:], runs[2:], runs[3:]):
+            if (w[0] == y[0] and x[0] == z[0] and y[1] - w[2] < gap
+                    and z[1] - x[2] < gap):
+                bad.append("pollers %s and %s take turns: %s searched until %.3f and again at %.3f, "
+                           "%s until %.3f and again at %.3f"
+                           % (w[0], x[0], w[0], w[2], y[1], x[0], x[2], z[1]))
     # windows: each first page starts no later than the furthest end so far
     firsts = [r for r in rows if r["page"] == 0]
     reach = None
