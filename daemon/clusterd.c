@@ -1084,21 +1084,21 @@ clusterd_window_put(struct clusterd *cd, long long end, char **cause)
 
 /* clusterd_etd_claim - see clusterd.h */
 int
-clusterd_etd_claim(struct clusterd *cd, const char *etd_id, char **cause)
+clusterd_etd_claim(struct clusterd *cd, const char *etd_id, int as_holder, char **cause)
 {
 	struct etcd_cmp cmp[2];
 	struct etcd_op op, fail[2];
 	struct etcd_txn_result res = { 0 };
 	char machine[CLUSTER_NAME_MAX], *pk, *sk, *id;
 	int64_t term;
-	int rc;
+	int rc, n = as_holder ? 2 : 1;
 
 	pthread_mutex_lock(&cd->hmu);
 	if (hooks_etcd(cd, machine, sizeof(machine), &term, cause) < 0) {
 		pthread_mutex_unlock(&cd->hmu);
 		return -1;
 	}
-	if (term == 0) {
+	if (as_holder && term == 0) {
 		pthread_mutex_unlock(&cd->hmu);
 		return 2;
 	}
@@ -1116,13 +1116,13 @@ clusterd_etd_claim(struct clusterd *cd, const char *etd_id, char **cause)
 	id = clus_pct(etd_id);
 	pk = str_printf("%sprimary", cd->hprefix);
 	sk = str_printf("%setd/seen/%s", cd->hprefix, id);
-	cmp[0] = (struct etcd_cmp){ .key = pk, .target = ETCD_CMP_CREATE, .rev = term };
-	cmp[1] = (struct etcd_cmp){ .key = sk, .target = ETCD_CMP_CREATE, .rev = 0 };
+	cmp[0] = (struct etcd_cmp){ .key = sk, .target = ETCD_CMP_CREATE, .rev = 0 };
+	cmp[1] = (struct etcd_cmp){ .key = pk, .target = ETCD_CMP_CREATE, .rev = term };
 	op = (struct etcd_op){ .kind = ETCD_OP_PUT, .key = sk, .value = machine,
 		.lease = cd->seen_lease };
-	fail[0] = (struct etcd_op){ .kind = ETCD_OP_GET, .key = pk };
-	fail[1] = (struct etcd_op){ .kind = ETCD_OP_GET, .key = sk };
-	rc = etcd_txn(cd->he, cmp, 2, &op, 1, fail, 2, &res, cause);
+	fail[0] = (struct etcd_op){ .kind = ETCD_OP_GET, .key = sk };
+	fail[1] = (struct etcd_op){ .kind = ETCD_OP_GET, .key = pk };
+	rc = etcd_txn(cd->he, cmp, n, &op, 1, fail, n, &res, cause);
 	if (rc < 0)
 		cd->seen_lease = 0;	/* a lease etcd no longer has: a new one next time */
 	pthread_mutex_unlock(&cd->hmu);
@@ -1130,20 +1130,19 @@ clusterd_etd_claim(struct clusterd *cd, const char *etd_id, char **cause)
 		rc = -1;
 	} else if (res.succeeded) {
 		rc = 1;
-	} else if (res.nranges != 2) {
+	} else if (res.nranges != n) {
 		*cause = str_dup("etcd's answer to the claim lacks its reads");
 		rc = -1;
-	} else if (res.ranges[0].n == 0 || res.ranges[0].kvs[0].create_rev != term) {
+	} else if (as_holder && (res.ranges[1].n == 0 || res.ranges[1].kvs[0].create_rev != term)) {
 		rc = 2;
-	} else if (res.ranges[1].n > 0) {
+	} else if (res.ranges[0].n > 0) {
 		/*
-		 * taken by this machine before: its local take (remed_etd_take,
-		 * idempotent) decides, so a verdict claimed here whose request
-		 * was not stored (a store error, a crash between the two) is
-		 * not lost when the window is searched again
+		 * taken by this machine before: its claim went through and the
+		 * answer was lost, or it crashed before it settled its held
+		 * request (remed_held_settle)
 		 */
-		rc = res.ranges[1].kvs[0].value != NULL &&
-		    strcmp(res.ranges[1].kvs[0].value, machine) == 0 ? 1 : 0;
+		rc = res.ranges[0].kvs[0].value != NULL &&
+		    strcmp(res.ranges[0].kvs[0].value, machine) == 0 ? 1 : 0;
 	} else {
 		*cause = str_dup("the claim failed for no reason etcd gave");
 		rc = -1;

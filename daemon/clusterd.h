@@ -71,11 +71,15 @@ int clusterd_window_get(struct clusterd *cd, long long *end, char **cause);
 int clusterd_window_put(struct clusterd *cd, long long end, char **cause);
 
 /*
- * clusterd_etd_claim - take ETD id for this machine: 1 taken now (or
- * before by this machine: the local take decides), 0 taken before by
- * another machine (skip it), 2 no longer the holder or past the margin
- * (stop polling), -1 error
+ * clusterd_etd_claim - take ETD id for this machine (P etd/seen/ID
+ * created with this machine's name, on a 40-day lease): 1 taken now or
+ * before by this machine, 0 taken before by another machine (skip it),
+ * 2 (as_holder only) no longer the holder or past the margin (stop
+ * polling), -1 error. as_holder: only while this machine holds the
+ * election (the poller's claims); else whoever asks first (a held
+ * request settled after a restart or a lost primacy: the poller of the
+ * time searches the window again and claims what was not claimed)
  */
-int clusterd_etd_claim(struct clusterd *cd, const char *etd_id, char **cause);
+int clusterd_etd_claim(struct clusterd *cd, const char *etd_id, int as_holder, char **cause);
 
 #endif

@@ -18,7 +18,12 @@
  * de-duplicates by ETD id in the same transaction; the window's end is
  * stored only after the last page, so a crash between pages searches the
  * same window again and the ids seen keep anything from being taken
- * twice: nothing repeated, nothing skipped.
+ * twice: nothing repeated, nothing skipped. In a cluster the request is
+ * first held, then the id claimed in etcd, then the request made pending
+ * (claimed here) or deleted (taken by another machine); held requests
+ * left by a crash or a lost claim are settled by the next pass that
+ * reaches etcd (settle_held), so the verdict is acted on once in the
+ * cluster, by the machine whose claim won.
  *
  * A request is resolved to (MID, mailbox) pairs from the journaled rows
  * (by MID or Message-ID; ETD's mailboxes narrow them), or for a MID never
@@ -72,6 +77,7 @@
 #define REMD_MAX_PAGES 1000		/* pages of one poll by default (tdc.poll_max_pages) */
 #define REMD_MAX_TARGETS 1000		/* mailboxes of one request */
 #define REMD_STORE_RETRY 60		/* seconds before pending requests are tried again */
+#define REMD_SETTLE_RETRY 5		/* seconds before held requests' claims are tried again */
 #define REMD_GIVE_UP (24 * 3600)	/* a passing failure is tried again this long */
 
 /* waits between tries of a request that failed for a passing cause */
@@ -147,6 +153,8 @@ struct remd {
 	int polling_on;
 	time_t next_poll, next_expire, next_requests;
 	time_t poll_not_before;		/* a back-off (Retry-After, quota): never cut by the interval */
+	time_t next_settle;		/* held requests to settle then; 0: none known */
+	int settle_warned;		/* a settle failure logged since the last success */
 };
 
 /* ---------------------------------------------------------- configuration copies */
@@ -1164,6 +1172,7 @@ poll_once(struct remd *rd, time_t now)
 		for (int i = 0; i < pg.n; i++) {
 			const struct etdjson_msg *m = &pg.msgs[i];
 			struct remed_request *r;
+			int64_t id;
 			int rc;
 
 			/*
@@ -1172,26 +1181,6 @@ poll_once(struct remd *rd, time_t now)
 			 */
 			if (m->verdict[0] && !etdjson_verdict_in(cf->verdicts, m->verdict))
 				continue;
-			if (clustered) {
-				/* taken in etcd first: no two machines act on one verdict */
-				rc = clusterd_etd_claim(cd, m->id, &cause);
-				if (rc == 0)
-					continue;	/* taken before, here or elsewhere */
-				if (rc != 1) {
-					if (rc < 0 && rd->halt) {
-						free(cause);	/* stopping: the hooks' calls end */
-					} else if (rc < 0) {
-						say(rd, LOGFILE_WARNING, "TDC: Email Threat Defense API "
-									 "verdict not claimed in the cluster: %s",
-						    gw_safe(cause, t, sizeof(t)));
-						free(cause);
-						rd->next_poll = now + REMD_STORE_RETRY;
-					}
-					/* 2: no longer the primary: stop now, the window not stored */
-					etdjson_page_free(&pg);
-					return;
-				}
-			}
 			r = xcalloc(1, sizeof(*r));
 			r->trigger = REMED_BY_ETD;
 			str_copy(r->who, m->id, sizeof(r->who));
@@ -1202,8 +1191,13 @@ poll_once(struct remd *rd, time_t now)
 			str_copy(r->forward_to, r->action == REMED_DELETE ? "" : cf->forward_to,
 			    sizeof(r->forward_to));
 			str_copy(r->rcpts, m->mailboxes, sizeof(r->rcpts));
-			r->state = REMED_PENDING;
+			/* in a cluster: held here until its claim in etcd settles it */
+			r->state = clustered ? REMED_HELD : REMED_PENDING;
+			if (clustered)
+				str_copy(r->note, "held until its ETD id is claimed in the cluster",
+				    sizeof(r->note));
 			rc = remed_etd_take(rd->q, m->id, r, &cause);
+			id = r->id;
 			free(r);
 			if (rc < 0) {
 				say(rd, LOGFILE_WARNING, "TDC: Email Threat Defense API verdict not "
@@ -1213,6 +1207,33 @@ poll_once(struct remd *rd, time_t now)
 				rd->next_poll = now + REMD_STORE_RETRY;
 				return;
 			}
+			if (rc == 0 || !clustered)
+				continue;	/* seen before here (a held one is settle_held's) */
+			/* claimed in etcd: no two machines act on one verdict */
+			rc = clusterd_etd_claim(cd, m->id, 1, &cause);
+			if (rc == 0 || rc == 1) {
+				if (remed_held_settle(rd->q, id, rc, &cause) < 0) {
+					say(rd, LOGFILE_WARNING, "TDC: Email Threat Defense API verdict "
+								 "not settled: %s", gw_safe(cause, t, sizeof(t)));
+					free(cause);
+					rd->next_settle = now + REMD_SETTLE_RETRY;
+				}
+				continue;
+			}
+			/* held, to be settled: the window is not stored */
+			rd->next_settle = now + REMD_SETTLE_RETRY;
+			if (rc < 0 && rd->halt) {
+				free(cause);	/* stopping: the hooks' calls end */
+			} else if (rc < 0) {
+				say(rd, LOGFILE_WARNING, "TDC: Email Threat Defense API verdict not "
+							 "claimed in the cluster (held until it is): %s",
+				    gw_safe(cause, t, sizeof(t)));
+				free(cause);
+				rd->next_poll = now + REMD_STORE_RETRY;
+			}
+			/* 2: no longer the primary: stop now */
+			etdjson_page_free(&pg);
+			return;
 		}
 		token = pg.next_token;
 		pg.next_token = NULL;
@@ -1259,6 +1280,79 @@ poll_once(struct remd *rd, time_t now)
 		say(rd, LOGFILE_WARNING, "TDC: Email Threat Defense API window not recorded: %s",
 		    gw_safe(cause, t, sizeof(t)));
 		free(cause);
+	}
+}
+
+/*
+ * settle_held - claim in etcd the ids of requests held here (a crash or
+ * a failed claim left them so) and make each pending or delete it.
+ * Outside a cluster (left it) they are this machine's own; a member whose
+ * cluster thread has not started yet waits for it.
+ */
+static void
+settle_held(struct remd *rd, time_t now)
+{
+	struct clusterd *cd = __atomic_load_n(&rd->gw->clusterd, __ATOMIC_ACQUIRE);
+	int clustered = cd != NULL && clusterd_member(cd);
+	struct remed_request r;
+	char *cause = NULL, t[600], mid[300];
+	int64_t after = 0;
+	int rc;
+
+	rd->next_settle = 0;
+	if (!clustered) {
+		struct cluster_member cm;
+
+		rc = cluster_member_get(rd->st, &cm, &cause);
+		if (rc == 0)
+			cluster_member_free(&cm);
+		free(cause);
+		cause = NULL;
+		if (rc == 0) {
+			rd->next_settle = now + 1;	/* a member: clusterd is starting */
+			return;
+		}
+	}
+	while ((rc = remed_held_next(rd->q, after, &r, &cause)) == 1) {
+		int keep = 1;
+
+		after = r.id;
+		if (clustered) {
+			keep = clusterd_etd_claim(cd, r.who, 0, &cause);
+			if (keep < 0) {
+				if (!rd->halt && !rd->settle_warned)
+					say(rd, LOGFILE_WARNING, "TDC: remediation %lld: ETD id %s not "
+								 "claimed in the cluster (held until it is): %s",
+					    (long long)r.id, gw_safe(r.who, mid, sizeof(mid)),
+					    gw_safe(cause, t, sizeof(t)));
+				rd->settle_warned = !rd->halt;
+				free(cause);
+				rd->next_settle = now + REMD_SETTLE_RETRY;
+				return;
+			}
+		}
+		if ((rc = remed_held_settle(rd->q, r.id, keep, &cause)) < 0)
+			break;
+		rd->settle_warned = 0;
+		if (rc == 0)
+			continue;	/* settled meanwhile */
+		gw_safe(r.message_id, mid, sizeof(mid));
+		if (keep)
+			say(rd, LOGFILE_INFO, "TDC: remediation %lld: ETD verdict %s for Message-ID "
+					      "'%s' (ETD id %s) claimed %s; acted on here", (long long)r.id,
+			    r.verdict[0] ? r.verdict : "(none)", mid, gw_safe(r.who, t, sizeof(t)),
+			    clustered ? "in the cluster" : "here (this machine left its cluster)");
+		else
+			say(rd, LOGFILE_INFO, "TDC: remediation %lld: ETD verdict %s for Message-ID "
+					      "'%s' (ETD id %s) was taken by another machine of the "
+					      "cluster; not acted on here", (long long)r.id,
+			    r.verdict[0] ? r.verdict : "(none)", mid, gw_safe(r.who, t, sizeof(t)));
+	}
+	if (rc < 0) {
+		say(rd, LOGFILE_WARNING, "TDC: held remediation requests not settled: %s",
+		    gw_safe(cause, t, sizeof(t)));
+		free(cause);
+		rd->next_settle = now + REMD_STORE_RETRY;
 	}
 }
 
@@ -1310,6 +1404,8 @@ work(struct remd *rd)
 	}
 	if (rd->polling_on && rd->next_poll > now + cf->interval)
 		rd->next_poll = now + cf->interval;	/* a shorter interval takes effect now */
+	if (rd->next_settle != 0 && now >= rd->next_settle)
+		settle_held(rd, now);
 	if (rd->polling_on && now >= rd->next_poll && now >= rd->poll_not_before)
 		poll_once(rd, now);
 	if (now >= rd->next_requests || rd->next_requests == 0) {
@@ -1329,6 +1425,8 @@ work(struct remd *rd)
 	}
 	if (rd->next_requests && rd->next_requests < next)
 		next = rd->next_requests;
+	if (rd->next_settle && rd->next_settle < next)
+		next = rd->next_settle;
 	if (rd->next_requests == 0) {
 		time_t when;
 		char *cause = NULL;
@@ -1405,6 +1503,7 @@ remd_start(struct gw *gw, char **cause)
 
 	rd->gw = gw;
 	rd->dir = str_dup(gw->dir);
+	rd->next_settle = 1;	/* requests a crash left held: the first pass */
 	pthread_mutex_init(&rd->mu, NULL);
 	pthread_condattr_init(&ca);
 	pthread_condattr_setclock(&ca, CLOCK_REALTIME);

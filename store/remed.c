@@ -149,6 +149,7 @@ static const char *const state_names[] = {
 	[REMED_OK] = "ok",
 	[REMED_FAILED] = "failed",
 	[REMED_NOT_FOUND] = "not found",
+	[REMED_HELD] = "held",
 };
 
 #define NELEM(a) ((int)(sizeof(a) / sizeof((a)[0])))
@@ -347,9 +348,9 @@ remed_journaled_expire(struct queue *q, time_t before, char **cause)
 
 /* ---------------------------------------------------------- requests */
 
-/* req_insert - insert r as a new pending request (inside the caller's transaction, if any) */
+/* req_insert - insert r as a new request, pending or held (inside the caller's transaction, if any) */
 static int
-req_insert(sqlite3 *db, struct remed_request *r, char **cause)
+req_insert(sqlite3 *db, struct remed_request *r, int held, char **cause)
 {
 	sqlite3_stmt *s;
 	int rc;
@@ -364,7 +365,7 @@ req_insert(sqlite3 *db, struct remed_request *r, char **cause)
 	}
 	r->created = time(NULL);
 	r->finished = 0;
-	r->state = REMED_PENDING;
+	r->state = held ? REMED_HELD : REMED_PENDING;
 	if (prep(db, "INSERT INTO remed_request (created, finished, trig, who, mid, message_id, "
 		     "verdict, action, forward_to, rcpts, state, note) "
 		     "VALUES (?1, 0, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)", &s, cause,
@@ -393,7 +394,7 @@ req_insert(sqlite3 *db, struct remed_request *r, char **cause)
 int
 remed_request_add(struct queue *q, struct remed_request *r, char **cause)
 {
-	return req_insert(queue_sqlite(q), r, cause);
+	return req_insert(queue_sqlite(q), r, 0, cause);
 }
 
 /* req_one - run a REQ_COLUMNS query bound by the caller: 1 and r filled, 0, -1 */
@@ -579,7 +580,7 @@ remed_etd_take(struct queue *q, const char *etd_id, struct remed_request *r, cha
 {
 	sqlite3 *db = queue_sqlite(q);
 	sqlite3_stmt *s;
-	int rc;
+	int rc, held = r->state == REMED_HELD;
 
 	if (etd_id == NULL || etd_id[0] == '\0') {
 		*cause = str_dup("remed: an ETD verdict without a message id cannot be taken");
@@ -604,7 +605,7 @@ remed_etd_take(struct queue *q, const char *etd_id, struct remed_request *r, cha
 	}
 	r->trigger = REMED_BY_ETD;
 	str_copy(r->who, etd_id, sizeof(r->who));
-	if (req_insert(db, r, cause) < 0)
+	if (req_insert(db, r, held, cause) < 0)
 		goto fail;
 	if (exec(db, "COMMIT", cause, "cannot take an ETD verdict") < 0)
 		goto fail;
@@ -613,6 +614,44 @@ fail:
 	sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
 	r->id = 0;
 	return -1;
+}
+
+/* remed_held_next - see remed.h */
+int
+remed_held_next(struct queue *q, int64_t after, struct remed_request *r, char **cause)
+{
+	sqlite3 *db = queue_sqlite(q);
+	sqlite3_stmt *s;
+
+	if (prep(db, REQ_COLUMNS "WHERE state = ?1 AND id > ?2 ORDER BY id LIMIT 1", &s, cause,
+		"cannot read requests") < 0)
+		return -1;
+	sqlite3_bind_int(s, 1, REMED_HELD);
+	sqlite3_bind_int64(s, 2, after);
+	return req_one(db, s, r, cause);
+}
+
+/* remed_held_settle - see remed.h */
+int
+remed_held_settle(struct queue *q, int64_t id, int keep, char **cause)
+{
+	sqlite3 *db = queue_sqlite(q);
+	sqlite3_stmt *s;
+	int rc;
+
+	if (prep(db, keep ? "UPDATE remed_request SET state = ?2, note = '' WHERE id = ?1 AND state = ?3" :
+		     "DELETE FROM remed_request WHERE id = ?1 AND state = ?3", &s, cause,
+		"cannot settle a held request") < 0)
+		return -1;
+	sqlite3_bind_int64(s, 1, id);
+	if (keep)
+		sqlite3_bind_int(s, 2, REMED_PENDING);
+	sqlite3_bind_int(s, 3, REMED_HELD);
+	rc = sqlite3_step(s);
+	sqlite3_finalize(s);
+	if (rc != SQLITE_DONE)
+		return err(db, cause, "cannot settle a held request");
+	return sqlite3_changes(db) > 0 ? 1 : 0;
 }
 
 /* remed_etd_seen_expire - forget ids seen before this time */

@@ -44,6 +44,7 @@ enum remed_state {
 	REMED_OK,		/* action: done */
 	REMED_FAILED,		/* action: failed, reason says why */
 	REMED_NOT_FOUND,	/* action: the mailbox does not hold the message */
+	REMED_HELD,		/* request: an ETD verdict kept until the cluster's claim settles it */
 };
 
 struct remed_request {
@@ -80,7 +81,7 @@ struct remed_action {
 /* names used in logs, reports and the API */
 const char *remed_trigger_name(enum remed_trigger t);	/* "ETD verdict", "API", "operator", "threat response" */
 const char *remed_action_name(enum remed_action_kind a);	/* "delete", "forward", "forward_delete" */
-const char *remed_state_name(enum remed_state s);	/* "pending", "done", "unmatched", "ok", "failed", "not found" */
+const char *remed_state_name(enum remed_state s);	/* "pending", "done", "unmatched", "ok", "failed", "not found", "held" */
 int remed_action_parse(const char *s, enum remed_action_kind *a);	/* 0 or -1 */
 
 /*
@@ -116,9 +117,23 @@ int64_t remed_journaled_expire(struct queue *q, time_t before, char **cause);
 /*
  * remed_etd_take - record an ETD verdict once: if etd_id is new, mark it
  * seen and add its request (r->trigger REMED_BY_ETD) in one transaction;
- * 1 when added (r->id set), 0 when it was seen before, -1 on error
+ * 1 when added (r->id set), 0 when it was seen before, -1 on error. The
+ * request is pending, or held when r->state is REMED_HELD on entry: a
+ * cluster member keeps it so until its claim in etcd settles it
+ * (remed_held_settle), so that a crash between the two neither acts on a
+ * verdict another machine took nor loses one it claimed.
  */
 int remed_etd_take(struct queue *q, const char *etd_id, struct remed_request *r, char **cause);
+
+/* remed_held_next - the oldest held request with an id above after into r: 1, 0 when none, -1 */
+int remed_held_next(struct queue *q, int64_t after, struct remed_request *r, char **cause);
+
+/*
+ * remed_held_settle - a held request's claim settled: keep makes it
+ * pending (the engine acts on it), else it is deleted (another machine
+ * took the verdict; its id stays seen); 1 done, 0 when id is not held, -1
+ */
+int remed_held_settle(struct queue *q, int64_t id, int keep, char **cause);
 
 /* remed_etd_seen_expire - forget ids seen before this time (older than any window) */
 int64_t remed_etd_seen_expire(struct queue *q, time_t before, char **cause);

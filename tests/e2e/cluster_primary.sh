@@ -13,8 +13,11 @@
 # kill -9 the primary: another takes over within the lease TTL (the time
 # is printed, a loose ceiling asserted) and resumes from the window
 # recorded in etcd; a primary pinned to gwc (clusterconfig primary gwc)
-# takes over; gwc partitioned from etcd (its proxies swallow everything):
-# it says it is no longer the primary and another takes over; pinned to
+# takes over; gwc partitioned from etcd (its proxies swallow everything)
+# as it reads a page with verdict u-9: it holds u-9 unclaimed (its
+# remediationreport says "held"), says it is no longer the primary, and
+# another takes over and acts on u-9; healed, gwc finds u-9 taken and
+# drops its held request (acted on once in all); pinned to
 # gwb: polling moves to gwb. At the end the stand-in's record shows one
 # poller at a time (no two pollers taking turns, no two searches of two
 # pollers in flight at once) and no gap between the polled windows, and
@@ -259,8 +262,19 @@ t_check verdicts_by_c test "$(who_acted u-7)" = C
 # automatic again: gwc keeps it while it can reach etcd
 cl "$A" "clusterconfig primary auto" || t_fail unpin "$(why)"
 nl=$(nlost "$C") na=$(nprimary "$A") nb=$(nprimary "$B")
+# gwc is partitioned while it reads the page that holds u-9 (the
+# stand-in holds that page until the cut is made): it takes u-9 but
+# cannot claim it in etcd, so it keeps it held and does not act on it
+ncut=$(grep -c "CUT hang" "$D/tcpcut.out")
+echo u-9 >"$CTL/page_hold"
+verdicts u-9 u-10
+t_check page_held wait_for 60 grep -q "HOLD u-9" "$SLOG"
 t0=$(now)
 echo hang >"$CUT"
+kill -USR1 "$(cat "$D/cut.ready")" 2>/dev/null
+wait_for 10 sh -c "[ \$(grep -c 'CUT hang' '$D/tcpcut.out') -gt $ncut ]" ||
+	t_fail partition "tcpcut did not cut: $(tail -2 "$D/tcpcut.out")"
+rm -f "$CTL/page_hold"
 if wait_for 60 sh -c "[ \$(cat '$C/logs/mail_logs/mail.current' '$C/mxgated.out' 2>/dev/null | grep -c 'is no longer the ETD polling primary') -gt $nl ]"; then
 	echo "# gwc partitioned: it gave up the primary after $(since "$t0") s"
 	t_pass partition_stops_polling
@@ -285,10 +299,24 @@ if [ "$tc" -gt 0 ] && [ "$tn" -gt 0 ] && [ "$tc" -le "$tn" ]; then
 else
 	t_fail partition_gave_up_first "gwc said it was no longer the primary at second $tc of the day, the new primary took over at $tn"
 fi
-verdicts u-9 u-10
 r=$(all_once u-9 u-10) && t_pass verdicts_once_partition || t_fail verdicts_once_partition "$r"
+t_check u9_not_by_c test "$(who_acted u-9)" != C
+# gwc's report shows u-9 held while it cannot reach etcd
+cl "$C" "remediationreport"
+t_check held_in_report grep -q "<u-9@etd.test>.* held .*held until its ETD id is claimed in the cluster" "$D/cl.out"
+nsettled=$(grep -c "(ETD id u-9) was taken by another machine of the cluster; not acted on here" \
+	"$C/logs/mail_logs/mail.current")
 rm -f "$CUT"
 kill -USR1 "$(cat "$D/cut.ready")" 2>/dev/null
+# healed: gwc claims u-9, finds it taken, and drops its held request
+if wait_for 60 sh -c "[ \$(grep -c '(ETD id u-9) was taken by another machine of the cluster; not acted on here' '$C/logs/mail_logs/mail.current') -gt $nsettled ]"; then
+	t_pass held_settled
+else
+	t_fail held_settled "gwc did not settle its held u-9: $(grep 'u-9' "$C/logs/mail_logs/mail.current" | tail -3 | tr '\n' ' ')"
+fi
+cl "$C" "remediationreport"
+t_check held_gone sh -c "! grep -q ' held ' '$D/cl.out'"
+t_check u9_still_once test "$(acted u-9)" = 1
 
 # ---------------------------------------------------------------- pinned to gwb
 nb=$(nprimary "$B")

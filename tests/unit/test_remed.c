@@ -375,6 +375,55 @@ t_etd_take(void)
 	queue_close(b);
 }
 
+/* a cluster member's take: held until its claim settles it, never acted on before */
+static void
+t_etd_held(void)
+{
+	char *dir = unit_tmpdir();
+	struct queue *a = qopen(dir), *b = qopen(dir);
+	struct remed_request r = req(0, "", 0, "<h@y>", REMED_DELETE), r2, got;
+	char *cause = NULL;
+	int64_t first;
+
+	r.state = REMED_HELD;
+	CHECK_INT(remed_etd_take(a, "h-1", &r, &cause), 1);
+	CHECK_INT(r.state, REMED_HELD);
+	first = r.id;
+	r2 = req(0, "", 0, "<h2@y>", REMED_DELETE);
+	r2.state = REMED_HELD;
+	CHECK_INT(remed_etd_take(a, "h-2", &r2, &cause), 1);
+	/* the engine does not see them; the id is seen all the same */
+	CHECK_INT(remed_request_next(b, &got, &cause), 0);
+	CHECK_INT(remed_etd_take(b, "h-1", &r2, &cause), 0);
+	CHECK_STR(remed_state_name(REMED_HELD), "held");
+	/* in id order, from after */
+	CHECK_INT(remed_held_next(b, 0, &got, &cause), 1);
+	CHECK_INT(got.id, first);
+	CHECK_STR(got.who, "h-1");
+	CHECK_INT(got.state, REMED_HELD);
+	CHECK_INT(remed_held_next(b, first, &got, &cause), 1);
+	CHECK_STR(got.who, "h-2");
+	CHECK_INT(remed_held_next(b, got.id, &got, &cause), 0);
+	/* kept: pending, for the engine */
+	CHECK_INT(remed_held_settle(b, first, 1, &cause), 1);
+	CHECK_INT(remed_held_settle(a, first, 1, &cause), 0);	/* no longer held */
+	CHECK_INT(remed_request_next(a, &got, &cause), 1);
+	CHECK_INT(got.id, first);
+	CHECK_INT(got.state, REMED_PENDING);
+	/* dropped: gone, its id still seen */
+	CHECK_INT(remed_held_next(a, 0, &got, &cause), 1);
+	CHECK_INT(remed_held_settle(a, got.id, 0, &cause), 1);
+	CHECK_INT(remed_request_get(a, got.id, &r2, &cause), 0);
+	CHECK_INT(remed_held_settle(a, got.id, 1, &cause), 0);
+	CHECK_INT(remed_held_next(a, 0, &got, &cause), 0);
+	CHECK_INT(raw_long(dir, "SELECT count(*) FROM etd_seen WHERE id = 'h-2'"), 1);
+	/* a pending request is never settled away */
+	CHECK_INT(remed_held_settle(a, first, 0, &cause), 0);
+	CHECK_INT(raw_long(dir, "SELECT count(*) FROM remed_request"), 1);
+	queue_close(a);
+	queue_close(b);
+}
+
 /* take_all - child: take ids e0..e(n-1) in the order given by step; exits with how many it added */
 static void
 take_all(const char *dir, int n, int backwards)
@@ -898,6 +947,7 @@ static const struct unit_case cases[] = {
 	{ "migration", t_migration },
 	{ "journaled", t_journaled },
 	{ "etd_take", t_etd_take },
+	{ "etd_held", t_etd_held },
 	{ "etd_race", t_etd_race },
 	{ "requests", t_requests },
 	{ "actions", t_actions },
