@@ -133,10 +133,12 @@ run: deps
 
 # ---------------------------------------------------------------- tests
 
+# the builds use every processor (CI calls plain "make test")
+NPROC := $(shell nproc 2>/dev/null || echo 2)
 test: test-deps
 	@$(MAKE) --no-print-directory checksrc
-	@$(MAKE) --no-print-directory all
-	@$(MAKE) --no-print-directory BUILD=build/asan SAN=1 all
+	@$(MAKE) --no-print-directory -j$(NPROC) all
+	@$(MAKE) --no-print-directory -j$(NPROC) BUILD=build/asan SAN=1 all
 	@sh tests/run.sh build build/asan
 
 checksrc:

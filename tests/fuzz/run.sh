@@ -4,7 +4,8 @@
 #
 # NAME is a harness, tests/fuzz/NAME.c (fuzz_argv, or a path such as
 # build/fuzz/fuzz_argv); without names every tests/fuzz/fuzz_*.c runs.
-# Each harness works on its corpus build/fuzz/corpus/NAME, seeded from the
+# As many harnesses run at once as there are processors. Each harness
+# works on its corpus build/fuzz/corpus/NAME, seeded from the
 # checked-in inputs tests/fuzz/seeds/NAME/ (read, never written), with
 # inputs of at most 4096 bytes. Crashes, leaks, timeouts and UBSan errors
 # leave an artifact in build/fuzz/artifacts/NAME/ and a log in
@@ -48,16 +49,16 @@ if ! make --no-print-directory -j"$jobs" fuzz-build >build/fuzz/build.log 2>&1; 
 	exit 1
 fi
 
-failed=0
-for n in $names; do
+# one NAME - run one harness; prints its PASS or FAIL lines, returns 1 on a failure
+one() {
+	n=$1
 	bin=build/fuzz/$n
 	corpus=build/fuzz/corpus/$n
 	art=build/fuzz/artifacts/$n
 	log=build/fuzz/$n.log
 	if [ ! -x "$bin" ]; then
 		echo "FAIL fuzz/$n: $bin was not built"
-		failed=1
-		continue
+		return 1
 	fi
 	mkdir -p "$corpus" "$art"
 	# artifacts of earlier runs were reported then; keep them apart
@@ -80,17 +81,35 @@ for n in $names; do
 		runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
 		echo "PASS fuzz/$n"
 		echo "    $n: ${runs:-?} runs in ${secs}s, corpus $(ls "$corpus" | wc -l) inputs"
-	else
-		failed=1
-		if [ -n "$found" ]; then
-			kind=$(basename "$found" | sed 's/-.*//')
-			echo "FAIL fuzz/$n: $kind ($found)"
-		else
-			echo "FAIL fuzz/$n: exited $rc without an artifact ($log)"
-		fi
-		# what went wrong, for the test log
-		grep -E '^(fuzz_|==[0-9]+==ERROR|SUMMARY|.*runtime error)' "$log" | head -8 |
-			sed 's/^/    /'
+		return 0
 	fi
+	if [ -n "$found" ]; then
+		kind=$(basename "$found" | sed 's/-.*//')
+		echo "FAIL fuzz/$n: $kind ($found)"
+	else
+		echo "FAIL fuzz/$n: exited $rc without an artifact ($log)"
+	fi
+	# what went wrong, for the test log
+	grep -E '^(fuzz_|==[0-9]+==ERROR|SUMMARY|.*runtime error)' "$log" | head -8 |
+		sed 's/^/    /'
+	return 1
+}
+
+# as many harnesses at once as there are processors (each is one busy
+# process with its own corpus), their lines printed in name order
+running=0
+for n in $names; do
+	one "$n" >"build/fuzz/$n.result" 2>&1 &
+	running=$((running + 1))
+	if [ "$running" -ge "$jobs" ]; then
+		wait
+		running=0
+	fi
+done
+wait
+failed=0
+for n in $names; do
+	cat "build/fuzz/$n.result"
+	grep -q '^FAIL ' "build/fuzz/$n.result" && failed=1
 done
 exit $failed
