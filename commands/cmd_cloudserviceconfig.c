@@ -48,6 +48,7 @@
 #include "commands/csncmd.h"
 #include "mail/cloudconf.h"
 #include "mail/cloudjson.h"
+#include "mail/csn.h"
 #include "mail/logsub.h"
 #include "net/cloudsvc.h"
 #include "store/cloud.h"
@@ -195,7 +196,12 @@ device(struct cli *c, char *uid, size_t usize, char *host, size_t hsize,
 	}
 	free(h);
 	*dev = (struct cloudjson_device){ .uid = uid, .hostname = host,
-		.version = MXGATE_VERSION, .cluster = 0 };
+		.version = MXGATE_VERSION };
+	if ((dev->cluster = csn_in_cluster(c->st, &cause)) < 0) {
+		cli_error(c, "Cannot read this gateway's cluster membership: %s", cause);
+		free(cause);
+		return -1;
+	}
 	return 0;
 }
 

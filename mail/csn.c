@@ -23,6 +23,7 @@
 #include "mail/filterconf.h"
 #include "mail/remedconf.h"
 #include "store/cloud.h"
+#include "store/cluster.h"
 #include "store/config.h"
 #include "store/queue.h"
 #include "store/remed.h"
@@ -155,6 +156,18 @@ csn_install_ms(struct queue *q, const char *dir, long long *ms, char **cause)
 	return 0;
 }
 
+/* csn_in_cluster - see csn.h */
+int
+csn_in_cluster(struct store *st, char **cause)
+{
+	struct cluster_member m;
+	int rc = cluster_member_get(st, &m, cause);
+
+	if (rc == 0)
+		cluster_member_free(&m);
+	return rc < 0 ? -1 : rc == 0;
+}
+
 /* csn_collect - see csn.h */
 int
 csn_collect(struct store *st, struct queue *q, const char *dir, const struct cloud_reg *reg,
@@ -167,11 +180,9 @@ csn_collect(struct store *st, struct queue *q, const char *dir, const struct clo
 		str_copy(p->sivan, reg->virtual_account, sizeof(p->sivan));
 		str_copy(p->account, reg->account_id, sizeof(p->account));
 	}
-	/*
-	 * mxgate has no cluster mode: always "standalone". Cluster mode
-	 * (issue 15) will set p->cluster from its own committed setting here.
-	 */
-	p->cluster = 0;
+	/* "cluster" while this machine is a member (clusterconfig create/join) */
+	if ((p->cluster = csn_in_cluster(st, cause)) < 0)
+		return -1;
 	str_copy(p->version, MXGATE_VERSION, sizeof(p->version));
 	if (csn_install_ms(q, dir, &p->install_ms, cause) < 0)
 		return -1;

@@ -4,7 +4,7 @@
  * by one function so that the two are the same bytes.
  *
  * The JSON, field for field as the seed's table, in this order:
- *   {"UID":SERIAL,"model":"mxgate","sIVAN":..,"deployment":"standalone",
+ *   {"UID":SERIAL,"model":"mxgate","sIVAN":..,"deployment":"standalone"|"cluster",
  *    "userAccountID":..,"version":..,"installDate":MS,"features":[
  *     {"name":..,"enabled":BOOL,"status":"active"|"inactive","expiry":null,
  *      "featureID":UUID}, ...]}
@@ -13,8 +13,8 @@
  *   UID            this machine's serial (store/remed.h remed_serial)
  *   model          "mxgate"
  *   sIVAN          the registration's virtual account ("" not registered)
- *   deployment     "standalone": mxgate has no cluster mode yet; cluster
- *                  mode (issue 15) will set csn_payload.cluster ("cluster")
+ *   deployment     "cluster" while this machine is a cluster member
+ *                  (clusterconfig), else "standalone"
  *   userAccountID  the registration's account ID ("" not registered)
  *   version        MXGATE_VERSION of the build
  *   installDate    the data directory's creation (statx birth time) in ms
@@ -74,6 +74,9 @@ struct csn_payload {
 	int nfeatures;
 	struct csn_feature features[CSN_FEATURES_MAX];
 };
+
+/* csn_in_cluster - 1 when this machine is in a cluster (deployment "cluster"), 0 not, -1 */
+int csn_in_cluster(struct store *st, char **cause);
 
 /*
  * csn_collect - fill p from the real state: st a STORE_RUNNING handle on

@@ -18,7 +18,8 @@
 # member stopped: cluster commits still work; two stopped: refused with
 # one line, machine-level commits work, mail flows through B to a sink;
 # members back: the refused commit redone reaches all; clustercheck: all
-# same, then C unreachable once its mxgated is stopped; leave on C: C
+# same, then C unreachable once its mxgated is stopped; CSN telemetry's
+# deployment "cluster" on C, "standalone" after it leaves; leave on C: C
 # keeps its effective configuration and is no longer listed.
 #
 # Effective values are read from each config.db's main.config (what
@@ -388,6 +389,9 @@ unreach() { cl "$A" clustercheck; grep -q "gwc: unreachable" "$D/at.out"; }
 if wait_for 60 unreach; then t_pass clustercheck_unreachable; else t_fail clustercheck_unreachable "$(why)"; fi
 
 # ---------------------------------------------------------------- leave
+# CSN telemetry says "cluster" while C is a member, "standalone" after
+"$MXSH" -D "$C" -c "cloudserviceconfig csn print" </dev/null >"$D/csn.out" 2>&1
+t_check csn_deployment_cluster grep -q '"deployment":"cluster"' "$D/csn.out"
 alldump "$C" >"$D/c.before"
 if printf 'y\nyes\n' | mxsh_do "$C" "clusterconfig leave" >"$D/at.out" 2>&1 &&
     grep -q "This machine left cluster c1; it keeps its configuration as it was." "$D/at.out"; then
@@ -404,6 +408,8 @@ fi
 cl "$A" "clusterconfig list"
 t_check leave_not_listed sh -c "! grep -q gwc '$D/at.out' && grep -q gwb '$D/at.out'"
 t_check after_leave_no_cluster sh -c "! '$MXSH' -D '$C' -c 'clustermode cluster' </dev/null 2>&1 | grep -q 'Mode is now'"
+"$MXSH" -D "$C" -c "cloudserviceconfig csn print" </dev/null >"$D/csn.out" 2>&1
+t_check csn_deployment_standalone grep -q '"deployment":"standalone"' "$D/csn.out"
 
 gw_stop "$A"
 gw_stop "$B"
