@@ -1082,6 +1082,77 @@ clusterd_window_put(struct clusterd *cd, long long end, char **cause)
 	return rc;
 }
 
+/* day_count - the count of value "YYYY-MM-DD N" for day (another day, or none: 0) */
+static int
+day_count(const struct etcd_range *r, const char *day)
+{
+	const char *v, *sp;
+	long n;
+
+	if (r->n == 0 || (v = r->kvs[0].value) == NULL || (sp = strchr(v, ' ')) == NULL ||
+	    (size_t)(sp - v) != strlen(day) || strncmp(v, day, strlen(day)) != 0 ||
+	    str_to_long(sp + 1, 0, 100000000, &n) < 0)
+		return 0;
+	return (int)n;
+}
+
+/* clusterd_etd_count - see clusterd.h */
+int
+clusterd_etd_count(struct clusterd *cd, const char *day, int quota, int *count, char **cause)
+{
+	struct etcd_range r = { 0 };
+	char *k, val[64];
+	int rc = -1;
+
+	pthread_mutex_lock(&cd->hmu);
+	if (hooks_etcd(cd, NULL, 0, NULL, cause) < 0) {
+		pthread_mutex_unlock(&cd->hmu);
+		return -1;
+	}
+	k = str_printf("%setd/day", cd->hprefix);
+	if (etcd_get(cd->he, k, 0, 0, 1, &r, cause) < 0)
+		goto out;
+	/* one poller at a time: a lost race is rare, and read again from the answer */
+	for (int tries = 0; tries < 5; tries++) {
+		struct etcd_cmp cmp = { .key = k, .target = ETCD_CMP_MOD,
+			.rev = r.n > 0 ? r.kvs[0].mod_rev : 0 };
+		struct etcd_op op, fail = { .kind = ETCD_OP_GET, .key = k };
+		struct etcd_txn_result res = { 0 };
+		int n = day_count(&r, day);
+
+		*count = n;
+		if (n >= quota) {
+			rc = 0;
+			goto out;
+		}
+		str_fmt(val, sizeof(val), "%s %d", day, n + 1);
+		op = (struct etcd_op){ .kind = ETCD_OP_PUT, .key = k, .value = val };
+		if (etcd_txn(cd->he, &cmp, 1, &op, 1, &fail, 1, &res, cause) < 0)
+			goto out;
+		if (res.succeeded) {
+			etcd_txn_result_free(&res);
+			*count = n + 1;
+			rc = 1;
+			goto out;
+		}
+		etcd_range_free(&r);
+		if (res.nranges != 1) {
+			etcd_txn_result_free(&res);
+			*cause = str_dup("etcd's answer to the count lacks its read");
+			goto out;
+		}
+		r = res.ranges[0];	/* taken over: res.ranges[0] is not freed below */
+		res.ranges[0] = (struct etcd_range){ 0 };
+		etcd_txn_result_free(&res);
+	}
+	*cause = str_dup("the count kept changing under this machine (five tries)");
+out:
+	pthread_mutex_unlock(&cd->hmu);
+	etcd_range_free(&r);
+	free(k);
+	return rc;
+}
+
 /* clusterd_etd_claim - see clusterd.h */
 int
 clusterd_etd_claim(struct clusterd *cd, const char *etd_id, int as_holder, char **cause)

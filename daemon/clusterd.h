@@ -71,6 +71,16 @@ int clusterd_window_get(struct clusterd *cd, long long *end, char **cause);
 int clusterd_window_put(struct clusterd *cd, long long end, char **cause);
 
 /*
+ * clusterd_etd_count - the ETD API's daily count, shared by the members
+ * (P etd/day = "YYYY-MM-DD N"): one request of day taken if the count is
+ * below quota (a transaction on the key's mod_revision). 1 taken, 0 the
+ * quota is used, -1 error (nothing taken: the request is not made; an
+ * answer lost after etcd applied it counts one request too many); *count
+ * the day's count. An etd_counter_fn (daemon/etd.h).
+ */
+int clusterd_etd_count(struct clusterd *cd, const char *day, int quota, int *count, char **cause);
+
+/*
  * clusterd_etd_claim - take ETD id for this machine (P etd/seen/ID
  * created with this machine's name, on a 40-day lease): 1 taken now or
  * before by this machine, 0 taken before by another machine (skip it),

@@ -10,7 +10,8 @@
  * Rate limits (§1.3: 2/s, burst 4, 10,000 a day): a token bucket before
  * every request, sleeping the thread when it is empty (a poll makes a few
  * requests a minute, so this waits only while paging); the day's count in
- * queue_state "etd.day" as "YYYY-MM-DD N", written with each request. The
+ * queue_state "etd.day" as "YYYY-MM-DD N", written with each request, or
+ * in a cluster the cluster's count, through etd_set_counter. The
  * API's throttling status is not documented (§1.3 [Inference]): 429 and
  * 5xx back off, Retry-After first.
  *
@@ -41,6 +42,8 @@ struct etd {
 	int today;			/* requests that day */
 	int backoff;			/* seconds of the last back-off, 0 none */
 	volatile int *abort;		/* set by another thread: stop waiting (etd_set_abort) */
+	etd_counter_fn counter;		/* the cluster's shared count (etd_set_counter), NULL none */
+	void *counter_arg;
 };
 
 /* wipe_free - free a secret, cleared first */
@@ -197,6 +200,31 @@ quota_take(struct etd *e, int *retry_in, char **cause)
 	time_t now = time(NULL);
 	char v[48], *c2 = NULL;
 
+	if (e->counter != NULL) {
+		/* a cluster's: one count for every member that polls */
+		char d[16];
+		int n = 0, rc;
+
+		today(now, d, sizeof(d));
+		rc = e->counter(e->counter_arg, d, ETD_DAILY_QUOTA, &n, &c2);
+		if (rc < 0) {
+			*retry_in = ETD_BACKOFF_MIN;
+			*cause = str_printf("request not made: the cluster's daily count of requests "
+					    "cannot be kept: %s (retrying in %d seconds)",
+			    c2 ? c2 : "no reason given", *retry_in);
+			free(c2);
+			return -1;
+		}
+		str_copy(e->day, d, sizeof(e->day));
+		e->today = n;
+		if (rc == 0) {
+			*retry_in = (int)(86400 - now % 86400) + 1;
+			*cause = str_printf("daily quota of %d requests used by the cluster "
+					    "(retrying at 00:00 UTC)", ETD_DAILY_QUOTA);
+			return -1;
+		}
+		return 0;
+	}
 	day_load(e, now);
 	if (e->today >= ETD_DAILY_QUOTA) {
 		*retry_in = (int)(86400 - now % 86400) + 1;
@@ -408,6 +436,16 @@ etd_search(struct etd *e, time_t start, time_t end, const char *verdicts,
 	}
 	hresp_free(&rs);
 	return rc;
+}
+
+/* etd_set_counter - see etd.h */
+void
+etd_set_counter(struct etd *e, etd_counter_fn fn, void *arg)
+{
+	if (e->counter != fn || e->counter_arg != arg)
+		e->day[0] = '\0';	/* the other count is read afresh */
+	e->counter = fn;
+	e->counter_arg = arg;
 }
 
 /* etd_set_abort - see etd.h */

@@ -7,7 +7,8 @@
  * its lifetime less a margin and asked again once when a call answers 401.
  * Requests go through a token bucket (2 a second, bursts of 4) and a daily
  * count (10,000 a UTC day) kept in queue.db's queue_state "etd.day", so
- * that a restart does not reset it; a 429 or 5xx answer sets a back-off
+ * that a restart does not reset it, or in a cluster shared by its members
+ * (etd_set_counter); a 429 or 5xx answer sets a back-off
  * (Retry-After when given, else 5 s doubling up to 5 min).
  *
  * DIAGNOSTICS: -1 with a malloc'd *cause that completes the log line
@@ -59,6 +60,20 @@ int etd_search(struct etd *e, time_t start, time_t end, const char *verdicts,
  * (the daemon stopping); etd_search then fails with *retry_in 0
  */
 void etd_set_abort(struct etd *e, volatile int *abort);
+
+/*
+ * etd_counter_fn - take one request of the UTC day (YYYY-MM-DD) from a
+ * count shared with other pollers if it is below quota: 1 taken, 0 the
+ * quota is used, -1 with *cause when the count cannot be kept (the
+ * request is then not made); *count the day's count (after the take)
+ */
+typedef int (*etd_counter_fn)(void *arg, const char *day, int quota, int *count, char **cause);
+
+/*
+ * etd_set_counter - count requests with fn instead of queue.db (a
+ * cluster's members share the API's daily quota), NULL back to queue.db
+ */
+void etd_set_counter(struct etd *e, etd_counter_fn fn, void *arg);
 
 /* etd_requests_today - requests counted this UTC day (tests, status) */
 int etd_requests_today(struct etd *e);

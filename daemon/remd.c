@@ -1044,6 +1044,20 @@ drop_resume(struct remd *rd)
 	}
 }
 
+/* count_in_cluster - the ETD client's etd_counter_fn in a cluster: the members' shared count */
+static int
+count_in_cluster(void *arg, const char *day, int quota, int *count, char **cause)
+{
+	struct remd *rd = arg;
+	struct clusterd *cd = __atomic_load_n(&rd->gw->clusterd, __ATOMIC_ACQUIRE);
+
+	if (cd == NULL) {
+		*cause = str_dup("the cluster thread is not running");
+		return -1;
+	}
+	return clusterd_etd_count(cd, day, quota, count, cause);
+}
+
 /* poll_once - search the window and take its verdicts; the window's end stored last */
 static void
 poll_once(struct remd *rd, time_t now)
@@ -1080,6 +1094,8 @@ poll_once(struct remd *rd, time_t now)
 			return;
 		}
 	}
+	/* the API's daily quota: the cluster's, or this machine's alone */
+	etd_set_counter(rd->etd, clustered ? count_in_cluster : NULL, rd);
 	if (clustered) {
 		if (!clusterd_may_poll(cd)) {
 			rd->next_poll = now + 1;	/* see again soon whether it won */

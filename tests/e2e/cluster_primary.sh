@@ -18,7 +18,9 @@
 # remediationreport says "held"), says it is no longer the primary, and
 # another takes over and acts on u-9; healed, gwc finds u-9 taken and
 # drops its held request (acted on once in all); pinned to
-# gwb: polling moves to gwb. At the end the stand-in's record shows one
+# gwb: polling moves to gwb. The cluster's daily count in etcd holds the
+# requests of every member; set to the quota, it stops gwb and then gwa
+# (pinned) before they ask anything. At the end the stand-in's record shows one
 # poller at a time (no two pollers taking turns, no two searches of two
 # pollers in flight at once) and no gap between the polled windows, and
 # no ETD id was acted on twice.
@@ -332,6 +334,47 @@ r=$(all_once u-11 u-12) && t_pass verdicts_once_pinned_b || t_fail verdicts_once
 t_check verdicts_by_b test "$(who_acted u-11)" = B
 cl "$C" tdcstatus
 t_check tdcstatus_c_names_b grep -q "ETD polling primary: gwb" "$D/cl.out"
+
+# ---------------------------------------------------------------- the daily quota, shared
+# every request a member made is in the cluster's count (etcd's etd/day):
+# at least those the stand-in answered before it was read, at most those
+# answered after plus the few a kill or a partition cut off unanswered
+answered() { $PY -c '
+import json, sys
+n = 0
+for l in open(sys.argv[1]):
+    try:
+        if json.loads(l).get("path", "").startswith("/v1/"):
+            n += 1
+    except ValueError:
+        pass
+print(n)' "$SLOG"; }
+DAY=$(date -u +%F)
+s1=$(answered)
+cnt=$(etcdctl_do get /mxgate/cp/etd/day --print-value-only 2>&1)
+s2=$(answered)
+n=$(echo "$cnt" | sed -n "s/^$DAY \([0-9][0-9]*\)\$/\1/p")
+if [ -n "$n" ] && [ "$n" -ge "$s1" ] && [ "$n" -le $((s2 + 4)) ]; then
+	echo "# the cluster's count: $n requests today, the stand-in answered $s1..$s2"
+	t_pass quota_counted_in_cluster
+else
+	t_fail quota_counted_in_cluster "etcd has '$cnt', the stand-in answered $s1..$s2"
+fi
+# the quota used up in etcd: the primary (gwb) stops, and a member pinned
+# after it stops too, neither asking the API anything more
+etcdctl_do put /mxgate/cp/etd/day "$DAY 10000" >/dev/null 2>&1
+QLINE="daily quota of 10000 requests used by the cluster"
+t_check quota_stops_primary wait_for 60 grep -q "$QLINE" "$B/logs/mail_logs/mail.current"
+ns=$(grep -c . "$SRCH")
+na=$(nprimary "$A")
+cl "$B" "clusterconfig primary gwa" || t_fail pin_a "$(why)"
+if wait_for 60 sh -c "[ \$(grep -c 'is now the ETD polling primary' '$A/logs/mail_logs/mail.current') -gt $na ]" &&
+    wait_for 60 grep -q "$QLINE" "$A/logs/mail_logs/mail.current"; then
+	t_pass quota_stops_next_primary
+else
+	t_fail quota_stops_next_primary "gwa did not take over and say the quota is used: $(grep 'TDC: Email' "$A/logs/mail_logs/mail.current" | tail -2 | tr '\n' ' ')"
+fi
+t_check quota_no_search test "$(grep -c . "$SRCH")" = "$ns"
 
 # the ETD ids taken are in etcd on a lease (they expire with it, 40 days)
 etcdctl_do get --prefix /mxgate/cp/etd/seen/ -w json >"$D/seen.json" 2>&1

@@ -325,8 +325,93 @@ test_client_limits(void)
 	queue_close(q);
 }
 
+/* a cluster's shared count, as clusterd_etd_count keeps it in etcd */
+struct shared {
+	char day[16];
+	int n, calls, fail;
+};
+
+static int
+shared_take(void *arg, const char *day, int quota, int *count, char **cause)
+{
+	struct shared *sh = arg;
+
+	sh->calls++;
+	if (sh->fail) {
+		*cause = strdup("etcd: no leader");
+		return -1;
+	}
+	if (strcmp(sh->day, day) != 0) {
+		snprintf(sh->day, sizeof(sh->day), "%s", day);
+		sh->n = 0;
+	}
+	*count = sh->n;
+	if (sh->n >= quota)
+		return 0;
+	*count = ++sh->n;
+	return 1;
+}
+
+/*
+ * with a counter (a cluster), each request is taken from it and not from
+ * queue.db; a used quota and a count that cannot be kept refuse without
+ * asking the API
+ */
+static void
+test_client_shared_count(void)
+{
+	struct queue *q = NULL;
+	struct etd *e;
+	struct etdjson_page pg;
+	struct shared sh = { .n = 0 };
+	char *cause = NULL;
+	int retry = -1;
+
+	if (queue_open(unit_tmpdir(), &q, &cause) < 0)
+		UNIT_FAIL("%s", cause);
+	today_is(q, 5);
+	e = etd_new(q);
+	etd_configure(e, "http://127.0.0.1:1", "id", "secret", "key", "");
+	etd_set_counter(e, shared_take, &sh);
+	{
+		time_t now = time(NULL);
+		struct tm tm;
+
+		gmtime_r(&now, &tm);
+		strftime(sh.day, sizeof(sh.day), "%Y-%m-%d", &tm);
+	}
+	sh.n = 40;
+	CHECK_INT(etd_search(e, 0, 60, "phishing", NULL, &pg, &retry, &cause), -1);
+	CHECK(strstr(cause, "token request failed: ") == cause);
+	free(cause);
+	CHECK_INT(sh.calls, 1);
+	CHECK_INT(sh.n, 41);
+	CHECK_INT(etd_requests_today(e), 41);
+	/* the count cannot be kept: no request, a short wait */
+	sh.fail = 1;
+	CHECK_INT(etd_search(e, 0, 60, "phishing", NULL, &pg, &retry, &cause), -1);
+	CHECK(strstr(cause, "the cluster's daily count of requests cannot be kept: etcd: no leader") != NULL);
+	CHECK_INT(retry, ETD_BACKOFF_MIN);
+	free(cause);
+	CHECK_INT(sh.n, 41);
+	/* used up by the cluster: until the next UTC day */
+	sh.fail = 0;
+	sh.n = ETD_DAILY_QUOTA;
+	CHECK_INT(etd_search(e, 0, 60, "phishing", NULL, &pg, &retry, &cause), -1);
+	CHECK(strstr(cause, "daily quota of 10000 requests used by the cluster") != NULL);
+	CHECK(retry > 0 && retry <= 86401);
+	free(cause);
+	CHECK_INT(sh.n, ETD_DAILY_QUOTA);
+	/* queue.db's own count untouched; without the counter it is used again */
+	etd_set_counter(e, NULL, NULL);
+	CHECK_INT(etd_requests_today(e), 5);
+	etd_free(e);
+	queue_close(q);
+}
+
 static const struct unit_case cases[] = {
 	{ "token", test_token },
+	{ "client_shared_count", test_client_shared_count },
 	{ "search_body", test_search_body },
 	{ "search_parse", test_search_parse },
 	{ "search_bad", test_search_bad },
