@@ -1324,8 +1324,9 @@ settle_held(struct remd *rd, time_t now)
 			cluster_member_free(&cm);
 		free(cause);
 		cause = NULL;
-		if (rc == 0) {
-			rd->next_settle = now + 1;	/* a member: clusterd is starting */
+		if (rc <= 0) {
+			/* a member (clusterd is starting), or not known: not this machine's to keep */
+			rd->next_settle = now + (rc == 0 ? 1 : REMD_SETTLE_RETRY);
 			return;
 		}
 	}
