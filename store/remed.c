@@ -413,18 +413,27 @@ req_one(sqlite3 *db, sqlite3_stmt *s, struct remed_request *r, char **cause)
 	return err(db, cause, "cannot read requests");
 }
 
-/* remed_request_next - the oldest pending request */
-int
-remed_request_next(struct queue *q, struct remed_request *r, char **cause)
+/* req_first - the oldest request in state with an id above after: 1 and r filled, 0, -1 */
+static int
+req_first(struct queue *q, enum remed_state state, int64_t after, struct remed_request *r,
+    char **cause)
 {
 	sqlite3 *db = queue_sqlite(q);
 	sqlite3_stmt *s;
 
-	if (prep(db, REQ_COLUMNS "WHERE state = ?1 ORDER BY id LIMIT 1", &s, cause,
+	if (prep(db, REQ_COLUMNS "WHERE state = ?1 AND id > ?2 ORDER BY id LIMIT 1", &s, cause,
 		"cannot read requests") < 0)
 		return -1;
-	sqlite3_bind_int(s, 1, REMED_PENDING);
+	sqlite3_bind_int(s, 1, (int)state);
+	sqlite3_bind_int64(s, 2, after);
 	return req_one(db, s, r, cause);
+}
+
+/* remed_request_next - the oldest pending request */
+int
+remed_request_next(struct queue *q, struct remed_request *r, char **cause)
+{
+	return req_first(q, REMED_PENDING, 0, r, cause);
 }
 
 /* remed_request_next_due - the oldest pending request whose next try is due by now */
@@ -620,15 +629,7 @@ fail:
 int
 remed_held_next(struct queue *q, int64_t after, struct remed_request *r, char **cause)
 {
-	sqlite3 *db = queue_sqlite(q);
-	sqlite3_stmt *s;
-
-	if (prep(db, REQ_COLUMNS "WHERE state = ?1 AND id > ?2 ORDER BY id LIMIT 1", &s, cause,
-		"cannot read requests") < 0)
-		return -1;
-	sqlite3_bind_int(s, 1, REMED_HELD);
-	sqlite3_bind_int64(s, 2, after);
-	return req_one(db, s, r, cause);
+	return req_first(q, REMED_HELD, after, r, cause);
 }
 
 /* remed_held_settle - see remed.h */
